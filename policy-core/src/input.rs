@@ -1,0 +1,257 @@
+//! Reading input: splitting a text into documents, enforcing limits, and parsing each document
+//! into typed objects with a precise error (field path, line, column) when it cannot be.
+
+use serde::de::DeserializeSeed;
+use serde_json::Value;
+
+use crate::object::{Doc, DocSeed};
+use crate::policy::Policy;
+
+/// Why a document cannot be judged; becomes an `input-invalid` finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What is wrong, for a user.
+    pub message: String,
+    /// JSON Pointer of the offending field, `""` when it is the document itself.
+    pub path: String,
+    /// 1-based line in the whole input, when known.
+    pub line: Option<u32>,
+    /// 1-based column, when known.
+    pub column: Option<u32>,
+}
+
+impl Problem {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Problem {
+            message: message.into(),
+            path: String::new(),
+            line: None,
+            column: None,
+        }
+    }
+}
+
+/// One document of a text input.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk<'a> {
+    /// The document's text.
+    pub text: &'a str,
+    /// Lines before it in the whole input.
+    pub line_offset: u32,
+}
+
+/// Splits text into documents the way kubectl does: on lines that are `---`, optionally followed
+/// by spaces and a comment. A JSON text is one document.
+pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 0u32;
+    let mut line_no = 0u32;
+    let mut pos = 0usize;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if let Some(rest) = bare.strip_prefix("---") {
+            let rest = rest.trim_start();
+            if rest.is_empty() || rest.starts_with('#') {
+                chunks.push(Chunk {
+                    text: &text[start..pos],
+                    line_offset: start_line,
+                });
+                start = pos + line.len();
+                start_line = line_no + 1;
+            }
+        }
+        pos += line.len();
+        line_no += 1;
+    }
+    chunks.push(Chunk {
+        text: &text[start..],
+        line_offset: start_line,
+    });
+    chunks
+}
+
+/// True when a document holds nothing but whitespace and comments.
+pub fn is_blank(text: &str) -> bool {
+    text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "..."
+    })
+}
+
+/// Deepest nesting of maps/lists in JSON text, stopping early once past `limit`.
+pub fn json_depth_exceeds(bytes: &[u8], limit: usize) -> bool {
+    // Depth can only exceed the limit if there are more openers than the limit.
+    let openers = bytes.iter().filter(|&&b| b == b'{' || b == b'[').count();
+    if openers <= limit {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Depth of a parsed value, stopping early once past `limit`.
+pub fn value_depth_exceeds(v: &Value, limit: usize) -> bool {
+    fn go(v: &Value, depth: usize, limit: usize) -> bool {
+        match v {
+            Value::Object(m) => depth + 1 > limit || m.values().any(|c| go(c, depth + 1, limit)),
+            Value::Array(a) => depth + 1 > limit || a.iter().any(|c| go(c, depth + 1, limit)),
+            _ => false,
+        }
+    }
+    go(v, 0, limit)
+}
+
+fn depth_problem(limit: usize) -> Problem {
+    Problem::new(format!(
+        "document is nested more than {limit} levels deep (`limits.maxDepth`)"
+    ))
+}
+
+/// Parses one JSON document: typed in one pass, and on failure again through `Value` to name
+/// the field and the line.
+pub fn json_doc(policy: &Policy, bytes: &[u8]) -> Result<Doc, Problem> {
+    let limits = policy.settings().limits;
+    if json_depth_exceeds(bytes, limits.max_depth) {
+        return Err(depth_problem(limits.max_depth));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let fast = DocSeed {
+        shapes: &policy.shapes,
+    }
+    .deserialize(&mut de)
+    .and_then(|d| de.end().map(|()| d));
+    match fast {
+        Ok(doc) => Ok(doc),
+        Err(_) => match serde_json::from_slice::<Value>(bytes) {
+            Err(e) => {
+                let mut msg = e.to_string();
+                if let Some(i) = msg.find(" at line ") {
+                    msg.truncate(i);
+                }
+                Err(Problem {
+                    message: format!("not valid JSON: {msg}"),
+                    path: String::new(),
+                    line: Some(e.line() as u32),
+                    column: Some(e.column() as u32),
+                })
+            }
+            Ok(v) => value_doc(policy, &v),
+        },
+    }
+}
+
+/// Parses one document already read into a `Value`, naming the field on failure.
+pub fn value_doc(policy: &Policy, v: &Value) -> Result<Doc, Problem> {
+    let limits = policy.settings().limits;
+    if value_depth_exceeds(v, limits.max_depth) {
+        return Err(depth_problem(limits.max_depth));
+    }
+    if !v.is_object() {
+        return Err(Problem::new(format!(
+            "not a Kubernetes object: the document is {}, not a map with `apiVersion` and `kind`",
+            kind_of(v)
+        )));
+    }
+    let mut track = serde_path_to_error::Track::new();
+    let de = serde_path_to_error::Deserializer::new(v, &mut track);
+    DocSeed {
+        shapes: &policy.shapes,
+    }
+    .deserialize(de)
+    .map_err(|e| {
+        let tokens = crate::error::path_tokens(&track.path());
+        let path = crate::pointer::join("", &tokens.iter().map(String::as_str).collect::<Vec<_>>());
+        Problem {
+            message: explain(&path, &e.to_string()),
+            path,
+            line: None,
+            column: None,
+        }
+    })
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}
+
+/// Words a deserialization error for a user, naming the field and the usual fix.
+fn explain(path: &str, err: &str) -> String {
+    let field = if path.is_empty() {
+        String::from("the document")
+    } else {
+        format!("`{path}`")
+    };
+    let wants_string = err.contains("expected a string");
+    let scalar = ["boolean", "integer", "floating point"]
+        .iter()
+        .find(|t| err.contains(&format!("invalid type: {t}")));
+    match (wants_string, scalar) {
+        (true, Some(t)) => {
+            let found = err
+                .split('`')
+                .nth(1)
+                .map(|v| format!(" `{v}`"))
+                .unwrap_or_default();
+            format!(
+                "{field} must be a string but is an unquoted {t}{found}; quote it (e.g. \"{}\")",
+                err.split('`').nth(1).unwrap_or("true")
+            )
+        }
+        _ => format!("{field}: {err}"),
+    }
+}
+
+/// Parses settings text (JSON, or YAML with the `yaml` feature) into a `Value`.
+pub(crate) fn parse_settings_value(text: &str) -> Result<Value, String> {
+    let t = text.trim_start();
+    if t.starts_with('{') || !cfg!(feature = "yaml") {
+        return serde_json::from_str(text).map_err(|e| format!("settings are not valid JSON: {e}"));
+    }
+    #[cfg(feature = "yaml")]
+    {
+        let mut docs = crate::yaml::parse_documents(text, 0);
+        match docs.len() {
+            0 => Ok(Value::Null),
+            1 => docs.remove(0).map_err(|p| match p.line {
+                Some(l) => format!("settings are {} (line {l})", p.message),
+                None => format!("settings are {}", p.message),
+            }),
+            _ => Err(String::from("settings must be a single YAML document")),
+        }
+    }
+    #[cfg(not(feature = "yaml"))]
+    unreachable!()
+}

@@ -1,0 +1,60 @@
+//! Built-in CKS Instance IDs and the published legacy node type mapping (DOMAIN.md), as data.
+//! Settings extend every table (`nodeTypes`).
+
+/// Known Instance IDs (GPU and CPU), from CoreWeave's instance pages as catalogued in DOMAIN.md.
+pub const INSTANCE_IDS: &[&str] = &[
+    // GPU
+    "gd-8xh100ib-i128",
+    "gd-8xh200ib-i128",
+    "gd-8xa100-i128",
+    "gd-8xl40s-i128",
+    "gd-8xl40-i128",
+    "gd-1xgh200",
+    "b200-8x",
+    "b300-8x",
+    "rtxp6000-8x",
+    "rtxp6000-8x-v2",
+    // CPU
+    "cd-hp-a96-genoa",
+    "cd-gp-a192-genoa",
+    "cd-gp-l-a192-genoa",
+    "cd-hc-a384-genoa",
+    "cd-hc-a384ib-genoa",
+    "turin-gp",
+    "turin-gp-l",
+    "turin-gp-v2",
+    "cd-gp-i64-erapids",
+    "cd-gp-l-i64-erapids",
+    "cd-gp-i64-erapids-v2",
+    "cd-gp-i96-icelake",
+];
+
+/// Rack-scale (NVL72) Instance IDs: deployed in whole racks of [`RACK_NODES`] nodes.
+pub const RACK_SCALE: &[&str] = &["gb200-4x", "gb300-4x", "gb300-4x-e", "verarubin-4x-e"];
+
+/// Nodes per rack for rack-scale types.
+pub const RACK_NODES: i64 = 18;
+
+/// Published legacy `node.kubernetes.io/type` values and their Instance IDs (seed 003). Only these
+/// are rewritten by `migrate-node-type`.
+pub const LEGACY_PUBLISHED: &[(&str, &str)] =
+    &[("H100_NVLINK_80GB.8.xeon.128", "gd-8xh100ib-i128")];
+
+/// Likely (unpublished) Instance IDs for old `gpu.nvidia.com/class` values, by GPU model. Used
+/// only in messages, always worded as "likely", never for rewriting.
+pub const LEGACY_CLASS_LIKELY: &[(&str, &str)] = &[
+    ("H100_NVLINK_80GB", "gd-8xh100ib-i128"),
+    ("A100_NVLINK_80GB", "gd-8xa100-i128"),
+];
+
+/// Node labels of the pre-CKS CoreWeave Cloud, which no CKS node carries.
+pub const LEGACY_SELECTOR_KEYS: &[&str] = &[
+    "gpu.nvidia.com/class",
+    "gpu.nvidia.com/count",
+    "gpu.nvidia.com/vram",
+    "gpu.nvidia.com/model",
+    "node.coreweave.cloud/cpu",
+    "node.coreweave.cloud/class",
+    "cpu.coreweave.cloud/family",
+    "ethernet.coreweave.cloud/speed",
+];

@@ -1,0 +1,403 @@
+//! Settings compiled once into a reusable, thread-safe policy object.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde_json::Value;
+
+use crate::error::{SettingsError, SettingsProblem};
+use crate::image_ref::ImageRef;
+use crate::nodetypes;
+use crate::rules::{RuleId, RuleInfo, RULES};
+use crate::settings::{Mode, Settings};
+use crate::templates::Shapes;
+use crate::verdict::Severity;
+
+/// Whether a rule runs and at which severity it reports.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RuleState {
+    pub enabled: bool,
+    pub severity: Severity,
+}
+
+/// Settings compiled for judging many requests: globs built, tables indexed.
+///
+/// A `Policy` is immutable, `Send` and `Sync`: share one across threads.
+#[derive(Debug)]
+pub struct Policy {
+    settings: Settings,
+    pub(crate) rules: Vec<RuleState>,
+    pub(crate) shapes: Shapes,
+    pub(crate) exempt_users: GlobSet,
+    pub(crate) exempt_groups: GlobSet,
+    pub(crate) exempt_service_accounts: GlobSet,
+    pub(crate) image_allow: GlobSet,
+    pub(crate) mutable_tags: HashSet<String>,
+    /// Lock map keyed by normalized `repo:tag`.
+    pub(crate) digests: HashMap<String, String>,
+    pub(crate) known_workload_labels: HashSet<String>,
+    pub(crate) accelerator_resources: GlobSet,
+    pub(crate) database_images: GlobSet,
+    /// Known Instance IDs (built-in and settings).
+    pub(crate) instance_ids: HashSet<String>,
+    /// Rack-scale Instance IDs (built-in and settings).
+    pub(crate) rack_scale: HashSet<String>,
+    /// Published legacy `node.kubernetes.io/type` → Instance ID (built-in and settings).
+    pub(crate) legacy_types: HashMap<String, String>,
+    pub(crate) sunk_schedulers: GlobSet,
+    pub(crate) gang_namespaces: GlobSet,
+    pub(crate) control_plane_namespaces: GlobSet,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        // Default settings always compile; fall back to an empty policy shape if not.
+        Policy::new(Settings::default()).unwrap_or_else(|_| Policy::empty())
+    }
+}
+
+fn globs(path: &str, patterns: &[String], problems: &mut Vec<SettingsProblem>) -> GlobSet {
+    let mut b = GlobSetBuilder::new();
+    for (i, p) in patterns.iter().enumerate() {
+        match Glob::new(p) {
+            Ok(g) => {
+                b.add(g);
+            }
+            Err(e) => problems.push(SettingsProblem::new(
+                format!("{path}/{i}"),
+                format!("`{p}` is not a valid glob: {}", e.kind()),
+            )),
+        }
+    }
+    b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+impl Policy {
+    fn empty() -> Self {
+        Policy {
+            settings: Settings::default(),
+            rules: RULES
+                .iter()
+                .map(|r| RuleState {
+                    enabled: r.default_enabled,
+                    severity: r.default_severity,
+                })
+                .collect(),
+            shapes: Shapes::new(),
+            exempt_users: GlobSet::empty(),
+            exempt_groups: GlobSet::empty(),
+            exempt_service_accounts: GlobSet::empty(),
+            image_allow: GlobSet::empty(),
+            mutable_tags: HashSet::new(),
+            digests: HashMap::new(),
+            known_workload_labels: HashSet::new(),
+            accelerator_resources: GlobSet::empty(),
+            database_images: GlobSet::empty(),
+            instance_ids: HashSet::new(),
+            rack_scale: HashSet::new(),
+            legacy_types: HashMap::new(),
+            sunk_schedulers: GlobSet::empty(),
+            gang_namespaces: GlobSet::empty(),
+            control_plane_namespaces: GlobSet::empty(),
+        }
+    }
+
+    /// Compiles typed settings, listing every problem at once.
+    pub fn new(settings: Settings) -> Result<Self, SettingsError> {
+        let mut problems = Vec::new();
+        let s = &settings;
+
+        let mut rules: Vec<RuleState> = RULES
+            .iter()
+            .map(|r: &RuleInfo| RuleState {
+                enabled: r.default_enabled,
+                severity: r.default_severity,
+            })
+            .collect();
+        for (id, o) in &s.rules {
+            match RuleId::parse(id) {
+                Some(rid) => {
+                    let st = &mut rules[rid.index()];
+                    if let Some(e) = o.enabled {
+                        st.enabled = e;
+                    }
+                    if let Some(sev) = o.severity {
+                        st.severity = sev;
+                    }
+                }
+                None => problems.push(SettingsProblem::new(
+                    format!(
+                        "/rules/{}",
+                        crate::pointer::join("", &[id]).trim_start_matches('/')
+                    ),
+                    format!("unknown rule id `{id}` (run `cks-policy rules` for the list)"),
+                )),
+            }
+        }
+        // `sunk-daemonset-tolerations` only runs on SUNK clusters unless settings force it.
+        let sunk_override = s
+            .rules
+            .get(RuleId::SunkDaemonsetTolerations.as_str())
+            .and_then(|o| o.enabled);
+        if sunk_override.is_none() {
+            rules[RuleId::SunkDaemonsetTolerations.index()].enabled = s.sunk.enabled;
+        }
+        if s.mode == Mode::Warn {
+            for r in &mut rules {
+                if r.severity == Severity::Error {
+                    r.severity = Severity::Warning;
+                }
+            }
+        }
+
+        let mut digests = HashMap::new();
+        for (reference, digest) in &s.images.digests {
+            let key_ptr = crate::pointer::join("/images/digests", &[reference]);
+            match ImageRef::parse(reference) {
+                Ok(r) if r.digest.is_none() => {
+                    digests.insert(r.normalized_name_tag(), digest.clone());
+                }
+                Ok(_) => problems.push(SettingsProblem::new(
+                    key_ptr.clone(),
+                    format!("lock map key `{reference}` already has a digest; use `repo:tag`"),
+                )),
+                Err(e) => problems.push(SettingsProblem::new(
+                    key_ptr.clone(),
+                    format!("lock map key `{reference}` is not an image reference: {e}"),
+                )),
+            }
+            if let Err(e) = crate::image_ref::validate_digest(digest) {
+                problems.push(SettingsProblem::new(
+                    key_ptr,
+                    format!("digest `{digest}` for `{reference}` is invalid: {e}"),
+                ));
+            }
+        }
+
+        if s.limits.max_depth == 0 || s.limits.max_depth > 128 {
+            problems.push(SettingsProblem::new(
+                "/limits/maxDepth",
+                format!("must be between 1 and 128, found {}", s.limits.max_depth),
+            ));
+        }
+        if s.limits.max_bytes == 0 {
+            problems.push(SettingsProblem::new("/limits/maxBytes", "must be positive"));
+        }
+        if s.sunk.kill_wait_seconds <= 5 {
+            problems.push(SettingsProblem::new(
+                "/sunk/killWaitSeconds",
+                format!(
+                    "must be above 5 (pods need a grace period below killWait − 5), found {}",
+                    s.sunk.kill_wait_seconds
+                ),
+            ));
+        }
+        if s.org_id_hash.as_deref() == Some("") {
+            problems.push(SettingsProblem::new(
+                "/orgIdHash",
+                "must not be empty when set",
+            ));
+        }
+        for (legacy, id) in &s.node_types.legacy {
+            if id.is_empty() {
+                problems.push(SettingsProblem::new(
+                    crate::pointer::join("/nodeTypes/legacy", &[legacy]),
+                    "the Instance ID must not be empty",
+                ));
+            }
+        }
+
+        let mut instance_ids: HashSet<String> = nodetypes::INSTANCE_IDS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        instance_ids.extend(s.node_types.instance_ids.iter().cloned());
+        let mut rack_scale: HashSet<String> = nodetypes::RACK_SCALE
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        rack_scale.extend(s.node_types.rack_scale.iter().cloned());
+        instance_ids.extend(rack_scale.iter().cloned());
+        let mut legacy_types: HashMap<String, String> = nodetypes::LEGACY_PUBLISHED
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect();
+        legacy_types.extend(
+            s.node_types
+                .legacy
+                .iter()
+                .map(|(a, b)| (a.clone(), b.clone())),
+        );
+
+        let policy = Policy {
+            rules,
+            shapes: Shapes::new(),
+            exempt_users: globs("/exemptions/users", &s.exemptions.users, &mut problems),
+            exempt_groups: globs("/exemptions/groups", &s.exemptions.groups, &mut problems),
+            exempt_service_accounts: globs(
+                "/exemptions/serviceAccounts",
+                &s.exemptions.service_accounts,
+                &mut problems,
+            ),
+            image_allow: globs("/images/allow", &s.images.allow, &mut problems),
+            mutable_tags: s.images.mutable_tags.iter().cloned().collect(),
+            digests,
+            known_workload_labels: s.labels.known_workload.iter().cloned().collect(),
+            accelerator_resources: globs(
+                "/accelerators/resources",
+                &s.accelerators.resources,
+                &mut problems,
+            ),
+            database_images: globs(
+                "/interruption/databaseImages",
+                &s.interruption.database_images,
+                &mut problems,
+            ),
+            instance_ids,
+            rack_scale,
+            legacy_types,
+            sunk_schedulers: globs(
+                "/sunk/schedulerNames",
+                &s.sunk.scheduler_names,
+                &mut problems,
+            ),
+            gang_namespaces: globs("/gang/namespaces", &s.gang.namespaces, &mut problems),
+            control_plane_namespaces: globs(
+                "/controlPlaneNamespaces",
+                &s.control_plane_namespaces,
+                &mut problems,
+            ),
+            settings,
+        };
+        if problems.is_empty() {
+            Ok(policy)
+        } else {
+            Err(SettingsError::Invalid { problems })
+        }
+    }
+
+    /// Parses settings from JSON (or YAML, with the `yaml` feature) and compiles them.
+    ///
+    /// Empty input means default settings. Every problem is listed: unknown keys, wrong types,
+    /// invalid globs, out-of-range values.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, SettingsError> {
+        let settings = parse_settings(bytes)?;
+        Policy::new(settings)
+    }
+
+    /// The settings this policy was compiled from.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Whether a rule runs under these settings.
+    pub fn enabled(&self, rule: RuleId) -> bool {
+        self.rules[rule.index()].enabled
+    }
+
+    /// The severity a rule reports with under these settings (after `mode`).
+    pub fn severity(&self, rule: RuleId) -> Severity {
+        self.rules[rule.index()].severity
+    }
+}
+
+/// Parses settings text, collecting every problem: each offending key is reported and dropped,
+/// then parsing is retried, so one typo does not hide the next.
+pub fn parse_settings(bytes: &[u8]) -> Result<Settings, SettingsError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| SettingsError::Invalid {
+        problems: vec![SettingsProblem::new(
+            "",
+            format!("settings are not UTF-8: {e}"),
+        )],
+    })?;
+    if text.trim().is_empty() {
+        return Ok(Settings::default());
+    }
+    let mut value: Value =
+        crate::input::parse_settings_value(text).map_err(|p| SettingsError::Invalid {
+            problems: vec![SettingsProblem::new("", p)],
+        })?;
+    if value.is_null() {
+        return Ok(Settings::default());
+    }
+    if !value.is_object() {
+        return Err(SettingsError::Invalid {
+            problems: vec![SettingsProblem::new("", "settings must be a map")],
+        });
+    }
+    let mut problems = Vec::new();
+    for _ in 0..256 {
+        let mut track = serde_path_to_error::Track::new();
+        let de = serde_path_to_error::Deserializer::new(&value, &mut track);
+        match <Settings as serde::Deserialize>::deserialize(de) {
+            Ok(s) => {
+                return if problems.is_empty() {
+                    Ok(s)
+                } else {
+                    Err(SettingsError::Invalid { problems })
+                };
+            }
+            Err(e) => {
+                let mut tokens = crate::error::path_tokens(&track.path());
+                let msg = e.to_string();
+                // `unknown field `x`, expected …`: the path may stop at the parent map.
+                if let Some(field) = msg
+                    .strip_prefix("unknown field `")
+                    .and_then(|r| r.split('`').next())
+                {
+                    if tokens.last().map(String::as_str) != Some(field) {
+                        tokens.push(field.to_owned());
+                    }
+                }
+                let ptr = crate::pointer::join(
+                    "",
+                    &tokens.iter().map(String::as_str).collect::<Vec<_>>(),
+                );
+                problems.push(SettingsProblem::new(ptr, msg));
+                if tokens.is_empty() || !remove_at(&mut value, &tokens) {
+                    return Err(SettingsError::Invalid { problems });
+                }
+            }
+        }
+    }
+    Err(SettingsError::Invalid { problems })
+}
+
+fn remove_at(value: &mut Value, tokens: &[String]) -> bool {
+    let Some((last, parents)) = tokens.split_last() else {
+        return false;
+    };
+    let mut cur = value;
+    for t in parents {
+        cur = match cur {
+            Value::Object(m) => match m.get_mut(t) {
+                Some(v) => v,
+                None => return false,
+            },
+            Value::Array(a) => match t.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match cur {
+        Value::Object(m) => m.remove(last).is_some(),
+        Value::Array(a) => match last.parse::<usize>() {
+            Ok(i) if i < a.len() => {
+                a.remove(i);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Settings as the sorted map the CLI and wrappers show.
+pub fn default_settings_json() -> BTreeMap<String, Value> {
+    match serde_json::to_value(Settings::default()) {
+        Ok(Value::Object(m)) => m.into_iter().collect(),
+        _ => BTreeMap::new(),
+    }
+}

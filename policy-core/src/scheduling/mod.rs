@@ -1,0 +1,4 @@
+//! Kubernetes scheduling semantics as kube-scheduler applies them: taints and tolerations, node
+//! selectors, required node affinity, `spec.nodeName`, cordons, and the CKS node lifecycle.
+
+pub mod taints;

@@ -1,0 +1,267 @@
+//! Typed settings: defaults are the CKS behaviour; unknown keys are errors; every problem is listed.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::verdict::Severity;
+
+/// Everything a policy can be told. Every field has a default, so `{}` is valid settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Settings {
+    /// `enforce` denies on errors; `warn` reports every error as a warning.
+    pub mode: Mode,
+    /// Per-rule overrides, keyed by rule id.
+    pub rules: BTreeMap<String, RuleOverride>,
+    /// The customer's Org ID (the value of `ns.coreweave.cloud/org` on user namespaces).
+    pub org_id: Option<String>,
+    /// The hash CKS puts in the `node.coreweave.cloud/reserved` taint value for this org. The seeds
+    /// do not say how CKS computes it, so it is only ever taken from here.
+    pub org_id_hash: Option<String>,
+    /// Requesters whose requests skip validation (mutations still apply).
+    pub exemptions: Exemptions,
+    /// Image rules.
+    pub images: ImageSettings,
+    /// Label rules.
+    pub labels: LabelSettings,
+    /// Accelerator detection.
+    pub accelerators: AcceleratorSettings,
+    /// Interruption rules.
+    pub interruption: InterruptionSettings,
+    /// Instance types and the legacy node type mapping.
+    pub node_types: NodeTypeSettings,
+    /// SUNK (Slurm on Kubernetes).
+    pub sunk: SunkSettings,
+    /// Gang scheduling.
+    pub gang: GangSettings,
+    /// Namespaces to treat as control-plane when the namespace's labels are not supplied (globs).
+    pub control_plane_namespaces: Vec<String>,
+    /// Input limits.
+    pub limits: Limits,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            mode: Mode::Enforce,
+            rules: BTreeMap::new(),
+            org_id: None,
+            org_id_hash: None,
+            exemptions: Exemptions::default(),
+            images: ImageSettings::default(),
+            labels: LabelSettings::default(),
+            accelerators: AcceleratorSettings::default(),
+            interruption: InterruptionSettings::default(),
+            node_types: NodeTypeSettings::default(),
+            sunk: SunkSettings::default(),
+            gang: GangSettings::default(),
+            control_plane_namespaces: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Whether errors deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Errors deny admission.
+    #[default]
+    Enforce,
+    /// Every error is reported as a warning.
+    Warn,
+}
+
+/// Overrides for one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RuleOverride {
+    /// Turn the rule on or off.
+    pub enabled: Option<bool>,
+    /// Report the rule's findings with this severity.
+    pub severity: Option<Severity>,
+}
+
+/// Requesters exempt from validation, as globs over the request's `userInfo`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Exemptions {
+    /// Globs over `userInfo.username`.
+    pub users: Vec<String>,
+    /// Globs over each of `userInfo.groups`.
+    pub groups: Vec<String>,
+    /// Globs over `namespace/name` of a service account requester
+    /// (`system:serviceaccount:<namespace>:<name>`).
+    pub service_accounts: Vec<String>,
+}
+
+/// Image settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ImageSettings {
+    /// Globs over the normalized reference (`docker.io/library/nginx:1.25`) or as written; a
+    /// matching image is exempt from `image-digest-required`.
+    pub allow: Vec<String>,
+    /// Tags treated as mutable (default `latest`).
+    pub mutable_tags: Vec<String>,
+    /// Lock map for `pin-digests`: normalized reference (`docker.io/library/nginx:1.25`) → digest
+    /// (`sha256:…`).
+    pub digests: BTreeMap<String, String>,
+    /// Kubewarden only: resolve tags missing from `digests` through the host's OCI capability.
+    pub resolve_digests: bool,
+}
+
+impl Default for ImageSettings {
+    fn default() -> Self {
+        ImageSettings {
+            allow: Vec::new(),
+            mutable_tags: vec!["latest".to_owned()],
+            digests: BTreeMap::new(),
+            resolve_digests: false,
+        }
+    }
+}
+
+/// Label settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct LabelSettings {
+    /// Extra CoreWeave-domain pod label keys to accept (exact keys).
+    pub known_workload: Vec<String>,
+}
+
+/// Accelerator detection settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AcceleratorSettings {
+    /// Globs over extended resource names that count as accelerators, besides `nvidia.com/gpu`
+    /// and `sunk.coreweave.com/accelerator`.
+    pub resources: Vec<String>,
+    /// Whether a pod with DRA `resourceClaims` counts as an accelerator pod.
+    pub dra_claims_are_accelerators: bool,
+}
+
+impl Default for AcceleratorSettings {
+    fn default() -> Self {
+        AcceleratorSettings {
+            resources: Vec::new(),
+            dra_claims_are_accelerators: true,
+        }
+    }
+}
+
+/// Interruption settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct InterruptionSettings {
+    /// Globs over the normalized image repository (no tag or digest) of single-instance databases.
+    pub database_images: Vec<String>,
+}
+
+impl Default for InterruptionSettings {
+    fn default() -> Self {
+        let dbs = [
+            "postgres",
+            "mysql",
+            "mariadb",
+            "mongo",
+            "redis",
+            "valkey",
+            "cassandra",
+            "etcd",
+            "clickhouse",
+            "elasticsearch",
+            "opensearch",
+            "cockroachdb",
+            "timescaledb",
+        ];
+        let mut database_images = Vec::new();
+        for db in dbs {
+            database_images.push(format!("*/{db}"));
+            database_images.push(format!("*/{db}-*"));
+        }
+        InterruptionSettings { database_images }
+    }
+}
+
+/// Instance types.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct NodeTypeSettings {
+    /// Extra legacy `node.kubernetes.io/type` value → Instance ID mappings (published ones are built in).
+    pub legacy: BTreeMap<String, String>,
+    /// Extra Instance IDs to accept.
+    pub instance_ids: Vec<String>,
+    /// Extra rack-scale (NVL72) Instance IDs.
+    pub rack_scale: Vec<String>,
+}
+
+/// SUNK settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct SunkSettings {
+    /// The cluster runs SUNK: enables `sunk-daemonset-tolerations`.
+    pub enabled: bool,
+    /// Globs over `schedulerName` of pods scheduled into Slurm.
+    pub scheduler_names: Vec<String>,
+    /// The Slurm `KillWait` in seconds.
+    pub kill_wait_seconds: u32,
+}
+
+impl Default for SunkSettings {
+    fn default() -> Self {
+        SunkSettings {
+            enabled: false,
+            scheduler_names: vec!["*-slurm-scheduler".to_owned(), "sunk-scheduler".to_owned()],
+            kill_wait_seconds: 30,
+        }
+    }
+}
+
+/// Gang scheduling settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct GangSettings {
+    /// Globs over namespaces where accelerator jobs must name a Kueue queue.
+    pub namespaces: Vec<String>,
+}
+
+impl Default for GangSettings {
+    fn default() -> Self {
+        GangSettings {
+            namespaces: vec!["*".to_owned()],
+        }
+    }
+}
+
+/// Input limits; the defaults are safe for an admission webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest accepted input in bytes (whole text or request).
+    pub max_bytes: usize,
+    /// Deepest accepted nesting of maps and lists (at most 128).
+    pub max_depth: usize,
+    /// Most YAML alias uses (`*name`) accepted in one document.
+    pub max_aliases: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 4 * 1024 * 1024,
+            max_depth: 64,
+            max_aliases: 100,
+        }
+    }
+}
+
+/// The JSON Schema of [`Settings`], as checked in at `policy-core/settings.schema.json`.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(Settings);
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
+}

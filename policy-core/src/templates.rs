@@ -1,0 +1,291 @@
+//! Where pod templates (and a few fields rules read) live in each workload kind, as data.
+//!
+//! A location is a JSON Pointer pattern; `*` matches any map key or array index. Adding a kind is
+//! adding a row. Built-in kinds and custom resources go through the same table and the same
+//! typed parser ([`crate::object`]).
+
+/// What the typed parser builds at a location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaf {
+    /// A `PodTemplateSpec` (`metadata` + `spec`).
+    PodTemplate,
+    /// The object's own `spec` is a `PodSpec` (kind Pod).
+    PodSpec,
+    /// A Node's `spec`.
+    NodeSpec,
+    /// A CoreWeave NodePool's `spec`.
+    NodePoolSpec,
+    /// Keep the raw JSON value (scalars rules read, e.g. a Job's `parallelism`).
+    Capture,
+}
+
+/// One row of the location table.
+#[derive(Debug, Clone, Copy)]
+pub struct Location {
+    /// API group (`""` for the core group).
+    pub group: &'static str,
+    /// Kind.
+    pub kind: &'static str,
+    /// Pointer patterns and what each holds.
+    pub leaves: &'static [(&'static str, Leaf)],
+}
+
+const fn loc(
+    group: &'static str,
+    kind: &'static str,
+    leaves: &'static [(&'static str, Leaf)],
+) -> Location {
+    Location {
+        group,
+        kind,
+        leaves,
+    }
+}
+
+use Leaf::{Capture, NodePoolSpec, NodeSpec, PodSpec, PodTemplate};
+
+/// Every kind the engine reads beyond `metadata`.
+pub const LOCATIONS: &[Location] = &[
+    loc("", "Pod", &[("/spec", PodSpec)]),
+    loc("", "PodTemplate", &[("/template", PodTemplate)]),
+    loc(
+        "",
+        "ReplicationController",
+        &[("/spec/template", PodTemplate)],
+    ),
+    loc("", "Node", &[("/spec", NodeSpec)]),
+    loc("apps", "Deployment", &[("/spec/template", PodTemplate)]),
+    loc("apps", "ReplicaSet", &[("/spec/template", PodTemplate)]),
+    loc(
+        "apps",
+        "StatefulSet",
+        &[
+            ("/spec/template", PodTemplate),
+            ("/spec/volumeClaimTemplates", Capture),
+        ],
+    ),
+    loc("apps", "DaemonSet", &[("/spec/template", PodTemplate)]),
+    loc(
+        "batch",
+        "Job",
+        &[
+            ("/spec/template", PodTemplate),
+            ("/spec/parallelism", Capture),
+            ("/spec/completionMode", Capture),
+        ],
+    ),
+    loc(
+        "batch",
+        "CronJob",
+        &[
+            ("/spec/jobTemplate/spec/template", PodTemplate),
+            ("/spec/jobTemplate/spec/parallelism", Capture),
+            ("/spec/jobTemplate/spec/completionMode", Capture),
+        ],
+    ),
+    loc(
+        "kubeflow.org",
+        "PyTorchJob",
+        &[("/spec/pytorchReplicaSpecs/*/template", PodTemplate)],
+    ),
+    loc(
+        "kubeflow.org",
+        "TFJob",
+        &[("/spec/tfReplicaSpecs/*/template", PodTemplate)],
+    ),
+    loc(
+        "kubeflow.org",
+        "MPIJob",
+        &[("/spec/mpiReplicaSpecs/*/template", PodTemplate)],
+    ),
+    loc(
+        "kubeflow.org",
+        "XGBoostJob",
+        &[("/spec/xgbReplicaSpecs/*/template", PodTemplate)],
+    ),
+    loc(
+        "kubeflow.org",
+        "PaddleJob",
+        &[("/spec/paddleReplicaSpecs/*/template", PodTemplate)],
+    ),
+    loc(
+        "kubeflow.org",
+        "JAXJob",
+        &[("/spec/jaxReplicaSpecs/*/template", PodTemplate)],
+    ),
+    loc(
+        "jobset.x-k8s.io",
+        "JobSet",
+        &[("/spec/replicatedJobs/*/template/spec/template", PodTemplate)],
+    ),
+    loc(
+        "leaderworkerset.x-k8s.io",
+        "LeaderWorkerSet",
+        &[
+            ("/spec/leaderWorkerTemplate/leaderTemplate", PodTemplate),
+            ("/spec/leaderWorkerTemplate/workerTemplate", PodTemplate),
+        ],
+    ),
+    loc(
+        "ray.io",
+        "RayCluster",
+        &[
+            ("/spec/headGroupSpec/template", PodTemplate),
+            ("/spec/workerGroupSpecs/*/template", PodTemplate),
+        ],
+    ),
+    loc(
+        "ray.io",
+        "RayJob",
+        &[
+            ("/spec/rayClusterSpec/headGroupSpec/template", PodTemplate),
+            (
+                "/spec/rayClusterSpec/workerGroupSpecs/*/template",
+                PodTemplate,
+            ),
+        ],
+    ),
+    loc(
+        "ray.io",
+        "RayService",
+        &[
+            ("/spec/rayClusterConfig/headGroupSpec/template", PodTemplate),
+            (
+                "/spec/rayClusterConfig/workerGroupSpecs/*/template",
+                PodTemplate,
+            ),
+        ],
+    ),
+    loc(
+        "batch.volcano.sh",
+        "Job",
+        &[("/spec/tasks/*/template", PodTemplate)],
+    ),
+    loc(
+        "compute.coreweave.com",
+        "NodePool",
+        &[("/spec", NodePoolSpec)],
+    ),
+];
+
+/// A node of the compiled pattern trie.
+#[derive(Debug, Default)]
+pub struct Shape {
+    /// Children by exact key.
+    pub children: Vec<(&'static str, Shape)>,
+    /// Child matching any key or index (`*`).
+    pub any: Option<Box<Shape>>,
+    /// What to build here; a leaf has no children.
+    pub leaf: Option<Leaf>,
+}
+
+impl Shape {
+    /// The child for `key`, exact matches first.
+    pub fn child(&self, key: &str) -> Option<&Shape> {
+        self.children
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, s)| s)
+            .or(self.any.as_deref())
+    }
+
+    fn insert(&mut self, tokens: &[&'static str], leaf: Leaf) {
+        match tokens.split_first() {
+            None => self.leaf = Some(leaf),
+            Some((&"*", rest)) => self.any.get_or_insert_with(Box::default).insert(rest, leaf),
+            Some((tok, rest)) => {
+                let idx = match self.children.iter().position(|(k, _)| k == tok) {
+                    Some(i) => i,
+                    None => {
+                        self.children.push((tok, Shape::default()));
+                        self.children.len() - 1
+                    }
+                };
+                self.children[idx].1.insert(rest, leaf);
+            }
+        }
+    }
+}
+
+/// The location table compiled into one trie per (group, kind).
+#[derive(Debug, Default)]
+pub struct Shapes {
+    by_kind: Vec<(&'static str, &'static str, Shape)>,
+}
+
+impl Shapes {
+    /// Compiles [`LOCATIONS`].
+    pub fn new() -> Self {
+        let mut by_kind: Vec<(&'static str, &'static str, Shape)> = Vec::new();
+        for l in LOCATIONS {
+            let i = match by_kind
+                .iter()
+                .position(|(g, k, _)| *g == l.group && *k == l.kind)
+            {
+                Some(i) => i,
+                None => {
+                    by_kind.push((l.group, l.kind, Shape::default()));
+                    by_kind.len() - 1
+                }
+            };
+            let shape = &mut by_kind[i].2;
+            for (pattern, leaf) in l.leaves {
+                let tokens: Vec<&'static str> =
+                    pattern.split('/').filter(|t| !t.is_empty()).collect();
+                shape.insert(&tokens, *leaf);
+            }
+        }
+        Shapes { by_kind }
+    }
+
+    /// The trie for an object, from its `apiVersion` and `kind`.
+    pub fn get(&self, api_version: &str, kind: &str) -> Option<&Shape> {
+        let group = api_group(api_version);
+        self.by_kind
+            .iter()
+            .find(|(g, k, _)| *k == kind && *g == group)
+            .map(|(_, _, s)| s)
+    }
+}
+
+/// The group part of an `apiVersion` (`apps/v1` → `apps`, `v1` → ``).
+pub fn api_group(api_version: &str) -> &str {
+    match api_version.rsplit_once('/') {
+        Some((group, _)) => group,
+        None => "",
+    }
+}
+
+/// Kinds whose templates run distributed training (interruption rules treat them as stateful).
+pub fn is_distributed_training(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("kubeflow.org", _)
+            | ("jobset.x-k8s.io", "JobSet")
+            | ("leaderworkerset.x-k8s.io", "LeaderWorkerSet")
+            | ("ray.io", "RayJob" | "RayCluster")
+            | ("batch.volcano.sh", "Job")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trie_matches_wildcards() {
+        let shapes = Shapes::new();
+        let s = shapes.get("kubeflow.org/v1", "PyTorchJob").unwrap();
+        let t = s
+            .child("spec")
+            .and_then(|s| s.child("pytorchReplicaSpecs"))
+            .and_then(|s| s.child("Worker"))
+            .and_then(|s| s.child("template"))
+            .unwrap();
+        assert_eq!(t.leaf, Some(Leaf::PodTemplate));
+        assert!(shapes.get("batch.volcano.sh/v1alpha1", "Job").is_some());
+        assert!(shapes.get("example.com/v1", "Job").is_none());
+        assert_eq!(api_group("v1"), "");
+        assert_eq!(api_group("apps/v1"), "apps");
+    }
+}

@@ -1,0 +1,192 @@
+//! The verdict on one object: findings in a stable order and an RFC 6902 JSON Patch.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// How much a finding matters: errors deny admission, warnings warn, infos only inform.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Only shown by the CLI, the browser and the API.
+    Info,
+    /// Becomes an AdmissionReview warning.
+    Warning,
+    /// Denies admission.
+    Error,
+}
+
+impl Severity {
+    /// The lowercase name used in JSON and human output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One thing a rule found, pointing at the exact field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The stable rule id (see `cks-policy rules`).
+    pub rule: String,
+    /// Severity after settings overrides and mode.
+    pub severity: Severity,
+    /// RFC 6901 JSON Pointer into the judged document.
+    pub path: String,
+    /// One sentence naming the value found and what to do.
+    pub message: String,
+    /// A concrete change that resolves the finding, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// 1-based line in the source text, when judged from text and the field is found there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+/// One RFC 6902 operation; the engine emits `add`, `replace` and `remove` only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatchOp {
+    /// `add`, `replace` or `remove`.
+    pub op: PatchKind,
+    /// Target location (RFC 6901).
+    pub path: String,
+    /// The value to add or replace with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+}
+
+/// The JSON Patch operations the engine emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PatchKind {
+    /// Insert a member or array element (`-` appends).
+    Add,
+    /// Replace an existing value.
+    Replace,
+    /// Remove an existing value.
+    Remove,
+}
+
+impl PatchOp {
+    /// An `add` operation.
+    pub fn add(path: impl Into<String>, value: Value) -> Self {
+        PatchOp {
+            op: PatchKind::Add,
+            path: path.into(),
+            value: Some(value),
+        }
+    }
+    /// A `replace` operation.
+    pub fn replace(path: impl Into<String>, value: Value) -> Self {
+        PatchOp {
+            op: PatchKind::Replace,
+            path: path.into(),
+            value: Some(value),
+        }
+    }
+    /// A `remove` operation.
+    pub fn remove(path: impl Into<String>) -> Self {
+        PatchOp {
+            op: PatchKind::Remove,
+            path: path.into(),
+            value: None,
+        }
+    }
+}
+
+/// The judgement of one object.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// True when no finding has severity `error`.
+    pub allowed: bool,
+    /// Findings in rule-table order, then document order.
+    pub findings: Vec<Finding>,
+    /// Mutations as an RFC 6902 JSON Patch against the object.
+    pub patch: Vec<PatchOp>,
+}
+
+impl Verdict {
+    /// Number of findings with the given severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+}
+
+/// Totals over every result of a report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Number of judged objects (results).
+    pub documents: usize,
+    /// Findings with severity `error`.
+    pub errors: usize,
+    /// Findings with severity `warning`.
+    pub warnings: usize,
+    /// Findings with severity `info`.
+    pub infos: usize,
+}
+
+/// The verdict on one object of a text input, with where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentResult {
+    /// The file name (or `-`) the caller gave; `null` when none.
+    pub source: Option<String>,
+    /// 0-based index of the YAML/JSON document within the source.
+    pub document: usize,
+    /// The object's kind; `null` when the document could not be read.
+    pub kind: Option<String>,
+    /// The object's namespace (`metadata.namespace`, else the admission request's).
+    pub namespace: Option<String>,
+    /// The object's name (`metadata.name`, else `generateName`).
+    pub name: Option<String>,
+    /// True when no finding has severity `error`.
+    pub allowed: bool,
+    /// Findings, paths relative to the document.
+    pub findings: Vec<Finding>,
+    /// JSON Patch against the document.
+    pub patch: Vec<PatchOp>,
+}
+
+/// The stable JSON report of `cks-policy check` and every surface's `evaluate`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Totals.
+    pub summary: Summary,
+    /// One entry per judged object, in input order.
+    pub results: Vec<DocumentResult>,
+}
+
+impl Report {
+    /// Builds a report and its summary from results.
+    pub fn new(results: Vec<DocumentResult>) -> Self {
+        let mut summary = Summary {
+            documents: results.len(),
+            ..Summary::default()
+        };
+        for f in results.iter().flat_map(|r| &r.findings) {
+            match f.severity {
+                Severity::Error => summary.errors += 1,
+                Severity::Warning => summary.warnings += 1,
+                Severity::Info => summary.infos += 1,
+            }
+        }
+        Report { summary, results }
+    }
+
+    /// True when some finding has severity `error`.
+    pub fn has_errors(&self) -> bool {
+        self.summary.errors > 0
+    }
+
+    /// Compact JSON, the byte-for-byte form every surface returns.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}

@@ -16,6 +16,9 @@ use crate::verdict::{Finding, PatchOp, Severity, Verdict};
 pub struct Context {
     /// Labels of namespaces by name (a Kubewarden context-aware lookup, or the caller's own).
     pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    /// Extra `pin-digests` lock entries resolved by the caller for this request (normalized
+    /// `repo:tag` → digest), e.g. by the Kubewarden module through the host's OCI capability.
+    pub digests: BTreeMap<String, String>,
 }
 
 /// What a rule sees while it runs, and where it reports.

@@ -40,6 +40,11 @@ impl ImageRef {
         })
     }
 
+    /// `docker.io/library/nginx` form of the repository (no tag, no digest).
+    pub fn normalized_repository(&self) -> String {
+        self.path.clone()
+    }
+
     /// `docker.io/library/nginx:tag` form of name and tag (tag `latest` when absent).
     pub fn normalized_name_tag(&self) -> String {
         format!("{}:{}", self.path, self.tag.as_deref().unwrap_or("latest"))

@@ -281,8 +281,15 @@ impl Policy {
     /// Empty input means default settings. Every problem is listed: unknown keys, wrong types,
     /// invalid globs, out-of-range values.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, SettingsError> {
-        let settings = parse_settings(bytes)?;
-        Policy::new(settings)
+        let (settings, mut problems) = parse_settings_lenient(bytes)?;
+        match Policy::new(settings) {
+            Ok(p) if problems.is_empty() => Ok(p),
+            Ok(_) => Err(SettingsError::Invalid { problems }),
+            Err(e) => {
+                problems.extend(e.problems().iter().cloned());
+                Err(SettingsError::Invalid { problems })
+            }
+        }
     }
 
     /// The settings this policy was compiled from.
@@ -304,6 +311,17 @@ impl Policy {
 /// Parses settings text, collecting every problem: each offending key is reported and dropped,
 /// then parsing is retried, so one typo does not hide the next.
 pub fn parse_settings(bytes: &[u8]) -> Result<Settings, SettingsError> {
+    let (settings, problems) = parse_settings_lenient(bytes)?;
+    if problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(SettingsError::Invalid { problems })
+    }
+}
+
+/// Like [`parse_settings`], but returns the settings left after dropping every offending key,
+/// with the problems found, so that compiling them can report further problems.
+fn parse_settings_lenient(bytes: &[u8]) -> Result<(Settings, Vec<SettingsProblem>), SettingsError> {
     let text = std::str::from_utf8(bytes).map_err(|e| SettingsError::Invalid {
         problems: vec![SettingsProblem::new(
             "",
@@ -311,14 +329,14 @@ pub fn parse_settings(bytes: &[u8]) -> Result<Settings, SettingsError> {
         )],
     })?;
     if text.trim().is_empty() {
-        return Ok(Settings::default());
+        return Ok((Settings::default(), Vec::new()));
     }
     let mut value: Value =
         crate::input::parse_settings_value(text).map_err(|p| SettingsError::Invalid {
             problems: vec![SettingsProblem::new("", p)],
         })?;
     if value.is_null() {
-        return Ok(Settings::default());
+        return Ok((Settings::default(), Vec::new()));
     }
     if !value.is_object() {
         return Err(SettingsError::Invalid {
@@ -330,13 +348,7 @@ pub fn parse_settings(bytes: &[u8]) -> Result<Settings, SettingsError> {
         let mut track = serde_path_to_error::Track::new();
         let de = serde_path_to_error::Deserializer::new(&value, &mut track);
         match <Settings as serde::Deserialize>::deserialize(de) {
-            Ok(s) => {
-                return if problems.is_empty() {
-                    Ok(s)
-                } else {
-                    Err(SettingsError::Invalid { problems })
-                };
-            }
+            Ok(s) => return Ok((s, problems)),
             Err(e) => {
                 let mut tokens = crate::error::path_tokens(&track.path());
                 let msg = e.to_string();

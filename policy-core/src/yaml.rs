@@ -47,6 +47,11 @@ pub fn parse_documents(text: &str, line_offset: u32) -> Vec<Result<Value, Proble
     out
 }
 
+/// Serializes a value as a YAML document (for printing patched manifests).
+pub fn to_string(v: &Value) -> Result<String, String> {
+    serde_yaml::to_string(v).map_err(|e| e.to_string())
+}
+
 /// Counts alias uses (`*name`) in the document; used for `limits.maxAliases`.
 pub fn count_aliases(text: &str) -> usize {
     if !text.contains('*') {

@@ -1,0 +1,264 @@
+//! `cks-policy`: judge Kubernetes manifests and AdmissionReviews against the CKS rules.
+//!
+//! Exit status: 0 no error findings, 1 error findings (including `input-invalid`), 2 usage or
+//! I/O errors.
+
+mod files;
+mod fix;
+mod output;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use policy_core::{Context, Policy, Report};
+
+#[derive(Parser)]
+#[command(
+    name = "cks-policy",
+    version,
+    about = "Check Kubernetes manifests against the rules of CoreWeave Kubernetes Service (CKS)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ShortFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Judge manifest files (YAML/JSON, multi-document, `kind: List`, AdmissionReviews).
+    Check {
+        /// Settings file (JSON or YAML).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Cluster context file (JSON): `{"namespaces": {"<ns>": {<labels>}}}`.
+        #[arg(long)]
+        context: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Print the documents with the mutations applied instead of the findings.
+        #[arg(long)]
+        fix: bool,
+        /// With --fix: rewrite the files in place (other documents are kept byte for byte).
+        #[arg(long, requires = "fix")]
+        write: bool,
+        /// Files or directories (searched recursively for *.yaml, *.yml, *.json); `-` for stdin.
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
+    /// Read an AdmissionReview and print the AdmissionReview response a webhook would return.
+    Review {
+        /// Settings file (JSON or YAML).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Cluster context file (JSON).
+        #[arg(long)]
+        context: Option<PathBuf>,
+        /// The AdmissionReview file, or `-` for stdin.
+        file: String,
+    },
+    /// Say which nodes can take a pod and why the others cannot.
+    Fits {
+        /// Settings file (JSON or YAML).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: ShortFormat,
+        /// Nodes: a multi-document file or a `kind: List` (`kubectl get nodes -o yaml`).
+        #[arg(long)]
+        nodes: String,
+        /// The pod (or a workload: its first pod template), or `-` for stdin.
+        pod: String,
+    },
+    /// List the rules: id, default severity, and what each checks.
+    Rules {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: ShortFormat,
+    },
+    /// Print the JSON Schema of the settings.
+    Schema,
+}
+
+/// A usage or I/O error: exit status 2.
+struct Fatal(String);
+
+fn read_input(path: &str) -> Result<Vec<u8>, Fatal> {
+    if path == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Fatal(format!("cannot read stdin: {e}")))?;
+        Ok(buf)
+    } else {
+        std::fs::read(path).map_err(|e| Fatal(format!("cannot read `{path}`: {e}")))
+    }
+}
+
+fn load_policy(settings: Option<&PathBuf>) -> Result<Policy, Fatal> {
+    let bytes = match settings {
+        Some(p) => std::fs::read(p)
+            .map_err(|e| Fatal(format!("cannot read settings `{}`: {e}", p.display())))?,
+        None => Vec::new(),
+    };
+    Policy::from_slice(&bytes).map_err(|e| {
+        let mut msg = String::from("invalid settings:");
+        for p in e.problems() {
+            msg.push_str(&format!("\n  {p}"));
+        }
+        Fatal(msg)
+    })
+}
+
+fn load_context(path: Option<&PathBuf>) -> Result<Context, Fatal> {
+    match path {
+        None => Ok(Context::default()),
+        Some(p) => {
+            let bytes = std::fs::read(p)
+                .map_err(|e| Fatal(format!("cannot read context `{}`: {e}", p.display())))?;
+            serde_json::from_slice(&bytes)
+                .map_err(|e| Fatal(format!("invalid context `{}`: {e}", p.display())))
+        }
+    }
+}
+
+fn print(s: &str) -> Result<(), Fatal> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(s.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Fatal(format!("cannot write output: {e}")))
+}
+
+fn run(cli: Cli) -> Result<u8, Fatal> {
+    match cli.command {
+        Command::Check {
+            settings,
+            context,
+            format,
+            fix,
+            write,
+            paths,
+        } => {
+            let policy = load_policy(settings.as_ref())?;
+            let context = load_context(context.as_ref())?;
+            let inputs = files::collect(&paths).map_err(Fatal)?;
+            let mut results = Vec::new();
+            let mut fixed = String::new();
+            for (source, bytes) in &inputs {
+                let report = policy_core::check(&policy, Some(source), bytes, &context);
+                if fix {
+                    let out =
+                        fix::apply(bytes, &report).map_err(|e| Fatal(format!("{source}: {e}")))?;
+                    if write {
+                        if source != "-" && out.changed {
+                            std::fs::write(source, &out.text)
+                                .map_err(|e| Fatal(format!("cannot write `{source}`: {e}")))?;
+                        }
+                    } else {
+                        fixed.push_str(&out.text);
+                    }
+                }
+                results.extend(report.results);
+            }
+            let report = Report::new(results);
+            if fix {
+                if !write {
+                    print(&fixed)?;
+                }
+            } else {
+                let text = match format {
+                    Format::Human => output::human(&report),
+                    Format::Json => format!("{}\n", report.to_json()),
+                    Format::Sarif => output::sarif(&report),
+                };
+                print(&text)?;
+            }
+            Ok(u8::from(report.has_errors()))
+        }
+        Command::Review {
+            settings,
+            context,
+            file,
+        } => {
+            let policy = load_policy(settings.as_ref())?;
+            let context = load_context(context.as_ref())?;
+            let bytes = read_input(&file)?;
+            let response = policy_core::review(&policy, &bytes, &context)
+                .map_err(|e| Fatal(format!("{file}: {e}")))?;
+            let json = serde_json::to_string(&response)
+                .map_err(|e| Fatal(format!("cannot encode response: {e}")))?;
+            print(&format!("{json}\n"))?;
+            Ok(u8::from(!response.response.allowed))
+        }
+        Command::Fits {
+            settings,
+            format,
+            nodes,
+            pod,
+        } => {
+            let policy = load_policy(settings.as_ref())?;
+            let pod_bytes = read_input(&pod)?;
+            let node_bytes = read_input(&nodes)?;
+            output::fits(
+                &policy,
+                &pod_bytes,
+                &node_bytes,
+                format == ShortFormat::Json,
+            )
+            .map_err(Fatal)
+            .and_then(|(text, any_fit)| {
+                print(&text)?;
+                Ok(u8::from(!any_fit))
+            })
+        }
+        Command::Rules { format } => {
+            let text = match format {
+                ShortFormat::Human => output::rules_table(),
+                ShortFormat::Json => format!(
+                    "{}\n",
+                    serde_json::to_string(policy_core::rules()).unwrap_or_default()
+                ),
+            };
+            print(&text)?;
+            Ok(0)
+        }
+        Command::Schema => {
+            print(&policy_core::settings_schema())?;
+            Ok(0)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(Fatal(msg)) => {
+            eprintln!("cks-policy: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

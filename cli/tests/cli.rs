@@ -1,0 +1,236 @@
+//! The `cks-policy` command line contract (SPEC §7), run as a real process.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn cks(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cks-policy"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn cks_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cks-policy"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+const D: &str = "sha256:3f5e8b5c7ab2740c0f7b1e3e8d3d7b5f0c1a2b3c4d5e6f7081920a1b2c3d4e5f";
+
+#[test]
+fn check_examples_json_is_the_stable_format() {
+    let o = cks(&["check", "--format", "json", "examples/"]);
+    assert_eq!(o.status.code(), Some(1), "examples hold errors on purpose");
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert!(results.len() >= 5);
+    assert!(v["summary"]["errors"].as_u64().unwrap() > 0);
+    for r in results {
+        for key in [
+            "source",
+            "document",
+            "kind",
+            "namespace",
+            "name",
+            "allowed",
+            "findings",
+            "patch",
+        ] {
+            assert!(r.get(key).is_some(), "result lacks {key}: {r}");
+        }
+        assert!(r["source"].as_str().unwrap().starts_with("examples/"));
+    }
+    // Directory walk is sorted and recursive.
+    let sources: Vec<&str> = results
+        .iter()
+        .map(|r| r["source"].as_str().unwrap())
+        .collect();
+    let mut sorted = sources.clone();
+    sorted.sort();
+    assert_eq!(sources, sorted);
+}
+
+#[test]
+fn human_format_is_file_line_severity_rule_message() {
+    let o = cks(&["check", "examples/inference-deployment.yaml"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    let first = out.lines().next().unwrap();
+    let re_ok = first.starts_with("examples/inference-deployment.yaml:")
+        && first.split(": ").nth(1).is_some_and(|s| {
+            s.starts_with("error ") || s.starts_with("warning ") || s.starts_with("info ")
+        });
+    assert!(re_ok, "unexpected human line: {first}");
+    assert!(out.lines().last().unwrap().contains(" error"), "{out}");
+}
+
+#[test]
+fn clean_input_exits_zero_and_stdin_works() {
+    let pod = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: ok}}\nspec:\n  containers:\n  - name: c\n    image: registry.example.com/app@{D}\n"
+    );
+    let o = cks_stdin(&["check", "--format", "json", "-"], pod.as_bytes());
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["results"][0]["source"], "-");
+    assert_eq!(v["results"][0]["allowed"], true);
+}
+
+#[test]
+fn bad_input_is_a_finding_and_other_documents_survive() {
+    let text = format!(
+        "kind: [oops\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: ok}}\nspec:\n  containers:\n  - name: c\n    image: registry.example.com/app@{D}\n"
+    );
+    let o = cks_stdin(&["check", "--format", "json", "-"], text.as_bytes());
+    assert_eq!(o.status.code(), Some(1));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["results"][0]["findings"][0]["rule"], "input-invalid");
+    assert_eq!(v["results"][1]["kind"], "Pod");
+    assert_eq!(v["results"][1]["allowed"], true);
+}
+
+#[test]
+fn usage_and_io_errors_exit_two() {
+    assert_eq!(cks(&["check", "no/such/file.yaml"]).status.code(), Some(2));
+    assert_eq!(cks(&["check"]).status.code(), Some(2));
+    assert_eq!(cks(&["frobnicate"]).status.code(), Some(2));
+    let dir = std::env::temp_dir().join(format!("cks-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let s = dir.join("bad-settings.json");
+    std::fs::write(
+        &s,
+        r#"{"imagez": {}, "mode": "loud", "images": {"allow": ["["]}}"#,
+    )
+    .unwrap();
+    let o = cks(&[
+        "check",
+        "--settings",
+        s.to_str().unwrap(),
+        "examples/cpu-pod.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    for want in ["imagez", "/mode", "/images/allow/0"] {
+        assert!(err.contains(want), "settings error lacks {want}: {err}");
+    }
+}
+
+#[test]
+fn sarif_is_valid_json_with_results() {
+    let o = cks(&["check", "--format", "sarif", "examples/"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    assert!(results
+        .iter()
+        .all(|r| r["ruleId"].is_string() && r["message"]["text"].is_string()));
+}
+
+#[test]
+fn review_answers_create_update_delete() {
+    let o = cks(&["review", "examples/node-relabel.json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["kind"], "AdmissionReview");
+    assert_eq!(v["response"]["uid"], "5f2c7a4e-1d1b-4c3e-9f5e-2a7b8c9d0e1f");
+    assert!(v["response"]["allowed"].is_boolean());
+
+    let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"},
+        "spec": {"containers": [{"name": "c", "image": format!("registry.example.com/app@{D}")}]}});
+    for (op, obj, old) in [
+        ("CREATE", pod.clone(), Value::Null),
+        ("UPDATE", pod.clone(), pod.clone()),
+        ("DELETE", Value::Null, pod.clone()),
+    ] {
+        let review = serde_json::json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": format!("uid-{op}"), "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                "operation": op, "userInfo": {"username": "u"}, "namespace": "ns", "object": obj, "oldObject": old}});
+        let o = cks_stdin(&["review", "-"], review.to_string().as_bytes());
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["response"]["uid"], format!("uid-{op}"));
+        assert_eq!(v["response"]["allowed"], true, "{op}: {v}");
+        if op == "CREATE" {
+            // The CPU toleration mutation, as a base64 JSON Patch.
+            assert_eq!(v["response"]["patchType"], "JSONPatch", "{v}");
+        }
+    }
+    assert_eq!(
+        cks_stdin(&["review", "-"], b"not json").status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn rules_lists_every_rule_and_schema_is_checked_in() {
+    let out = stdout(&cks(&["rules"]));
+    for r in policy_core::rules() {
+        assert!(
+            out.lines().any(|l| l.starts_with(r.id)),
+            "rules lacks {}",
+            r.id
+        );
+    }
+    let v: Value = serde_json::from_str(&stdout(&cks(&["rules", "--format", "json"]))).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), policy_core::rules().len());
+    let schema = stdout(&cks(&["schema"]));
+    let checked_in =
+        std::fs::read_to_string(root().join("policy-core/settings.schema.json")).unwrap();
+    assert_eq!(schema, checked_in, "settings schema is stale: run `cargo run -p cks-policy-cli -- schema > policy-core/settings.schema.json`");
+}
+
+#[test]
+fn fix_prints_patched_documents_and_write_keeps_others_intact() {
+    let dir = std::env::temp_dir().join(format!("cks-fix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("m.yaml");
+    let untouched = "# keep me\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm  # and me\ndata: {a: b}\n";
+    let pod = format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: registry.example.com/app@{D}\n");
+    std::fs::write(&f, format!("{untouched}---\n{pod}")).unwrap();
+    let printed = stdout(&cks(&["check", "--fix", f.to_str().unwrap()]));
+    assert!(printed.starts_with(untouched), "{printed}");
+    assert!(printed.contains("is_cpu_compute"), "{printed}");
+    let o = cks(&["check", "--fix", "--write", f.to_str().unwrap()]);
+    assert!(o.status.code() == Some(0), "{o:?}");
+    let written = std::fs::read_to_string(&f).unwrap();
+    assert_eq!(written, printed);
+    // Judged again, the fixed file needs no patch.
+    let v: Value = serde_json::from_str(&stdout(&cks(&[
+        "check",
+        "--format",
+        "json",
+        f.to_str().unwrap(),
+    ])))
+    .unwrap();
+    assert!(
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["patch"].as_array().unwrap().is_empty()),
+        "{v}"
+    );
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite: every surface over the shared golden vectors. Installs what a fresh
+# machine lacks first (.ci/install). Usage: ./test.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+start=$(date +%s)
+step() { echo; echo "==> $* ($(( $(date +%s) - start ))s)"; }
+
+step install
+bash .ci/install
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (core, golden vectors, properties, CLI)"
+cargo test --workspace --locked
+
+step "policy-core builds for wasm32-unknown-unknown (no I/O crept in)"
+cargo build -p policy-core --target wasm32-unknown-unknown --features k8s-openapi/v1_34 --locked
+
+step "fuzz (bounded run, corpus seeded from fixtures)"
+fuzz/run.sh "${FUZZ_SECONDS:-30}"
+
+for surface in policy-wasm/kubewarden policy-ffi policy-wasm/web; do
+  if [ -x "$surface/test.sh" ]; then
+    step "$surface"
+    "$surface/test.sh"
+  fi
+done
+
+step "done"
+echo "all suites passed in $(( $(date +%s) - start ))s"

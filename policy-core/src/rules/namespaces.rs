@@ -1,8 +1,130 @@
 //! Namespace rules: CoreWeave-domain namespace labels and control-plane namespaces.
 
 use crate::eval::Cx;
+use crate::label_syntax::show;
+use crate::object::{Object, Operation};
+use crate::pointer;
+use crate::rules::labels::{coreweave_label_changes, Change};
+use crate::rules::RuleId;
 
-/// `reserved-namespace-label`.
-pub fn check_reserved_namespace_label(_cx: &mut Cx<'_>) {}
-/// `control-plane-namespace`.
-pub fn check_control_plane_namespace(_cx: &mut Cx<'_>) {}
+/// The label CKS puts on every namespace, naming its owner.
+pub const ORG_LABEL: &str = "ns.coreweave.cloud/org";
+/// The [`ORG_LABEL`] value of control-plane namespaces.
+pub const CONTROL_PLANE: &str = "control-plane";
+
+/// `reserved-namespace-label`: a Namespace gains, changes or loses a CoreWeave-domain label
+/// (e.g. `ns.coreweave.cloud/org`). On CREATE every CoreWeave-domain label is gained; on UPDATE
+/// only keys that differ from `oldObject` count (a removed key is reported at its old path).
+/// An UPDATE without `oldObject` is judged like a CREATE.
+pub fn check_reserved_namespace_label(cx: &mut Cx<'_>) {
+    let obj = cx.object;
+    if !obj.is("", "Namespace") {
+        return;
+    }
+    let old = match cx.operation() {
+        Operation::Update => cx.old_object().and_then(Object::labels),
+        _ => None,
+    };
+    let name = obj.name().unwrap_or("");
+    let mut found = Vec::new();
+    for c in coreweave_label_changes(obj.labels(), old) {
+        let key = show(c.key());
+        let msg = match &c {
+            Change::Added { value, .. } => format!(
+                "namespace `{name}` sets `{key}={}`, a label in a CoreWeave-reserved domain that only CKS may set; remove it",
+                show(value)
+            ),
+            Change::Changed { old, new, .. } => format!(
+                "namespace `{name}` label `{key}` is managed by CKS and would change from `{}` to `{}`; leave it as CKS set it",
+                show(old),
+                show(new)
+            ),
+            Change::Removed { old, .. } => format!(
+                "namespace `{name}` label `{key}` is managed by CKS and would be removed (it was `{}`); keep it as CKS set it",
+                show(old)
+            ),
+        };
+        found.push((pointer::join("/metadata/labels", &[c.key()]), msg));
+    }
+    for (path, msg) in found {
+        cx.report(RuleId::ReservedNamespaceLabel, path, msg, None);
+    }
+}
+
+fn is_control_plane_labelled(o: Option<&Object>) -> bool {
+    o.and_then(Object::labels)
+        .and_then(|l| l.get(ORG_LABEL))
+        .is_some_and(|v| v == CONTROL_PLANE)
+}
+
+/// `control-plane-namespace`: UPDATE or DELETE of a Namespace labelled
+/// `ns.coreweave.cloud/org=control-plane` (its own labels, in `object` or `oldObject`), and
+/// CREATE, UPDATE or DELETE of any namespaced object inside a control-plane namespace. Runs on
+/// DELETE too.
+///
+/// Decisions where SPEC is silent: a namespace is control-plane when the caller's context gives
+/// its labels and they say so; only when the context has no labels for it do the
+/// `controlPlaneNamespaces` globs decide (as the setting's documentation says). A Namespace
+/// object is judged by its own labels only. The namespace is the object's `metadata.namespace`,
+/// else the request's. Cluster-scoped objects are never judged. CoreWeave's own automation
+/// must be listed in `exemptions`, or it is denied too.
+pub fn check_control_plane_namespace(cx: &mut Cx<'_>) {
+    let obj = cx.object;
+    let op = cx.operation();
+    let verb = match op {
+        Operation::Create => "create",
+        Operation::Update => "change",
+        Operation::Delete => "delete",
+        Operation::Connect => return,
+    };
+    if obj.is("", "Namespace") {
+        if op == Operation::Create
+            || !(is_control_plane_labelled(Some(obj)) || is_control_plane_labelled(cx.old_object()))
+        {
+            return;
+        }
+        let name = obj.name().or(cx.request.name.as_deref()).unwrap_or("");
+        let msg = format!(
+            "namespace `{name}` is a CKS control-plane namespace (`{ORG_LABEL}={CONTROL_PLANE}`) that CoreWeave manages; do not {verb} it"
+        );
+        cx.report(
+            RuleId::ControlPlaneNamespace,
+            pointer::join("/metadata/labels", &[ORG_LABEL]),
+            msg,
+            None,
+        );
+        return;
+    }
+    let Some(ns) = obj
+        .namespace()
+        .or(cx.request.namespace.as_deref())
+        .filter(|ns| !ns.is_empty())
+    else {
+        return;
+    };
+    let control_plane = match cx.namespace_labels(ns) {
+        Some(labels) => labels.get(ORG_LABEL).is_some_and(|v| v == CONTROL_PLANE),
+        None => cx.policy.control_plane_namespaces.is_match(ns),
+    };
+    if !control_plane {
+        return;
+    }
+    let what = match obj.name().or(cx.request.name.as_deref()) {
+        Some(n) => format!("{} `{}`", obj.kind, show(n)),
+        None => format!("a {}", obj.kind),
+    };
+    let msg = match op {
+        Operation::Create => format!(
+            "{what} is created in `{ns}`, a CKS control-plane namespace that CoreWeave manages; create it in one of your own namespaces"
+        ),
+        _ => format!(
+            "{what} is in `{ns}`, a CKS control-plane namespace that CoreWeave manages; do not {verb} objects there"
+        ),
+    };
+    let path = if obj.metadata.namespace.is_some() {
+        String::from("/metadata/namespace")
+    } else {
+        String::new()
+    };
+    cx.report(RuleId::ControlPlaneNamespace, path, msg, None);
+}

@@ -19,6 +19,7 @@
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod accelerator;
 pub mod admission;
 pub mod error;
 pub mod eval;

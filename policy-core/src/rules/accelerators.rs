@@ -1,10 +1,310 @@
-//! Accelerator rules: access outside the device plugin, gang scheduling, the GPU Operator.
+//! Accelerator rules (seed 004): access outside the device plugin or DRA, gang scheduling, and
+//! the NVIDIA GPU Operator that CKS manages itself.
+//!
+//! Decisions where SPEC is silent:
+//! - `NVIDIA_VISIBLE_DEVICES` is accepted when it is `void`, `none` or empty, compared exactly
+//!   (after trimming spaces), as the NVIDIA container toolkit compares them: `NONE` is a device
+//!   list the toolkit does not understand, so it is reported. A value from `valueFrom` cannot be
+//!   checked and is reported. Every container kind is checked, GPU pods included: the device
+//!   plugin sets the variable itself.
+//! - A hostPath volume is reported when its path (slashes collapsed, trailing `/` dropped) is
+//!   `/dev`, `/dev/dri` or below it, or starts with `/dev/nvidia` (`/dev/nvidia0`,
+//!   `/dev/nvidiactl`, `/dev/nvidia-uvm`, `/dev/nvidia-caps/…`), and some container
+//!   (any kind) mounts it. `/dev` itself is included because it holds those devices.
+//! - `privileged: true` is reported per container (any kind) in a pod that requests no
+//!   accelerator ([`crate::accelerator`]).
+//! - `gang-scheduling-queue` covers batch Jobs, JobSets, Kubeflow jobs, RayJobs, RayClusters and
+//!   LeaderWorkerSets whose pods request an accelerator, with the label on the object's own
+//!   metadata (where Kueue reads it). It skips objects with an owner reference (their owner
+//!   carries the queue), Volcano Jobs (Volcano gang-schedules them itself), CronJobs (the label
+//!   belongs on the job template, which Kueue reads per Job) and Pods. A manifest without a
+//!   namespace is judged in `default`.
+//! - `unsupported-gpu-operator` reports the operator's custom resources (`ClusterPolicy` and
+//!   `NVIDIADriver` in group `nvidia.com`) at `/kind`, and every container image whose normalized
+//!   repository's last component is `gpu-operator`.
 
+use k8s_openapi::api::core::v1::{EnvVar, SecurityContext, VolumeMount};
+
+use crate::accelerator::requests_accelerator;
 use crate::eval::Cx;
+use crate::image_ref::ImageRef;
+use crate::object::{Object, PodRef};
+use crate::pointer;
+use crate::rules::RuleId;
 
-/// `accelerator-access-bypass`.
-pub fn check_access_bypass(_cx: &mut Cx<'_>) {}
-/// `gang-scheduling-queue`.
-pub fn check_gang_queue(_cx: &mut Cx<'_>) {}
-/// `unsupported-gpu-operator`.
-pub fn check_gpu_operator(_cx: &mut Cx<'_>) {}
+/// A container of any kind, reduced to what these rules read.
+struct Ctr<'a> {
+    path: String,
+    what: &'static str,
+    name: &'a str,
+    image: Option<&'a str>,
+    env: &'a [EnvVar],
+    mounts: &'a [VolumeMount],
+    security: Option<&'a SecurityContext>,
+}
+
+impl Ctr<'_> {
+    fn who(&self) -> String {
+        format!("{} `{}`", self.what, self.name)
+    }
+}
+
+fn containers<'a>(pod: &PodRef<'a>) -> Vec<Ctr<'a>> {
+    let spec = pod.spec;
+    let spec_path = pod.spec_path();
+    let mut out = Vec::new();
+    let at = |list: &str, i: usize| {
+        let mut p = pointer::join(&spec_path, &[list]);
+        pointer::push_index(&mut p, i);
+        p
+    };
+    for (i, c) in spec.init_containers.iter().flatten().enumerate() {
+        out.push(Ctr {
+            path: at("initContainers", i),
+            what: "init container",
+            name: &c.name,
+            image: c.image.as_deref(),
+            env: c.env.as_deref().unwrap_or_default(),
+            mounts: c.volume_mounts.as_deref().unwrap_or_default(),
+            security: c.security_context.as_ref(),
+        });
+    }
+    for (i, c) in spec.containers.iter().enumerate() {
+        out.push(Ctr {
+            path: at("containers", i),
+            what: "container",
+            name: &c.name,
+            image: c.image.as_deref(),
+            env: c.env.as_deref().unwrap_or_default(),
+            mounts: c.volume_mounts.as_deref().unwrap_or_default(),
+            security: c.security_context.as_ref(),
+        });
+    }
+    for (i, c) in spec.ephemeral_containers.iter().flatten().enumerate() {
+        out.push(Ctr {
+            path: at("ephemeralContainers", i),
+            what: "ephemeral container",
+            name: &c.name,
+            image: c.image.as_deref(),
+            env: c.env.as_deref().unwrap_or_default(),
+            mounts: c.volume_mounts.as_deref().unwrap_or_default(),
+            security: c.security_context.as_ref(),
+        });
+    }
+    out
+}
+
+/// Whether a hostPath path exposes GPU device nodes (see the module documentation).
+pub fn is_gpu_device_path(path: &str) -> bool {
+    let mut p = String::with_capacity(path.len());
+    for part in path.split('/').filter(|s| !s.is_empty() && *s != ".") {
+        p.push('/');
+        p.push_str(part);
+    }
+    p == "/dev" || p == "/dev/dri" || p.starts_with("/dev/dri/") || p.starts_with("/dev/nvidia")
+}
+
+/// `accelerator-access-bypass`: a container reaches GPUs outside the device plugin or DRA.
+pub fn check_access_bypass(cx: &mut Cx<'_>) {
+    let obj = cx.object;
+    let policy = cx.policy;
+    for pod in obj.pod_refs() {
+        let ctrs = containers(&pod);
+        for c in &ctrs {
+            for (i, e) in c.env.iter().enumerate() {
+                if e.name != "NVIDIA_VISIBLE_DEVICES" {
+                    continue;
+                }
+                let mut path = pointer::join(&c.path, &["env"]);
+                pointer::push_index(&mut path, i);
+                let message = match (e.value.as_deref(), &e.value_from) {
+                    (_, Some(_)) => format!(
+                        "{} sets `NVIDIA_VISIBLE_DEVICES` from `valueFrom`, which can expose GPUs outside the device plugin; remove it and request `nvidia.com/gpu` instead",
+                        c.who()
+                    ),
+                    (Some(v), None) if matches!(v.trim(), "" | "void" | "none") => continue,
+                    (None, None) => continue,
+                    (Some(v), None) => format!(
+                        "{} sets `NVIDIA_VISIBLE_DEVICES={v}`, which reaches GPUs outside the device plugin; remove it and request `nvidia.com/gpu` instead",
+                        c.who()
+                    ),
+                };
+                cx.report(RuleId::AcceleratorAccessBypass, path, message, None);
+            }
+        }
+        for (i, v) in pod.spec.volumes.iter().flatten().enumerate() {
+            let Some(host) = v.host_path.as_ref() else {
+                continue;
+            };
+            if !is_gpu_device_path(&host.path) {
+                continue;
+            }
+            let users: Vec<String> = ctrs
+                .iter()
+                .filter(|c| c.mounts.iter().any(|m| m.name == v.name))
+                .map(|c| format!("`{}`", c.name))
+                .collect();
+            if users.is_empty() {
+                continue;
+            }
+            let mut path = pointer::join(&pod.spec_path(), &["volumes"]);
+            pointer::push_index(&mut path, i);
+            cx.report(
+                RuleId::AcceleratorAccessBypass,
+                path,
+                format!(
+                    "volume `{}` mounts host path `{}` into {} {}, which reaches GPUs outside the device plugin; remove it and request `nvidia.com/gpu` instead",
+                    v.name,
+                    host.path,
+                    if users.len() > 1 { "containers" } else { "container" },
+                    users.join(", ")
+                ),
+                None,
+            );
+        }
+        if requests_accelerator(policy, pod.spec) {
+            continue;
+        }
+        for c in &ctrs {
+            if c.security.and_then(|s| s.privileged) != Some(true) {
+                continue;
+            }
+            cx.report(
+                RuleId::AcceleratorAccessBypass,
+                pointer::join(&c.path, &["securityContext", "privileged"]),
+                format!(
+                    "{} is privileged in a pod that requests no accelerator, so it can reach every GPU on the node; drop `privileged` or request `nvidia.com/gpu`",
+                    c.who()
+                ),
+                None,
+            );
+        }
+    }
+}
+
+/// Kinds `gang-scheduling-queue` applies to (see the module documentation).
+fn gang_kind(obj: &Object) -> bool {
+    matches!(
+        (obj.group(), obj.kind.as_str()),
+        ("batch", "Job")
+            | ("kubeflow.org", _)
+            | ("jobset.x-k8s.io", "JobSet")
+            | ("leaderworkerset.x-k8s.io", "LeaderWorkerSet")
+            | ("ray.io", "RayJob" | "RayCluster")
+    )
+}
+
+/// The Kueue queue label.
+pub const QUEUE_LABEL: &str = "kueue.x-k8s.io/queue-name";
+
+/// `gang-scheduling-queue`: an accelerator job in a namespace matching `gang.namespaces` without
+/// `kueue.x-k8s.io/queue-name` on its own metadata.
+pub fn check_gang_queue(cx: &mut Cx<'_>) {
+    let obj = cx.object;
+    let policy = cx.policy;
+    if !gang_kind(obj)
+        || obj
+            .metadata
+            .owner_references
+            .as_ref()
+            .is_some_and(|o| !o.is_empty())
+    {
+        return;
+    }
+    let namespace = obj
+        .namespace()
+        .or(cx.request.namespace.as_deref())
+        .unwrap_or("default");
+    if !policy.gang_namespaces.is_match(namespace) {
+        return;
+    }
+    if obj.labels().is_some_and(|l| l.contains_key(QUEUE_LABEL)) {
+        return;
+    }
+    if !obj.pod_refs().any(|p| requests_accelerator(policy, p.spec)) {
+        return;
+    }
+    let path = if obj.labels().is_some() {
+        "/metadata/labels"
+    } else {
+        "/metadata"
+    };
+    cx.report(
+        RuleId::GangSchedulingQueue,
+        path,
+        format!(
+            "accelerator {} in namespace `{namespace}` has no `{QUEUE_LABEL}` label, so Kueue does not gang-schedule it and it may hold GPUs while waiting for the rest; add the label with your LocalQueue",
+            obj.kind
+        ),
+        None,
+    );
+}
+
+/// `unsupported-gpu-operator`: the manifest installs the NVIDIA GPU Operator.
+pub fn check_gpu_operator(cx: &mut Cx<'_>) {
+    let obj = cx.object;
+    if obj.is("nvidia.com", "ClusterPolicy") || obj.is("nvidia.com", "NVIDIADriver") {
+        cx.report(
+            RuleId::UnsupportedGpuOperator,
+            "/kind",
+            format!(
+                "`{}` `{}` configures the NVIDIA GPU Operator, but CKS installs and manages GPU drivers itself; do not install the GPU Operator on CKS",
+                obj.kind,
+                obj.api_version
+            ),
+            None,
+        );
+    }
+    for pod in obj.pod_refs() {
+        for c in containers(&pod) {
+            let Some(image) = c.image else { continue };
+            let Ok(r) = ImageRef::parse(image) else {
+                continue;
+            };
+            let repo = r.normalized_repository();
+            if repo.rsplit('/').next() != Some("gpu-operator") {
+                continue;
+            }
+            cx.report(
+                RuleId::UnsupportedGpuOperator,
+                pointer::join(&c.path, &["image"]),
+                format!(
+                    "{} runs `{image}`, the NVIDIA GPU Operator, but CKS installs and manages GPU drivers itself; do not install the GPU Operator on CKS",
+                    c.who()
+                ),
+                None,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_paths() {
+        for p in [
+            "/dev/nvidia0",
+            "/dev/nvidiactl",
+            "/dev/nvidia-uvm",
+            "/dev/nvidia-caps/nvidia-cap1",
+            "/dev/dri",
+            "/dev/dri/",
+            "//dev//dri/card0",
+            "/dev",
+            "/dev/",
+        ] {
+            assert!(is_gpu_device_path(p), "{p}");
+        }
+        for p in [
+            "/dev/shm",
+            "/dev/infiniband",
+            "/var/lib/kubelet",
+            "/",
+            "/dev/drives",
+        ] {
+            assert!(!is_gpu_device_path(p), "{p}");
+        }
+    }
+}

@@ -1,14 +1,368 @@
-//! Pod interruption label rules.
+//! Pod interruption label rules (seed 003, "Pod interruption").
+//!
+//! Pods opt in to eviction with `qos.coreweave.cloud/interruptable: "true"` (immediate) or
+//! `qos.coreweave.com/graceful-interruptible: "true"` (graceful; the seed's example spells it
+//! `qos.coreweave.cloud/graceful-interruptible`, which is recognised too and gets a spelling
+//! warning naming the reference spelling).
+//!
+//! Decisions where SPEC is silent:
+//! - A label counts as set only with the value `"true"` (CKS ignores other values), so
+//!   `interruptible-stateful` and `graceful-termination-period` look at `"true"` only.
+//! - `interruption-label-value` checks pod labels (a Pod's, or a template's): labels on a
+//!   workload's own metadata are not read by CKS and are `interruption-label-placement`'s concern.
+//!   The value `"false"` is accepted silently: it is ignored by CKS, which is exactly what it asks.
+//! - `interruptible-stateful` reports once per pod, naming the first reason found in this order:
+//!   StatefulSet, distributed training job (Job or CronJob with `parallelism` > 1 or
+//!   `completionMode: Indexed`, or a kind of [`crate::templates::is_distributed_training`]),
+//!   PersistentVolumeClaim or ephemeral volume, database image (regular containers only, not
+//!   initContainers; the normalized repository against `interruption.databaseImages`).
+//! - `interruption-label-placement` does not report a workload label whose value is `"false"`.
+//! - `interruption-label-spelling` looks at pod labels and at the workload's own labels. A key
+//!   is a near miss when its prefix is a CoreWeave domain (or within three edits of
+//!   `qos.coreweave.cloud`/`qos.coreweave.com`) and its name, ignoring case, `-`, `_` and `.`, is
+//!   within two edits of `interruptable` or three of `graceful-interruptible`. Keys that
+//!   `unknown-coreweave-label` also reports get a distinct message here, naming the interruption
+//!   key to use.
+//! - `graceful-termination-period` reports `terminationGracePeriodSeconds: 0` at that field, and
+//!   both labels at the `interruptable` label.
+
+use k8s_openapi::api::core::v1::PodSpec;
 
 use crate::eval::Cx;
+use crate::image_ref::ImageRef;
+use crate::object::{Object, PodRef};
+use crate::pointer;
+use crate::policy::Policy;
+use crate::rules::RuleId;
+use crate::templates::is_distributed_training;
 
-/// `interruptible-stateful`.
-pub fn check_stateful(_cx: &mut Cx<'_>) {}
-/// `interruption-label-value`.
-pub fn check_value(_cx: &mut Cx<'_>) {}
-/// `interruption-label-placement`.
-pub fn check_placement(_cx: &mut Cx<'_>) {}
-/// `interruption-label-spelling`.
-pub fn check_spelling(_cx: &mut Cx<'_>) {}
-/// `graceful-termination-period`.
-pub fn check_grace_period(_cx: &mut Cx<'_>) {}
+/// Immediate eviction (the seed's spelling, `interruptable`).
+pub const INTERRUPTABLE: &str = "qos.coreweave.cloud/interruptable";
+/// Graceful eviction, as the seed's label reference spells it.
+pub const GRACEFUL: &str = "qos.coreweave.com/graceful-interruptible";
+/// Graceful eviction, as the seed's example spells it (recognised, warned).
+pub const GRACEFUL_CLOUD: &str = "qos.coreweave.cloud/graceful-interruptible";
+
+/// Every interruption label CKS recognises.
+pub const RECOGNISED: [&str; 3] = [INTERRUPTABLE, GRACEFUL, GRACEFUL_CLOUD];
+
+fn label_path(pod: &PodRef<'_>, key: &str) -> String {
+    pointer::join(&pod.metadata_path(), &["labels", key])
+}
+
+fn is_true(pod: &PodRef<'_>, key: &str) -> bool {
+    pod.label(key) == Some("true")
+}
+
+fn is_graceful(pod: &PodRef<'_>) -> bool {
+    is_true(pod, GRACEFUL) || is_true(pod, GRACEFUL_CLOUD)
+}
+
+/// Whether the object is a distributed training job (see the module documentation).
+fn distributed_training(obj: &Object) -> Option<String> {
+    let job_spec = if obj.is("batch", "Job") {
+        Some("/spec")
+    } else if obj.is("batch", "CronJob") {
+        Some("/spec/jobTemplate/spec")
+    } else {
+        None
+    };
+    if let Some(base) = job_spec {
+        let parallelism = obj
+            .captured(&format!("{base}/parallelism"))
+            .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
+        if let Some(p) = parallelism.filter(|p| *p > 1) {
+            return Some(format!("a {} with `parallelism: {p}`", obj.kind));
+        }
+        let mode = obj
+            .captured(&format!("{base}/completionMode"))
+            .and_then(|v| v.as_str());
+        if mode == Some("Indexed") {
+            return Some(format!("a {} with `completionMode: Indexed`", obj.kind));
+        }
+        return None;
+    }
+    is_distributed_training(obj.group(), &obj.kind)
+        .then(|| format!("a {} (distributed training)", obj.kind))
+}
+
+fn claim_volume(spec: &PodSpec) -> Option<String> {
+    spec.volumes.iter().flatten().find_map(|v| {
+        if let Some(pvc) = &v.persistent_volume_claim {
+            Some(format!(
+                "a pod with volume `{}` on PersistentVolumeClaim `{}`",
+                v.name, pvc.claim_name
+            ))
+        } else if v.ephemeral.is_some() {
+            Some(format!("a pod with ephemeral volume claim `{}`", v.name))
+        } else {
+            None
+        }
+    })
+}
+
+fn database_image(policy: &Policy, spec: &PodSpec) -> Option<String> {
+    spec.containers.iter().find_map(|c| {
+        let image = c.image.as_deref()?;
+        let repo = ImageRef::parse(image).ok()?.normalized_repository();
+        policy.database_images.is_match(&repo).then(|| {
+            format!(
+                "a single-instance database (container `{}` runs `{repo}`)",
+                c.name
+            )
+        })
+    })
+}
+
+/// `interruptible-stateful`: `qos.coreweave.cloud/interruptable: "true"` on a pod of a workload
+/// that cannot tolerate eviction.
+pub fn check_stateful(cx: &mut Cx<'_>) {
+    let obj = cx.object;
+    let policy = cx.policy;
+    let workload = if obj.is("apps", "StatefulSet") {
+        Some(String::from("a StatefulSet"))
+    } else {
+        distributed_training(obj)
+    };
+    for pod in obj.pod_refs() {
+        if !is_true(&pod, INTERRUPTABLE) {
+            continue;
+        }
+        let reason = workload
+            .clone()
+            .or_else(|| claim_volume(pod.spec))
+            .or_else(|| database_image(policy, pod.spec));
+        let Some(reason) = reason else { continue };
+        cx.report(
+            RuleId::InterruptibleStateful,
+            label_path(&pod, INTERRUPTABLE),
+            format!(
+                "`{INTERRUPTABLE}: \"true\"` is on {reason}, which CKS may evict at once and lose work or data; remove the label"
+            ),
+            Some(format!(
+                "remove `{INTERRUPTABLE}`; use `{GRACEFUL}` only if the workload can save its state within its grace period"
+            )),
+        );
+    }
+}
+
+/// `interruption-label-value`: an interruption label on a pod whose value is not exactly
+/// `"true"` (and not `"false"`, see the module documentation).
+pub fn check_value(cx: &mut Cx<'_>) {
+    let obj = cx.object;
+    for pod in obj.pod_refs() {
+        for key in RECOGNISED {
+            let Some(value) = pod.label(key) else {
+                continue;
+            };
+            if value == "true" || value == "false" {
+                continue;
+            }
+            cx.report(
+                RuleId::InterruptionLabelValue,
+                label_path(&pod, key),
+                format!(
+                    "label `{key}` has value `{value}`, which CKS ignores; set it to exactly `\"true\"` to opt in, or remove it"
+                ),
+                None,
+            );
+        }
+    }
+}
+
+/// `interruption-label-placement`: an interruption label on a workload's own metadata that is
+/// missing from one of its pod templates (CKS reads Pod labels).
+pub fn check_placement(cx: &mut Cx<'_>) {
+    let obj = cx.object;
+    let templates: Vec<PodRef<'_>> = obj.pod_refs().filter(|p| p.is_template).collect();
+    if templates.is_empty() {
+        return;
+    }
+    let Some(labels) = obj.labels() else { return };
+    for key in RECOGNISED {
+        let Some(value) = labels.get(key) else {
+            continue;
+        };
+        if value == "false" {
+            continue;
+        }
+        let missing: Vec<String> = templates
+            .iter()
+            .filter(|t| t.label(key).is_none())
+            .map(|t| format!("`{}`", t.base))
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let (noun, list) = if missing.len() == templates.len() && missing.len() == 1 {
+            ("its pod template", missing.join(""))
+        } else {
+            ("pod templates", missing.join(", "))
+        };
+        cx.report(
+            RuleId::InterruptionLabelPlacement,
+            pointer::join("/metadata/labels", &[key]),
+            format!(
+                "label `{key}` is on the {}'s own metadata but not on {noun} {list}, and CKS reads only Pod labels; add it to the template's `metadata.labels`",
+                obj.kind
+            ),
+            None,
+        );
+    }
+}
+
+/// Levenshtein distance, for near-miss keys (short strings only).
+fn edits(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The interruption key a near-miss `key` was meant to be, if any.
+pub fn near_miss(key: &str) -> Option<&'static str> {
+    if RECOGNISED.contains(&key) {
+        return None;
+    }
+    let lower = key.to_ascii_lowercase();
+    let (prefix, name) = lower.split_once('/')?;
+    let coreweave = prefix.contains("coreweave")
+        || edits(prefix, "qos.coreweave.cloud") <= 3
+        || edits(prefix, "qos.coreweave.com") <= 3;
+    if !coreweave {
+        return None;
+    }
+    let squashed: String = name
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | '.'))
+        .collect();
+    if edits(&squashed, "interruptable") <= 2 {
+        Some(INTERRUPTABLE)
+    } else if edits(&squashed, "gracefulinterruptible") <= 3 {
+        Some(GRACEFUL)
+    } else {
+        None
+    }
+}
+
+/// `interruption-label-spelling`: a near-miss interruption key, or the graceful key in the
+/// `.cloud` spelling of the seed's example.
+pub fn check_spelling(cx: &mut Cx<'_>) {
+    let obj = cx.object;
+    let mut places: Vec<(String, Vec<&str>)> = Vec::new();
+    let has_templates = obj.pod_refs().any(|p| p.is_template);
+    if has_templates {
+        if let Some(labels) = obj.labels() {
+            places.push((
+                String::from("/metadata"),
+                labels.keys().map(String::as_str).collect(),
+            ));
+        }
+    }
+    for pod in obj.pod_refs() {
+        let metadata = pod.metadata;
+        places.push((
+            pod.metadata_path(),
+            metadata
+                .labels
+                .iter()
+                .flatten()
+                .map(|(k, _)| k.as_str())
+                .collect(),
+        ));
+    }
+    for (meta, keys) in places {
+        for key in keys {
+            let path = pointer::join(&meta, &["labels", key]);
+            if key == GRACEFUL_CLOUD {
+                cx.report(
+                    RuleId::InterruptionLabelSpelling,
+                    path,
+                    format!(
+                        "label `{key}` follows the CKS example's spelling; the CKS label reference spells it `{GRACEFUL}`, use that"
+                    ),
+                    Some(format!("rename the label to `{GRACEFUL}`")),
+                );
+            } else if let Some(meant) = near_miss(key) {
+                cx.report(
+                    RuleId::InterruptionLabelSpelling,
+                    path,
+                    format!(
+                        "label `{key}` is not an interruption label CKS reads, so the pod is not opted in; did you mean `{meant}`"
+                    ),
+                    Some(format!("rename the label to `{meant}`")),
+                );
+            }
+        }
+    }
+}
+
+/// `graceful-termination-period`: a graceful-interruptible pod with
+/// `terminationGracePeriodSeconds: 0`, or a pod with both interruption labels.
+pub fn check_grace_period(cx: &mut Cx<'_>) {
+    let obj = cx.object;
+    for pod in obj.pod_refs() {
+        if !is_graceful(&pod) {
+            continue;
+        }
+        if pod.spec.termination_grace_period_seconds == Some(0) {
+            cx.report(
+                RuleId::GracefulTerminationPeriod,
+                pointer::join(&pod.spec_path(), &["terminationGracePeriodSeconds"]),
+                "pod is graceful-interruptible but sets `terminationGracePeriodSeconds: 0`, so it gets no time to exit cleanly; give it the seconds it needs to save its state",
+                None,
+            );
+        }
+        if is_true(&pod, INTERRUPTABLE) {
+            cx.report(
+                RuleId::GracefulTerminationPeriod,
+                label_path(&pod, INTERRUPTABLE),
+                format!(
+                    "pod carries both `{INTERRUPTABLE}` and a graceful-interruptible label, so it may be evicted at once without its grace period; keep only one"
+                ),
+                None,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses() {
+        let cases = [
+            ("qos.coreweave.cloud/interruptible", Some(INTERRUPTABLE)),
+            ("qos.coreweave.com/interruptable", Some(INTERRUPTABLE)),
+            ("qos.coreweave.com/interruptible", Some(INTERRUPTABLE)),
+            ("qos.coreweave.cloud/interuptable", Some(INTERRUPTABLE)),
+            ("qos.corewave.cloud/interruptable", Some(INTERRUPTABLE)),
+            ("coreweave.cloud/Interruptable", Some(INTERRUPTABLE)),
+            ("qos.coreweave.cloud/graceful-interruptable", Some(GRACEFUL)),
+            ("qos.coreweave.com/graceful_interruptible", Some(GRACEFUL)),
+            ("qos.coreweave.com/gracefully-interruptible", Some(GRACEFUL)),
+            (INTERRUPTABLE, None),
+            (GRACEFUL, None),
+            (GRACEFUL_CLOUD, None),
+            ("example.com/interruptible", None),
+            ("interruptible", None),
+            ("qos.coreweave.cloud/priority", None),
+            ("metadata.coreweave.cloud/job", None),
+        ];
+        for (key, want) in cases {
+            assert_eq!(near_miss(key), want, "{key}");
+        }
+        assert_eq!(edits("kitten", "sitting"), 3);
+        assert_eq!(edits("", "abc"), 3);
+    }
+}

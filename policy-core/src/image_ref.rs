@@ -135,7 +135,9 @@ pub fn is_domain_and_port(d: &str) -> bool {
 /// Why a path component fails `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`, if it does.
 fn path_component_problem(c: &str) -> Option<String> {
     if c.is_empty() {
-        return Some(String::from("has an empty path component"));
+        return Some(String::from(
+            "the repository name has an empty path component",
+        ));
     }
     if let Some(bad) = c
         .chars()
@@ -195,9 +197,8 @@ fn path_problem(path: &str) -> Option<String> {
         ));
     }
     if path.contains("//") || path.starts_with('/') {
-        return Some(format!(
-            "the repository name `{}` has an empty path component (`//`)",
-            show(path)
+        return Some(String::from(
+            "the repository name has an empty path component (`//`, or a leading `/`)",
         ));
     }
     path.split('/').find_map(path_component_problem)

@@ -242,10 +242,15 @@ pub fn check_pull_policy(cx: &mut Cx<'_>) {
         if img.pull_policy != Some("Always") || !effectively_pinned(cx, &r) {
             continue;
         }
+        let by = if r.is_pinned() {
+            ""
+        } else {
+            " by `pin-digests`"
+        };
         found.push((
             img.field("imagePullPolicy"),
             format!(
-                "{} pins `{written}` by digest but sets `imagePullPolicy: Always`, so every start asks the registry proxy again; use `IfNotPresent`",
+                "{} uses `{written}`, pinned by digest{by}, with `imagePullPolicy: Always`, so every start asks the registry proxy again; use `IfNotPresent`",
                 img.who()
             ),
         ));

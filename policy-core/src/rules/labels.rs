@@ -54,12 +54,12 @@ impl Change<'_> {
                 "is in a CoreWeave-reserved domain (`*.coreweave.cloud`, `*.coreweave.com`), which CKS rejects; use a domain of your own",
             ),
             Change::Changed { old, new, .. } => format!(
-                "is managed by CKS and would change from `{}` to `{}`; leave it as CKS set it",
+                "is in a CoreWeave-reserved domain and would change from `{}` to `{}`, which only CKS may do; leave it as it was",
                 show(old),
                 show(new)
             ),
             Change::Removed { old, .. } => format!(
-                "is managed by CKS and would be removed (it was `{}`); keep it as CKS set it",
+                "is in a CoreWeave-reserved domain and would be removed (it was `{}`), which only CKS may do; keep it",
                 show(old)
             ),
         }

@@ -119,13 +119,13 @@ pub fn check_access_bypass(cx: &mut Cx<'_>) {
                 pointer::push_index(&mut path, i);
                 let message = match (e.value.as_deref(), &e.value_from) {
                     (_, Some(_)) => format!(
-                        "{} sets `NVIDIA_VISIBLE_DEVICES` from `valueFrom`, which can expose GPUs outside the device plugin; remove it and request `nvidia.com/gpu` instead",
+                        "{} sets `NVIDIA_VISIBLE_DEVICES` from `valueFrom`, which can reach GPUs outside the device plugin; remove it and request `nvidia.com/gpu`",
                         c.who()
                     ),
                     (Some(v), None) if matches!(v.trim(), "" | "void" | "none") => continue,
                     (None, None) => continue,
                     (Some(v), None) => format!(
-                        "{} sets `NVIDIA_VISIBLE_DEVICES={v}`, which reaches GPUs outside the device plugin; remove it and request `nvidia.com/gpu` instead",
+                        "{} sets `NVIDIA_VISIBLE_DEVICES={v}`, reaching GPUs outside the device plugin; remove it (only `void` or `none` are allowed) and request `nvidia.com/gpu`",
                         c.who()
                     ),
                 };
@@ -153,7 +153,7 @@ pub fn check_access_bypass(cx: &mut Cx<'_>) {
                 RuleId::AcceleratorAccessBypass,
                 path,
                 format!(
-                    "volume `{}` mounts host path `{}` into {} {}, which reaches GPUs outside the device plugin; remove it and request `nvidia.com/gpu` instead",
+                    "volume `{}` mounts host path `{}` into {} {}, exposing GPUs outside the device plugin; remove it and request `nvidia.com/gpu`",
                     v.name,
                     host.path,
                     if users.len() > 1 { "containers" } else { "container" },
@@ -233,7 +233,7 @@ pub fn check_gang_queue(cx: &mut Cx<'_>) {
         RuleId::GangSchedulingQueue,
         path,
         format!(
-            "accelerator {} in namespace `{namespace}` has no `{QUEUE_LABEL}` label, so Kueue does not gang-schedule it and it may hold GPUs while waiting for the rest; add the label with your LocalQueue",
+            "accelerator {} in namespace `{namespace}` has no `{QUEUE_LABEL}` label, so Kueue does not gang-schedule it; add the label naming your LocalQueue",
             obj.kind
         ),
         None,
@@ -248,8 +248,9 @@ pub fn check_gpu_operator(cx: &mut Cx<'_>) {
             RuleId::UnsupportedGpuOperator,
             "/kind",
             format!(
-                "`{}` `{}` configures the NVIDIA GPU Operator, but CKS installs and manages GPU drivers itself; do not install the GPU Operator on CKS",
+                "{} `{}` (`{}`) configures the NVIDIA GPU Operator, but CKS manages GPU drivers itself; do not install the GPU Operator on CKS",
                 obj.kind,
+                obj.name().unwrap_or(""),
                 obj.api_version
             ),
             None,
@@ -269,7 +270,7 @@ pub fn check_gpu_operator(cx: &mut Cx<'_>) {
                 RuleId::UnsupportedGpuOperator,
                 pointer::join(&c.path, &["image"]),
                 format!(
-                    "{} runs `{image}`, the NVIDIA GPU Operator, but CKS installs and manages GPU drivers itself; do not install the GPU Operator on CKS",
+                    "{} runs `{repo}`, the NVIDIA GPU Operator, but CKS manages GPU drivers itself; do not install the GPU Operator on CKS",
                     c.who()
                 ),
                 None,

@@ -58,7 +58,20 @@ fn is_graceful(pod: &PodRef<'_>) -> bool {
     is_true(pod, GRACEFUL) || is_true(pod, GRACEFUL_CLOUD)
 }
 
-/// Whether the object is a distributed training job (see the module documentation).
+/// How the object is named in messages: ``Job `train` `` (a Volcano Job says so).
+fn workload_name(obj: &Object) -> String {
+    let kind = if obj.group() == "batch.volcano.sh" {
+        format!("Volcano {}", obj.kind)
+    } else {
+        obj.kind.clone()
+    };
+    match obj.name() {
+        Some(n) => format!("{kind} `{n}`"),
+        None => kind,
+    }
+}
+
+/// Why the object is a distributed training job, if it is one (see the module documentation).
 fn distributed_training(obj: &Object) -> Option<String> {
     let job_spec = if obj.is("batch", "Job") {
         Some("/spec")
@@ -72,29 +85,38 @@ fn distributed_training(obj: &Object) -> Option<String> {
             .captured(&format!("{base}/parallelism"))
             .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
         if let Some(p) = parallelism.filter(|p| *p > 1) {
-            return Some(format!("a {} with `parallelism: {p}`", obj.kind));
+            return Some(format!(
+                "{} runs distributed (`parallelism: {p}`)",
+                workload_name(obj)
+            ));
         }
         let mode = obj
             .captured(&format!("{base}/completionMode"))
             .and_then(|v| v.as_str());
         if mode == Some("Indexed") {
-            return Some(format!("a {} with `completionMode: Indexed`", obj.kind));
+            return Some(format!(
+                "{} runs distributed (`completionMode: Indexed`)",
+                workload_name(obj)
+            ));
         }
         return None;
     }
     is_distributed_training(obj.group(), &obj.kind)
-        .then(|| format!("a {} (distributed training)", obj.kind))
+        .then(|| format!("{} is a distributed training job", workload_name(obj)))
 }
 
 fn claim_volume(spec: &PodSpec) -> Option<String> {
     spec.volumes.iter().flatten().find_map(|v| {
         if let Some(pvc) = &v.persistent_volume_claim {
             Some(format!(
-                "a pod with volume `{}` on PersistentVolumeClaim `{}`",
-                v.name, pvc.claim_name
+                "the pod keeps data on PersistentVolumeClaim `{}` (volume `{}`)",
+                pvc.claim_name, v.name
             ))
         } else if v.ephemeral.is_some() {
-            Some(format!("a pod with ephemeral volume claim `{}`", v.name))
+            Some(format!(
+                "the pod keeps data on ephemeral volume claim `{}`",
+                v.name
+            ))
         } else {
             None
         }
@@ -107,7 +129,7 @@ fn database_image(policy: &Policy, spec: &PodSpec) -> Option<String> {
         let repo = ImageRef::parse(image).ok()?.normalized_repository();
         policy.database_images.is_match(&repo).then(|| {
             format!(
-                "a single-instance database (container `{}` runs `{repo}`)",
+                "container `{}` runs the single-instance database `{repo}`",
                 c.name
             )
         })
@@ -120,7 +142,7 @@ pub fn check_stateful(cx: &mut Cx<'_>) {
     let obj = cx.object;
     let policy = cx.policy;
     let workload = if obj.is("apps", "StatefulSet") {
-        Some(String::from("a StatefulSet"))
+        Some(format!("{} is stateful", workload_name(obj)))
     } else {
         distributed_training(obj)
     };
@@ -137,7 +159,7 @@ pub fn check_stateful(cx: &mut Cx<'_>) {
             RuleId::InterruptibleStateful,
             label_path(&pod, INTERRUPTABLE),
             format!(
-                "`{INTERRUPTABLE}: \"true\"` is on {reason}, which CKS may evict at once and lose work or data; remove the label"
+                "`{INTERRUPTABLE}: \"true\"` lets CKS evict this pod at once, but {reason}; remove the label"
             ),
             Some(format!(
                 "remove `{INTERRUPTABLE}`; use `{GRACEFUL}` only if the workload can save its state within its grace period"
@@ -158,11 +180,16 @@ pub fn check_value(cx: &mut Cx<'_>) {
             if value == "true" || value == "false" {
                 continue;
             }
+            let found = if value.is_empty() {
+                String::from("an empty value")
+            } else {
+                format!("value `{value}`")
+            };
             cx.report(
                 RuleId::InterruptionLabelValue,
                 label_path(&pod, key),
                 format!(
-                    "label `{key}` has value `{value}`, which CKS ignores; set it to exactly `\"true\"` to opt in, or remove it"
+                    "label `{key}` has {found}, which CKS ignores; set it to exactly `\"true\"` to opt in, or remove it"
                 ),
                 None,
             );
@@ -194,16 +221,17 @@ pub fn check_placement(cx: &mut Cx<'_>) {
         if missing.is_empty() {
             continue;
         }
-        let (noun, list) = if missing.len() == templates.len() && missing.len() == 1 {
-            ("its pod template", missing.join(""))
+        let noun = if missing.len() > 1 {
+            "its pod templates"
         } else {
-            ("pod templates", missing.join(", "))
+            "its pod template"
         };
+        let list = missing.join(", ");
         cx.report(
             RuleId::InterruptionLabelPlacement,
             pointer::join("/metadata/labels", &[key]),
             format!(
-                "label `{key}` is on the {}'s own metadata but not on {noun} {list}, and CKS reads only Pod labels; add it to the template's `metadata.labels`",
+                "label `{key}` is on the {}'s own metadata, not on {noun} {list}; CKS reads Pod labels, so add it there",
                 obj.kind
             ),
             None,

@@ -32,6 +32,22 @@ use crate::scheduling::taints::{any_tolerates, taint};
 /// SUNK's lock taint key.
 pub const SUNK_LOCK: &str = "sunk.coreweave.com/lock";
 
+/// A toleration as YAML flow text, fields in the usual order: `{key: is_gpu, operator: Exists}`.
+fn flow(t: &Value) -> String {
+    let fields: Vec<String> = ["key", "operator", "value", "effect"]
+        .iter()
+        .filter_map(|f| {
+            let v = t.get(*f)?.as_str()?;
+            Some(if *f == "value" {
+                format!("{f}: \"{v}\"")
+            } else {
+                format!("{f}: {v}")
+            })
+        })
+        .collect();
+    format!("{{{}}}", fields.join(", "))
+}
+
 /// Whether some toleration tolerates the reserved taint with `value`, whichever its effect.
 fn tolerates_reserved(tolerations: &[Toleration], value: &str) -> bool {
     ["NoSchedule", "NoExecute"]
@@ -57,7 +73,7 @@ pub fn check_daemonset_tolerations(cx: &mut Cx<'_>) {
         let mut missing: Vec<(String, Value)> = Vec::new();
         if !any_tolerates(tolerations, &taint(SUNK_LOCK, Some("true"), "NoExecute")) {
             missing.push((
-                format!("{SUNK_LOCK}=true:NoExecute"),
+                SUNK_LOCK.to_owned(),
                 json!({"key": SUNK_LOCK, "operator": "Equal", "value": "true", "effect": "NoExecute"}),
             ));
         }
@@ -79,7 +95,7 @@ pub fn check_daemonset_tolerations(cx: &mut Cx<'_>) {
         let mut reserved_unknown = false;
         match hash.as_deref() {
             Some(h) if !tolerates_reserved(tolerations, h) => missing.push((
-                format!("{RESERVED}={h}"),
+                RESERVED.to_owned(),
                 json!({"key": RESERVED, "operator": "Equal", "value": h}),
             )),
             Some(_) => {}
@@ -98,15 +114,15 @@ pub fn check_daemonset_tolerations(cx: &mut Cx<'_>) {
         };
         if !missing.is_empty() {
             let names: Vec<String> = missing.iter().map(|(n, _)| format!("`{n}`")).collect();
+            let full: Vec<String> = missing.iter().map(|(_, v)| flow(v)).collect();
             cx.report(
                 RuleId::SunkDaemonsetTolerations,
                 at.clone(),
                 format!(
-                    "DaemonSet does not tolerate {}, which SUNK requires of DaemonSets on its nodes; add the toleration{}",
+                    "DaemonSet lacks tolerations SUNK requires on its nodes: {}; add them",
                     names.join(", "),
-                    if names.len() > 1 { "s" } else { "" },
                 ),
-                None,
+                Some(format!("add to `tolerations`: {}", full.join(", "))),
             );
             add_tolerations(
                 cx,
@@ -218,7 +234,7 @@ pub fn check_pod_scheduler(cx: &mut Cx<'_>) {
                 RuleId::SunkPodScheduler,
                 path,
                 format!(
-                    "container `{}` is scheduled by SUNK scheduler `{scheduler}` but requests no {what}, so Slurm never places it; set `resources.requests` for {what}",
+                    "container `{}` does not request {what}, so SUNK scheduler `{scheduler}` never schedules it; set `resources.requests` for {what}",
                     c.name
                 ),
                 None,
@@ -234,14 +250,14 @@ pub fn check_pod_scheduler(cx: &mut Cx<'_>) {
                 ),
                 None => (
                     spec_path.clone(),
-                    String::from("the default `terminationGracePeriodSeconds` of 30"),
+                    String::from("no `terminationGracePeriodSeconds` (default 30)"),
                 ),
             };
             cx.report(
                 RuleId::SunkPodScheduler,
                 path,
                 format!(
-                    "pod scheduled by SUNK scheduler `{scheduler}` has {found}, not below Slurm's kill wait of {kill_wait} minus 5; set it to {} or less",
+                    "pod for SUNK scheduler `{scheduler}` has {found}, but SUNK needs less than its kill wait ({kill_wait} s) minus 5; set it to {} or less",
                     bound - 1
                 ),
                 None,
@@ -252,7 +268,7 @@ pub fn check_pod_scheduler(cx: &mut Cx<'_>) {
                 RuleId::SunkPodScheduler,
                 spec_path,
                 format!(
-                    "pod scheduled by SUNK scheduler `{scheduler}` is Guaranteed QoS (CPU and memory requests equal limits), which SUNK does not schedule; set CPU requests below limits or drop the CPU limit"
+                    "pod for SUNK scheduler `{scheduler}` is Guaranteed QoS (CPU and memory requests equal limits), which SUNK does not schedule; set CPU requests below limits or drop the CPU limit"
                 ),
                 None,
             );

@@ -134,14 +134,14 @@ pub fn check_broad_toleration(cx: &mut Cx<'_>) {
                 }
             } else if key == RESERVED && op == "Exists" {
                 format!(
-                    "toleration `{}` tolerates every `{RESERVED}` taint, so the pod can land on control-plane, triage or pending nodes; use `operator: Equal` with your org's hash",
+                    "toleration `{}` matches every reserved node, so the pod can land on control-plane, triage or pending nodes; use `operator: Equal` with your org's hash",
                     describe(t)
                 )
             } else if key == RESERVED && matches!(op, "Equal" | "") {
                 let value = t.value.as_deref().unwrap_or("");
                 match hash {
                     Some(h) if value != h => format!(
-                        "toleration `{}` tolerates nodes reserved for `{value}`, not your org's hash from settings `orgIdHash`, so the pod can land on control-plane, triage or pending nodes; use `{h}` or remove it",
+                        "toleration `{}` is not for your org's hash (`orgIdHash`), so the pod can land on control-plane, triage or pending nodes; use value `{h}` or remove it",
                         describe(t)
                     ),
                     _ => continue,

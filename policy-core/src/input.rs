@@ -79,29 +79,32 @@ pub fn is_blank(text: &str) -> bool {
     })
 }
 
-/// Deepest nesting of maps/lists in JSON text, stopping early once past `limit`.
+/// Whether JSON text nests maps/lists deeper than `limit`, stopping early once past it.
+///
+/// Runs on every request before parsing, so it skips string bodies with `memchr` (kubernetes
+/// JSON is mostly strings) and looks only at structural bytes outside them.
 pub fn json_depth_exceeds(bytes: &[u8], limit: usize) -> bool {
-    // Depth can only exceed the limit if there are more openers than the limit.
-    let openers = bytes.iter().filter(|&&b| b == b'{' || b == b'[').count();
-    if openers <= limit {
-        return false;
-    }
     let mut depth = 0usize;
-    let mut in_str = false;
-    let mut escaped = false;
-    for &b in bytes {
-        if in_str {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_str = false;
+    let mut i = 0usize;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip to the closing quote, stepping over escapes.
+                i += 1;
+                loop {
+                    match bytes.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
+                        None => return false,
+                        Some(off) => {
+                            i += off;
+                            if bytes[i] == b'\\' {
+                                i += 2;
+                            } else {
+                                break;
+                            }
+                        }
+                    }
+                }
             }
-            continue;
-        }
-        match b {
-            b'"' => in_str = true,
             b'{' | b'[' => {
                 depth += 1;
                 if depth > limit {
@@ -111,6 +114,7 @@ pub fn json_depth_exceeds(bytes: &[u8], limit: usize) -> bool {
             b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     false
 }
@@ -254,4 +258,30 @@ pub(crate) fn parse_settings_value(text: &str) -> Result<Value, String> {
     }
     #[cfg(not(feature = "yaml"))]
     unreachable!()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_depth_counts_structure_not_strings() {
+        assert!(!json_depth_exceeds(br#"{"a":[1,{"b":"[[[[{{{{"}]}"#, 3));
+        assert!(json_depth_exceeds(br#"{"a":[1,{"b":[]}]}"#, 3));
+        assert!(!json_depth_exceeds(br#"{"a":[1,{"b":[]}]}"#, 4));
+        assert!(!json_depth_exceeds(br#"{"a\"[[[[":"\\"}"#, 1));
+        assert!(json_depth_exceeds(&[b'['; 200], 128));
+        assert!(!json_depth_exceeds(br#""unterminated [[[["#, 1));
+        assert!(!json_depth_exceeds(b"\"ends in escape\\", 1));
+    }
+
+    #[test]
+    fn splits_like_kubectl() {
+        let c = split_documents("a: 1\n---\nb: 2\n--- # c\nc: 3\n---x\n");
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[1].text, "b: 2\n");
+        assert_eq!(c[1].line_offset, 2);
+        assert_eq!(c[2].text, "c: 3\n---x\n");
+        assert!(is_blank("# only\n\n...\n"));
+    }
 }

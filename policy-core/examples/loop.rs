@@ -1,0 +1,32 @@
+//! Runs one operation N times on one input, for instruction counts under
+//! `valgrind --tool=callgrind` (repeatable on a noisy machine, unlike wall time).
+//!
+//! `cargo run --release -p policy-core --example loop -- <parse|evaluate|review> FILE [N]`
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::hint::black_box;
+
+use policy_core::{Context, Policy};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let op = args.get(1).map(String::as_str).unwrap_or("evaluate");
+    let bytes = std::fs::read(args.get(2).expect("input file")).expect("read input");
+    let n: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let policy = Policy::default();
+    let ctx = Context::default();
+    for _ in 0..n {
+        match op {
+            "parse" => {
+                black_box(serde_json::from_slice::<serde_json::Value>(black_box(&bytes)).unwrap());
+            }
+            "evaluate" => {
+                black_box(policy_core::evaluate_request(&policy, black_box(&bytes), &ctx).unwrap());
+            }
+            "review" => {
+                black_box(policy_core::review(&policy, black_box(&bytes), &ctx).unwrap());
+            }
+            other => panic!("unknown op {other}"),
+        }
+    }
+}

@@ -21,6 +21,13 @@ pub struct Context {
     pub digests: BTreeMap<String, String>,
 }
 
+/// Facts about the judged object that several rules need, computed once on first use.
+#[derive(Default)]
+pub(crate) struct Facts<'a> {
+    /// Every container image, parsed.
+    pub images: std::cell::OnceCell<Vec<crate::rules::images::Img<'a>>>,
+}
+
 /// What a rule sees while it runs, and where it reports.
 pub struct Cx<'a> {
     /// The compiled settings.
@@ -31,6 +38,7 @@ pub struct Cx<'a> {
     pub object: &'a Object,
     /// Caller-supplied cluster state.
     pub context: &'a Context,
+    pub(crate) facts: &'a Facts<'a>,
     exempt: bool,
     findings: Vec<Finding>,
     patch: Vec<PatchOp>,
@@ -125,7 +133,9 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
             ..Verdict::default()
         };
     };
+    let facts = Facts::default();
     let mut cx = Cx {
+        facts: &facts,
         policy,
         request,
         object,

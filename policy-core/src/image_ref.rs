@@ -141,7 +141,7 @@ fn path_component_problem(c: &str) -> Option<String> {
     }
     if let Some(bad) = c
         .chars()
-        .find(|&ch| !(ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch)))
+        .find(|&ch| !(ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, '.' | '_' | '-')))
     {
         return Some(format!(
             "path component `{}` contains `{bad}`; only lowercase letters, digits, `.`, `_` and `-` are allowed",
@@ -223,7 +223,7 @@ fn tag_problem(tag: &str) -> Option<String> {
     }
     if let Some(bad) = tag
         .chars()
-        .find(|&c| !(c.is_ascii_alphanumeric() || "_.-".contains(c)))
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
     {
         return Some(format!(
             "the tag `{}` contains `{bad}`; only letters, digits, `_`, `.` and `-` are allowed",
@@ -267,7 +267,7 @@ pub fn validate_digest(d: &str) -> Result<(), RefError> {
     }
     if let Some(bad) = enc
         .chars()
-        .find(|&c| !(c.is_ascii_alphanumeric() || "=_-".contains(c)))
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '=' | '_' | '-')))
     {
         return Err(RefError::new(format!(
             "the digest `{}` contains `{bad}` after the algorithm",
@@ -322,7 +322,7 @@ impl ImageRef {
         if s.is_empty() {
             return Err(RefError::new("the image is empty"));
         }
-        if s.chars().any(char::is_whitespace) {
+        if s.bytes().any(|b| b.is_ascii_whitespace()) || (!s.is_ascii() && s.chars().any(char::is_whitespace)) {
             return Err(RefError::new("the image contains whitespace; remove it"));
         }
         if is_identifier(s) {

@@ -125,6 +125,9 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
 
 /// Problems of a label key (`IsQualifiedName`), each naming the broken rule.
 pub fn key_problems(key: &str) -> Vec<String> {
+    if fast_key_ok(key) {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     if key.is_empty() {
         out.push(String::from("the key is empty"));
@@ -159,11 +162,48 @@ pub fn key_problems(key: &str) -> Vec<String> {
 
 /// Problems of a label value (`IsValidLabelValue`); an empty value is valid.
 pub fn value_problems(value: &str) -> Vec<String> {
+    if value.is_empty() || fast_name_ok(value) {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     if !value.is_empty() {
         name_pattern_problems("value", value, &mut out);
     }
     out
+}
+
+/// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`, at most 63: the allocation-free check that
+/// lets the common, valid case skip building problem lists (label rules run on every label).
+fn fast_name_ok(n: &str) -> bool {
+    let b = n.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// DNS-1123 subdomain: at most 253, dot-separated labels of `[a-z0-9]([-a-z0-9]*[a-z0-9])?`.
+fn fast_subdomain_ok(p: &str) -> bool {
+    p.len() <= 253
+        && p.split('.').all(|l| {
+            let b = l.as_bytes();
+            !b.is_empty()
+                && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+                && (b[b.len() - 1].is_ascii_lowercase() || b[b.len() - 1].is_ascii_digit())
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        })
+}
+
+fn fast_key_ok(key: &str) -> bool {
+    match key.split_once('/') {
+        None => fast_name_ok(key),
+        Some((prefix, name)) => {
+            !name.contains('/') && fast_subdomain_ok(prefix) && fast_name_ok(name)
+        }
+    }
 }
 
 /// True when `key` is a valid label key.
@@ -315,3 +355,52 @@ mod tests {
         assert!(!is_dns1123_subdomain(&"a".repeat(254)));
     }
 }
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The allocation-free fast path never accepts what the full check rejects.
+        #[test]
+        fn fast_path_agrees_with_full_check(key in "[a-zA-Z0-9._/-]{0,70}", value in "[a-zA-Z0-9._-]{0,70}") {
+            if fast_key_ok(&key) {
+                prop_assert!(key_problems_full(&key).is_empty(), "{key}");
+            } else {
+                prop_assert!(!key_problems_full(&key).is_empty(), "{key}");
+            }
+            if !value.is_empty() {
+                let mut out = Vec::new();
+                name_pattern_problems("value", &value, &mut out);
+                prop_assert_eq!(fast_name_ok(&value), out.is_empty(), "{}", value);
+            }
+        }
+    }
+
+    /// `key_problems` without its fast path.
+    fn key_problems_full(key: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        if key.is_empty() {
+            out.push(String::new());
+            return out;
+        }
+        match key.split_once('/') {
+            None => name_pattern_problems("name", key, &mut out),
+            Some((p, n)) => {
+                if p.is_empty() || n.contains('/') {
+                    out.push(String::new());
+                } else {
+                    out.extend(dns1123_subdomain_problems(p));
+                }
+                if n.is_empty() {
+                    out.push(String::new());
+                } else {
+                    name_pattern_problems("name", n, &mut out);
+                }
+            }
+        }
+        out
+    }
+}
+

@@ -259,6 +259,10 @@ pub fn check_gpu_operator(cx: &mut Cx<'_>) {
     for pod in obj.pod_refs() {
         for c in containers(&pod) {
             let Some(image) = c.image else { continue };
+            // Cheap test first: this runs on every container of every object.
+            if !image.contains("gpu-operator") {
+                continue;
+            }
             let Ok(r) = ImageRef::parse(image) else {
                 continue;
             };

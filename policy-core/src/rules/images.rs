@@ -25,7 +25,7 @@
 use k8s_openapi::api::core::v1::PodSpec;
 
 use crate::eval::{Context, Cx};
-use crate::image_ref::{validate_digest, ImageRef};
+use crate::image_ref::{validate_digest, ImageRef, RefError};
 use crate::object::{Object, Operation, Request};
 use crate::pointer;
 use crate::policy::Policy;
@@ -33,7 +33,7 @@ use crate::rules::RuleId;
 use crate::verdict::PatchOp;
 
 /// One container image found in an object.
-struct Img<'a> {
+pub(crate) struct Img<'a> {
     /// Pointer to the container (`/spec/template/spec/initContainers/0`).
     path: String,
     /// `container`, `init container` or `ephemeral container`.
@@ -44,6 +44,8 @@ struct Img<'a> {
     image: Option<&'a str>,
     /// `imagePullPolicy` as written.
     pull_policy: Option<&'a str>,
+    /// The parsed reference (`None` when the field is absent).
+    parsed: Option<Result<ImageRef, RefError>>,
 }
 
 impl Img<'_> {
@@ -65,6 +67,7 @@ fn pod_images<'a>(spec: &'a PodSpec, spec_path: &str, out: &mut Vec<Img<'a>>) {
             name,
             image,
             pull_policy,
+            parsed: image.map(ImageRef::parse),
         });
     };
     for (i, c) in spec.init_containers.iter().flatten().enumerate() {
@@ -108,16 +111,17 @@ fn images(object: &Object) -> Vec<Img<'_>> {
     out
 }
 
+/// Every image of the judged object, parsed once per evaluation and shared by the image rules.
+pub(crate) fn cached<'a>(cx: &Cx<'a>) -> &'a [Img<'a>] {
+    cx.facts.images.get_or_init(|| images(cx.object))
+}
+
 /// Every image that parses, with its reference.
-fn parsed(object: &Object) -> Vec<(Img<'_>, &str, ImageRef)> {
-    images(object)
-        .into_iter()
-        .filter_map(|img| {
-            let written = img.image?;
-            let r = ImageRef::parse(written).ok()?;
-            Some((img, written, r))
-        })
-        .collect()
+fn parsed<'a>(imgs: &'a [Img<'a>]) -> impl Iterator<Item = (&'a Img<'a>, &'a str, &'a ImageRef)> {
+    imgs.iter().filter_map(|img| match (&img.image, &img.parsed) {
+        (Some(written), Some(Ok(r))) => Some((img, *written, r)),
+        _ => None,
+    })
 }
 
 /// Where a lock digest came from.
@@ -157,9 +161,11 @@ fn effectively_pinned(cx: &Cx<'_>, r: &ImageRef) -> bool {
 /// (see [`crate::image_ref`] for the grammar and its upstream quirks).
 pub fn check_reference(cx: &mut Cx<'_>) {
     let mut found = Vec::new();
-    for img in images(cx.object) {
-        let Some(written) = img.image else { continue };
-        if let Err(e) = ImageRef::parse(written) {
+    for img in cached(cx) {
+        let (Some(written), Some(Err(e))) = (img.image, &img.parsed) else {
+            continue;
+        };
+        {
             found.push((
                 img.field("image"),
                 format!(
@@ -178,8 +184,8 @@ pub fn check_reference(cx: &mut Cx<'_>) {
 /// not matched by `images.allow`.
 pub fn check_digest_required(cx: &mut Cx<'_>) {
     let mut found = Vec::new();
-    for (img, written, r) in parsed(cx.object) {
-        if effectively_pinned(cx, &r) || allowed(cx.policy, written, &r) {
+    for (img, written, r) in parsed(cached(cx)) {
+        if effectively_pinned(cx, r) || allowed(cx.policy, written, r) {
             continue;
         }
         found.push((
@@ -205,8 +211,8 @@ pub fn check_digest_required(cx: &mut Cx<'_>) {
 /// `image-digest-required` only).
 pub fn check_mutable_tag(cx: &mut Cx<'_>) {
     let mut found = Vec::new();
-    for (img, written, r) in parsed(cx.object) {
-        if effectively_pinned(cx, &r) {
+    for (img, written, r) in parsed(cached(cx)) {
+        if effectively_pinned(cx, r) {
             continue;
         }
         let msg = match r.tag.as_deref() {
@@ -238,8 +244,8 @@ pub fn check_mutable_tag(cx: &mut Cx<'_>) {
 /// `imagePullPolicy: Always`. Reported at the `imagePullPolicy` field.
 pub fn check_pull_policy(cx: &mut Cx<'_>) {
     let mut found = Vec::new();
-    for (img, written, r) in parsed(cx.object) {
-        if img.pull_policy != Some("Always") || !effectively_pinned(cx, &r) {
+    for (img, written, r) in parsed(cached(cx)) {
+        if img.pull_policy != Some("Always") || !effectively_pinned(cx, r) {
             continue;
         }
         let by = if r.is_pinned() {
@@ -283,12 +289,12 @@ pub fn pin_digests(cx: &mut Cx<'_>) {
     let configured = pinning_configured(cx.policy, cx.context);
     let mut patches = Vec::new();
     let mut found = Vec::new();
-    for (img, written, r) in parsed(cx.object) {
+    for (img, written, r) in parsed(cached(cx)) {
         if r.is_pinned() {
             continue;
         }
         let path = img.field("image");
-        match lock_digest(cx.policy, cx.context, &r) {
+        match lock_digest(cx.policy, cx.context, r) {
             Some((digest, source)) => {
                 let pinned = format!("{written}@{digest}");
                 let from = match source {
@@ -304,7 +310,7 @@ pub fn pin_digests(cx: &mut Cx<'_>) {
                 ));
                 patches.push(PatchOp::replace(path, serde_json::Value::String(pinned)));
             }
-            None if configured && !allowed(cx.policy, written, &r) => {
+            None if configured && !allowed(cx.policy, written, r) => {
                 found.push((
                     path,
                     format!(
@@ -345,10 +351,11 @@ pub fn images_to_resolve(policy: &Policy, request: &Request, context: &Context) 
         return Vec::new();
     }
     let mut out: Vec<String> = Vec::new();
-    for (_, written, r) in parsed(object) {
+    let imgs = images(object);
+    for (_, written, r) in parsed(&imgs) {
         if r.is_pinned()
-            || allowed(policy, written, &r)
-            || lock_digest(policy, context, &r).is_some()
+            || allowed(policy, written, r)
+            || lock_digest(policy, context, r).is_some()
         {
             continue;
         }

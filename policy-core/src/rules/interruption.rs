@@ -256,16 +256,32 @@ fn edits(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Whether `a` is within `max` edits of `b`; the length difference bounds the distance from
+/// below, so most keys are rejected without computing it.
+fn within(a: &str, b: &str, max: usize) -> bool {
+    a.len().abs_diff(b.len()) <= max && edits(a, b) <= max
+}
+
 /// The interruption key a near-miss `key` was meant to be, if any.
 pub fn near_miss(key: &str) -> Option<&'static str> {
     if RECOGNISED.contains(&key) {
         return None;
     }
+    // Runs on every pod label: reject keys that cannot be near misses before allocating.
+    let (raw_prefix, raw_name) = key.split_once('/')?;
+    if raw_name.len() < 9 || raw_name.len() > 30 || raw_prefix.is_empty() {
+        return None;
+    }
     let lower = key.to_ascii_lowercase();
     let (prefix, name) = lower.split_once('/')?;
+    // A prefix within 3 edits of the QoS domain keeps at least one of these pieces intact.
+    let looks_qos = ["qos", "core", "weave", "cloud"]
+        .iter()
+        .any(|piece| prefix.contains(piece));
     let coreweave = prefix.contains("coreweave")
-        || edits(prefix, "qos.coreweave.cloud") <= 3
-        || edits(prefix, "qos.coreweave.com") <= 3;
+        || (looks_qos
+            && (within(prefix, "qos.coreweave.cloud", 3)
+                || within(prefix, "qos.coreweave.com", 3)));
     if !coreweave {
         return None;
     }
@@ -273,9 +289,9 @@ pub fn near_miss(key: &str) -> Option<&'static str> {
         .chars()
         .filter(|c| !matches!(c, '-' | '_' | '.'))
         .collect();
-    if edits(&squashed, "interruptable") <= 2 {
+    if within(&squashed, "interruptable", 2) {
         Some(INTERRUPTABLE)
-    } else if edits(&squashed, "gracefulinterruptible") <= 3 {
+    } else if within(&squashed, "gracefulinterruptible", 3) {
         Some(GRACEFUL)
     } else {
         None
@@ -310,8 +326,17 @@ pub fn check_spelling(cx: &mut Cx<'_>) {
     }
     for (meta, keys) in places {
         for key in keys {
+            // Most labels are nothing like an interruption key: build no path for them.
+            let meant = if key == GRACEFUL_CLOUD {
+                None
+            } else {
+                match near_miss(key) {
+                    Some(m) => Some(m),
+                    None => continue,
+                }
+            };
             let path = pointer::join(&meta, &["labels", key]);
-            if key == GRACEFUL_CLOUD {
+            if meant.is_none() {
                 cx.report(
                     RuleId::InterruptionLabelSpelling,
                     path,
@@ -320,7 +345,7 @@ pub fn check_spelling(cx: &mut Cx<'_>) {
                     ),
                     Some(format!("rename the label to `{GRACEFUL}`")),
                 );
-            } else if let Some(meant) = near_miss(key) {
+            } else if let Some(meant) = meant {
                 cx.report(
                     RuleId::InterruptionLabelSpelling,
                     path,

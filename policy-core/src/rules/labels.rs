@@ -314,15 +314,18 @@ fn syntax_findings(
     out: &mut Vec<(String, String)>,
 ) {
     for (k, v) in labels.into_iter().flatten() {
-        let path = pointer::join(base, &[k]);
         let kp = label_syntax::key_problems(k);
+        let vp = label_syntax::value_problems(v);
+        if kp.is_empty() && vp.is_empty() {
+            continue;
+        }
+        let path = pointer::join(base, &[k]);
         if !kp.is_empty() {
             out.push((
                 path.clone(),
                 format!("{what} key `{}` is invalid: {}", show(k), kp.join("; ")),
             ));
         }
-        let vp = label_syntax::value_problems(v);
         if !vp.is_empty() {
             out.push((
                 path,

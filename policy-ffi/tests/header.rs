@@ -1,0 +1,115 @@
+//! The checked-in header is exactly what the pinned cbindgen generates from `src/lib.rs`, and its
+//! version macros match `Cargo.toml`. Set `CKS_POLICY_BLESS=1` to rewrite the header.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::ffi::CStr;
+use std::path::{Path, PathBuf};
+
+fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn header_path() -> PathBuf {
+    crate_dir().join("include/cks_policy.h")
+}
+
+/// The version macros, from Cargo.toml. They live here rather than in cbindgen.toml because
+/// maturin's cffi build reads cbindgen.toml and cffi accepts only integer `#define`s.
+fn version_macros() -> String {
+    format!(
+        "\n#define CKS_POLICY_VERSION \"{}\"\n#define CKS_POLICY_VERSION_MAJOR {}\n#define CKS_POLICY_VERSION_MINOR {}\n#define CKS_POLICY_VERSION_PATCH {}\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_PATCH"),
+    )
+}
+
+fn generate() -> String {
+    let dir = crate_dir();
+    let mut config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    config.after_includes = Some(version_macros());
+    let bindings = cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(dir.join("src/lib.rs"))
+        .generate()
+        .expect("cbindgen generates the header");
+    let mut out = Vec::new();
+    bindings.write(&mut out);
+    String::from_utf8(out).expect("utf-8 header")
+}
+
+/// The Go module carries its own copy so it builds outside the repository tree.
+fn go_header_path() -> PathBuf {
+    crate_dir().join("go/cks_policy.h")
+}
+
+#[test]
+fn header_is_up_to_date() {
+    let generated = generate();
+    let path = header_path();
+    if std::env::var_os("CKS_POLICY_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+        std::fs::write(go_header_path(), &generated).unwrap();
+    }
+    let go_copy = std::fs::read_to_string(go_header_path()).unwrap_or_default();
+    assert!(
+        go_copy == generated,
+        "go/cks_policy.h differs from the generated header; regenerate with \
+         `CKS_POLICY_BLESS=1 cargo test -p cks-policy-ffi --test header`"
+    );
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    if checked_in != generated {
+        let first = checked_in
+            .lines()
+            .zip(generated.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| checked_in.lines().count().min(generated.lines().count()));
+        panic!(
+            "{} is stale (first difference at line {}); regenerate with \
+             `CKS_POLICY_BLESS=1 cargo test -p cks-policy-ffi --test header`",
+            path.display(),
+            first + 1
+        );
+    }
+}
+
+fn macro_value(header: &str, name: &str) -> String {
+    header
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("#define {name} ")))
+        .unwrap_or_else(|| panic!("{name} missing from the header"))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn version_macros_match_cargo_toml() {
+    let header = std::fs::read_to_string(header_path()).unwrap();
+    // Read Cargo.toml itself rather than trusting env!: the workspace version is the source.
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml"))
+            .unwrap();
+    let version = manifest
+        .split("[workspace.package]")
+        .nth(1)
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("version = ")))
+        .map(|v| v.trim().trim_matches('"').to_owned())
+        .expect("workspace.package.version");
+    assert_eq!(
+        macro_value(&header, "CKS_POLICY_VERSION"),
+        format!("\"{version}\"")
+    );
+    let mut parts = version.split('.');
+    for name in [
+        "CKS_POLICY_VERSION_MAJOR",
+        "CKS_POLICY_VERSION_MINOR",
+        "CKS_POLICY_VERSION_PATCH",
+    ] {
+        assert_eq!(macro_value(&header, name), parts.next().unwrap());
+    }
+    // SAFETY: the export returns a static NUL-terminated string.
+    let runtime = unsafe { CStr::from_ptr(cks_policy::cks_policy_version()) };
+    assert_eq!(runtime.to_str().unwrap(), version);
+    assert_eq!(policy_core::VERSION, version);
+}

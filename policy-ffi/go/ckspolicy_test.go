@@ -1,0 +1,305 @@
+package ckspolicy_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+
+	ckspolicy "github.com/cks-policy/cks-policy/policy-ffi/go"
+)
+
+// repoRoot walks up from the test directory to the folder holding fixtures/cases.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if st, err := os.Stat(filepath.Join(dir, "fixtures", "cases")); err == nil && st.IsDir() {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("fixtures/cases not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+type fixtureCase struct {
+	name, inputName          string
+	input, settings, context []byte
+	expected                 []byte // minified expected.json, nil when absent
+}
+
+func readOr(path string, fallback []byte) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fallback
+	}
+	return b
+}
+
+func fixtureCases(t testing.TB) []fixtureCase {
+	t.Helper()
+	root := filepath.Join(repoRoot(t), "fixtures", "cases")
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []fixtureCase
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, e.Name())
+		c := fixtureCase{name: e.Name()}
+		for _, n := range []string{"input.yaml", "input.json"} {
+			if b, err := os.ReadFile(filepath.Join(dir, n)); err == nil {
+				c.inputName, c.input = n, b
+				break
+			}
+		}
+		if c.inputName == "" {
+			t.Fatalf("%s has no input.yaml or input.json", dir)
+		}
+		c.settings = readOr(filepath.Join(dir, "settings.json"), []byte("{}"))
+		c.context = readOr(filepath.Join(dir, "context.json"), []byte("{}"))
+		if pretty, err := os.ReadFile(filepath.Join(dir, "expected.json")); err == nil {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, pretty); err != nil {
+				t.Fatalf("%s/expected.json: %v", dir, err)
+			}
+			c.expected = buf.Bytes()
+		}
+		cases = append(cases, c)
+	}
+	sort.Slice(cases, func(i, j int) bool { return cases[i].name < cases[j].name })
+	if len(cases) == 0 {
+		t.Fatal("no fixture cases")
+	}
+	return cases
+}
+
+func TestFixtures(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range fixtureCases(t) {
+		if c.expected == nil {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			p, err := ckspolicy.New(c.settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			got, err := p.EvaluateJSON(ctx, c.inputName, c.input, ckspolicy.WithContextJSON(c.context))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, c.expected) {
+				t.Fatalf("report differs\n got: %s\nwant: %s", got, c.expected)
+			}
+			// The typed report agrees with the raw one.
+			r, err := p.Evaluate(ctx, c.inputName, c.input, ckspolicy.WithContextJSON(c.context))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(r.Raw, got) || r.Summary.Documents != len(r.Results) {
+				t.Fatalf("typed report disagrees: %+v", r.Summary)
+			}
+		})
+	}
+}
+
+const pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: web, image: nginx}\n"
+
+func TestEvaluateTyped(t *testing.T) {
+	p, err := ckspolicy.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	r, err := p.Evaluate(context.Background(), "pod.yaml", []byte(pod))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Results) != 1 || r.Results[0].Allowed || *r.Results[0].Source != "pod.yaml" || *r.Results[0].Kind != "Pod" {
+		t.Fatalf("unexpected report: %s", r.Raw)
+	}
+	found := false
+	for _, f := range r.Results[0].Findings {
+		if f.Rule == "image-digest-required" && f.Severity == ckspolicy.SeverityError && f.Path == "/spec/containers/0/image" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no image-digest-required finding: %s", r.Raw)
+	}
+	// No source: null.
+	r, err = p.Evaluate(context.Background(), "", []byte(pod))
+	if err != nil || r.Results[0].Source != nil {
+		t.Fatalf("source should be null: %v %s", err, r.Raw)
+	}
+}
+
+func TestInvalidSettingsListsEveryProblem(t *testing.T) {
+	_, err := ckspolicy.New([]byte(`{"mdoe":"enforce","images":{"allow":["[bad"]}}`))
+	if !errors.Is(err, ckspolicy.ErrInvalidSettings) {
+		t.Fatalf("want ErrInvalidSettings, got %v", err)
+	}
+	var e *ckspolicy.Error
+	if !errors.As(err, &e) || len(e.Problems) != 2 {
+		t.Fatalf("want 2 problems, got %#v", err)
+	}
+	if e.Problems[0].Path != "/mdoe" || e.Problems[1].Path != "/images/allow/0" {
+		t.Fatalf("problem paths: %+v", e.Problems)
+	}
+	if e.Code != ckspolicy.CodeInvalidSettings || e.Code.String() != "CKS_POLICY_INVALID_SETTINGS" {
+		t.Fatalf("code: %v", e.Code)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	p, err := ckspolicy.New([]byte("mode: warn\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := p.Review(ctx, []byte("[1]")); !errors.Is(err, ckspolicy.ErrInvalidInput) {
+		t.Fatalf("review of junk: %v", err)
+	}
+	if _, err := p.EvaluateJSON(ctx, "x", []byte(pod), ckspolicy.WithContextJSON([]byte(`{"nope":1}`))); !errors.Is(err, ckspolicy.ErrInvalidContext) {
+		t.Fatalf("bad context: %v", err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := p.EvaluateJSON(cancelled, "x", []byte(pod)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	p.Close()
+	p.Close() // idempotent
+	if _, err := p.EvaluateJSON(ctx, "x", []byte(pod)); !errors.Is(err, ckspolicy.ErrClosed) {
+		t.Fatalf("after close: %v", err)
+	}
+	if _, err := p.Review(ctx, []byte("{}")); !errors.Is(err, ckspolicy.ErrClosed) {
+		t.Fatalf("after close: %v", err)
+	}
+}
+
+func TestReviewFitsRulesVersion(t *testing.T) {
+	p, err := ckspolicy.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	review := []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"go-uid","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","userInfo":{"username":"alice"},"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"},"spec":{"containers":[{"name":"web","image":"nginx"}]}}}}`)
+	out, err := p.Review(context.Background(), review, ckspolicy.WithClusterContext(ckspolicy.ClusterContext{Namespaces: map[string]map[string]string{"default": {}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		Response struct {
+			UID     string `json:"uid"`
+			Allowed bool   `json:"allowed"`
+		} `json:"response"`
+	}
+	if err := json.Unmarshal(out, &resp); err != nil || resp.Response.UID != "go-uid" || resp.Response.Allowed {
+		t.Fatalf("review: %v %s", err, out)
+	}
+	nodes := []byte("apiVersion: v1\nkind: Node\nmetadata: {name: cpu-1}\nspec:\n  taints:\n  - {key: is_cpu_compute, effect: NoSchedule}\n")
+	fits, err := p.Fits(context.Background(), []byte(pod), nodes)
+	switch {
+	case err == nil:
+		if fits.Pod != "web" || len(fits.Nodes) != 1 || fits.Nodes[0].Name != "cpu-1" {
+			t.Fatalf("fits: %s", fits.Raw)
+		}
+	case errors.Is(err, ckspolicy.ErrInvalidInput):
+		t.Logf("fits not available in this build: %v", err)
+	default:
+		t.Fatal(err)
+	}
+	rules, err := ckspolicy.Rules()
+	if err != nil || len(rules) == 0 || rules[0].ID != "input-invalid" {
+		t.Fatalf("rules: %v %+v", err, rules)
+	}
+	if schema, err := ckspolicy.SettingsSchema(); err != nil || !json.Valid(schema) {
+		t.Fatalf("schema: %v", err)
+	}
+	if ckspolicy.Version() != ckspolicy.HeaderVersion {
+		t.Fatalf("library %s, header %s", ckspolicy.Version(), ckspolicy.HeaderVersion)
+	}
+}
+
+// Many goroutines share one handle (run under -race): every answer equals the serial one.
+func TestConcurrentSharedHandle(t *testing.T) {
+	cases := fixtureCases(t)
+	p, err := ckspolicy.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	want := make([][]byte, len(cases))
+	for i, c := range cases {
+		if want[i], err = p.EvaluateJSON(ctx, c.inputName, c.input); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for g := 0; g < 32; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for k := 0; k < 20; k++ {
+				i := (g*7 + k) % len(cases)
+				got, err := p.EvaluateJSON(ctx, cases[i].inputName, cases[i].input)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !bytes.Equal(got, want[i]) {
+					errs <- errors.New(cases[i].name + ": differs under concurrency")
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// Close while calls run: it waits for calls in flight; later calls see ErrClosed.
+func TestCloseRacesWithCalls(t *testing.T) {
+	p, err := ckspolicy.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 50; k++ {
+				_, err := p.EvaluateJSON(context.Background(), "x", []byte(pod))
+				if err != nil && !errors.Is(err, ckspolicy.ErrClosed) {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	p.Close()
+	wg.Wait()
+}

@@ -1,0 +1,3 @@
+module github.com/cks-policy/cks-policy/policy-ffi/go
+
+go 1.22

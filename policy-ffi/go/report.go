@@ -1,0 +1,89 @@
+package ckspolicy
+
+import "encoding/json"
+
+// Report is the stable JSON report of `cks-policy check` (SPEC §7).
+type Report struct {
+	Summary Summary  `json:"summary"`
+	Results []Result `json:"results"`
+	// Raw is the report exactly as the library produced it.
+	Raw json.RawMessage `json:"-"`
+}
+
+// Summary counts judged objects and findings by severity.
+type Summary struct {
+	Documents int `json:"documents"`
+	Errors    int `json:"errors"`
+	Warnings  int `json:"warnings"`
+	Infos     int `json:"infos"`
+}
+
+// Result is the verdict on one object.
+type Result struct {
+	Source    *string   `json:"source"`
+	Document  int       `json:"document"`
+	Kind      *string   `json:"kind"`
+	Namespace *string   `json:"namespace"`
+	Name      *string   `json:"name"`
+	Allowed   bool      `json:"allowed"`
+	Findings  []Finding `json:"findings"`
+	Patch     []PatchOp `json:"patch"`
+}
+
+// Severity of a finding: "error", "warning" or "info".
+type Severity string
+
+// Severities.
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+	SeverityInfo    Severity = "info"
+)
+
+// Finding is one thing a rule found, at an RFC 6901 pointer into the document.
+type Finding struct {
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	Path     string   `json:"path"`
+	Message  string   `json:"message"`
+	Fix      string   `json:"fix,omitempty"`
+	Line     int      `json:"line,omitempty"`
+}
+
+// PatchOp is one RFC 6902 JSON Patch operation (add, replace or remove).
+type PatchOp struct {
+	Op    string          `json:"op"`
+	Path  string          `json:"path"`
+	Value json.RawMessage `json:"value,omitempty"`
+}
+
+// FitsReport says which nodes can take a pod (SPEC §7 fits JSON).
+type FitsReport struct {
+	Pod   string    `json:"pod"`
+	Nodes []NodeFit `json:"nodes"`
+	// Raw is the report exactly as the library produced it.
+	Raw json.RawMessage `json:"-"`
+}
+
+// NodeFit is one node's answer.
+type NodeFit struct {
+	Name    string      `json:"name"`
+	Fits    bool        `json:"fits"`
+	Reasons []FitReason `json:"reasons"`
+}
+
+// FitReason is why a node cannot take the pod: kind nodeName, nodeSelector, nodeAffinity,
+// taint, unschedulable or lifecycle.
+type FitReason struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// Rule describes one rule of the catalogue.
+type Rule struct {
+	ID          string   `json:"id"`
+	Severity    Severity `json:"severity"`
+	Enabled     bool     `json:"enabled"`
+	Kind        string   `json:"kind"`
+	Description string   `json:"description"`
+}

@@ -1,0 +1,393 @@
+"""CoreWeave Kubernetes Service (CKS) policy checks, over the cks_policy C ABI.
+
+>>> import cks_policy
+>>> policy = cks_policy.Policy({"mode": "enforce"})
+>>> report = policy.evaluate("apiVersion: v1\\nkind: Pod\\nmetadata: {name: web}\\n"
+...                          "spec: {containers: [{name: web, image: nginx}]}\\n", source="pod.yaml")
+>>> report.results[0].allowed
+False
+
+A ``Policy`` is immutable once built and safe to share between threads; calls release the GIL.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any, List, Mapping, Optional, Union
+
+from ._native import ffi, lib
+
+__all__ = [
+    "FitReason",
+    "Finding",
+    "FitsReport",
+    "NodeFit",
+    "PatchOp",
+    "Policy",
+    "PolicyError",
+    "Problem",
+    "Report",
+    "Result",
+    "ReviewResponse",
+    "Summary",
+    "rules",
+    "settings_schema",
+    "__version__",
+]
+
+__version__: str = ffi.string(lib.cks_policy_version()).decode()
+
+Input = Union[str, bytes, bytearray, memoryview, Mapping[str, Any], List[Any]]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem: an RFC 6901 pointer into the settings (``""`` for the whole input)."""
+
+    path: str
+    message: str
+
+
+class PolicyError(Exception):
+    """A failed call: ``code`` (e.g. ``"CKS_POLICY_INVALID_SETTINGS"``) and every problem."""
+
+    def __init__(self, code: str, problems: List[Problem]):
+        self.code = code
+        self.problems = problems
+        detail = "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in problems)
+        super().__init__(f"{code}: {detail}" if detail else code)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a rule found, at an RFC 6901 pointer into the document."""
+
+    rule: str
+    severity: str
+    path: str
+    message: str
+    fix: Optional[str] = None
+    line: Optional[int] = None
+
+
+_ABSENT: Any = None
+
+
+@dataclass(frozen=True)
+class PatchOp:
+    """One RFC 6902 JSON Patch operation (``add``, ``replace`` or ``remove``)."""
+
+    op: str
+    path: str
+    value: Any = _ABSENT
+
+
+@dataclass(frozen=True)
+class Result:
+    """The verdict on one object."""
+
+    source: Optional[str]
+    document: int
+    kind: Optional[str]
+    namespace: Optional[str]
+    name: Optional[str]
+    allowed: bool
+    findings: List[Finding]
+    patch: List[PatchOp]
+
+
+@dataclass(frozen=True)
+class Summary:
+    documents: int
+    errors: int
+    warnings: int
+    infos: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """The report of ``cks-policy check``; ``raw`` is the exact JSON the library produced."""
+
+    summary: Summary
+    results: List[Result]
+    raw: str = field(repr=False)
+
+    @property
+    def allowed(self) -> bool:
+        return all(r.allowed for r in self.results)
+
+
+@dataclass(frozen=True)
+class ReviewResponse:
+    """An AdmissionReview response; ``raw`` is the JSON a webhook sends back."""
+
+    uid: str
+    allowed: bool
+    status: Optional[Mapping[str, Any]]
+    warnings: List[str]
+    patch_type: Optional[str]
+    patch: Optional[str]
+    raw: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FitReason:
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class NodeFit:
+    name: str
+    fits: bool
+    reasons: List[FitReason]
+
+
+@dataclass(frozen=True)
+class FitsReport:
+    """Which nodes can take a pod; ``raw`` is the exact JSON."""
+
+    pod: Optional[str]
+    nodes: List[NodeFit]
+    raw: str = field(repr=False)
+
+
+def _bytes(value: Optional[Input]) -> bytes:
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+
+
+def _take(buf) -> str:
+    try:
+        return ffi.unpack(buf.data, buf.len).decode("utf-8")
+    finally:
+        lib.cks_policy_buffer_free(buf)
+
+
+def _error(rc: int, err) -> PolicyError:
+    code = ffi.string(lib.cks_policy_result_name(rc)).decode()
+    problems: List[Problem] = []
+    if err.data != ffi.NULL:
+        body = json.loads(_take(err))
+        problems = [Problem(p["path"], p["message"]) for p in body.get("problems", [])]
+    return PolicyError(code, problems)
+
+
+def _report(raw: str) -> Report:
+    v = json.loads(raw)
+    return Report(
+        summary=Summary(**v["summary"]),
+        results=[
+            Result(
+                source=r["source"],
+                document=r["document"],
+                kind=r["kind"],
+                namespace=r["namespace"],
+                name=r["name"],
+                allowed=r["allowed"],
+                findings=[Finding(**f) for f in r["findings"]],
+                patch=[PatchOp(**p) for p in r["patch"]],
+            )
+            for r in v["results"]
+        ],
+        raw=raw,
+    )
+
+
+class Policy:
+    """Compiled settings, reusable from many threads.
+
+    ``settings`` is JSON or YAML text, bytes, a dict, or ``None`` for the CKS defaults. Raises
+    :class:`PolicyError` (``code == "CKS_POLICY_INVALID_SETTINGS"``) listing every problem.
+    """
+
+    def __init__(self, settings: Optional[Input] = None):
+        self._ptr = ffi.NULL
+        self._lock = threading.Lock()
+        self._inflight = 0
+        self._closing = False
+        data = _bytes(settings)
+        out = ffi.new("cks_policy **")
+        err = ffi.new("cks_policy_buffer *")
+        rc = lib.cks_policy_new(ffi.from_buffer("uint8_t[]", data), len(data), out, err)
+        if rc != lib.CKS_POLICY_OK:
+            raise _error(rc, err)
+        self._ptr = out[0]
+
+    # A handle is freed only when no call is using it: close() waits for none, it defers.
+    def _acquire(self):
+        with self._lock:
+            if self._closing or self._ptr == ffi.NULL:
+                raise PolicyError("CKS_POLICY_CLOSED", [Problem("", "the policy is closed")])
+            self._inflight += 1
+            return self._ptr
+
+    def _release(self) -> None:
+        with self._lock:
+            self._inflight -= 1
+            if self._closing and self._inflight == 0:
+                self._free()
+
+    def _free(self) -> None:
+        if self._ptr != ffi.NULL:
+            lib.cks_policy_free(self._ptr)
+            self._ptr = ffi.NULL
+
+    def close(self) -> None:
+        """Releases the policy (idempotent); later calls raise PolicyError."""
+        with self._lock:
+            self._closing = True
+            if self._inflight == 0:
+                self._free()
+
+    def __enter__(self) -> "Policy":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_lock", None) is not None:
+            self.close()
+
+    def evaluate_json(
+        self,
+        manifest: Input,
+        source: Optional[str] = None,
+        context: Optional[Input] = None,
+    ) -> str:
+        """The report JSON, byte for byte what ``cks-policy check --format json`` prints.
+
+        ``manifest`` is YAML/JSON text or bytes (one or many documents, ``kind: List``, or an
+        AdmissionReview), or a dict/list (sent as JSON). ``context`` is
+        ``{"namespaces": {...}, "digests": {...}}``.
+        """
+        data = _bytes(manifest)
+        ctx = _bytes(context)
+        src = source.encode("utf-8") if source is not None else ffi.NULL
+        out = ffi.new("cks_policy_buffer *")
+        err = ffi.new("cks_policy_buffer *")
+        ptr = self._acquire()
+        try:
+            rc = lib.cks_policy_evaluate(
+                ptr,
+                src,
+                ffi.from_buffer("uint8_t[]", data),
+                len(data),
+                ffi.from_buffer("uint8_t[]", ctx),
+                len(ctx),
+                out,
+                err,
+            )
+        finally:
+            self._release()
+        if rc != lib.CKS_POLICY_OK:
+            raise _error(rc, err)
+        return _take(out)
+
+    def evaluate(
+        self,
+        manifest: Input,
+        source: Optional[str] = None,
+        context: Optional[Input] = None,
+    ) -> Report:
+        """Judges manifests; see :meth:`evaluate_json`. ``Report.raw`` keeps the JSON."""
+        return _report(self.evaluate_json(manifest, source, context))
+
+    def review_json(self, review: Input, context: Optional[Input] = None) -> str:
+        """The AdmissionReview response JSON for an AdmissionReview (or AdmissionRequest)."""
+        data = _bytes(review)
+        ctx = _bytes(context)
+        out = ffi.new("cks_policy_buffer *")
+        err = ffi.new("cks_policy_buffer *")
+        ptr = self._acquire()
+        try:
+            rc = lib.cks_policy_review(
+                ptr,
+                ffi.from_buffer("uint8_t[]", data),
+                len(data),
+                ffi.from_buffer("uint8_t[]", ctx),
+                len(ctx),
+                out,
+                err,
+            )
+        finally:
+            self._release()
+        if rc != lib.CKS_POLICY_OK:
+            raise _error(rc, err)
+        return _take(out)
+
+    def review(self, review: Input, context: Optional[Input] = None) -> ReviewResponse:
+        """Judges an AdmissionReview; raises PolicyError when the input is no request at all."""
+        raw = self.review_json(review, context)
+        r = json.loads(raw)["response"]
+        return ReviewResponse(
+            uid=r["uid"],
+            allowed=r["allowed"],
+            status=r.get("status"),
+            warnings=r.get("warnings", []),
+            patch_type=r.get("patchType"),
+            patch=r.get("patch"),
+            raw=raw,
+        )
+
+    def fits_json(self, pod: Input, nodes: Input) -> str:
+        """The fits JSON of ``cks-policy fits --format json``."""
+        pod_b = _bytes(pod)
+        nodes_b = _bytes(nodes)
+        out = ffi.new("cks_policy_buffer *")
+        err = ffi.new("cks_policy_buffer *")
+        ptr = self._acquire()
+        try:
+            rc = lib.cks_policy_fits(
+                ptr,
+                ffi.from_buffer("uint8_t[]", pod_b),
+                len(pod_b),
+                ffi.from_buffer("uint8_t[]", nodes_b),
+                len(nodes_b),
+                out,
+                err,
+            )
+        finally:
+            self._release()
+        if rc != lib.CKS_POLICY_OK:
+            raise _error(rc, err)
+        return _take(out)
+
+    def fits(self, pod: Input, nodes: Input) -> FitsReport:
+        """Which nodes can take ``pod`` and why the others cannot."""
+        raw = self.fits_json(pod, nodes)
+        v = json.loads(raw)
+        return FitsReport(
+            pod=v.get("pod"),
+            nodes=[
+                NodeFit(n["name"], n["fits"], [FitReason(**x) for x in n["reasons"]])
+                for n in v["nodes"]
+            ],
+            raw=raw,
+        )
+
+
+def rules() -> List[Mapping[str, Any]]:
+    """The rule catalogue in run order."""
+    out = ffi.new("cks_policy_buffer *")
+    rc = lib.cks_policy_rules(out)
+    if rc != lib.CKS_POLICY_OK:
+        raise _error(rc, ffi.new("cks_policy_buffer *"))
+    return json.loads(_take(out))
+
+
+def settings_schema() -> Mapping[str, Any]:
+    """The JSON Schema of the settings."""
+    out = ffi.new("cks_policy_buffer *")
+    rc = lib.cks_policy_settings_schema(out)
+    if rc != lib.CKS_POLICY_OK:
+        raise _error(rc, ffi.new("cks_policy_buffer *"))
+    return json.loads(_take(out))

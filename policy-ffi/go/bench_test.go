@@ -66,3 +66,19 @@ func BenchmarkEvaluateTyped(b *testing.B) {
 		return err
 	})
 }
+
+// BenchmarkEvaluateEmpty measures the binding's per-call overhead: the core does almost no
+// work on an empty input (compare with `native evaluate (empty)`).
+func BenchmarkEvaluateEmpty(b *testing.B) {
+	p, err := ckspolicy.New(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		if _, err := p.EvaluateJSON(ctx, "input.json", nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -144,6 +144,36 @@ pub fn fits(
     nodes: &[u8],
     as_json: bool,
 ) -> Result<(String, bool), String> {
-    let _ = (policy, pod, nodes, as_json);
-    Err(String::from("fits is not available in this build"))
+    let report = policy_core::fits_report(policy, pod, nodes).map_err(|e| e.to_string())?;
+    let any_fit = report.any_fits();
+    if as_json {
+        let json = serde_json::to_string(&report).map_err(|e| e.to_string())?;
+        return Ok((format!("{json}\n"), any_fit));
+    }
+    let v = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+    let list = v["nodes"].as_array().cloned().unwrap_or_default();
+    let mut out = format!("pod {}\n", v["pod"].as_str().unwrap_or("-"));
+    let mut fitting = 0;
+    for n in &list {
+        let name = n["name"].as_str().unwrap_or("-");
+        if n["fits"] == true {
+            fitting += 1;
+            out.push_str(&format!("  {name}: fits\n"));
+            continue;
+        }
+        out.push_str(&format!("  {name}: does not fit\n"));
+        for r in n["reasons"].as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "    - {}: {}\n",
+                r["kind"].as_str().unwrap_or("-"),
+                r["message"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "{fitting} of {} node{} can take the pod\n",
+        list.len(),
+        plural(list.len())
+    ));
+    Ok((out, any_fit))
 }

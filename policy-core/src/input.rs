@@ -260,6 +260,32 @@ pub(crate) fn parse_settings_value(text: &str) -> Result<Value, String> {
     unreachable!()
 }
 
+/// Every document of a text as a JSON value (JSON text is one document; YAML is split like
+/// kubectl does). Blank and empty documents are left out.
+pub fn parse_values(text: &str) -> Vec<Result<Value, Problem>> {
+    if text.trim_start().starts_with('{') || !cfg!(feature = "yaml") {
+        return vec![serde_json::from_str::<Value>(text).map_err(|e| Problem {
+            message: format!("not valid JSON: {e}"),
+            path: String::new(),
+            line: Some(e.line() as u32),
+            column: Some(e.column() as u32),
+        })];
+    }
+    let mut out = Vec::new();
+    #[cfg(feature = "yaml")]
+    for chunk in split_documents(text) {
+        if is_blank(chunk.text) {
+            continue;
+        }
+        for v in crate::yaml::parse_documents(chunk.text, chunk.line_offset) {
+            if !matches!(v, Ok(Value::Null)) {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

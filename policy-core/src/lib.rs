@@ -42,6 +42,7 @@ pub mod yaml;
 pub use admission::{AdmissionResponse, AdmissionReviewResponse};
 pub use error::{ReviewError, SettingsError, SettingsProblem};
 pub use eval::{evaluate, Context};
+pub use scheduling::{fits_report, FitsError, FitsReport};
 pub use object::{Doc, Object, Operation, PodRef, Request, UserInfo};
 pub use policy::Policy;
 pub use rules::images::images_to_resolve;

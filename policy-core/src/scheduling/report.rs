@@ -1,0 +1,127 @@
+//! `fits`: which nodes can take a pod, and why the others cannot, for every surface.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::fit::{reasons, NodeView, Reason};
+use crate::input::{parse_values, value_doc};
+use crate::object::{Doc, Object};
+use crate::policy::Policy;
+
+/// The answer for one node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeFit {
+    /// The node's name.
+    pub name: String,
+    /// True when the pod can be scheduled there.
+    pub fits: bool,
+    /// Every reason it cannot, in check order.
+    pub reasons: Vec<Reason>,
+}
+
+/// The answer for a pod and a set of nodes, serialized as SPEC §7 shows:
+/// `{"pod":"train","nodes":[{"name":"gpu-1","fits":true,"reasons":[]},…]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FitsReport {
+    /// The pod's (or workload's) name.
+    pub pod: Option<String>,
+    /// One entry per node, in input order.
+    pub nodes: Vec<NodeFit>,
+}
+
+impl FitsReport {
+    /// True when at least one node can take the pod.
+    pub fn any_fits(&self) -> bool {
+        self.nodes.iter().any(|n| n.fits)
+    }
+}
+
+/// Input `fits` cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FitsError {
+    /// The pod text holds no pod spec.
+    #[error("pod: {0}")]
+    Pod(String),
+    /// A nodes document is not a Node (or a list of Nodes).
+    #[error("nodes document {document}: {message}")]
+    Nodes {
+        /// 0-based document index in the nodes text.
+        document: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn objects(policy: &Policy, v: &Value) -> Result<Vec<Object>, String> {
+    match value_doc(policy, v) {
+        Ok(Doc::Object(o)) => Ok(vec![*o]),
+        Ok(Doc::List(items)) => Ok(items),
+        Ok(Doc::Review(r)) => Ok(r.object.into_iter().collect()),
+        Err(p) => Err(match p.line {
+            Some(l) => format!("{} (line {l})", p.message),
+            None => p.message,
+        }),
+    }
+}
+
+fn text(bytes: &[u8], what: &str) -> Result<String, String> {
+    String::from_utf8(bytes.to_vec()).map_err(|e| format!("{what} is not UTF-8: {e}"))
+}
+
+/// Judges which of `nodes` can take the pod in `pod`.
+///
+/// `pod` is YAML or JSON of a Pod, or of a workload (its first pod template is used); `nodes` is
+/// a multi-document YAML/JSON text or a `kind: List` (what `kubectl get nodes -o yaml` prints).
+/// Settings `orgId`, when set, adds the CKS lifecycle check for that org.
+pub fn fits_report(policy: &Policy, pod: &[u8], nodes: &[u8]) -> Result<FitsReport, FitsError> {
+    let pod_text = text(pod, "the pod").map_err(FitsError::Pod)?;
+    let mut pod_obj = None;
+    for v in parse_values(&pod_text) {
+        let v = v.map_err(|p| FitsError::Pod(p.message))?;
+        let objs = objects(policy, &v).map_err(FitsError::Pod)?;
+        if let Some(o) = objs.into_iter().find(|o| !o.pods.is_empty()) {
+            pod_obj = Some(o);
+            break;
+        }
+    }
+    let pod_obj = pod_obj
+        .ok_or_else(|| FitsError::Pod(String::from("no Pod or pod template found")))?;
+    let Some(template) = pod_obj.pods.first() else {
+        return Err(FitsError::Pod(String::from("no pod template found")));
+    };
+    let nodes_text = text(nodes, "the nodes").map_err(|message| FitsError::Nodes {
+        document: 0,
+        message,
+    })?;
+    let org_id = policy.settings().org_id.as_deref();
+    let mut out = Vec::new();
+    for (document, v) in parse_values(&nodes_text).into_iter().enumerate() {
+        let v = v.map_err(|p| FitsError::Nodes {
+            document,
+            message: p.message,
+        })?;
+        let objs = objects(policy, &v).map_err(|message| FitsError::Nodes { document, message })?;
+        for node in &objs {
+            if node.kind != "Node" || node.group() != "" {
+                return Err(FitsError::Nodes {
+                    document,
+                    message: format!("expected Nodes, found a {}", node.kind),
+                });
+            }
+            let view = NodeView {
+                metadata: &node.metadata,
+                spec: node.node.as_deref(),
+            };
+            let reasons = reasons(&template.spec, view, org_id);
+            out.push(NodeFit {
+                name: node.metadata.name.clone().unwrap_or_default(),
+                fits: reasons.is_empty(),
+                reasons,
+            });
+        }
+    }
+    Ok(FitsReport {
+        pod: pod_obj.name().map(str::to_owned),
+        nodes: out,
+    })
+}

@@ -2,7 +2,7 @@
 //! `valgrind --tool=callgrind` (repeatable on a noisy machine, unlike wall time).
 //!
 //! `cargo run --release -p policy-core --example loop -- <parse|evaluate|review> FILE [N]`
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::hint::black_box;
 

@@ -46,9 +46,8 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
     let mut start = 0usize;
     let mut start_line = 0u32;
-    let mut line_no = 0u32;
     let mut pos = 0usize;
-    for line in text.split_inclusive('\n') {
+    for (line_no, line) in (0u32..).zip(text.split_inclusive('\n')) {
         let bare = line.trim_end_matches(['\n', '\r']);
         if let Some(rest) = bare.strip_prefix("---") {
             let rest = rest.trim_start();
@@ -62,7 +61,6 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
             }
         }
         pos += line.len();
-        line_no += 1;
     }
     chunks.push(Chunk {
         text: &text[start..],

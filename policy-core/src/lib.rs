@@ -7,7 +7,7 @@
 //!
 //! Three entry points of rising convenience:
 //! - typed: [`evaluate`] over a [`Request`] (built from [`Object`]s);
-//! - [`serde_json::Value`]: [`evaluate_value`];
+//! - `serde_json::Value`: [`evaluate_value`];
 //! - bytes: [`check`] (manifests, YAML or JSON, multi-document, `kind: List`, AdmissionReviews)
 //!   and [`review`] (AdmissionReview in, AdmissionReview response out).
 //!

@@ -1,0 +1,650 @@
+//! The built Kubewarden module in a real waPC host (wasmtime), against the golden fixtures and
+//! the cases only a Kubewarden policy has: host lookups, settings validation, hostile input.
+//!
+//! One test binary, so the module is compiled once. `CKS_KUBEWARDEN_WASM` must name the built
+//! module: without it every test fails (it never skips).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::collections::BTreeMap;
+
+use cks_policy_kubewarden_host::{create_request, Answer, Instance, Table};
+use cks_policy_tests::{cases, Case};
+use policy_core::{admission, patch, Context, Finding, Policy, Report, Severity, Verdict};
+use serde_json::{json, Value};
+
+const DIGEST: &str = "sha256:3f5e8b5c7ab2740c0f7b1e3e8d3d7b5f0c1a2b3c4d5e6f7081920a1b2c3d4e5f";
+const FALLBACK_PREFIX: &str = "control-plane-namespace: cannot read the labels of namespace";
+
+fn instance(table: Table) -> Instance {
+    Instance::new(table).unwrap_or_else(|e| panic!("cannot start the module: {e}"))
+}
+
+/// What the module must answer for a verdict on `object`.
+fn expected_answer(v: &Verdict, object: Option<&Value>, patch_prefix: &str) -> Answer {
+    let warnings = admission::warnings(v);
+    let warnings = (!warnings.is_empty()).then_some(warnings);
+    if !v.allowed {
+        return Answer {
+            accepted: false,
+            message: Some(admission::error_messages(v).join("; ")),
+            code: Some(if v.findings.iter().any(|f| f.rule == "input-invalid") {
+                400
+            } else {
+                403
+            }),
+            mutated_object: None,
+            audit_annotations: None,
+            warnings,
+        };
+    }
+    let mutated_object = (!v.patch.is_empty()).then(|| {
+        let mut o = object.cloned().expect("a patch needs an object");
+        let ops: Vec<_> = v
+            .patch
+            .iter()
+            .map(|op| {
+                let mut op = op.clone();
+                op.path = op
+                    .path
+                    .strip_prefix(patch_prefix)
+                    .expect("patch inside the item")
+                    .to_owned();
+                op
+            })
+            .collect();
+        patch::apply(&mut o, &ops).expect("expected patch applies");
+        o
+    });
+    Answer {
+        accepted: true,
+        message: None,
+        code: None,
+        mutated_object,
+        audit_annotations: None,
+        warnings,
+    }
+}
+
+/// One judged unit of a case input, lined up with one result of `expected.json`.
+enum Unit {
+    /// Not a parseable document (the core reports `input-invalid` without a kind).
+    Garbage,
+    /// A bare object; `prefix` is `/items/<i>` for a list item.
+    Object { object: Value, prefix: String },
+    /// An AdmissionRequest (from an AdmissionReview or bare).
+    Request(Value),
+}
+
+fn value_units(v: Value, out: &mut Vec<Unit>) {
+    let kind = v.get("kind").and_then(Value::as_str).map(str::to_owned);
+    match kind.as_deref() {
+        Some(k) if k.ends_with("List") && v.get("items").is_some_and(Value::is_array) => {
+            let Value::Object(mut m) = v else {
+                unreachable!()
+            };
+            let Some(Value::Array(items)) = m.remove("items") else {
+                unreachable!()
+            };
+            for (i, item) in items.into_iter().enumerate() {
+                out.push(Unit::Object {
+                    object: item,
+                    prefix: format!("/items/{i}"),
+                });
+            }
+        }
+        Some("AdmissionReview") => out.push(match v.get("request") {
+            Some(r) => Unit::Request(r.clone()),
+            None => Unit::Garbage,
+        }),
+        Some(_) => out.push(Unit::Object {
+            object: v,
+            prefix: String::new(),
+        }),
+        // A bare AdmissionRequest: `kind` is a group/version/kind map.
+        None if v.get("operation").is_some() || v.get("object").is_some() => {
+            out.push(Unit::Request(v))
+        }
+        None => out.push(Unit::Garbage),
+    }
+}
+
+/// Splits a case input the way the core's `check` does, one unit per result.
+fn units(case: &Case, policy: &Policy) -> Vec<Unit> {
+    let mut out = Vec::new();
+    if case.input.len() > policy.settings().limits.max_bytes {
+        return vec![Unit::Garbage];
+    }
+    let Ok(text) = std::str::from_utf8(&case.input) else {
+        return vec![Unit::Garbage];
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim_start().starts_with('{') {
+        match serde_json::from_str::<Value>(text) {
+            Ok(v) => value_units(v, &mut out),
+            Err(_) => out.push(Unit::Garbage),
+        }
+        return out;
+    }
+    for chunk in policy_core::input::split_documents(text) {
+        if policy_core::input::is_blank(chunk.text) {
+            continue;
+        }
+        if policy_core::yaml::count_aliases(chunk.text) > policy.settings().limits.max_aliases {
+            out.push(Unit::Garbage);
+            continue;
+        }
+        for parsed in policy_core::yaml::parse_documents(chunk.text, chunk.line_offset) {
+            match parsed {
+                Ok(Value::Null) => {}
+                Ok(v) => value_units(v, &mut out),
+                Err(_) => out.push(Unit::Garbage),
+            }
+        }
+    }
+    out
+}
+
+/// The host table for a case: its context's namespaces and digests.
+fn table_for(context: &Context) -> Table {
+    Table {
+        namespaces: context.namespaces.clone(),
+        digests: context
+            .digests
+            .iter()
+            .map(|(k, v)| (k.clone(), Ok(v.clone())))
+            .collect(),
+        ..Table::default()
+    }
+}
+
+fn request_namespace(request: &Value) -> Option<String> {
+    request
+        .get("namespace")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            ["object", "oldObject"].iter().find_map(|k| {
+                request
+                    .get(*k)?
+                    .get("metadata")?
+                    .get("namespace")?
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+            })
+        })
+        .map(str::to_owned)
+}
+
+#[test]
+fn every_golden_case_matches_expected() {
+    let all = cases();
+    assert!(!all.is_empty(), "no fixtures found");
+    let mut failures = Vec::new();
+    let (mut judged, mut garbage) = (0usize, 0usize);
+    for case in &all {
+        let policy = Policy::from_slice(&case.settings)
+            .unwrap_or_else(|e| panic!("{}: settings: {e}", case.name));
+        let context: Context = serde_json::from_slice(&case.context)
+            .unwrap_or_else(|e| panic!("{}: context: {e}", case.name));
+        let expected: Report = serde_json::from_str(
+            &case
+                .expected_pretty()
+                .unwrap_or_else(|| panic!("{}: no expected.json", case.name)),
+        )
+        .unwrap_or_else(|e| panic!("{}: expected.json: {e}", case.name));
+        let mut settings: Value = serde_json::from_slice(&case.settings)
+            .unwrap_or_else(|e| panic!("{}: settings are not JSON: {e}", case.name));
+        if settings.is_null() {
+            settings = json!({});
+        }
+        // Caller-resolved digests reach the module only through the host's OCI capability.
+        if !context.digests.is_empty() {
+            settings["images"]["resolveDigests"] = json!(true);
+        }
+        let module = instance(table_for(&context));
+        let units = units(case, &policy);
+        assert_eq!(
+            units.len(),
+            expected.results.len(),
+            "{}: the input splits into {} units but expected.json has {} results",
+            case.name,
+            units.len(),
+            expected.results.len()
+        );
+        for (i, (unit, want)) in units.into_iter().zip(&expected.results).enumerate() {
+            let label = format!("{} result #{i} (document {})", case.name, want.document);
+            let (request, object, prefix) = match unit {
+                Unit::Garbage => {
+                    garbage += 1;
+                    continue;
+                }
+                Unit::Object { object, prefix } => (create_request(&object), Some(object), prefix),
+                Unit::Request(r) => {
+                    let o = r.get("object").filter(|o| o.is_object()).cloned();
+                    (r, o, String::new())
+                }
+            };
+            let got = match module.validate(&request, &settings) {
+                Ok(a) => a,
+                Err(e) => {
+                    failures.push(format!("{label}: the module failed: {e}"));
+                    continue;
+                }
+            };
+            if want.kind.is_none() {
+                // Unreadable object: the module must refuse it too (its message carries the
+                // JSON location instead of the YAML line, so only the verdict is compared).
+                garbage += 1;
+                if got.accepted
+                    || !got
+                        .message
+                        .as_deref()
+                        .is_some_and(|m| m.starts_with("input-invalid: "))
+                {
+                    failures.push(format!("{label}: unreadable object admitted: {got:?}"));
+                }
+                continue;
+            }
+            judged += 1;
+            let verdict = Verdict {
+                allowed: want.allowed,
+                findings: want.findings.clone(),
+                patch: want.patch.clone(),
+            };
+            let want_answer = expected_answer(&verdict, object.as_ref(), &prefix);
+            let mut got = got;
+            // Namespaces missing from the case's context are refused by the host table: the
+            // module then says so in a warning (tested on its own below).
+            let ns = request_namespace(&request);
+            if let Some(w) = got.warnings.as_mut() {
+                let before = w.len();
+                w.retain(|s| !s.starts_with(FALLBACK_PREFIX));
+                if w.len() != before
+                    && ns
+                        .as_ref()
+                        .is_some_and(|n| context.namespaces.contains_key(n))
+                {
+                    failures.push(format!(
+                        "{label}: fallback warning although the host knew the namespace"
+                    ));
+                }
+                if w.is_empty() {
+                    got.warnings = None;
+                }
+            }
+            if got != want_answer {
+                failures.push(format!(
+                    "{label}:\n  module:   {}\n  expected: {}",
+                    serde_json::to_string(&answer_json(&got)).unwrap(),
+                    serde_json::to_string(&answer_json(&want_answer)).unwrap()
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "golden: {} cases, {judged} objects judged by the module, {garbage} unreadable documents",
+        all.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn answer_json(a: &Answer) -> Value {
+    json!({
+        "accepted": a.accepted, "message": a.message, "code": a.code,
+        "mutated_object": a.mutated_object, "warnings": a.warnings,
+    })
+}
+
+fn pod(namespace: &str, image: &str) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web", "namespace": namespace},
+        "spec": {"containers": [{"name": "web", "image": image}]},
+    })
+}
+
+/// The core's verdict on `request` under `settings` and `context`, plus extra findings.
+fn native(request: &Value, settings: &Value, context: &Context, extra: Vec<Finding>) -> Verdict {
+    let policy = Policy::from_slice(&serde_json::to_vec(settings).unwrap()).unwrap();
+    let (_, mut v) =
+        policy_core::evaluate_request(&policy, &serde_json::to_vec(request).unwrap(), context)
+            .unwrap();
+    if !extra.is_empty() {
+        v.findings.extend(extra);
+        v.allowed = !v.findings.iter().any(|f| f.severity == Severity::Error);
+    }
+    v
+}
+
+fn finding(rule: &str, severity: Severity, path: &str, message: String) -> Finding {
+    Finding {
+        rule: rule.to_owned(),
+        severity,
+        path: path.to_owned(),
+        message,
+        fix: None,
+        line: None,
+    }
+}
+
+#[test]
+fn protocol_version_is_v1() {
+    let m = instance(Table::default());
+    assert_eq!(m.call("protocol_version", b"").unwrap(), b"\"v1\"");
+}
+
+#[test]
+fn validate_settings_accepts_valid_settings() {
+    let m = instance(Table::default());
+    for s in [
+        &b"{}"[..],
+        b"null",
+        br#"{"mode": "warn", "orgId": "abc123", "orgIdHash": "f00d",
+            "exemptions": {"groups": ["system:masters"], "serviceAccounts": ["kube-system/*"]},
+            "images": {"allow": ["registry.example.com/**"], "resolveDigests": true},
+            "controlPlaneNamespaces": ["cw-*"], "rules": {"broad-toleration": {"severity": "error"}}}"#,
+    ] {
+        let a = m.validate_settings(s).unwrap();
+        assert_eq!(a, cks_policy_kubewarden_host::SettingsAnswer { valid: true, message: None }, "{}", String::from_utf8_lossy(s));
+    }
+}
+
+#[test]
+fn validate_settings_lists_every_problem() {
+    let m = instance(Table::default());
+    // Unknown keys and wrong types: all reported in one message.
+    let a = m
+        .validate_settings(br#"{"bogus": 1, "mode": "nope", "images": {"allowed": []}}"#)
+        .unwrap();
+    assert!(!a.valid);
+    let msg = a.message.unwrap();
+    for needle in ["bogus", "/mode", "allowed"] {
+        assert!(msg.contains(needle), "`{needle}` missing from: {msg}");
+    }
+    // Values that parse but do not compile: every one listed.
+    let a = m
+        .validate_settings(
+            br#"{"images": {"allow": ["a[", "b{"]}, "limits": {"maxDepth": 0},
+                 "rules": {"no-such-rule": {"enabled": false}}}"#,
+        )
+        .unwrap();
+    assert!(!a.valid);
+    let msg = a.message.unwrap();
+    for needle in [
+        "/images/allow/0",
+        "/images/allow/1",
+        "/limits/maxDepth",
+        "no-such-rule",
+    ] {
+        assert!(msg.contains(needle), "`{needle}` missing from: {msg}");
+    }
+    // Not settings at all.
+    for garbage in [&b"\xff\xfe"[..], b"[1, 2]", b"{", b"\"str\""] {
+        let a = m.validate_settings(garbage).unwrap();
+        assert!(!a.valid && a.message.is_some(), "{garbage:?}: {a:?}");
+    }
+}
+
+#[test]
+fn invalid_settings_in_validate_reject_the_request() {
+    let m = instance(Table::default());
+    let a = m
+        .validate(
+            &create_request(&pod("default", "nginx")),
+            &json!({"bogus": true}),
+        )
+        .unwrap();
+    assert!(!a.accepted);
+    assert!(a.message.unwrap().contains("bogus"));
+}
+
+#[test]
+fn garbage_is_rejected_never_a_trap() {
+    let m = instance(Table::default());
+    let deep = format!(
+        "{{\"request\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let deep_object = {
+        let mut v = json!("x");
+        for _ in 0..200 {
+            v = json!({ "a": v });
+        }
+        serde_json::to_vec(&json!({"request": create_request(&json!({
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "deep"}, "data": v}))}))
+        .unwrap()
+    };
+    let inputs: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", b"".to_vec()),
+        ("not JSON", b"\x00\x01garbage\xff".to_vec()),
+        ("null", b"null".to_vec()),
+        ("a list", b"[1,2,3]".to_vec()),
+        (
+            "truncated",
+            br#"{"request": {"uid": "x", "operation": "CRE"#.to_vec(),
+        ),
+        (
+            "request is a number",
+            br#"{"request": 5, "settings": {}}"#.to_vec(),
+        ),
+        (
+            "empty request",
+            br#"{"request": {}, "settings": {}}"#.to_vec(),
+        ),
+        (
+            "object is a string",
+            br#"{"request": {"uid": "u", "operation": "CREATE", "object": "pod"}}"#.to_vec(),
+        ),
+        (
+            "object without kind",
+            br#"{"request": {"uid": "u", "operation": "CREATE", "object": {"metadata": {}}}}"#
+                .to_vec(),
+        ),
+        (
+            "containers is a map",
+            serde_json::to_vec(&json!({"request": create_request(&json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": {"name": "c"}}}))}))
+            .unwrap(),
+        ),
+        (
+            "label is a bool",
+            serde_json::to_vec(&json!({"request": create_request(&json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"a": true}},
+            "spec": {"containers": []}}))}))
+            .unwrap(),
+        ),
+        (
+            "bad operation",
+            br#"{"request": {"uid": "u", "operation": "EXPLODE", "object": null}}"#.to_vec(),
+        ),
+        ("deeply nested", deep.into_bytes()),
+        ("deep object", deep_object),
+        (
+            "settings are a string",
+            br#"{"request": {"uid": "u", "operation": "CREATE", "object": null}, "settings": "x"}"#
+                .to_vec(),
+        ),
+    ];
+    for (name, bytes) in inputs {
+        let a = m
+            .validate_raw(&bytes)
+            .unwrap_or_else(|e| panic!("{name}: the module failed instead of answering: {e}"));
+        assert!(!a.accepted, "{name}: admitted: {a:?}");
+        let msg = a.message.as_deref().unwrap_or("");
+        assert!(
+            msg.starts_with("input-invalid: ") || msg.starts_with("invalid settings"),
+            "{name}: {msg}"
+        );
+        assert_eq!(a.code, Some(400), "{name}");
+    }
+    // The instance survived all of it.
+    let a = m
+        .validate(
+            &create_request(&pod("default", &format!("nginx@{DIGEST}"))),
+            &json!({}),
+        )
+        .unwrap();
+    assert!(a.message.is_none_or(|m| !m.starts_with("input-invalid")));
+}
+
+#[test]
+fn oversize_request_is_rejected() {
+    let m = instance(Table::default());
+    let mut p = pod("default", "nginx");
+    p["metadata"]["annotations"] = json!({"blob": "x".repeat(5 * 1024 * 1024)});
+    let a = m.validate(&create_request(&p), &json!({})).unwrap();
+    assert!(!a.accepted);
+    let msg = a.message.unwrap();
+    assert!(
+        msg.starts_with("input-invalid: ") && msg.contains("limits.maxBytes"),
+        "{msg}"
+    );
+    // The limit comes from the settings.
+    let a = m
+        .validate(
+            &create_request(&pod("default", "nginx")),
+            &json!({"limits": {"maxBytes": 64}}),
+        )
+        .unwrap();
+    assert!(!a.accepted);
+    assert!(a.message.unwrap().contains("above the limit of 64"));
+}
+
+#[test]
+fn namespace_labels_come_from_the_host() {
+    let labels: BTreeMap<String, String> = [(
+        "ns.coreweave.cloud/org".to_owned(),
+        "control-plane".to_owned(),
+    )]
+    .into();
+    let table = Table {
+        namespaces: [("cw-system".to_owned(), labels.clone())].into(),
+        ..Table::default()
+    };
+    let m = instance(table);
+    let request = create_request(&pod("cw-system", &format!("nginx@{DIGEST}")));
+    let a = m.validate(&request, &json!({})).unwrap();
+    // Exactly what the core says when given those labels as context.
+    let context = Context {
+        namespaces: [("cw-system".to_owned(), labels)].into(),
+        ..Context::default()
+    };
+    let v = native(&request, &json!({}), &context, vec![]);
+    assert_eq!(a, expected_answer(&v, request.get("object"), ""));
+    assert!(a
+        .warnings
+        .iter()
+        .flatten()
+        .all(|w| !w.starts_with(FALLBACK_PREFIX)));
+    let calls = m.table.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].namespace, "kubernetes");
+    assert_eq!(calls[0].operation, "get_resource");
+    assert_eq!(calls[0].payload["kind"], "Namespace");
+    assert_eq!(calls[0].payload["api_version"], "v1");
+    assert_eq!(calls[0].payload["name"], "cw-system");
+}
+
+#[test]
+fn namespace_lookup_failure_falls_back_to_settings_with_a_warning() {
+    let m = instance(Table {
+        namespace_error: Some("namespaces \"cw-system\" is forbidden".to_owned()),
+        ..Table::default()
+    });
+    let settings = json!({"controlPlaneNamespaces": ["cw-*"]});
+    let request = create_request(&pod("cw-system", &format!("nginx@{DIGEST}")));
+    let a = m.validate(&request, &settings).unwrap();
+    let warning = finding(
+        "control-plane-namespace",
+        Severity::Warning,
+        "/metadata/namespace",
+        cks_policy_kubewarden_message("cw-system", "namespaces \"cw-system\" is forbidden"),
+    );
+    let v = native(&request, &settings, &Context::default(), vec![warning]);
+    assert_eq!(a, expected_answer(&v, request.get("object"), ""));
+    assert!(
+        a.warnings
+            .iter()
+            .flatten()
+            .any(|w| w.starts_with(FALLBACK_PREFIX)),
+        "{a:?}"
+    );
+    // No lookup for cluster-scoped objects, or when the rule is off.
+    let m = instance(Table::default());
+    let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}});
+    let a = m.validate(&create_request(&node), &json!({})).unwrap();
+    assert!(a
+        .warnings
+        .iter()
+        .flatten()
+        .all(|w| !w.starts_with(FALLBACK_PREFIX)));
+    let off = json!({"rules": {"control-plane-namespace": {"enabled": false}}});
+    m.validate(&request, &off).unwrap();
+    assert!(m.table.calls().is_empty(), "{:?}", m.table.calls());
+}
+
+/// The fallback warning's text, as the module words it.
+fn cks_policy_kubewarden_message(namespace: &str, reason: &str) -> String {
+    format!(
+        "cannot read the labels of namespace `{namespace}` from the cluster ({reason}); judged by the `controlPlaneNamespaces` settings only: allow the policy to read namespaces (`contextAwareResources`)"
+    )
+}
+
+#[test]
+fn digests_resolve_through_the_host() {
+    let image = "docker.io/library/nginx:1.25";
+    let m = instance(Table {
+        digests: [(image.to_owned(), Ok(DIGEST.to_owned()))].into(),
+        ..Table::default()
+    });
+    let settings = json!({"images": {"resolveDigests": true}});
+    let request = create_request(&pod("default", "nginx:1.25"));
+    let a = m.validate(&request, &settings).unwrap();
+    let context = Context {
+        digests: [(image.to_owned(), DIGEST.to_owned())].into(),
+        ..Context::default()
+    };
+    let v = native(&request, &settings, &context, vec![]);
+    assert_eq!(a, expected_answer(&v, request.get("object"), ""));
+    let oci: Vec<_> = m
+        .table
+        .calls()
+        .into_iter()
+        .filter(|c| c.namespace == "oci")
+        .collect();
+    assert_eq!(oci.len(), 1, "{oci:?}");
+    assert_eq!(oci[0].operation, "v1/manifest_digest");
+    assert_eq!(oci[0].payload, json!(image));
+    let pinned = a.mutated_object.expect("pinned");
+    assert_eq!(
+        pinned["spec"]["containers"][0]["image"],
+        format!("nginx:1.25@{DIGEST}")
+    );
+}
+
+#[test]
+fn failed_digest_lookup_is_an_error_naming_the_image() {
+    let image = "docker.io/library/nginx:1.25";
+    let m = instance(Table {
+        digests: [(image.to_owned(), Err("registry unreachable".to_owned()))].into(),
+        ..Table::default()
+    });
+    let settings = json!({"images": {"resolveDigests": true}});
+    let request = create_request(&pod("default", "nginx:1.25"));
+    let a = m.validate(&request, &settings).unwrap();
+    assert!(!a.accepted, "{a:?}");
+    let msg = a.message.unwrap();
+    assert!(
+        msg.contains(&format!(
+            "pin-digests: cannot resolve the digest of `{image}`"
+        )) && msg.contains("registry unreachable"),
+        "{msg}"
+    );
+    // Without `resolveDigests` the host is never asked.
+    let m = instance(Table::default());
+    m.validate(&request, &json!({})).unwrap();
+    assert!(m.table.calls().iter().all(|c| c.namespace != "oci"));
+}

@@ -178,6 +178,9 @@ func (p *Policy) EvaluateJSON(ctx context.Context, source string, input []byte, 
 	if err != nil {
 		return nil, err
 	}
+	if strings.IndexByte(source, 0) >= 0 {
+		return nil, errors.New("ckspolicy: source must not contain NUL bytes")
+	}
 	var csource *C.char
 	if source != "" {
 		buf := make([]byte, len(source)+1) // NUL-terminated, on the Go heap: no C.free call

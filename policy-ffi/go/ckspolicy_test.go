@@ -179,6 +179,9 @@ func TestErrors(t *testing.T) {
 	if _, err := p.EvaluateJSON(ctx, "x", []byte(pod), ckspolicy.WithContextJSON([]byte(`{"nope":1}`))); !errors.Is(err, ckspolicy.ErrInvalidContext) {
 		t.Fatalf("bad context: %v", err)
 	}
+	if _, err := p.EvaluateJSON(ctx, "a\x00b", []byte(pod)); err == nil {
+		t.Fatal("a source with a NUL byte must be refused")
+	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := p.EvaluateJSON(cancelled, "x", []byte(pod)); !errors.Is(err, context.Canceled) {

@@ -254,8 +254,13 @@ class Policy:
         self.close()
 
     def __del__(self) -> None:
-        if getattr(self, "_lock", None) is not None:
-            self.close()
+        # The finalizer is a backstop for a forgotten close(); at interpreter shutdown the
+        # module globals may already be gone, and then the process exit frees everything.
+        try:
+            if getattr(self, "_lock", None) is not None:
+                self.close()
+        except Exception:  # noqa: BLE001
+            pass
 
     def evaluate_json(
         self,
@@ -271,6 +276,8 @@ class Policy:
         """
         data = _bytes(manifest)
         ctx = _bytes(context)
+        if source is not None and "\0" in source:
+            raise ValueError("source must not contain NUL characters")
         src = source.encode("utf-8") if source is not None else ffi.NULL
         out = ffi.new("cks_policy_buffer *")
         err = ffi.new("cks_policy_buffer *")

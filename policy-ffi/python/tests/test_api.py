@@ -83,6 +83,11 @@ def test_bad_context():
     assert e.value.code == "CKS_POLICY_INVALID_CONTEXT"
 
 
+def test_source_with_nul_is_refused():
+    with pytest.raises(ValueError):
+        cks_policy.Policy().evaluate(POD, source="a\0b")
+
+
 def test_review():
     policy = cks_policy.Policy()
     resp = policy.review(REVIEW, context={"namespaces": {"default": {}}})

@@ -31,6 +31,25 @@ def per_call_us(fn, rounds: int = 5, budget_s: float = 0.06) -> float:
     return best
 
 
+def test_report_overhead(timings):
+    """An empty input: the core does almost nothing, so this is the layer's per-call cost."""
+    policy = cks_policy.Policy()
+    ptr = policy._ptr
+    out = ffi.new("cks_policy_buffer *")
+
+    def bare():
+        assert lib.cks_policy_evaluate(ptr, b"x", ffi.NULL, 0, ffi.NULL, 0, out, ffi.NULL) == 0
+        lib.cks_policy_buffer_free(out)
+
+    bare_us = per_call_us(bare)
+    raw_us = per_call_us(lambda: policy.evaluate_json(b"", source="x"))
+    timings.append(
+        f"evaluate (empty): bare cffi {bare_us:.2f} us, evaluate_json {raw_us:.2f} us "
+        f"(+{raw_us - bare_us:.2f} for the Python layer)"
+    )
+    policy.close()
+
+
 @pytest.mark.skipif(not INPUTS, reason="no shared/bench-inputs beside the repository")
 def test_report_timing(timings):
     policy = cks_policy.Policy()

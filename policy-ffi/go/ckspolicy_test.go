@@ -119,6 +119,37 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
+// fixtures/fits/<name>/{pod.yaml,nodes.yaml,settings.json?,expected.json}, byte for byte.
+func TestFitsFixtures(t *testing.T) {
+	root := filepath.Join(repoRoot(t), "fixtures", "fits")
+	dirs, _ := filepath.Glob(filepath.Join(root, "*", "expected.json"))
+	if len(dirs) == 0 {
+		t.Fatal("no fits fixtures")
+	}
+	for _, exp := range dirs {
+		dir := filepath.Dir(exp)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			p, err := ckspolicy.New(readOr(filepath.Join(dir, "settings.json"), nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			got, err := p.FitsJSON(context.Background(),
+				readOr(filepath.Join(dir, "pod.yaml"), nil), readOr(filepath.Join(dir, "nodes.yaml"), nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bytes.Buffer
+			if err := json.Compact(&want, readOr(exp, nil)); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("fits differs\n got: %s\nwant: %s", got, want.Bytes())
+			}
+		})
+	}
+}
+
 const pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: web, image: nginx}\n"
 
 func TestEvaluateTyped(t *testing.T) {
@@ -219,15 +250,16 @@ func TestReviewFitsRulesVersion(t *testing.T) {
 	}
 	nodes := []byte("apiVersion: v1\nkind: Node\nmetadata: {name: cpu-1}\nspec:\n  taints:\n  - {key: is_cpu_compute, effect: NoSchedule}\n")
 	fits, err := p.Fits(context.Background(), []byte(pod), nodes)
-	switch {
-	case err == nil:
-		if fits.Pod != "web" || len(fits.Nodes) != 1 || fits.Nodes[0].Name != "cpu-1" {
-			t.Fatalf("fits: %s", fits.Raw)
-		}
-	case errors.Is(err, ckspolicy.ErrInvalidInput):
-		t.Logf("fits not available in this build: %v", err)
-	default:
+	if err != nil {
 		t.Fatal(err)
+	}
+	if fits.Pod != "web" || len(fits.Nodes) != 1 || fits.Nodes[0].Name != "cpu-1" || fits.Nodes[0].Fits ||
+		fits.Nodes[0].Reasons[0].Kind != "taint" {
+		t.Fatalf("fits: %s", fits.Raw)
+	}
+	configMap := []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+	if _, err := p.Fits(context.Background(), []byte(pod), configMap); !errors.Is(err, ckspolicy.ErrInvalidInput) {
+		t.Fatalf("fits on a ConfigMap: %v", err)
 	}
 	rules, err := ckspolicy.Rules()
 	if err != nil || len(rules) == 0 || rules[0].ID != "input-invalid" {

@@ -412,21 +412,11 @@ pub unsafe extern "C" fn cks_policy_fits(
     })
 }
 
-#[cfg(feature = "fits-core")]
 fn fits_json(policy: &Policy, pod: &[u8], nodes: &[u8]) -> Result<String, Failure> {
     let report = policy_core::fits_report(policy, pod, nodes)
         .map_err(|e| Failure::new(CKS_POLICY_INVALID_INPUT, e.to_string()))?;
     serde_json::to_string(&report)
         .map_err(|e| Failure::new(CKS_POLICY_INVALID_INPUT, e.to_string()))
-}
-
-// Until `policy_core::fits_report` lands the export answers with a clear error.
-#[cfg(not(feature = "fits-core"))]
-fn fits_json(_: &Policy, _: &[u8], _: &[u8]) -> Result<String, Failure> {
-    Err(Failure::new(
-        CKS_POLICY_INVALID_INPUT,
-        "fits is not available in this build",
-    ))
 }
 
 /// Writes the rule catalogue (`[{"id","severity","enabled","kind","description"},…]`, in run

@@ -93,6 +93,79 @@ fn every_fixture_matches_expected_byte_for_byte() {
     assert!(failures.is_empty(), "cases differ: {failures:?}");
 }
 
+fn fits(
+    p: *const CksPolicy,
+    pod: &[u8],
+    nodes: &[u8],
+) -> Result<String, (CksPolicyResult, String)> {
+    let mut out = empty();
+    let mut err = empty();
+    // SAFETY: valid pointers for the duration of the call.
+    let rc = unsafe {
+        cks_policy_fits(
+            p,
+            pod.as_ptr(),
+            pod.len(),
+            nodes.as_ptr(),
+            nodes.len(),
+            &mut out,
+            &mut err,
+        )
+    };
+    if rc == CKS_POLICY_OK {
+        Ok(take(out))
+    } else {
+        assert!(out.data.is_null());
+        Err((rc, take(err)))
+    }
+}
+
+/// `fixtures/fits/<name>/{pod.yaml,nodes.yaml,settings.json?,expected.json}`, byte for byte.
+#[test]
+fn every_fits_fixture_matches_expected_byte_for_byte() {
+    let dir = cks_policy_tests::root().join("fixtures/fits");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let d = e.unwrap().path();
+        if !d.is_dir() {
+            continue;
+        }
+        let settings = std::fs::read(d.join("settings.json")).unwrap_or_default();
+        let p = new_policy(&settings).unwrap();
+        let got = fits(
+            p,
+            &std::fs::read(d.join("pod.yaml")).unwrap(),
+            &std::fs::read(d.join("nodes.yaml")).unwrap(),
+        )
+        .unwrap();
+        let expected = std::fs::read_to_string(d.join("expected.json")).unwrap();
+        assert_eq!(got, cks_policy_tests::minify(&expected), "{}", d.display());
+        // SAFETY: live handle, freed once.
+        unsafe { cks_policy_free(p) };
+        n += 1;
+    }
+    assert!(n > 0, "no fits fixtures");
+}
+
+#[test]
+fn fits_rejects_what_it_cannot_read() {
+    let p = new_policy(b"").unwrap();
+    let pod = b"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n";
+    let (rc, msg) = fits(
+        p,
+        pod,
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    )
+    .unwrap_err();
+    assert_eq!(rc, CKS_POLICY_INVALID_INPUT);
+    assert!(msg.contains("nodes document 0"), "{msg}");
+    let (rc, msg) = fits(p, b"kind: [", b"").unwrap_err();
+    assert_eq!(rc, CKS_POLICY_INVALID_INPUT);
+    assert!(msg.contains("pod"), "{msg}");
+    // SAFETY: live handle, freed once.
+    unsafe { cks_policy_free(p) };
+}
+
 #[test]
 fn evaluate_equals_core_check() {
     let input = b"apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: web, image: nginx}\n";

@@ -101,16 +101,20 @@ def test_review():
 
 
 def test_fits():
-    nodes = "apiVersion: v1\nkind: Node\nmetadata: {name: cpu-1}\n"
+    nodes = (
+        "apiVersion: v1\nkind: Node\nmetadata: {name: cpu-1}\nspec:\n"
+        "  taints:\n  - {key: is_cpu_compute, effect: NoSchedule}\n"
+    )
     policy = cks_policy.Policy()
-    try:
-        report = policy.fits(POD, nodes)
-    except cks_policy.PolicyError as e:
-        # Until policy_core::fits_report lands, the export says so.
-        assert e.code == "CKS_POLICY_INVALID_INPUT"
-        return
+    report = policy.fits(POD, nodes)
     assert isinstance(report, cks_policy.FitsReport)
     assert report.pod == "web" and [n.name for n in report.nodes] == ["cpu-1"]
+    (node,) = report.nodes
+    assert not node.fits and node.reasons[0].kind == "taint"
+    with pytest.raises(cks_policy.PolicyError) as e:
+        policy.fits(POD, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    assert e.value.code == "CKS_POLICY_INVALID_INPUT"
+    assert "nodes document 0" in e.value.problems[0].message
 
 
 def test_rules_and_schema():

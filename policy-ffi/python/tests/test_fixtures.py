@@ -3,7 +3,7 @@
 import pytest
 
 import cks_policy
-from _support import cases
+from _support import cases, minify, repo_root
 
 CASES = [c for c in cases() if c.expected is not None]
 
@@ -20,4 +20,21 @@ def test_fixture(case):
     report = policy.evaluate(case.input, source=case.input_name, context=case.context)
     assert report.raw == got
     assert report.summary.documents == len(report.results)
+    policy.close()
+
+
+FITS = sorted(d for d in (repo_root() / "fixtures" / "fits").iterdir() if d.is_dir())
+
+
+def test_there_are_fits_cases():
+    assert FITS, "no fits fixtures"
+
+
+@pytest.mark.parametrize("case", FITS, ids=[d.name for d in FITS])
+def test_fits_fixture(case):
+    settings = case / "settings.json"
+    policy = cks_policy.Policy(settings.read_bytes() if settings.exists() else None)
+    got = policy.fits_json((case / "pod.yaml").read_bytes(), (case / "nodes.yaml").read_bytes())
+    assert got == minify((case / "expected.json").read_text("utf-8"))
+    assert policy.fits((case / "pod.yaml").read_bytes(), (case / "nodes.yaml").read_bytes()).raw == got
     policy.close()

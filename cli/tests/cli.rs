@@ -237,19 +237,59 @@ fn fix_prints_patched_documents_and_write_keeps_others_intact() {
 
 #[test]
 fn fits_human_and_json() {
-    let o = cks(&["fits", "--settings", "fixtures/fits/cks-cluster/settings.json", "--nodes",
-        "fixtures/fits/cks-cluster/nodes.yaml", "fixtures/fits/cks-cluster/pod.yaml"]);
+    let o = cks(&[
+        "fits",
+        "--settings",
+        "fixtures/fits/cks-cluster/settings.json",
+        "--nodes",
+        "fixtures/fits/cks-cluster/nodes.yaml",
+        "fixtures/fits/cks-cluster/pod.yaml",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
     assert!(out.contains("gpu-1: fits"), "{out}");
-    assert!(out.contains("- taint: the pod does not tolerate the taint `sunk.coreweave.com/lock=true:NoExecute`"), "{out}");
-    let o = cks(&["fits", "--format", "json", "--settings", "fixtures/fits/cks-cluster/settings.json", "--nodes",
-        "fixtures/fits/cks-cluster/nodes.yaml", "fixtures/fits/cks-cluster/pod.yaml"]);
+    assert!(
+        out.contains(
+            "- taint: the pod does not tolerate the taint `sunk.coreweave.com/lock=true:NoExecute`"
+        ),
+        "{out}"
+    );
+    let o = cks(&[
+        "fits",
+        "--format",
+        "json",
+        "--settings",
+        "fixtures/fits/cks-cluster/settings.json",
+        "--nodes",
+        "fixtures/fits/cks-cluster/nodes.yaml",
+        "fixtures/fits/cks-cluster/pod.yaml",
+    ]);
     let json = stdout(&o);
-    assert!(json.starts_with(r#"{"pod":"train","nodes":[{"name":"gpu-1","fits":true,"reasons":[]}"#), "{json}");
+    assert!(
+        json.starts_with(r#"{"pod":"train","nodes":[{"name":"gpu-1","fits":true,"reasons":[]}"#),
+        "{json}"
+    );
     // No node fits: exit 1.
     let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  nodeName: nowhere\n  containers: [{name: c, image: x}]\n";
-    let o = cks_stdin(&["fits", "--nodes", "fixtures/fits/cks-cluster/nodes.yaml", "-"], pod.as_bytes());
+    let o = cks_stdin(
+        &[
+            "fits",
+            "--nodes",
+            "fixtures/fits/cks-cluster/nodes.yaml",
+            "-",
+        ],
+        pod.as_bytes(),
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(cks(&["fits", "--nodes", "no/such.yaml", "fixtures/fits/cks-cluster/pod.yaml"]).status.code(), Some(2));
+    assert_eq!(
+        cks(&[
+            "fits",
+            "--nodes",
+            "no/such.yaml",
+            "fixtures/fits/cks-cluster/pod.yaml"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
 }

@@ -139,10 +139,9 @@ fn path_component_problem(c: &str) -> Option<String> {
             "the repository name has an empty path component",
         ));
     }
-    if let Some(bad) = c
-        .chars()
-        .find(|&ch| !(ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, '.' | '_' | '-')))
-    {
+    if let Some(bad) = c.chars().find(|&ch| {
+        !(ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, '.' | '_' | '-'))
+    }) {
         return Some(format!(
             "path component `{}` contains `{bad}`; only lowercase letters, digits, `.`, `_` and `-` are allowed",
             show(c)
@@ -322,7 +321,9 @@ impl ImageRef {
         if s.is_empty() {
             return Err(RefError::new("the image is empty"));
         }
-        if s.bytes().any(|b| b.is_ascii_whitespace()) || (!s.is_ascii() && s.chars().any(char::is_whitespace)) {
+        if s.bytes().any(|b| b.is_ascii_whitespace())
+            || (!s.is_ascii() && s.chars().any(char::is_whitespace))
+        {
             return Err(RefError::new("the image contains whitespace; remove it"));
         }
         if is_identifier(s) {

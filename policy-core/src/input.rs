@@ -90,7 +90,10 @@ pub fn json_depth_exceeds(bytes: &[u8], limit: usize) -> bool {
                 // Skip to the closing quote, stepping over escapes.
                 i += 1;
                 loop {
-                    match bytes.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
+                    match bytes
+                        .get(i..)
+                        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                    {
                         None => return false,
                         Some(off) => {
                             i += off;

@@ -403,4 +403,3 @@ mod fast_path_tests {
         out
     }
 }
-

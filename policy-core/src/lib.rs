@@ -42,11 +42,11 @@ pub mod yaml;
 pub use admission::{AdmissionResponse, AdmissionReviewResponse};
 pub use error::{ReviewError, SettingsError, SettingsProblem};
 pub use eval::{evaluate, Context};
-pub use scheduling::{fits_report, FitsError, FitsReport};
 pub use object::{Doc, Object, Operation, PodRef, Request, UserInfo};
 pub use policy::Policy;
 pub use rules::images::images_to_resolve;
 pub use rules::{RuleId, RuleInfo, RULES};
+pub use scheduling::{fits_report, FitsError, FitsReport};
 pub use settings::Settings;
 pub use verdict::{DocumentResult, Finding, PatchOp, Report, Severity, Summary, Verdict};
 

@@ -28,7 +28,12 @@ fn fits_golden_vectors() {
         if update {
             std::fs::write(&path, &got).unwrap();
         }
-        assert_eq!(got, std::fs::read_to_string(&path).unwrap(), "{}", d.display());
+        assert_eq!(
+            got,
+            std::fs::read_to_string(&path).unwrap(),
+            "{}",
+            d.display()
+        );
         n += 1;
     }
     assert!(n >= 2);
@@ -42,25 +47,54 @@ fn fits_errors_name_the_document() {
     assert!(err.to_string().contains("nodes document 1"), "{err}");
     let err = fits_report(&policy, b"kind: [", b"").unwrap_err();
     assert!(err.to_string().starts_with("pod:"), "{err}");
-    let err = fits_report(&policy, b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", b"").unwrap_err();
+    let err = fits_report(
+        &policy,
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+        b"",
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("no Pod"), "{err}");
 }
 
 fn taint() -> impl Strategy<Value = Taint> {
     (
-        prop_oneof![Just("is_cpu_compute"), Just("is_gpu"), Just("sunk.coreweave.com/lock"), Just("a")],
+        prop_oneof![
+            Just("is_cpu_compute"),
+            Just("is_gpu"),
+            Just("sunk.coreweave.com/lock"),
+            Just("a")
+        ],
         prop::option::of(prop_oneof![Just("true"), Just(""), Just("x")]),
-        prop_oneof![Just("NoSchedule"), Just("PreferNoSchedule"), Just("NoExecute")],
+        prop_oneof![
+            Just("NoSchedule"),
+            Just("PreferNoSchedule"),
+            Just("NoExecute")
+        ],
     )
-        .prop_map(|(k, v, e)| Taint { key: k.into(), value: v.map(Into::into), effect: e.into(), time_added: None })
+        .prop_map(|(k, v, e)| Taint {
+            key: k.into(),
+            value: v.map(Into::into),
+            effect: e.into(),
+            time_added: None,
+        })
 }
 
 fn toleration() -> impl Strategy<Value = Toleration> {
     (
-        prop_oneof![Just(""), Just("is_cpu_compute"), Just("is_gpu"), Just("sunk.coreweave.com/lock"), Just("a")],
+        prop_oneof![
+            Just(""),
+            Just("is_cpu_compute"),
+            Just("is_gpu"),
+            Just("sunk.coreweave.com/lock"),
+            Just("a")
+        ],
         prop::option::of(prop_oneof![Just("Exists"), Just("Equal"), Just("Gt")]),
         prop::option::of(prop_oneof![Just("true"), Just(""), Just("x")]),
-        prop::option::of(prop_oneof![Just("NoSchedule"), Just("PreferNoSchedule"), Just("NoExecute")]),
+        prop::option::of(prop_oneof![
+            Just("NoSchedule"),
+            Just("PreferNoSchedule"),
+            Just("NoExecute")
+        ]),
         prop::option::of(0i64..100),
     )
         .prop_map(|(k, op, v, e, s)| Toleration {

@@ -14,7 +14,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let p = e.unwrap().path();
         if p.is_dir() {
             walk(&p, out);
-        } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "json")) {
+        } else if matches!(
+            p.extension().and_then(|x| x.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
             out.push(p);
         }
     }
@@ -43,7 +46,10 @@ fn corpus_is_judged_without_noise_surprises() {
         });
         if helm {
             assert!(
-                report.results.iter().any(|r| r.findings.iter().any(|f| f.rule == "input-invalid")),
+                report
+                    .results
+                    .iter()
+                    .any(|r| r.findings.iter().any(|f| f.rule == "input-invalid")),
                 "{rel}: a Helm template must be reported as invalid input"
             );
         }
@@ -51,9 +57,14 @@ fn corpus_is_judged_without_noise_surprises() {
             objects += 1;
             for finding in &r.findings {
                 // Every finding names a real location.
-                assert!(finding.path.is_empty() || finding.path.starts_with('/'), "{rel}: {finding:?}");
+                assert!(
+                    finding.path.is_empty() || finding.path.starts_with('/'),
+                    "{rel}: {finding:?}"
+                );
                 assert!(!finding.message.is_empty());
-                *per_rule.entry(format!("{} {}", finding.rule, finding.severity.as_str())).or_default() += 1;
+                *per_rule
+                    .entry(format!("{} {}", finding.rule, finding.severity.as_str()))
+                    .or_default() += 1;
             }
         }
     }

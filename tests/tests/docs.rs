@@ -7,17 +7,25 @@ use cks_policy_tests::root;
 fn readme_documents_every_rule_and_setting() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     for r in policy_core::rules() {
-        assert!(readme.contains(&format!("| `{}` |", r.id)), "README rule table lacks {}", r.id);
+        assert!(
+            readme.contains(&format!("| `{}` |", r.id)),
+            "README rule table lacks {}",
+            r.id
+        );
     }
     let defaults = serde_json::to_value(policy_core::Settings::default()).unwrap();
     for key in defaults.as_object().unwrap().keys() {
-        assert!(readme.contains(&format!("`{key}")), "README settings table lacks {key}");
+        assert!(
+            readme.contains(&format!("`{key}")),
+            "README settings table lacks {key}"
+        );
     }
 }
 
 #[test]
 fn settings_schema_is_checked_in() {
-    let checked_in = std::fs::read_to_string(root().join("policy-core/settings.schema.json")).unwrap();
+    let checked_in =
+        std::fs::read_to_string(root().join("policy-core/settings.schema.json")).unwrap();
     assert_eq!(
         policy_core::settings_schema(),
         checked_in,

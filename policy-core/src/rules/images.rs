@@ -118,10 +118,11 @@ pub(crate) fn cached<'a>(cx: &Cx<'a>) -> &'a [Img<'a>] {
 
 /// Every image that parses, with its reference.
 fn parsed<'a>(imgs: &'a [Img<'a>]) -> impl Iterator<Item = (&'a Img<'a>, &'a str, &'a ImageRef)> {
-    imgs.iter().filter_map(|img| match (&img.image, &img.parsed) {
-        (Some(written), Some(Ok(r))) => Some((img, *written, r)),
-        _ => None,
-    })
+    imgs.iter()
+        .filter_map(|img| match (&img.image, &img.parsed) {
+            (Some(written), Some(Ok(r))) => Some((img, *written, r)),
+            _ => None,
+        })
 }
 
 /// Where a lock digest came from.
@@ -353,9 +354,7 @@ pub fn images_to_resolve(policy: &Policy, request: &Request, context: &Context) 
     let mut out: Vec<String> = Vec::new();
     let imgs = images(object);
     for (_, written, r) in parsed(&imgs) {
-        if r.is_pinned()
-            || allowed(policy, written, r)
-            || lock_digest(policy, context, r).is_some()
+        if r.is_pinned() || allowed(policy, written, r) || lock_digest(policy, context, r).is_some()
         {
             continue;
         }

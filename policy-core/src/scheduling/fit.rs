@@ -111,7 +111,10 @@ pub fn reasons(pod: &PodSpec, node: NodeView<'_>, org_id: Option<&str>) -> Vec<R
         .affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref())
+        .and_then(|na| {
+            na.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
     {
         let terms = &required.node_selector_terms;
         let failures: Vec<String> = terms
@@ -123,12 +126,17 @@ pub fn reasons(pod: &PodSpec, node: NodeView<'_>, org_id: Option<&str>) -> Vec<R
         if terms.is_empty() {
             out.push(reason(
                 ReasonKind::NodeAffinity,
-                String::from("required node affinity has no nodeSelectorTerms, which matches no node"),
+                String::from(
+                    "required node affinity has no nodeSelectorTerms, which matches no node",
+                ),
             ));
         } else if !failures.is_empty() {
             out.push(reason(
                 ReasonKind::NodeAffinity,
-                format!("no required node affinity term matches ({})", failures.join("; ")),
+                format!(
+                    "no required node affinity term matches ({})",
+                    failures.join("; ")
+                ),
             ));
         }
     }
@@ -156,9 +164,9 @@ pub fn reasons(pod: &PodSpec, node: NodeView<'_>, org_id: Option<&str>) -> Vec<R
         let why = match org_id {
             Some(org) => lc.why_not(org),
             None if !lc.is_production() || lc.is_pending() => lc.why_not(""),
-            None if lc.is_control_plane() => Some(String::from(
-                "node is reserved for the CKS control plane",
-            )),
+            None if lc.is_control_plane() => {
+                Some(String::from("node is reserved for the CKS control plane"))
+            }
             None => None,
         };
         if let Some(why) = why {
@@ -190,7 +198,10 @@ fn term_failure(term: &NodeSelectorTerm, node: NodeView<'_>) -> Option<String> {
     }
     for r in fields {
         if r.key != "metadata.name" {
-            return Some(format!("matchFields supports only `metadata.name`, not `{}`", r.key));
+            return Some(format!(
+                "matchFields supports only `metadata.name`, not `{}`",
+                r.key
+            ));
         }
         if !matches!(r.operator.as_str(), "In" | "NotIn") {
             return Some(format!(
@@ -210,7 +221,11 @@ fn show_values(v: &[String]) -> String {
 }
 
 /// Why one requirement fails against the node's value (`None` when the key is absent).
-fn requirement_failure(r: &NodeSelectorRequirement, have: Option<&str>, what: &str) -> Option<String> {
+fn requirement_failure(
+    r: &NodeSelectorRequirement,
+    have: Option<&str>,
+    what: &str,
+) -> Option<String> {
     let values: &[String] = r.values.as_deref().unwrap_or(&[]);
     let key = &r.key;
     let shown = |h: Option<&str>| match h {
@@ -224,7 +239,11 @@ fn requirement_failure(r: &NodeSelectorRequirement, have: Option<&str>, what: &s
             }
             match have {
                 Some(h) if values.iter().any(|v| v == h) => None,
-                h => Some(format!("`{key}` In {} but {}", show_values(values), shown(h))),
+                h => Some(format!(
+                    "`{key}` In {} but {}",
+                    show_values(values),
+                    shown(h)
+                )),
             }
         }
         "NotIn" => {
@@ -259,7 +278,10 @@ fn requirement_failure(r: &NodeSelectorRequirement, have: Option<&str>, what: &s
                 return Some(format!("`{key}` {op} {bound} but {}", shown(None)));
             };
             let Ok(n) = h.parse::<i64>() else {
-                return Some(format!("`{key}` {op} {bound} but {}, not an integer", shown(have)));
+                return Some(format!(
+                    "`{key}` {op} {bound} but {}, not an integer",
+                    shown(have)
+                ));
             };
             let ok = if op == "Gt" { n > bound } else { n < bound };
             (!ok).then(|| format!("`{key}` {op} {bound} but {}", shown(have)))
@@ -277,7 +299,12 @@ mod tests {
     fn meta(name: &str, labels: &[(&str, &str)]) -> ObjectMeta {
         ObjectMeta {
             name: Some(name.to_owned()),
-            labels: Some(labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<BTreeMap<_, _>>()),
+            labels: Some(
+                labels
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect::<BTreeMap<_, _>>(),
+            ),
             ..ObjectMeta::default()
         }
     }
@@ -294,7 +321,9 @@ mod tests {
         PodSpec {
             affinity: Some(Affinity {
                 node_affinity: Some(NodeAffinity {
-                    required_during_scheduling_ignored_during_execution: Some(NodeSelector { node_selector_terms: terms }),
+                    required_during_scheduling_ignored_during_execution: Some(NodeSelector {
+                        node_selector_terms: terms,
+                    }),
                     ..NodeAffinity::default()
                 }),
                 ..Affinity::default()
@@ -304,11 +333,17 @@ mod tests {
     }
 
     fn exprs(rs: Vec<NodeSelectorRequirement>) -> NodeSelectorTerm {
-        NodeSelectorTerm { match_expressions: Some(rs), match_fields: None }
+        NodeSelectorTerm {
+            match_expressions: Some(rs),
+            match_fields: None,
+        }
     }
 
     fn fits(pod: &PodSpec, m: &ObjectMeta, spec: Option<&NodeSpec>) -> Vec<ReasonKind> {
-        reasons(pod, NodeView { metadata: m, spec }, None).into_iter().map(|r| r.kind).collect()
+        reasons(pod, NodeView { metadata: m, spec }, None)
+            .into_iter()
+            .map(|r| r.kind)
+            .collect()
     }
 
     #[test]
@@ -345,28 +380,49 @@ mod tests {
     #[test]
     fn terms_or_and_expressions_and() {
         let node = meta("n1", &[("zone", "a"), ("tier", "gpu")]);
-        let ok = pod_with_terms(vec![exprs(vec![req("zone", "In", &["b"])]), exprs(vec![req("tier", "In", &["gpu"])])]);
+        let ok = pod_with_terms(vec![
+            exprs(vec![req("zone", "In", &["b"])]),
+            exprs(vec![req("tier", "In", &["gpu"])]),
+        ]);
         assert!(fits(&ok, &node, None).is_empty());
-        let and = pod_with_terms(vec![exprs(vec![req("zone", "In", &["a"]), req("tier", "In", &["cpu"])])]);
+        let and = pod_with_terms(vec![exprs(vec![
+            req("zone", "In", &["a"]),
+            req("tier", "In", &["cpu"]),
+        ])]);
         assert_eq!(fits(&and, &node, None), vec![ReasonKind::NodeAffinity]);
-        assert_eq!(fits(&pod_with_terms(vec![]), &node, None), vec![ReasonKind::NodeAffinity]);
+        assert_eq!(
+            fits(&pod_with_terms(vec![]), &node, None),
+            vec![ReasonKind::NodeAffinity]
+        );
         let empty_term = pod_with_terms(vec![NodeSelectorTerm::default()]);
-        assert_eq!(fits(&empty_term, &node, None), vec![ReasonKind::NodeAffinity]);
+        assert_eq!(
+            fits(&empty_term, &node, None),
+            vec![ReasonKind::NodeAffinity]
+        );
         let fields = |op: &str, v: &[&str]| {
-            pod_with_terms(vec![NodeSelectorTerm { match_expressions: None, match_fields: Some(vec![req("metadata.name", op, v)]) }])
+            pod_with_terms(vec![NodeSelectorTerm {
+                match_expressions: None,
+                match_fields: Some(vec![req("metadata.name", op, v)]),
+            }])
         };
         assert!(fits(&fields("In", &["n1"]), &node, None).is_empty());
         assert!(!fits(&fields("In", &["n2"]), &node, None).is_empty());
         assert!(fits(&fields("NotIn", &["n2"]), &node, None).is_empty());
         assert!(!fits(&fields("Exists", &[]), &node, None).is_empty());
-        let other_field = pod_with_terms(vec![NodeSelectorTerm { match_expressions: None, match_fields: Some(vec![req("metadata.uid", "In", &["x"])]) }]);
+        let other_field = pod_with_terms(vec![NodeSelectorTerm {
+            match_expressions: None,
+            match_fields: Some(vec![req("metadata.uid", "In", &["x"])]),
+        }]);
         assert!(!fits(&other_field, &node, None).is_empty());
     }
 
     #[test]
     fn selector_node_name_taints_cordon() {
         let node = meta("n1", &[("zone", "a")]);
-        let mut pod = PodSpec { node_selector: Some([("zone".to_owned(), "b".to_owned())].into()), ..PodSpec::default() };
+        let mut pod = PodSpec {
+            node_selector: Some([("zone".to_owned(), "b".to_owned())].into()),
+            ..PodSpec::default()
+        };
         assert_eq!(fits(&pod, &node, None), vec![ReasonKind::NodeSelector]);
         pod.node_selector = Some([("zone".to_owned(), "a".to_owned())].into());
         pod.node_name = Some("n2".into());
@@ -387,38 +443,125 @@ mod tests {
         let pod = PodSpec::default();
         assert_eq!(
             fits(&pod, &node, Some(&spec)),
-            vec![ReasonKind::Taint, ReasonKind::Taint, ReasonKind::Unschedulable]
+            vec![
+                ReasonKind::Taint,
+                ReasonKind::Taint,
+                ReasonKind::Unschedulable
+            ]
         );
-        let tol = |k: &str, op: &str, v: Option<&str>, e: Option<&str>, secs: Option<i64>| Toleration {
-            key: (!k.is_empty()).then(|| k.to_owned()),
-            operator: Some(op.to_owned()),
-            value: v.map(str::to_owned),
-            effect: e.map(str::to_owned),
-            toleration_seconds: secs,
-        };
+        let tol =
+            |k: &str, op: &str, v: Option<&str>, e: Option<&str>, secs: Option<i64>| Toleration {
+                key: (!k.is_empty()).then(|| k.to_owned()),
+                operator: Some(op.to_owned()),
+                value: v.map(str::to_owned),
+                effect: e.map(str::to_owned),
+                toleration_seconds: secs,
+            };
         let pod = PodSpec {
             tolerations: Some(vec![
                 tol("is_cpu_compute", "Exists", None, Some("NoSchedule"), None),
-                tol("sunk.coreweave.com/lock", "Equal", Some("true"), Some("NoExecute"), Some(30)),
-                tol("node.kubernetes.io/unschedulable", "Exists", None, None, None),
+                tol(
+                    "sunk.coreweave.com/lock",
+                    "Equal",
+                    Some("true"),
+                    Some("NoExecute"),
+                    Some(30),
+                ),
+                tol(
+                    "node.kubernetes.io/unschedulable",
+                    "Exists",
+                    None,
+                    None,
+                    None,
+                ),
             ]),
             ..PodSpec::default()
         };
         assert!(fits(&pod, &node, Some(&spec)).is_empty());
-        let everything = PodSpec { tolerations: Some(vec![tol("", "Exists", None, None, None)]), ..PodSpec::default() };
+        let everything = PodSpec {
+            tolerations: Some(vec![tol("", "Exists", None, None, None)]),
+            ..PodSpec::default()
+        };
         assert!(fits(&everything, &node, Some(&spec)).is_empty());
     }
 
     #[test]
     fn lifecycle_reasons() {
         let pod = PodSpec::default();
-        let prod = meta("n", &[("node.coreweave.cloud/state", "production"), ("node.coreweave.cloud/reserved", "acme")]);
-        assert!(reasons(&pod, NodeView { metadata: &prod, spec: None }, None).is_empty());
-        assert!(reasons(&pod, NodeView { metadata: &prod, spec: None }, Some("acme")).is_empty());
-        assert_eq!(reasons(&pod, NodeView { metadata: &prod, spec: None }, Some("other"))[0].kind, ReasonKind::Lifecycle);
-        let triage = meta("n", &[("node.coreweave.cloud/state", "triage"), ("node.coreweave.cloud/reserved", "triage")]);
-        assert_eq!(reasons(&pod, NodeView { metadata: &triage, spec: None }, None)[0].kind, ReasonKind::Lifecycle);
-        let cp = meta("n", &[("node.coreweave.cloud/state", "production"), ("node.coreweave.cloud/reserved", "control-plane")]);
-        assert_eq!(reasons(&pod, NodeView { metadata: &cp, spec: None }, None)[0].kind, ReasonKind::Lifecycle);
+        let prod = meta(
+            "n",
+            &[
+                ("node.coreweave.cloud/state", "production"),
+                ("node.coreweave.cloud/reserved", "acme"),
+            ],
+        );
+        assert!(reasons(
+            &pod,
+            NodeView {
+                metadata: &prod,
+                spec: None
+            },
+            None
+        )
+        .is_empty());
+        assert!(reasons(
+            &pod,
+            NodeView {
+                metadata: &prod,
+                spec: None
+            },
+            Some("acme")
+        )
+        .is_empty());
+        assert_eq!(
+            reasons(
+                &pod,
+                NodeView {
+                    metadata: &prod,
+                    spec: None
+                },
+                Some("other")
+            )[0]
+            .kind,
+            ReasonKind::Lifecycle
+        );
+        let triage = meta(
+            "n",
+            &[
+                ("node.coreweave.cloud/state", "triage"),
+                ("node.coreweave.cloud/reserved", "triage"),
+            ],
+        );
+        assert_eq!(
+            reasons(
+                &pod,
+                NodeView {
+                    metadata: &triage,
+                    spec: None
+                },
+                None
+            )[0]
+            .kind,
+            ReasonKind::Lifecycle
+        );
+        let cp = meta(
+            "n",
+            &[
+                ("node.coreweave.cloud/state", "production"),
+                ("node.coreweave.cloud/reserved", "control-plane"),
+            ],
+        );
+        assert_eq!(
+            reasons(
+                &pod,
+                NodeView {
+                    metadata: &cp,
+                    spec: None
+                },
+                None
+            )[0]
+            .kind,
+            ReasonKind::Lifecycle
+        );
     }
 }

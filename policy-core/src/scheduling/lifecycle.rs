@@ -83,7 +83,9 @@ impl<'a> NodeLifecycle<'a> {
         }
         match self.reserved {
             Some(r) if r == org_id => None,
-            Some(r) => Some(format!("node is reserved for `{r}`, not for org `{org_id}`")),
+            Some(r) => Some(format!(
+                "node is reserved for `{r}`, not for org `{org_id}`"
+            )),
             None => Some(format!("node has no `{RESERVED}` label")),
         }
     }
@@ -120,7 +122,10 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -129,12 +134,20 @@ mod tests {
         let l = NodeLifecycle::from_labels(Some(&prod));
         assert!(l.can_run("acme") && !l.can_run("other") && l.inconsistencies().is_empty());
 
-        let pending = labels(&[(STATE, "production"), (RESERVED, "acme"), (RESERVED_DESIRED, CONTROL_PLANE)]);
+        let pending = labels(&[
+            (STATE, "production"),
+            (RESERVED, "acme"),
+            (RESERVED_DESIRED, CONTROL_PLANE),
+        ]);
         let l = NodeLifecycle::from_labels(Some(&pending));
         assert!(l.is_pending() && !l.can_run("acme"));
         assert!(l.why_not("acme").unwrap().contains("pending"));
 
-        let same = labels(&[(STATE, "production"), (RESERVED, "acme"), (RESERVED_DESIRED, "acme")]);
+        let same = labels(&[
+            (STATE, "production"),
+            (RESERVED, "acme"),
+            (RESERVED_DESIRED, "acme"),
+        ]);
         assert!(!NodeLifecycle::from_labels(Some(&same)).is_pending());
 
         let triage = labels(&[(STATE, "triage"), (RESERVED, "triage")]);
@@ -142,16 +155,33 @@ mod tests {
         assert!(!l.can_run("triage") && l.inconsistencies().is_empty());
 
         let bad = labels(&[(STATE, "zap"), (RESERVED, "acme")]);
-        assert_eq!(NodeLifecycle::from_labels(Some(&bad)).inconsistencies().len(), 1);
+        assert_eq!(
+            NodeLifecycle::from_labels(Some(&bad))
+                .inconsistencies()
+                .len(),
+            1
+        );
 
         let empty_reserved = labels(&[(STATE, "production"), (RESERVED, "")]);
-        assert_eq!(NodeLifecycle::from_labels(Some(&empty_reserved)).inconsistencies().len(), 1);
+        assert_eq!(
+            NodeLifecycle::from_labels(Some(&empty_reserved))
+                .inconsistencies()
+                .len(),
+            1
+        );
         let missing = labels(&[(STATE, "production")]);
-        assert_eq!(NodeLifecycle::from_labels(Some(&missing)).inconsistencies().len(), 1);
+        assert_eq!(
+            NodeLifecycle::from_labels(Some(&missing))
+                .inconsistencies()
+                .len(),
+            1
+        );
 
         let plain = labels(&[("team", "x")]);
         let l = NodeLifecycle::from_labels(Some(&plain));
         assert!(!l.is_managed() && l.inconsistencies().is_empty());
-        assert!(NodeLifecycle::from_labels(None).inconsistencies().is_empty());
+        assert!(NodeLifecycle::from_labels(None)
+            .inconsistencies()
+            .is_empty());
     }
 }

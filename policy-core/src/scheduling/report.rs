@@ -84,8 +84,8 @@ pub fn fits_report(policy: &Policy, pod: &[u8], nodes: &[u8]) -> Result<FitsRepo
             break;
         }
     }
-    let pod_obj = pod_obj
-        .ok_or_else(|| FitsError::Pod(String::from("no Pod or pod template found")))?;
+    let pod_obj =
+        pod_obj.ok_or_else(|| FitsError::Pod(String::from("no Pod or pod template found")))?;
     let Some(template) = pod_obj.pods.first() else {
         return Err(FitsError::Pod(String::from("no pod template found")));
     };

@@ -72,7 +72,9 @@ fn every_rule_has_failing_and_passing_cases() {
     // Each rule id must appear in at least one case's findings; passing cases are named `*-ok*`.
     let mut seen = std::collections::BTreeSet::new();
     let mut ok_cases = 0;
+    let mut names = Vec::new();
     for case in cases() {
+        names.push(case.name.clone());
         let v: serde_json::Value = serde_json::from_str(&case.run()).unwrap();
         for r in v["results"].as_array().unwrap() {
             for f in r["findings"].as_array().unwrap() {
@@ -89,6 +91,15 @@ fn every_rule_has_failing_and_passing_cases() {
         .filter(|id| !seen.contains(*id))
         .collect();
     assert!(ok_cases > 0);
+    let no_ok: Vec<_> = policy_core::rules()
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !names.iter().any(|n| n.starts_with(&format!("{id}-ok"))))
+        .collect();
+    assert!(
+        no_ok.is_empty(),
+        "rules without a passing (`<rule>-ok…`) fixture: {no_ok:?}"
+    );
     assert!(
         missing.is_empty(),
         "rules without a failing fixture: {missing:?}"

@@ -224,7 +224,7 @@ pub fn check_reserved_node_label(cx: &mut Cx<'_>) {
 }
 
 /// Case-insensitive Levenshtein distance.
-fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
     let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();

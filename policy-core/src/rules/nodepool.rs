@@ -1,6 +1,112 @@
-//! `nodepool-invalid`: CoreWeave NodePools CKS would refuse or could never satisfy.
+//! `nodepool-invalid`: CoreWeave NodePools CKS would refuse or could never satisfy (DOMAIN.md,
+//! "NodePool").
+//!
+//! Checks, each reported at the field it concerns: `instanceType` missing, or changed on UPDATE
+//! (it is immutable); not exactly one of `targetNodes` and `targetRacks`; `targetRacks` on a type
+//! that is not rack-scale; a rack-scale `targetNodes` (or `minNodes`/`maxNodes`) that is not a
+//! multiple of 18; a negative count; `minNodes` greater than `maxNodes`.
+//!
+//! Decisions where SPEC is silent: a NodePool without `spec` gets one finding at `/spec`; the
+//! rack multiple applies to `minNodes`/`maxNodes` too, since a rack-scale pool only ever holds
+//! whole racks; an `instanceType` that is not a known Instance ID is `unknown-instance-type`'s
+//! concern (a warning: the built-in list may lag behind CoreWeave's), not an error here.
 
 use crate::eval::Cx;
+use crate::nodetypes::RACK_NODES;
+use crate::object::Operation;
+use crate::rules::RuleId;
 
 /// `nodepool-invalid`.
-pub fn check(_cx: &mut Cx<'_>) {}
+pub fn check(cx: &mut Cx<'_>) {
+    let obj = cx.object;
+    if !obj.is("compute.coreweave.com", "NodePool") || !cx.active(RuleId::NodepoolInvalid) {
+        return;
+    }
+    let mut found: Vec<(&str, String)> = Vec::new();
+    let Some(pool) = obj.node_pool.as_deref() else {
+        cx.report(
+            RuleId::NodepoolInvalid,
+            "",
+            "NodePool has no `spec`; CKS requires `instanceType` and one of `targetNodes`/`targetRacks`",
+            None,
+        );
+        return;
+    };
+    let instance_type = pool.instance_type.as_deref().filter(|t| !t.is_empty());
+    match instance_type {
+        None => found.push((
+            "/spec",
+            String::from("NodePool has no `spec.instanceType`; CKS requires an Instance ID (e.g. `gd-8xh100ib-i128`)"),
+        )),
+        Some(t) => {
+            let old = cx
+                .old_object()
+                .filter(|_| cx.operation() == Operation::Update)
+                .and_then(|o| o.node_pool.as_deref())
+                .and_then(|p| p.instance_type.as_deref());
+            if let Some(old) = old.filter(|o| *o != t) {
+                found.push((
+                    "/spec/instanceType",
+                    format!("`instanceType` is immutable: it was `{old}` and cannot become `{t}`; create a new NodePool instead"),
+                ));
+            }
+        }
+    }
+    let rack_scale = instance_type.is_some_and(|t| cx.policy.rack_scale.contains(t));
+    match (pool.target_nodes, pool.target_racks) {
+        (Some(_), Some(_)) => found.push((
+            "/spec/targetRacks",
+            String::from("set exactly one of `targetNodes` and `targetRacks`, not both"),
+        )),
+        (None, None) => found.push((
+            "/spec",
+            String::from("set exactly one of `targetNodes` and `targetRacks`"),
+        )),
+        _ => {}
+    }
+    if pool.target_racks.is_some() && !rack_scale {
+        if let Some(t) = instance_type {
+            found.push((
+                "/spec/targetRacks",
+                format!("`targetRacks` is only for rack-scale (NVL72) instance types, and `{t}` is not one; use `targetNodes`"),
+            ));
+        }
+    }
+    let counts = [
+        ("/spec/targetNodes", "targetNodes", pool.target_nodes),
+        ("/spec/targetRacks", "targetRacks", pool.target_racks),
+        ("/spec/minNodes", "minNodes", pool.min_nodes),
+        ("/spec/maxNodes", "maxNodes", pool.max_nodes),
+    ];
+    for (path, field, value) in counts {
+        let Some(n) = value else { continue };
+        if n < 0 {
+            found.push((
+                path,
+                format!("`{field}` is {n}; a count cannot be negative"),
+            ));
+        } else if rack_scale && field != "targetRacks" && n % RACK_NODES != 0 {
+            let t = instance_type.unwrap_or_default();
+            let down = n - n % RACK_NODES;
+            let up = down + RACK_NODES;
+            found.push((
+                path,
+                format!(
+                    "`{t}` is rack-scale and deploys in whole racks of {RACK_NODES} nodes, so `{field}: {n}` can never be met; use a multiple of {RACK_NODES} ({}{up}) or `targetRacks`",
+                    if down > 0 { format!("{down} or ") } else { String::new() }
+                ),
+            ));
+        }
+    }
+    if let (Some(min), Some(max)) = (pool.min_nodes, pool.max_nodes) {
+        if min > max {
+            found.push((
+                "/spec/minNodes",
+                format!("`minNodes` ({min}) is greater than `maxNodes` ({max}); the pool can never be sized"),
+            ));
+        }
+    }
+    for (path, message) in found {
+        cx.report(RuleId::NodepoolInvalid, path, message, None);
+    }
+}

@@ -346,20 +346,32 @@ test("a 1,000-line paste feels instant", async () => {
   }
   const text = parts.join("---\n");
   await check({ input: "" });
-  const editor = page.getByTestId("manifest");
-  await editor.focus();
-  const t0 = Date.now();
-  // A paste: one input event with the whole text, then the debounced evaluation.
-  await page.keyboard.insertText(text);
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="verdict"]').length === n, parts.length);
-  const wall = Date.now() - t0;
-  const engineMs = await page.evaluate(() => window.cks.lastMs);
+  // A paste: the whole text lands in the textarea at once, with one input event; then the
+  // debounced evaluation and one frame to paint.
+  const t = await page.evaluate(async (text) => {
+    const ta = document.querySelector('[data-testid="manifest"]');
+    const before = Number(document.body.dataset.evaluations);
+    const t0 = performance.now();
+    ta.focus();
+    ta.setRangeText(text, 0, ta.value.length, "end");
+    ta.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertFromPaste" }));
+    const input = performance.now() - t0;
+    await new Promise((resolve) => {
+      const poll = () => (Number(document.body.dataset.evaluations) > before ? resolve() : setTimeout(poll, 5));
+      poll();
+    });
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+    return { input, toPaint: performance.now() - t0, ...window.cks.timing };
+  }, text);
+  assert.equal(await page.getByTestId("verdict").count(), parts.length);
   const findings = await page.locator('[data-testid="finding"]').count();
   console.log(
     `1,000-line paste: ${text.split("\n").length} lines, ${parts.length} documents, ${findings} findings: ` +
-      `evaluate+render ${engineMs.toFixed(1)} ms, paste to results ${wall} ms (incl. 120 ms debounce)`,
+      `engine ${t.engineMs.toFixed(1)} ms + results ${t.renderMs.toFixed(1)} ms; ` +
+      `paste to painted results ${t.toPaint.toFixed(0)} ms (including the 120 ms debounce)`,
   );
-  assert.ok(engineMs < maxMs, `evaluation took ${engineMs} ms`);
+  assert.ok(t.totalMs < maxMs, `evaluation and rendering took ${t.totalMs} ms`);
+  assert.ok(t.toPaint < 2 * maxMs + 120, `paste to painted results took ${t.toPaint} ms`);
 });
 
 test("screenshot", async () => {

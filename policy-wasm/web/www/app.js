@@ -21,6 +21,8 @@ const state = {
   lastReport: "",
   lastFixed: "",
   lastMs: 0,
+  engineMs: 0,
+  renderMs: 0,
   evaluations: 0,
   timer: 0,
   ready: false,
@@ -59,27 +61,49 @@ function lineCount(text) {
   return n;
 }
 
+// The gutter is one text node of line numbers (rebuilt only when the line count changes) and a
+// few absolutely placed bands for the lines with findings, so a 1,000-line paste stays cheap.
 function syncGutter(textarea, gutter, marks) {
-  const n = lineCount(textarea.value);
-  if (gutter.childElementCount !== n || marks) {
-    const frag = document.createDocumentFragment();
-    for (let i = 1; i <= n; i++) {
-      const d = document.createElement("div");
-      d.textContent = i;
-      const sev = marks && marks.get(i);
-      if (sev) {
-        d.className = `mark-${sev}`;
-      }
-      frag.appendChild(d);
-    }
-    gutter.replaceChildren(frag);
+  let nums = gutter.querySelector(".nums");
+  let bands = gutter.querySelector(".bands");
+  if (!nums) {
+    bands = el("div", "bands");
+    nums = el("div", "nums");
+    gutter.replaceChildren(bands, nums);
   }
-  gutter.scrollTop = textarea.scrollTop;
+  const n = lineCount(textarea.value);
+  if (Number(nums.dataset.lines) !== n) {
+    let text = "1";
+    for (let i = 2; i <= n; i++) text += `\n${i}`;
+    nums.textContent = text;
+    nums.dataset.lines = String(n);
+  }
+  if (marks) {
+    const lh = lineHeight(textarea);
+    const frag = document.createDocumentFragment();
+    for (const [line, sev] of marks) {
+      if (line > n) continue;
+      const band = el("div", `band mark-${sev}`);
+      band.dataset.line = String(line);
+      band.style.top = `${(line - 1) * lh}px`;
+      frag.append(band);
+    }
+    bands.replaceChildren(frag);
+  } else {
+    // Reading scrollTop forces a layout: only when the text changed, not after rendering results.
+    gutter.scrollTop = textarea.scrollTop;
+  }
 }
 
+// Both editors use the same line height (--line); read once, as reading it forces a style
+// recalculation.
+let cachedLineHeight = 0;
 function lineHeight(textarea) {
-  const lh = parseFloat(getComputedStyle(textarea).lineHeight);
-  return Number.isFinite(lh) ? lh : 18;
+  if (!cachedLineHeight) {
+    const lh = parseFloat(getComputedStyle(textarea).lineHeight);
+    cachedLineHeight = Number.isFinite(lh) && lh > 0 ? lh : 18;
+  }
+  return cachedLineHeight;
 }
 
 // Selects line `line` (1-based) of the manifest editor and scrolls it into view.
@@ -98,12 +122,11 @@ function selectLine(line) {
   const lh = lineHeight(manifest);
   manifest.scrollTop = Math.max(0, (line - 1) * lh - manifest.clientHeight / 3);
   $("gutter").scrollTop = manifest.scrollTop;
-  const g = $("gutter").children[line - 1];
-  if (g) {
-    g.classList.remove("flash");
-    void g.offsetWidth; // restart the animation
-    g.classList.add("flash");
-  }
+  const bands = $("gutter").querySelector(".bands");
+  const flash = el("div", "band flash");
+  flash.style.top = `${(line - 1) * lh}px`;
+  bands.append(flash);
+  setTimeout(() => flash.remove(), 1300);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,7 +311,7 @@ function renderReport(report) {
     summary.append(
       el("strong", denied ? "denied" : "allowed", denied ? `${denied} of ${report.results.length} denied` : `all ${report.results.length} allowed`),
       ` · ${s.errors} error${s.errors === 1 ? "" : "s"}, ${s.warnings} warning${s.warnings === 1 ? "" : "s"}, ${s.infos} info · `,
-      el("span", "muted", `${state.lastMs.toFixed(1)} ms`),
+      el("span", "muted", `${(performance.now() - state.t0).toFixed(0)} ms`),
     );
   }
 }
@@ -323,6 +346,7 @@ function evaluateNow(bytes) {
   if (!state.checker) return state.lastReport;
   let ev;
   const t0 = performance.now();
+  state.t0 = t0;
   try {
     ev = bytes instanceof Uint8Array
       ? state.checker.evaluateBytes(bytes, state.source, state.context || undefined)
@@ -332,7 +356,7 @@ function evaluateNow(bytes) {
     return state.lastReport;
   }
   const report = ev.report;
-  state.lastMs = performance.now() - t0;
+  state.engineMs = performance.now() - t0;
   let parsed;
   try {
     parsed = JSON.parse(report);
@@ -346,7 +370,9 @@ function evaluateNow(bytes) {
   window.cksLastReport = report;
   $("report-json").textContent = report;
   try {
+    const r0 = performance.now();
     renderReport(parsed);
+    state.reportMs = performance.now() - r0;
     renderFixed(ev);
   } catch (err) {
     showFatal(`Could not show the results: ${err}`);
@@ -354,6 +380,7 @@ function evaluateNow(bytes) {
     ev.free();
   }
   state.lastMs = performance.now() - t0;
+  state.renderMs = state.lastMs - state.engineMs;
   state.evaluations++;
   document.body.dataset.evaluations = String(state.evaluations);
   return report;
@@ -506,6 +533,9 @@ window.cks = {
   },
   get lastMs() {
     return state.lastMs;
+  },
+  get timing() {
+    return { engineMs: state.engineMs, reportMs: state.reportMs, renderMs: state.renderMs, totalMs: state.lastMs };
   },
   get ready() {
     return state.ready;

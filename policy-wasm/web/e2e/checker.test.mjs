@@ -283,6 +283,13 @@ test("settings errors are shown inline and the results keep working", async () =
   assert.ok(texts.some((t) => t.includes("/mode")), texts.join(" | "));
   assert.ok(texts.some((t) => t.includes("line 1")), texts.join(" | "));
   assert.ok(await page.getByTestId("notice").isVisible());
+  // Clicking a problem selects its line in the settings editor.
+  await page.locator('[data-testid="settings-error"][data-path="/mode"]').click();
+  const selected = await page.evaluate(() => {
+    const ta = document.querySelector('[data-testid="settings"]');
+    return ta.value.slice(ta.selectionStart, ta.selectionEnd);
+  });
+  assert.equal(selected, "mode: sideways");
   assert.ok((await page.getByTestId("verdict").count()) === 1, "results still shown");
   // Garbage settings too.
   await check({ input: "", settings: "{{{" });
@@ -376,7 +383,10 @@ test("a 1,000-line paste feels instant", async () => {
 
 test("screenshot", async () => {
   fs.mkdirSync(artifacts, { recursive: true });
+  await check({ input: "", settings: "" });
+  await page.evaluate(() => (document.getElementById("settings-panel").open = false));
   await page.locator('[data-example="examples/inference-deployment.yaml"]').click();
+  await page.locator('[data-testid="finding"][data-rule="legacy-node-selector"]').click();
   await page.evaluate(() => window.scrollTo(0, 0));
   const file = path.join(artifacts, "checker.png");
   await page.screenshot({ path: file });

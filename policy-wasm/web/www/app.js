@@ -106,9 +106,10 @@ function lineHeight(textarea) {
   return cachedLineHeight;
 }
 
-// Selects line `line` (1-based) of the manifest editor and scrolls it into view.
-function selectLine(line) {
-  const text = manifest.value;
+// Selects line `line` (1-based) of an editor (the manifest's by default) and scrolls it into
+// view.
+function selectLine(line, textarea = manifest, gutter = $("gutter")) {
+  const text = textarea.value;
   let start = 0;
   for (let i = 1; i < line; i++) {
     const nl = text.indexOf("\n", start);
@@ -117,12 +118,12 @@ function selectLine(line) {
   }
   let end = text.indexOf("\n", start);
   if (end === -1) end = text.length;
-  manifest.focus();
-  manifest.setSelectionRange(start, end);
-  const lh = lineHeight(manifest);
-  manifest.scrollTop = Math.max(0, (line - 1) * lh - manifest.clientHeight / 3);
-  $("gutter").scrollTop = manifest.scrollTop;
-  const bands = $("gutter").querySelector(".bands");
+  textarea.focus();
+  textarea.setSelectionRange(start, end);
+  const lh = lineHeight(textarea);
+  textarea.scrollTop = Math.max(0, (line - 1) * lh - textarea.clientHeight / 3);
+  gutter.scrollTop = textarea.scrollTop;
+  const bands = gutter.querySelector(".bands");
   const flash = el("div", "band flash");
   flash.style.top = `${(line - 1) * lh}px`;
   bands.append(flash);
@@ -160,7 +161,15 @@ function applySettings() {
     const li = document.createElement("li");
     li.dataset.testid = "settings-error";
     li.dataset.path = p.path;
-    if (p.line) li.dataset.line = p.line;
+    // A syntax error names its line only in the message.
+    const m = p.line ? null : / at line (\d+)/.exec(p.message);
+    if (m) p.line = Number(m[1]);
+    if (p.line) {
+      li.dataset.line = p.line;
+      li.tabIndex = 0;
+      li.title = `Select line ${p.line} of the settings`;
+      li.addEventListener("click", () => selectLine(p.line, settings, $("settings-gutter")));
+    }
     const where = [p.line ? `line ${p.line}` : "", p.path].filter(Boolean).join(" · ");
     if (where) {
       const w = document.createElement("span");

@@ -138,22 +138,16 @@ fn depth_problem(limit: usize) -> Problem {
     ))
 }
 
-/// Parses one JSON document: typed in one pass, and on failure again through `Value` to name
-/// the field and the line.
+/// Parses one JSON document: typed in one pass, and on failure names the field where the read
+/// stopped (see [`crate::json_position`]).
 pub fn json_doc(policy: &Policy, bytes: &[u8]) -> Result<Doc, Problem> {
     let limits = policy.settings().limits;
     if json_depth_exceeds(bytes, limits.max_depth) {
         return Err(depth_problem(limits.max_depth));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let fast = DocSeed {
-        shapes: &policy.shapes,
-    }
-    .deserialize(&mut de)
-    .and_then(|d| de.end().map(|()| d));
-    match fast {
+    match typed(policy, bytes) {
         Ok(doc) => Ok(doc),
-        Err(_) => match serde_json::from_slice::<Value>(bytes) {
+        Err(typed_error) => match serde_json::from_slice::<Value>(bytes) {
             Err(e) => {
                 let mut msg = e.to_string();
                 if let Some(i) = msg.find(" at line ") {
@@ -166,39 +160,59 @@ pub fn json_doc(policy: &Policy, bytes: &[u8]) -> Result<Doc, Problem> {
                     column: Some(e.column() as u32),
                 })
             }
-            Ok(v) => value_doc(policy, &v),
+            Ok(v) if !v.is_object() => Err(not_an_object(&v)),
+            Ok(_) => Err(type_problem(bytes, &typed_error)),
         },
     }
 }
 
-/// Parses one document already read into a `Value`, naming the field on failure.
+/// The one typed read of a document: every input, JSON or YAML, goes through this deserializer.
+fn typed(policy: &Policy, bytes: &[u8]) -> Result<Doc, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    DocSeed {
+        shapes: &policy.shapes,
+    }
+    .deserialize(&mut de)
+    .and_then(|d| de.end().map(|()| d))
+}
+
+/// A typed read's error, naming the field where it stopped.
+fn type_problem(bytes: &[u8], e: &serde_json::Error) -> Problem {
+    let offset = crate::json_position::offset_of(bytes, e.line(), e.column());
+    let path = crate::json_position::pointer_at(bytes, offset);
+    let mut msg = e.to_string();
+    if let Some(i) = msg.find(" at line ") {
+        msg.truncate(i);
+    }
+    Problem {
+        message: explain(&path, &msg),
+        path,
+        line: None,
+        column: None,
+    }
+}
+
+fn not_an_object(v: &Value) -> Problem {
+    Problem::new(format!(
+        "not a Kubernetes object: the document is {}, not a map with `apiVersion` and `kind`",
+        kind_of(v)
+    ))
+}
+
+/// Parses one document already read into a `Value` (from YAML, a `List` item, a caller's
+/// value), naming the field on failure. It is written out as JSON and read by the same typed
+/// reader as JSON text.
 pub fn value_doc(policy: &Policy, v: &Value) -> Result<Doc, Problem> {
     let limits = policy.settings().limits;
     if value_depth_exceeds(v, limits.max_depth) {
         return Err(depth_problem(limits.max_depth));
     }
     if !v.is_object() {
-        return Err(Problem::new(format!(
-            "not a Kubernetes object: the document is {}, not a map with `apiVersion` and `kind`",
-            kind_of(v)
-        )));
+        return Err(not_an_object(v));
     }
-    let mut track = serde_path_to_error::Track::new();
-    let de = serde_path_to_error::Deserializer::new(v, &mut track);
-    DocSeed {
-        shapes: &policy.shapes,
-    }
-    .deserialize(de)
-    .map_err(|e| {
-        let tokens = crate::error::path_tokens(&track.path());
-        let path = crate::pointer::join("", &tokens.iter().map(String::as_str).collect::<Vec<_>>());
-        Problem {
-            message: explain(&path, &e.to_string()),
-            path,
-            line: None,
-            column: None,
-        }
-    })
+    let bytes = serde_json::to_vec(v)
+        .map_err(|e| Problem::new(format!("cannot read the document: {e}")))?;
+    typed(policy, &bytes).map_err(|e| type_problem(&bytes, &e))
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -223,6 +237,15 @@ fn explain(path: &str, err: &str) -> String {
     let scalar = ["boolean", "integer", "floating point"]
         .iter()
         .find(|t| err.contains(&format!("invalid type: {t}")));
+    let wants_number = [" expected i", " expected u", " expected f"]
+        .iter()
+        .any(|x| err.contains(x));
+    if wants_number && err.starts_with("invalid type: string") {
+        let found = err.split('"').nth(1).unwrap_or("");
+        return format!(
+            "{field} must be a number but is the string \"{found}\"; remove the quotes"
+        );
+    }
     match (wants_string, scalar) {
         (true, Some(t)) => {
             let found = err
@@ -272,6 +295,7 @@ pub fn parse_values(text: &str) -> Vec<Result<Value, Problem>> {
             column: Some(e.column() as u32),
         })];
     }
+    #[cfg_attr(not(feature = "yaml"), allow(unused_mut))]
     let mut out = Vec::new();
     #[cfg(feature = "yaml")]
     for chunk in split_documents(text) {

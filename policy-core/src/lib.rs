@@ -25,6 +25,7 @@ pub mod error;
 pub mod eval;
 pub mod image_ref;
 pub mod input;
+mod json_position;
 pub mod label_syntax;
 pub mod nodetypes;
 pub mod object;
@@ -135,10 +136,7 @@ fn list_units(policy: &Policy, v: &Value) -> Option<Vec<Unit>> {
                     Ok(_) => Err(Problem::new(
                         "a list item must be a single Kubernetes object",
                     )),
-                    Err(mut p) => {
-                        p.path = format!("{prefix}{}", p.path);
-                        Err(p)
-                    }
+                    Err(p) => Err(p),
                 };
                 Unit {
                     prefix,
@@ -298,9 +296,10 @@ pub fn check(policy: &Policy, source: Option<&str>, bytes: &[u8], context: &Cont
     };
     if text.trim_start().starts_with('{') || !cfg!(feature = "yaml") {
         let doc = input::json_doc(policy, text.as_bytes());
+        // A list is judged item by item (also when one item cannot be read, so the others are
+        // still judged).
         let units = match &doc {
-            Err(_) => units(doc),
-            Ok(Doc::List(_)) => serde_json::from_str::<Value>(text)
+            Err(_) | Ok(Doc::List(_)) => serde_json::from_str::<Value>(text)
                 .ok()
                 .and_then(|v| list_units(policy, &v))
                 .unwrap_or_else(|| units(doc)),

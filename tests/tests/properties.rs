@@ -72,6 +72,8 @@ fn pod_spec() -> impl Strategy<Value = Value> {
             Just(json!({"gpu.nvidia.com/class": "A100_NVLINK"})),
             Just(json!({"node.kubernetes.io/instance-type": "gd-8xh100ib-i128"})),
             Just(json!({"node.kubernetes.io/instance-type": "h100-typo"})),
+            Just(json!({"node.kubernetes.io/type": "gd-8xa100-i128", "node.kubernetes.io/instance-type": "gd-8xa100-i128"})),
+            Just(json!({"node.kubernetes.io/type": "gd-8xa100-i128", "node.kubernetes.io/instance-type": "b200-8x"})),
         ]),
     )
         .prop_map(|(containers, tolerations, init, selector)| {

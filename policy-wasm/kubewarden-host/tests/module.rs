@@ -13,7 +13,7 @@ use policy_core::{admission, patch, Context, Finding, Policy, Report, Severity, 
 use serde_json::{json, Value};
 
 const DIGEST: &str = "sha256:3f5e8b5c7ab2740c0f7b1e3e8d3d7b5f0c1a2b3c4d5e6f7081920a1b2c3d4e5f";
-const FALLBACK_PREFIX: &str = "control-plane-namespace: cannot read the labels of namespace";
+const FALLBACK_PREFIX: &str = "control-plane-namespace: labels of namespace";
 
 fn instance(table: Table) -> Instance {
     Instance::new(table).unwrap_or_else(|e| panic!("cannot start the module: {e}"))
@@ -589,7 +589,7 @@ fn namespace_lookup_failure_falls_back_to_settings_with_a_warning() {
 /// The fallback warning's text, as the module words it.
 fn cks_policy_kubewarden_message(namespace: &str, reason: &str) -> String {
     format!(
-        "cannot read the labels of namespace `{namespace}` from the cluster ({reason}); judged by the `controlPlaneNamespaces` settings only: allow the policy to read namespaces (`contextAwareResources`)"
+        "labels of namespace `{namespace}` unavailable, judged by `controlPlaneNamespaces` only (grant the policy `v1/Namespace` in `contextAwareResources`): {reason}"
     )
 }
 
@@ -597,6 +597,7 @@ fn cks_policy_kubewarden_message(namespace: &str, reason: &str) -> String {
 fn digests_resolve_through_the_host() {
     let image = "docker.io/library/nginx:1.25";
     let m = instance(Table {
+        namespaces: [("default".to_owned(), BTreeMap::new())].into(),
         digests: [(image.to_owned(), Ok(DIGEST.to_owned()))].into(),
         ..Table::default()
     });

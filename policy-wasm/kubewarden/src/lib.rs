@@ -19,8 +19,6 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use kubewarden_policy_sdk::response::ValidationResponse;
-use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use policy_core::eval::is_exempt;
 use policy_core::object::Operation;
 use policy_core::settings::Mode;
@@ -28,6 +26,28 @@ use policy_core::{admission, patch, Context, Finding, Policy, Request, RuleId, S
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
+
+/// Kubewarden's answer to `validate` (policy protocol `v1`); the host computes the JSON Patch
+/// from `mutated_object` itself.
+#[derive(Serialize)]
+struct ValidationResponse {
+    accepted: bool,
+    message: Option<String>,
+    code: Option<u16>,
+    mutated_object: Option<Value>,
+    audit_annotations: Option<BTreeMap<String, String>>,
+    warnings: Option<Vec<String>>,
+}
+
+/// Kubewarden's answer to `validate_settings`.
+#[derive(Serialize)]
+struct SettingsValidationResponse {
+    valid: bool,
+    message: Option<String>,
+}
+
+/// Kubewarden's answer to `protocol_version`: this module speaks protocol `v1`.
+pub const PROTOCOL_VERSION: &[u8] = b"\"v1\"";
 
 /// The cluster, as the policy sees it through Kubewarden's host capabilities.
 pub trait Host {
@@ -262,7 +282,7 @@ fn request_namespace(request: &Request) -> Option<&str> {
 /// The warning added when the namespace's labels cannot be read from the cluster.
 pub fn namespace_fallback_message(namespace: &str, reason: &str) -> String {
     format!(
-        "cannot read the labels of namespace `{namespace}` from the cluster ({reason}); judged by the `controlPlaneNamespaces` settings only: allow the policy to read namespaces (`contextAwareResources`)"
+        "labels of namespace `{namespace}` unavailable, judged by `controlPlaneNamespaces` only (grant the policy `v1/Namespace` in `contextAwareResources`): {reason}"
     )
 }
 
@@ -369,17 +389,24 @@ fn resolve_digests(
 #[cfg(target_arch = "wasm32")]
 mod wapc {
     //! The waPC glue: exports and host calls.
-    use kubewarden_policy_sdk::wapc_guest::{host_call, register_function, CallResult};
+    use wapc_guest::{host_call, register_function, CallResult};
 
     struct WapcHost;
 
+    /// The host's own words, without the guest library's `Host error: ` prefix.
+    fn reason(e: Box<dyn std::error::Error + Send + Sync>) -> String {
+        let s = e.to_string();
+        s.strip_prefix("Host error: ")
+            .map(str::to_owned)
+            .unwrap_or(s)
+    }
+
     impl super::Host for WapcHost {
         fn get_namespace(&self, request: &[u8]) -> Result<Vec<u8>, String> {
-            host_call("kubewarden", "kubernetes", "get_resource", request)
-                .map_err(|e| e.to_string())
+            host_call("kubewarden", "kubernetes", "get_resource", request).map_err(reason)
         }
         fn manifest_digest(&self, request: &[u8]) -> Result<Vec<u8>, String> {
-            host_call("kubewarden", "oci", "v1/manifest_digest", request).map_err(|e| e.to_string())
+            host_call("kubewarden", "oci", "v1/manifest_digest", request).map_err(reason)
         }
     }
 
@@ -391,6 +418,10 @@ mod wapc {
         Ok(super::validate_settings(payload))
     }
 
+    fn protocol_version(_payload: &[u8]) -> CallResult {
+        Ok(super::PROTOCOL_VERSION.to_vec())
+    }
+
     /// Registers the policy's waPC functions; called by the host once per instance.
     // waPC finds its entry point by this exact, unmangled name.
     #[allow(unsafe_code)]
@@ -398,9 +429,6 @@ mod wapc {
     pub extern "C" fn wapc_init() {
         register_function("validate", validate);
         register_function("validate_settings", validate_settings);
-        register_function(
-            "protocol_version",
-            kubewarden_policy_sdk::protocol_version_guest,
-        );
+        register_function("protocol_version", protocol_version);
     }
 }

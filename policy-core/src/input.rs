@@ -142,11 +142,14 @@ fn depth_problem(limit: usize) -> Problem {
 /// stopped (see [`crate::json_position`]).
 pub fn json_doc(policy: &Policy, bytes: &[u8]) -> Result<Doc, Problem> {
     let limits = policy.settings().limits;
-    if json_depth_exceeds(bytes, limits.max_depth) {
+    // serde_json refuses nesting deeper than 128 by itself (`RECURSION_LIMIT`), so the text is
+    // scanned only for a lower configured limit.
+    if limits.max_depth < RECURSION_LIMIT && json_depth_exceeds(bytes, limits.max_depth) {
         return Err(depth_problem(limits.max_depth));
     }
     match typed(policy, bytes) {
         Ok(doc) => Ok(doc),
+        Err(e) if is_recursion_limit(&e) => Err(depth_problem(limits.max_depth)),
         Err(typed_error) => match serde_json::from_slice::<Value>(bytes) {
             Err(e) => {
                 let mut msg = e.to_string();
@@ -164,6 +167,14 @@ pub fn json_doc(policy: &Policy, bytes: &[u8]) -> Result<Doc, Problem> {
             Ok(_) => Err(type_problem(bytes, &typed_error)),
         },
     }
+}
+
+/// The nesting depth serde_json accepts.
+const RECURSION_LIMIT: usize = 128;
+
+/// Whether serde_json stopped at its nesting limit.
+fn is_recursion_limit(e: &serde_json::Error) -> bool {
+    e.to_string().starts_with("recursion limit exceeded")
 }
 
 /// The one typed read of a document: every input, JSON or YAML, goes through this deserializer.

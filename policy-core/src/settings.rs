@@ -242,7 +242,8 @@ impl Default for GangSettings {
 pub struct Limits {
     /// Largest accepted input in bytes (whole text or request).
     pub max_bytes: usize,
-    /// Deepest accepted nesting of maps and lists (at most 128).
+    /// Deepest accepted nesting of maps and lists in what the policy reads (at most 128, the
+    /// default). Fields the policy skips are skipped without recursion, whatever their depth.
     pub max_depth: usize,
     /// Most YAML alias uses (`*name`) accepted in one document.
     pub max_aliases: usize,
@@ -252,7 +253,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_bytes: 4 * 1024 * 1024,
-            max_depth: 64,
+            max_depth: 128,
             max_aliases: 100,
         }
     }

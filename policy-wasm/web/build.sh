@@ -49,10 +49,13 @@ fi
 
 # --- build --------------------------------------------------------------------------------------
 step "cargo build (profile wasm, wasm32-unknown-unknown)"
-# Not stripped: wasm-bindgen reads the `target_features` section (rustc enables reference
-# types for this target) and fails at load time without it. wasm-bindgen and wasm-opt drop the
-# names and debug sections afterwards.
-CARGO_PROFILE_WASM_STRIP=false \
+# The workspace's size profile, with two overrides:
+# - not stripped: wasm-bindgen reads the `target_features` section (rustc enables reference
+#   types for this target) and the module fails at load time without it; wasm-bindgen and
+#   wasm-opt drop the names and debug sections afterwards;
+# - opt-level "s" instead of "z": 10% smaller for this module after wasm-opt (1.91 MB against
+#   2.12 MB with rustc 1.95).
+CARGO_PROFILE_WASM_STRIP=false CARGO_PROFILE_WASM_OPT_LEVEL=s \
   cargo build -p cks-policy-web --target wasm32-unknown-unknown --profile wasm --locked
 
 step "wasm-bindgen --target web"

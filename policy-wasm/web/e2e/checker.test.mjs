@@ -274,6 +274,28 @@ test("the fixed manifest keeps unpatched documents and can be downloaded", async
   assert.equal(fs.readFileSync(file, "utf8"), patched);
 });
 
+test("opened files are judged under their own names", async () => {
+  await check({ input: "" });
+  const pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: from-file\nspec:\n  containers:\n  - name: c\n    image: nginx\n";
+  const ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n";
+  const before = await page.evaluate(() => Number(document.body.dataset.evaluations));
+  await page.setInputFiles("#file-input", [{ name: "pod.yaml", mimeType: "text/yaml", buffer: Buffer.from(pod) }]);
+  await page.waitForFunction((n) => Number(document.body.dataset.evaluations) > n, before);
+  let report = JSON.parse(await page.evaluate(() => window.cksLastReport));
+  assert.equal(report.results[0].source, "pod.yaml");
+  assert.equal(report.results[0].name, "from-file");
+  assert.equal(await page.getByTestId("manifest").inputValue(), pod);
+  // Several files become one multi-document manifest.
+  const again = await page.evaluate(() => Number(document.body.dataset.evaluations));
+  await page.setInputFiles("#file-input", [
+    { name: "a.yaml", mimeType: "text/yaml", buffer: Buffer.from(pod) },
+    { name: "b.yaml", mimeType: "text/yaml", buffer: Buffer.from(ns) },
+  ]);
+  await page.waitForFunction((n) => Number(document.body.dataset.evaluations) > n, again);
+  report = JSON.parse(await page.evaluate(() => window.cksLastReport));
+  assert.deepEqual(report.results.map((r) => [r.document, r.kind]), [[0, "Pod"], [1, "Namespace"]]);
+});
+
 test("settings errors are shown inline and the results keep working", async () => {
   await check({ input: "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: a, image: nginx}]}\n", settings: "mode: sideways\nnope: 1\n" });
   const errors = page.locator('[data-testid="settings-error"]');

@@ -164,7 +164,13 @@ pub fn json_doc(policy: &Policy, bytes: &[u8]) -> Result<Doc, Problem> {
                 })
             }
             Ok(v) if !v.is_object() => Err(not_an_object(&v)),
-            Ok(_) => Err(type_problem(bytes, &typed_error)),
+            // Read again from the value: its keys are sorted, so `apiVersion` and `kind` come
+            // before the fields they decide and the error position names the field even when
+            // the text put `spec` first.
+            Ok(v) => match value_doc(policy, &v) {
+                Err(p) => Err(p),
+                Ok(_) => Err(type_problem(bytes, &typed_error)),
+            },
         },
     }
 }
@@ -325,6 +331,15 @@ pub fn parse_values(text: &str) -> Vec<Result<Value, Problem>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn type_errors_name_the_field_even_when_kind_comes_last() {
+        let policy = Policy::default();
+        let text = br#"{"spec":{"containers":[{"name":"a","ports":[{"containerPort":"80"}]}]},"apiVersion":"v1","kind":"Pod"}"#;
+        let p = json_doc(&policy, text).err().unwrap();
+        assert_eq!(p.path, "/spec/containers/0/ports/0/containerPort");
+        assert!(p.message.contains("must be a number"), "{}", p.message);
+    }
 
     #[test]
     fn json_depth_counts_structure_not_strings() {

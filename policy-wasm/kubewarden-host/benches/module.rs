@@ -5,8 +5,8 @@
 //! `CKS_BENCH_INPUTS`). The module: `CKS_KUBEWARDEN_WASM`.
 //!
 //! ```console
-//! CKS_KUBEWARDEN_WASM=target/kubewarden/policy.wasm \
-//!   cargo bench -p cks-policy-kubewarden-host --features module -- --warm-up-time 1 --measurement-time 3
+//! CKS_KUBEWARDEN_WASM=$PWD/target/kubewarden/policy.wasm \
+//!   cargo bench -p cks-policy-kubewarden-host --features module --bench module -- --warm-up-time 1 --measurement-time 3
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 

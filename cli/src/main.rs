@@ -4,7 +4,6 @@
 //! I/O errors.
 
 mod files;
-mod fix;
 mod output;
 
 use std::io::{Read, Write};
@@ -163,8 +162,12 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             for (source, bytes) in &inputs {
                 let report = policy_core::check(&policy, Some(source), bytes, &context);
                 if fix {
-                    let out =
-                        fix::apply(bytes, &report).map_err(|e| Fatal(format!("{source}: {e}")))?;
+                    let out = std::str::from_utf8(bytes)
+                        .map_err(|e| format!("not UTF-8: {e}"))
+                        .and_then(|text| {
+                            policy_core::fix::apply(text, &report).map_err(|e| e.to_string())
+                        })
+                        .map_err(|e| Fatal(format!("{source}: {e}")))?;
                     if write {
                         if source != "-" && out.changed {
                             std::fs::write(source, &out.text)

@@ -23,6 +23,8 @@ pub mod accelerator;
 pub mod admission;
 pub mod error;
 pub mod eval;
+#[cfg(feature = "yaml")]
+pub mod fix;
 pub mod image_ref;
 pub mod input;
 mod json_position;

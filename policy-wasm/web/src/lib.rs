@@ -13,10 +13,8 @@
 //! - `rules()` → the rule catalogue as JSON, `settingsSchema()` → the settings JSON Schema,
 //!   `version()`.
 //!
-//! The plain Rust functions ([`compile`], [`run`], [`settings_report`], [`fix::apply`]) carry
+//! The plain Rust functions ([`compile`], [`run`], [`settings_report`], [`policy_core::fix::apply`]) carry
 //! the logic and are tested natively; the `#[wasm_bindgen]` items only convert errors.
-
-pub mod fix;
 
 use policy_core::{Context, Policy};
 use serde::Serialize;
@@ -135,7 +133,7 @@ pub fn run(policy: &Policy, bytes: &[u8], source: &str, context: &Context) -> Ev
     let report = policy_core::check(policy, Some(source), bytes, context);
     let fixed = std::str::from_utf8(bytes)
         .map_err(|e| format!("input is not UTF-8 text: {e}"))
-        .and_then(|text| fix::apply(text, &report));
+        .and_then(|text| policy_core::fix::apply(text, &report).map_err(|e| e.to_string()));
     let (fixed, changed, fix_error) = match fixed {
         Ok(f) => (Some(f.text), f.changed, None),
         Err(e) => (None, false, Some(e)),

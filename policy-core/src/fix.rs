@@ -1,10 +1,12 @@
 //! The fixed manifest: each document's patch applied to that document, as `cks-policy check
-//! --fix` prints it. Unpatched documents keep their exact text (comments included); a patched
-//! YAML document is re-serialized by the core, so its comments are lost.
+//! --fix` prints it and the browser checker shows it. Unpatched documents keep their exact text
+//! (comments included); a patched YAML document is re-serialized, so its comments are lost.
 
-use policy_core::input::{is_blank, split_documents};
-use policy_core::{patch, Report};
 use serde_json::Value;
+
+use crate::error::FixError;
+use crate::input::{is_blank, split_documents};
+use crate::{patch, Report};
 
 /// The fixed text of one manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +18,7 @@ pub struct Fixed {
 }
 
 /// Applies each document's patch (from `report`, judged from `text`) to that document.
-pub fn apply(text: &str, report: &Report) -> Result<Fixed, String> {
+pub fn apply(text: &str, report: &Report) -> Result<Fixed, FixError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let patches = |doc: usize| {
         report
@@ -33,9 +35,9 @@ pub fn apply(text: &str, report: &Report) -> Result<Fixed, String> {
         });
     }
     if text.trim_start().starts_with('{') {
-        let mut v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        patch::apply(&mut v, &patches(0)).map_err(|e| e.to_string())?;
-        let mut out = serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?;
+        let mut v: Value = serde_json::from_str(text).map_err(|e| FixError(e.to_string()))?;
+        patch::apply(&mut v, &patches(0)).map_err(|e| FixError(e.to_string()))?;
+        let mut out = serde_json::to_string_pretty(&v).map_err(|e| FixError(e.to_string()))?;
         out.push('\n');
         return Ok(Fixed {
             text: out,
@@ -59,13 +61,18 @@ pub fn apply(text: &str, report: &Report) -> Result<Fixed, String> {
             out.push_str(chunk.text);
             continue;
         }
-        let mut values = policy_core::yaml::parse_documents(chunk.text, chunk.line_offset);
+        let mut values = crate::yaml::parse_documents(chunk.text, chunk.line_offset);
         let mut v = match (values.len(), values.pop()) {
             (1, Some(Ok(v))) => v,
-            _ => return Err(format!("document {} cannot be rewritten", doc - 1)),
+            _ => {
+                return Err(FixError(format!(
+                    "document {} cannot be rewritten",
+                    doc - 1
+                )))
+            }
         };
-        patch::apply(&mut v, &ops).map_err(|e| e.to_string())?;
-        out.push_str(&policy_core::yaml::to_string(&v)?);
+        patch::apply(&mut v, &ops).map_err(|e| FixError(e.to_string()))?;
+        out.push_str(&crate::yaml::to_string(&v).map_err(FixError)?);
         changed = true;
     }
     Ok(Fixed { text: out, changed })
@@ -75,7 +82,7 @@ pub fn apply(text: &str, report: &Report) -> Result<Fixed, String> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use policy_core::{check, Context, Policy};
+    use crate::{check, Context, Policy};
 
     #[test]
     fn unpatched_documents_stay_byte_for_byte() {

@@ -31,6 +31,7 @@ use serde_json::{json, Value};
 
 use crate::eval::Cx;
 use crate::nodetypes::{LEGACY_CLASS_LIKELY, LEGACY_SELECTOR_KEYS};
+use crate::object::{Object, PodRef};
 use crate::pointer;
 use crate::policy::Policy;
 use crate::rules::labels::distance;
@@ -170,6 +171,22 @@ fn for_each_selection<'a>(
     }
 }
 
+/// Calls `f` for every wanted selection of every pod of `obj`, with the pod and the pointer to
+/// its spec (built only for pods that have such a selection).
+fn for_each_pod_selection<'a>(
+    obj: &'a Object,
+    wanted: impl Fn(&str) -> bool + Copy,
+    mut f: impl FnMut(PodRef<'a>, &str, Selection<'a>),
+) {
+    for pod in obj.pod_refs() {
+        let mut spec_path: Option<String> = None;
+        for_each_selection(pod.spec, wanted, |sel| {
+            let path = spec_path.get_or_insert_with(|| pod.spec_path());
+            f(pod, path, sel);
+        });
+    }
+}
+
 /// The Instance ID a legacy `node.kubernetes.io/type` value stands for, when known for sure: a
 /// published mapping, or the value itself when it already is a known Instance ID.
 fn known_instance_id<'p>(policy: &'p Policy, value: &'p str) -> Option<&'p str> {
@@ -267,70 +284,67 @@ pub fn check_legacy_node_type(cx: &mut Cx<'_>) {
     let policy = cx.policy;
     let migrating = policy.enabled(RuleId::MigrateNodeType);
     let mut found = Vec::new();
-    for pod in cx.object.pod_refs() {
-        let spec_path = pod.spec_path();
-        for_each_selection(
-            pod.spec,
-            |k| k == LEGACY_TYPE,
-            |sel| {
-                let path = sel.path(&spec_path);
-                let what = sel.describe();
-                let rewrite = migration(policy, &sel);
-                let conflict = match (&sel.place, rewrite.as_deref()) {
-                    (Place::NodeSelector, Some([id])) => selector_conflict(pod.spec, id),
-                    _ => None,
-                };
-                let (message, fix) = match (rewrite, conflict) {
-                    (_, Some(other)) => (
-                        format!(
-                            "{what} selects nodes by the legacy key `{LEGACY_TYPE}`, and the nodeSelector also asks for `{INSTANCE_TYPE}: {other}`; no node has both, so the pod cannot schedule: keep only `{INSTANCE_TYPE}`"
-                        ),
-                        None,
+    for_each_pod_selection(
+        cx.object,
+        |k| k == LEGACY_TYPE,
+        |pod, spec_path, sel| {
+            let path = sel.path(spec_path);
+            let what = sel.describe();
+            let rewrite = migration(policy, &sel);
+            let conflict = match (&sel.place, rewrite.as_deref()) {
+                (Place::NodeSelector, Some([id])) => selector_conflict(pod.spec, id),
+                _ => None,
+            };
+            let (message, fix) = match (rewrite, conflict) {
+            (_, Some(other)) => (
+                format!(
+                    "{what} selects nodes by the legacy key `{LEGACY_TYPE}`, and the nodeSelector also asks for `{INSTANCE_TYPE}: {other}`; no node has both, so the pod cannot schedule: keep only `{INSTANCE_TYPE}`"
+                ),
+                None,
+            ),
+            (Some(ids), None) if ids.is_empty() => (
+                format!(
+                    "{what} selects nodes by the legacy key `{LEGACY_TYPE}`; select `{INSTANCE_TYPE}` instead{}",
+                    if migrating { " (`migrate-node-type` rewrites it)" } else { "" }
+                ),
+                Some(format!("use the key `{INSTANCE_TYPE}`")),
+            ),
+            (Some(ids), None) => {
+                let legacy_values = sel.values.iter().zip(&ids).any(|(v, id)| v != id);
+                (
+                    format!(
+                        "{what} selects nodes by the legacy key `{LEGACY_TYPE}`{}; select `{}` instead{}",
+                        if legacy_values {
+                            ", whose old values no CKS node carries"
+                        } else {
+                            ""
+                        },
+                        target(&sel, &ids),
+                        if migrating { " (`migrate-node-type` rewrites it)" } else { "" }
                     ),
-                    (Some(ids), None) if ids.is_empty() => (
-                        format!(
-                            "{what} selects nodes by the legacy key `{LEGACY_TYPE}`; select `{INSTANCE_TYPE}` instead{}",
-                            if migrating { " (`migrate-node-type` rewrites it)" } else { "" }
-                        ),
-                        Some(format!("use the key `{INSTANCE_TYPE}`")),
+                    Some(target(&sel, &ids)),
+                )
+            }
+            (None, None) => {
+                let hint = sel
+                    .values
+                    .iter()
+                    .find_map(|v| likely_instance_id(v).map(|id| (*v, id)));
+                (
+                    format!(
+                        "{what} selects nodes by the legacy key `{LEGACY_TYPE}` with a value that has no published Instance ID; select `{INSTANCE_TYPE}` with an Instance ID{}",
+                        match hint {
+                            Some((v, id)) => format!(" (for `{v}`, likely `{id}`)"),
+                            None => String::new(),
+                        }
                     ),
-                    (Some(ids), None) => {
-                        let legacy_values = sel.values.iter().zip(&ids).any(|(v, id)| v != id);
-                        (
-                            format!(
-                                "{what} selects nodes by the legacy key `{LEGACY_TYPE}`{}; select `{}` instead{}",
-                                if legacy_values {
-                                    ", whose old values no CKS node carries"
-                                } else {
-                                    ""
-                                },
-                                target(&sel, &ids),
-                                if migrating { " (`migrate-node-type` rewrites it)" } else { "" }
-                            ),
-                            Some(target(&sel, &ids)),
-                        )
-                    }
-                    (None, None) => {
-                        let hint = sel
-                            .values
-                            .iter()
-                            .find_map(|v| likely_instance_id(v).map(|id| (*v, id)));
-                        (
-                            format!(
-                                "{what} selects nodes by the legacy key `{LEGACY_TYPE}` with a value that has no published Instance ID; select `{INSTANCE_TYPE}` with an Instance ID{}",
-                                match hint {
-                                    Some((v, id)) => format!(" (for `{v}`, likely `{id}`)"),
-                                    None => String::new(),
-                                }
-                            ),
-                            None,
-                        )
-                    }
-                };
-                found.push((path, message, fix));
-            },
-        );
-    }
+                    None,
+                )
+            }
+        };
+            found.push((path, message, fix));
+        },
+    );
     for (path, message, fix) in found {
         cx.report(RuleId::LegacyNodeType, path, message, fix);
     }
@@ -345,54 +359,51 @@ pub fn migrate_node_type(cx: &mut Cx<'_>) {
     let policy = cx.policy;
     let mut ops = Vec::new();
     let mut notes = Vec::new();
-    for pod in cx.object.pod_refs() {
-        let spec_path = pod.spec_path();
-        for_each_selection(
-            pod.spec,
-            |k| k == LEGACY_TYPE,
-            |sel| {
-                let Some(ids) = migration(policy, &sel) else {
-                    return;
-                };
-                if sel.place == Place::NodeSelector {
-                    match ids.as_slice() {
-                        [id] if selector_conflict(pod.spec, id).is_none() => {}
-                        _ => return,
-                    }
+    for_each_pod_selection(
+        cx.object,
+        |k| k == LEGACY_TYPE,
+        |pod, spec_path, sel| {
+            let Some(ids) = migration(policy, &sel) else {
+                return;
+            };
+            if sel.place == Place::NodeSelector {
+                match ids.as_slice() {
+                    [id] if selector_conflict(pod.spec, id).is_none() => {}
+                    _ => return,
                 }
-                let path = sel.path(&spec_path);
-                notes.push((
-                    path.clone(),
-                    format!("{} rewritten to `{}`", sel.describe(), target(&sel, &ids)),
-                ));
-                match sel.place {
-                    Place::NodeSelector => {
-                        let has_current = pod
-                            .spec
-                            .node_selector
-                            .as_ref()
-                            .is_some_and(|s| s.contains_key(INSTANCE_TYPE));
-                        if let (false, [id]) = (has_current, ids.as_slice()) {
-                            ops.push(PatchOp::add(
-                                pointer::join(&spec_path, &["nodeSelector", INSTANCE_TYPE]),
-                                Value::String(id.clone()),
-                            ));
-                        }
-                        ops.push(PatchOp::remove(path));
-                    }
-                    Place::Required { .. } | Place::Preferred { .. } => {
-                        ops.push(PatchOp::replace(
-                            format!("{path}/key"),
-                            json!(INSTANCE_TYPE),
+            }
+            let path = sel.path(spec_path);
+            notes.push((
+                path.clone(),
+                format!("{} rewritten to `{}`", sel.describe(), target(&sel, &ids)),
+            ));
+            match sel.place {
+                Place::NodeSelector => {
+                    let has_current = pod
+                        .spec
+                        .node_selector
+                        .as_ref()
+                        .is_some_and(|s| s.contains_key(INSTANCE_TYPE));
+                    if let (false, [id]) = (has_current, ids.as_slice()) {
+                        ops.push(PatchOp::add(
+                            pointer::join(spec_path, &["nodeSelector", INSTANCE_TYPE]),
+                            Value::String(id.clone()),
                         ));
-                        if sel.values.iter().zip(&ids).any(|(v, id)| v != id) {
-                            ops.push(PatchOp::replace(format!("{path}/values"), json!(ids)));
-                        }
+                    }
+                    ops.push(PatchOp::remove(path));
+                }
+                Place::Required { .. } | Place::Preferred { .. } => {
+                    ops.push(PatchOp::replace(
+                        format!("{path}/key"),
+                        json!(INSTANCE_TYPE),
+                    ));
+                    if sel.values.iter().zip(&ids).any(|(v, id)| v != id) {
+                        ops.push(PatchOp::replace(format!("{path}/values"), json!(ids)));
                     }
                 }
-            },
-        );
-    }
+            }
+        },
+    );
     for (path, message) in notes {
         cx.report(RuleId::MigrateNodeType, path, message, None);
     }
@@ -435,30 +446,27 @@ pub fn check_unknown_instance_type(cx: &mut Cx<'_>) {
             }
         }
     }
-    for pod in cx.object.pod_refs() {
-        let spec_path = pod.spec_path();
-        for_each_selection(
-            pod.spec,
-            |k| k == INSTANCE_TYPE || k == COREWEAVE_TYPE,
-            |sel| {
-                if !sel.names_values() {
-                    return;
+    for_each_pod_selection(
+        cx.object,
+        |k| k == INSTANCE_TYPE || k == COREWEAVE_TYPE,
+        |_, spec_path, sel| {
+            if !sel.names_values() {
+                return;
+            }
+            for (i, v) in sel.values.iter().enumerate() {
+                if policy.instance_ids.contains(*v) {
+                    continue;
                 }
-                for (i, v) in sel.values.iter().enumerate() {
-                    if policy.instance_ids.contains(*v) {
-                        continue;
-                    }
-                    let mut path = sel.path(&spec_path);
-                    if sel.operator.is_some() {
-                        path.push_str("/values");
-                        pointer::push_index(&mut path, i);
-                    }
-                    let (message, fix) = unknown_type_message(policy, &sel.describe(), v);
-                    found.push((path, message, fix));
+                let mut path = sel.path(spec_path);
+                if sel.operator.is_some() {
+                    path.push_str("/values");
+                    pointer::push_index(&mut path, i);
                 }
-            },
-        );
-    }
+                let (message, fix) = unknown_type_message(policy, &sel.describe(), v);
+                found.push((path, message, fix));
+            }
+        },
+    );
     for (path, message, fix) in found {
         cx.report(RuleId::UnknownInstanceType, path, message, fix);
     }
@@ -471,38 +479,35 @@ pub fn check_legacy_node_selector(cx: &mut Cx<'_>) {
         return;
     }
     let mut found = Vec::new();
-    for pod in cx.object.pod_refs() {
-        let spec_path = pod.spec_path();
-        for_each_selection(
-            pod.spec,
-            |k| LEGACY_SELECTOR_KEYS.contains(&k),
-            |sel| {
-                let effect = if sel.requires_label() {
-                    "so it matches no node and the pod cannot schedule there"
-                } else {
-                    "so it has no effect"
-                };
-                let hint = if sel.key == "gpu.nvidia.com/class" {
-                    sel.values
-                        .iter()
-                        .find_map(|v| likely_instance_id(v).map(|id| (*v, id)))
-                } else {
-                    None
-                };
-                let message = format!(
-                    "{} uses `{}`, a label of the pre-CKS CoreWeave Cloud that no CKS node carries, {effect}; select the instance type with `{INSTANCE_TYPE}`{}",
-                    sel.describe(),
-                    sel.key,
-                    match hint {
-                        Some((v, id)) => format!(" (for `{v}`, likely `{id}`)"),
-                        None => String::new(),
-                    }
-                );
-                let fix = hint.map(|(_, id)| format!("{INSTANCE_TYPE}: {id}"));
-                found.push((sel.path(&spec_path), message, fix));
-            },
+    for_each_pod_selection(
+        cx.object,
+        |k| LEGACY_SELECTOR_KEYS.contains(&k),
+        |_, spec_path, sel| {
+            let effect = if sel.requires_label() {
+                "so it matches no node and the pod cannot schedule there"
+            } else {
+                "so it has no effect"
+            };
+            let hint = if sel.key == "gpu.nvidia.com/class" {
+                sel.values
+                    .iter()
+                    .find_map(|v| likely_instance_id(v).map(|id| (*v, id)))
+            } else {
+                None
+            };
+            let message = format!(
+            "{} uses `{}`, a label of the pre-CKS CoreWeave Cloud that no CKS node carries, {effect}; select the instance type with `{INSTANCE_TYPE}`{}",
+            sel.describe(),
+            sel.key,
+            match hint {
+                Some((v, id)) => format!(" (for `{v}`, likely `{id}`)"),
+                None => String::new(),
+            }
         );
-    }
+            let fix = hint.map(|(_, id)| format!("{INSTANCE_TYPE}: {id}"));
+            found.push((sel.path(spec_path), message, fix));
+        },
+    );
     for (path, message, fix) in found {
         cx.report(RuleId::LegacyNodeSelector, path, message, fix);
     }

@@ -69,7 +69,7 @@ wheel=$(ls "$work"/dist/cks_policy-*.whl)
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall \
   --no-deps "$wheel"
 set +e
-(cd "$ffi/python" && "$venv/bin/pytest" -q -p no:cacheprovider)
+(cd "$ffi/python" && "$venv/bin/pytest" -q -rs -p no:cacheprovider)
 rc=$?
 set -e
 [ "$rc" -eq 5 ] && fail "pytest collected no tests"

@@ -17,6 +17,36 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Where the shared corpus of real public manifests is, if it is there to be read.
+///
+/// The location is `CKS_CORPUS` when set, else `../shared/corpus` beside the checkout (where CI
+/// and the development machines have it). A user's clone has no such folder: then the caller's
+/// tests are not run, and one line on stderr says which and how to run them. Under `CI=true` an
+/// absent corpus panics instead, so CI can never silently stop judging it.
+pub fn shared_corpus(what: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("CKS_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/corpus"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+    assert!(
+        !ci,
+        "CI=true but the shared corpus is missing at {}: {what} cannot run (set CKS_CORPUS to its folder)",
+        dir.display()
+    );
+    // Written to the stream itself, not through `eprintln!`, so the test harness's output
+    // capture does not hide it from someone running `cargo test` or `./test.sh`.
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "note: {what} not run: no corpus at {} (set CKS_CORPUS=<dir> or put shared/corpus beside the checkout)",
+        dir.display()
+    );
+    None
+}
+
 /// One golden case.
 #[derive(Debug, Clone)]
 pub struct Case {

@@ -67,6 +67,73 @@ fn findings_snapshot() {
     insta::assert_snapshot!("findings", lines.join("\n"));
 }
 
+/// The rule a passing case is named for: `<rule-id>-ok…` (the longest id that fits).
+fn ok_case_rule(name: &str) -> Option<&'static str> {
+    policy_core::rules()
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| {
+            name.strip_prefix(id)
+                .is_some_and(|rest| rest == "-ok" || rest.starts_with("-ok-"))
+        })
+        .max_by_key(|id| id.len())
+}
+
+/// The rules that a case's report names (findings of every result).
+fn rules_found(report: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(report).unwrap();
+    let mut out = Vec::new();
+    for r in v["results"].as_array().unwrap() {
+        for f in r["findings"].as_array().unwrap() {
+            out.push(f["rule"].as_str().unwrap().to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn ok_cases_have_no_finding_of_their_rule() {
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for case in cases() {
+        let Some(rule) = ok_case_rule(&case.name) else {
+            assert!(
+                !case.name.contains("-ok"),
+                "{}: a passing case must be named `<rule-id>-ok…` after an existing rule",
+                case.name
+            );
+            continue;
+        };
+        checked += 1;
+        if rules_found(&case.run()).iter().any(|r| r == rule) {
+            wrong.push(format!("{}: has a `{rule}` finding", case.name));
+        }
+    }
+    assert!(checked > 0, "no `-ok` cases");
+    assert!(
+        wrong.is_empty(),
+        "passing cases that fail their rule:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn ok_case_rule_reads_the_name() {
+    assert_eq!(
+        ok_case_rule("image-pull-policy-ok-if-not-present"),
+        Some("image-pull-policy")
+    );
+    assert_eq!(
+        ok_case_rule("sunk-pod-scheduler-ok"),
+        Some("sunk-pod-scheduler")
+    );
+    assert_eq!(ok_case_rule("image-pull-policy-always"), None);
+    assert_eq!(ok_case_rule("image-pull-policy-okay"), None);
+    // A report with a finding of the rule is what makes a passing case fail.
+    let bad = r#"{"results":[{"findings":[{"rule":"image-pull-policy"}]}]}"#;
+    assert_eq!(rules_found(bad), vec!["image-pull-policy".to_owned()]);
+}
+
 #[test]
 fn every_rule_has_failing_and_passing_cases() {
     // Each rule id must appear in at least one case's findings; passing cases are named `*-ok*`.

@@ -47,6 +47,15 @@ pub const LEGACY_CLASS_LIKELY: &[(&str, &str)] = &[
     ("A100_NVLINK_80GB", "gd-8xa100-i128"),
 ];
 
+/// The current CKS node class label, set next to `node.coreweave.cloud/state=production`
+/// (coreweave/sunk-anywhere `docs/gke/gke-adaptations.md`, its node-label mapping table;
+/// coreweave/reference-architecture `arena/notebooks/lib/storage/warp.py`; DOMAIN.md as
+/// corrected on 2026-12-01). It was wrongly listed as a pre-CKS label before.
+pub const NODE_CLASS: &str = "node.coreweave.cloud/class";
+
+/// The values CKS nodes carry for [`NODE_CLASS`].
+pub const NODE_CLASS_VALUES: &[&str] = &["cpu", "gpu"];
+
 /// Node labels of the pre-CKS CoreWeave Cloud, which no CKS node carries.
 pub const LEGACY_SELECTOR_KEYS: &[&str] = &[
     "gpu.nvidia.com/class",
@@ -54,7 +63,6 @@ pub const LEGACY_SELECTOR_KEYS: &[&str] = &[
     "gpu.nvidia.com/vram",
     "gpu.nvidia.com/model",
     "node.coreweave.cloud/cpu",
-    "node.coreweave.cloud/class",
     "cpu.coreweave.cloud/family",
     "ethernet.coreweave.cloud/speed",
 ];

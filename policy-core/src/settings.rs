@@ -36,7 +36,8 @@ pub struct Settings {
     pub sunk: SunkSettings,
     /// Gang scheduling.
     pub gang: GangSettings,
-    /// Namespaces to treat as control-plane when the namespace's labels are not supplied (globs).
+    /// Namespaces to treat as control-plane when the namespace's labels are not supplied (globs;
+    /// default [`DEFAULT_CONTROL_PLANE_NAMESPACES`]; a list given in settings replaces it).
     pub control_plane_namespaces: Vec<String>,
     /// Input limits.
     pub limits: Limits,
@@ -57,7 +58,10 @@ impl Default for Settings {
             node_types: NodeTypeSettings::default(),
             sunk: SunkSettings::default(),
             gang: GangSettings::default(),
-            control_plane_namespaces: Vec::new(),
+            control_plane_namespaces: DEFAULT_CONTROL_PLANE_NAMESPACES
+                .iter()
+                .map(|n| (*n).to_owned())
+                .collect(),
             limits: Limits::default(),
         }
     }
@@ -97,6 +101,21 @@ pub struct Exemptions {
     pub service_accounts: Vec<String>,
 }
 
+/// The namespaces CoreWeave manages in every CKS cluster, used when a namespace's labels are not
+/// in the context: `kube-system`, `cw-*`, `hpc-verification` and `node-problem-detector` (seed
+/// 003's control-plane example, and CoreWeave's "which resources should I not modify" article).
+pub const DEFAULT_CONTROL_PLANE_NAMESPACES: &[&str] = &[
+    "kube-system",
+    "cw-*",
+    "hpc-verification",
+    "node-problem-detector",
+];
+
+/// The default `images.mutableTags` (SPEC section 5, issue 12): tags that registries move.
+pub const DEFAULT_MUTABLE_TAGS: &[&str] = &[
+    "latest", "main", "master", "develop", "dev", "nightly", "edge", "stable", "canary", "head",
+];
+
 /// Image settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -104,7 +123,8 @@ pub struct ImageSettings {
     /// Globs over the normalized reference (`docker.io/library/nginx:1.25`) or as written; a
     /// matching image is exempt from `image-digest-required`.
     pub allow: Vec<String>,
-    /// Tags treated as mutable (default `latest`).
+    /// Tags treated as mutable: `latest` and the branch and channel names that registries
+    /// move (`main`, `master`, `develop`, `dev`, `nightly`, `edge`, `stable`, `canary`, `head`).
     pub mutable_tags: Vec<String>,
     /// Lock map for `pin-digests`: normalized reference (`docker.io/library/nginx:1.25`) → digest
     /// (`sha256:…`).
@@ -117,7 +137,10 @@ impl Default for ImageSettings {
     fn default() -> Self {
         ImageSettings {
             allow: Vec::new(),
-            mutable_tags: vec!["latest".to_owned()],
+            mutable_tags: DEFAULT_MUTABLE_TAGS
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect(),
             digests: BTreeMap::new(),
             resolve_digests: false,
         }

@@ -167,12 +167,12 @@ func TestEvaluateTyped(t *testing.T) {
 	}
 	found := false
 	for _, f := range r.Results[0].Findings {
-		if f.Rule == "image-digest-required" && f.Severity == ckspolicy.SeverityError && f.Path == "/spec/containers/0/image" {
+		if f.Rule == "image-mutable-tag" && f.Severity == ckspolicy.SeverityError && f.Path == "/spec/containers/0/image" {
 			found = true
 		}
 	}
 	if !found {
-		t.Fatalf("no image-digest-required finding: %s", r.Raw)
+		t.Fatalf("no image-mutable-tag finding: %s", r.Raw)
 	}
 	// No source: null.
 	r, err = p.Evaluate(context.Background(), "", []byte(pod))

@@ -181,18 +181,27 @@ pub fn check_reference(cx: &mut Cx<'_>) {
     }
 }
 
-/// `image-digest-required`: an image not pinned by digest (as written or by `pin-digests`) and
-/// not matched by `images.allow`.
+/// `image-digest-required` (warning by default): an image with an explicit tag that is not pinned
+/// by digest (as written or by `pin-digests`) and not matched by `images.allow`.
+///
+/// Seeds 000/001 ask for "immutable tags **or** digests": only a digest is what the CKS registry
+/// proxy can never serve stale, so this is a warning and `image-mutable-tag` is the error. An
+/// image with no tag is left to `image-mutable-tag` (one error, not two) while that rule is
+/// enabled; with it disabled this rule still reports the untagged image.
 pub fn check_digest_required(cx: &mut Cx<'_>) {
+    let untagged_reported = cx.policy.enabled(RuleId::ImageMutableTag);
     let mut found = Vec::new();
     for (img, written, r) in parsed(cached(cx)) {
         if effectively_pinned(cx, r) || allowed(cx.policy, written, r) {
             continue;
         }
+        if r.tag.is_none() && untagged_reported {
+            continue;
+        }
         found.push((
             img.field("image"),
             format!(
-                "{} uses `{written}`, which is not pinned by digest; pin it as `{written}@sha256:<digest>`",
+                "{} uses `{written}`, which is not pinned by digest; a digest is the one reference the CKS registry proxy cannot serve stale: pin it as `{written}@sha256:<digest>` or let `pin-digests` do it",
                 img.who()
             ),
             format!(
@@ -460,7 +469,32 @@ mod tests {
                 "image-mutable-tag /spec/containers/1/image"
             ]
         );
-        assert_eq!(rules(&v, "image-digest-required").len(), 3);
+        // The untagged image is reported once, by `image-mutable-tag`.
+        assert_eq!(
+            rules(&v, "image-digest-required"),
+            vec![
+                "image-digest-required /spec/containers/1/image",
+                "image-digest-required /spec/containers/2/image"
+            ]
+        );
+        let digest = v
+            .findings
+            .iter()
+            .find(|f| f.rule == "image-digest-required");
+        assert_eq!(
+            digest.map(|f| f.severity),
+            Some(crate::verdict::Severity::Warning)
+        );
+        // With `image-mutable-tag` off, the untagged image is still reported for its digest.
+        let off = run(
+            r#"{"rules": {"image-mutable-tag": {"enabled": false}}}"#,
+            &pod(&["nginx"]),
+            &Context::default(),
+        );
+        assert_eq!(
+            rules(&off, "image-digest-required"),
+            vec!["image-digest-required /spec/containers/0/image"]
+        );
     }
 
     #[test]

@@ -30,7 +30,7 @@ use k8s_openapi::api::core::v1::{NodeSelectorRequirement, PodSpec};
 use serde_json::{json, Value};
 
 use crate::eval::Cx;
-use crate::nodetypes::{LEGACY_CLASS_LIKELY, LEGACY_SELECTOR_KEYS};
+use crate::nodetypes::{LEGACY_CLASS_LIKELY, LEGACY_SELECTOR_KEYS, NODE_CLASS, NODE_CLASS_VALUES};
 use crate::object::{Object, PodRef};
 use crate::pointer;
 use crate::policy::Policy;
@@ -473,7 +473,9 @@ pub fn check_unknown_instance_type(cx: &mut Cx<'_>) {
 }
 
 /// `legacy-node-selector`: a pod selects on a label of the pre-CKS CoreWeave Cloud
-/// (`gpu.nvidia.com/class`, `node.coreweave.cloud/cpu`, …) that no CKS node carries.
+/// (`gpu.nvidia.com/class`, `node.coreweave.cloud/cpu`, …) that no CKS node carries, or asks for a
+/// `node.coreweave.cloud/class` value other than the `cpu` and `gpu` that CKS nodes carry (that
+/// label itself is current: see [`NODE_CLASS`]).
 pub fn check_legacy_node_selector(cx: &mut Cx<'_>) {
     if !cx.active(RuleId::LegacyNodeSelector) {
         return;
@@ -481,8 +483,33 @@ pub fn check_legacy_node_selector(cx: &mut Cx<'_>) {
     let mut found = Vec::new();
     for_each_pod_selection(
         cx.object,
-        |k| LEGACY_SELECTOR_KEYS.contains(&k),
+        |k| k == NODE_CLASS || LEGACY_SELECTOR_KEYS.contains(&k),
         |_, spec_path, sel| {
+            if sel.key == NODE_CLASS {
+                // Only a selection that requires one of its values can miss every node.
+                if !matches!(sel.operator, None | Some("In")) || !sel.requires_label() {
+                    return;
+                }
+                for (i, v) in sel.values.iter().enumerate() {
+                    if NODE_CLASS_VALUES.contains(v) {
+                        continue;
+                    }
+                    let mut path = sel.path(spec_path);
+                    if sel.operator.is_some() {
+                        path.push_str("/values");
+                        pointer::push_index(&mut path, i);
+                    }
+                    found.push((
+                        path,
+                        format!(
+                            "{} asks for `{NODE_CLASS}={v}`, but CKS nodes carry only `cpu` or `gpu` for that label, so it matches no CKS node; select `cpu` or `gpu`",
+                            sel.describe()
+                        ),
+                        None,
+                    ));
+                }
+                return;
+            }
             let effect = if sel.requires_label() {
                 "so it matches no node and the pod cannot schedule there"
             } else {

@@ -63,7 +63,7 @@ def test_evaluate_typed():
     assert isinstance(result, cks_policy.Result)
     assert result.source == "pod.yaml" and result.kind == "Pod" and result.name == "web"
     assert not result.allowed and not report.allowed
-    f = next(f for f in result.findings if f.rule == "image-digest-required")
+    f = next(f for f in result.findings if f.rule == "image-mutable-tag")
     assert isinstance(f, cks_policy.Finding)
     assert (f.severity, f.path) == ("error", "/spec/containers/0/image")
     assert all(isinstance(p, cks_policy.PatchOp) for p in result.patch)

@@ -152,7 +152,7 @@ static void test_evaluate(void) {
     CHECK(strncmp(out.data, "{\"summary\":{\"documents\":1,", 26) == 0);
     CHECK(contains(&out, "\"source\":\"pod.yaml\""));
     CHECK(contains(&out, "\"allowed\":false"));
-    CHECK(contains(&out, "image-digest-required"));
+    CHECK(contains(&out, "image-mutable-tag"));
     CHECK(err.data == NULL);
     cks_policy_buffer_free(&out);
 
@@ -214,7 +214,7 @@ static void test_review(void) {
                   60) == 0);
     CHECK(contains(&out, "\"uid\":\"c-test-uid\""));
     CHECK(contains(&out, "\"allowed\":false"));
-    CHECK(contains(&out, "image-digest-required: "));
+    CHECK(contains(&out, "image-mutable-tag: "));
     cks_policy_buffer_free(&out);
 
     /* Not a request at all. */

@@ -248,7 +248,7 @@ test("typing re-evaluates (debounced) and findings select their line", async () 
   const verdict = page.getByTestId("verdict");
   assert.equal(await verdict.count(), 1);
   assert.equal(await verdict.getAttribute("data-allowed"), "false");
-  const finding = page.locator('[data-testid="finding"][data-rule="image-digest-required"]');
+  const finding = page.locator('[data-testid="finding"][data-rule="image-mutable-tag"]');
   assert.equal(await finding.getAttribute("data-severity"), "error");
   assert.equal(await finding.getAttribute("data-line"), "8");
   await finding.click();

@@ -152,9 +152,20 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
         (rule.check)(&mut cx);
     }
     let allowed = !cx.findings.iter().any(|f| f.severity == Severity::Error);
+    let (mut findings, mut patch) = (cx.findings, cx.patch);
+    // Pods assembled from other shapes (Argo templates, TrainJob trainers, KServe models) name
+    // the fields the user wrote, not the pod fields the rules saw.
+    for pod in object.pods.iter().filter(|p| !p.remap.is_empty()) {
+        for f in &mut findings {
+            crate::inline_pods::remap_path(&pod.remap, &mut f.path);
+        }
+        for op in &mut patch {
+            crate::inline_pods::remap_path(&pod.remap, &mut op.path);
+        }
+    }
     Verdict {
         allowed,
-        findings: cx.findings,
-        patch: cx.patch,
+        findings,
+        patch,
     }
 }

@@ -26,6 +26,7 @@ pub mod eval;
 #[cfg(feature = "yaml")]
 pub mod fix;
 pub mod image_ref;
+mod inline_pods;
 pub mod input;
 mod json_position;
 pub mod label_syntax;

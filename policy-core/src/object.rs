@@ -46,6 +46,13 @@ pub struct PodTemplate {
     pub metadata: Option<ObjectMeta>,
     /// The pod spec.
     pub spec: PodSpec,
+    /// Where the pod spec's fields sit: `{pointer}/spec` for a template, `/spec` for a Pod, the
+    /// template itself for kinds that inline pod fields (KServe components, Argo templates).
+    pub spec_pointer: String,
+    /// For pods assembled from a kind's own fields (an Argo template's `container`, a TrainJob's
+    /// `trainer`): pointer prefixes the rules see (`…/containers/0`) and the real fields they stand
+    /// for, applied to finding and patch paths after the rules ran.
+    pub remap: Vec<(String, String)>,
 }
 
 /// A borrowed view of one pod spec with its labels and where it sits in the document.
@@ -57,6 +64,8 @@ pub struct PodRef<'a> {
     pub metadata: &'a ObjectMeta,
     /// The pod spec.
     pub spec: &'a PodSpec,
+    /// Pointer to the pod spec's fields.
+    pub spec_pointer: &'a str,
     /// True for a template inside a workload, false for a Pod.
     pub is_template: bool,
 }
@@ -68,7 +77,7 @@ impl PodRef<'_> {
     }
     /// Pointer to the pod's `spec`.
     pub fn spec_path(&self) -> String {
-        format!("{}/spec", self.base)
+        self.spec_pointer.to_owned()
     }
     /// The pod's labels (empty when none).
     pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -140,6 +149,7 @@ impl Object {
                 None => &EMPTY_META,
             },
             spec: &p.spec,
+            spec_pointer: &p.spec_pointer,
             is_template: !p.pointer.is_empty(),
         })
     }
@@ -560,10 +570,21 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
             Some(Leaf::PodTemplate) => {
                 if let Some(t) = Option::<PodTemplateSpec>::deserialize(d)? {
                     out.pods.push(PodTemplate {
+                        spec_pointer: format!("{pointer}/spec"),
                         pointer,
                         metadata: Some(t.metadata.unwrap_or_default()),
                         spec: t.spec.unwrap_or_default(),
+                        remap: Vec::new(),
                     });
+                }
+                Ok(())
+            }
+            Some(Leaf::Inline(kind)) => {
+                let v = Value::deserialize(d)?;
+                if let Some(p) =
+                    crate::inline_pods::build(kind, pointer, v).map_err(de::Error::custom)?
+                {
+                    out.pods.push(p);
                 }
                 Ok(())
             }
@@ -578,6 +599,8 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
                     pointer: base,
                     metadata: None,
                     spec,
+                    spec_pointer: pointer,
+                    remap: Vec::new(),
                 });
                 Ok(())
             }

@@ -17,6 +17,25 @@ pub enum Leaf {
     NodePoolSpec,
     /// Keep the raw JSON value (scalars rules read, e.g. a Job's `parallelism`).
     Capture,
+    /// A pod assembled from a kind's own fields (see [`crate::inline_pods`]).
+    Inline(Inline),
+}
+
+/// Kinds whose pods are not a `PodTemplateSpec` but pod fields inlined in their own shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inline {
+    /// A pod template whose containers may omit `name` (Knative defaults it to `user-container`).
+    KnativeTemplate,
+    /// A KServe InferenceService component (`predictor`, `transformer`, `explainer`): pod spec
+    /// fields inline, plus a `model` or framework container (`sklearn`, `pytorch`, …).
+    KServeComponent,
+    /// A KServe `ServingRuntime`/`ClusterServingRuntime` spec: pod spec fields inline.
+    KServeRuntime,
+    /// An Argo Workflows template: `container`, `script`, `containerSet.containers`,
+    /// `initContainers`, `sidecars`, with the template's scheduling fields.
+    ArgoTemplate,
+    /// A Kubeflow Trainer v2 `TrainJob`'s `spec.trainer`: `image` and `resourcesPerNode`.
+    TrainJobTrainer,
 }
 
 /// One row of the location table.
@@ -43,6 +62,31 @@ const fn loc(
 }
 
 use Leaf::{Capture, NodePoolSpec, NodeSpec, PodSpec, PodTemplate};
+
+/// Argo Workflows template lists (`/spec/templates/*` and a CronWorkflow's
+/// `/spec/workflowSpec/templates/*`), sources: argoproj/argo-workflows
+/// `pkg/apis/workflow/v1alpha1/workflow_types.go` (`Template`, `ScriptTemplate`,
+/// `ContainerSetTemplate`, `UserContainer`).
+const ARGO: &[(&str, Leaf)] = &[("/spec/templates/*", Leaf::Inline(Inline::ArgoTemplate))];
+
+/// KServe InferenceService components (kserve/kserve `pkg/apis/serving/v1beta1`:
+/// `PredictorSpec`, `TransformerSpec`, `ExplainerSpec` each inline `corev1.PodSpec`).
+const KSERVE_ISVC: &[(&str, Leaf)] = &[
+    ("/spec/predictor", Leaf::Inline(Inline::KServeComponent)),
+    ("/spec/transformer", Leaf::Inline(Inline::KServeComponent)),
+    ("/spec/explainer", Leaf::Inline(Inline::KServeComponent)),
+];
+
+/// Knative Serving (`serving.knative.dev/v1` `ServiceSpec`/`ConfigurationSpec` hold a
+/// `RevisionTemplateSpec` at `spec.template`: knative/serving `pkg/apis/serving/v1`).
+const KNATIVE: &[(&str, Leaf)] = &[("/spec/template", Leaf::Inline(Inline::KnativeTemplate))];
+
+/// Kubeflow Trainer v2 runtimes embed a JobSet template (kubeflow/trainer
+/// `pkg/apis/trainer/v1alpha1/trainingruntime_types.go`).
+const TRAINER_RUNTIME: &[(&str, Leaf)] = &[(
+    "/spec/template/spec/replicatedJobs/*/template/spec/template",
+    PodTemplate,
+)];
 
 /// Every kind the engine reads beyond `metadata`.
 pub const LOCATIONS: &[Location] = &[
@@ -166,6 +210,41 @@ pub const LOCATIONS: &[Location] = &[
         "NodePool",
         &[("/spec", NodePoolSpec)],
     ),
+    loc("serving.kserve.io", "InferenceService", KSERVE_ISVC),
+    loc(
+        "serving.kserve.io",
+        "ServingRuntime",
+        &[("/spec", Leaf::Inline(Inline::KServeRuntime))],
+    ),
+    loc(
+        "serving.kserve.io",
+        "ClusterServingRuntime",
+        &[("/spec", Leaf::Inline(Inline::KServeRuntime))],
+    ),
+    loc("serving.knative.dev", "Service", KNATIVE),
+    loc("serving.knative.dev", "Configuration", KNATIVE),
+    loc("trainer.kubeflow.org", "TrainingRuntime", TRAINER_RUNTIME),
+    loc(
+        "trainer.kubeflow.org",
+        "ClusterTrainingRuntime",
+        TRAINER_RUNTIME,
+    ),
+    loc(
+        "trainer.kubeflow.org",
+        "TrainJob",
+        &[("/spec/trainer", Leaf::Inline(Inline::TrainJobTrainer))],
+    ),
+    loc("argoproj.io", "Workflow", ARGO),
+    loc("argoproj.io", "WorkflowTemplate", ARGO),
+    loc("argoproj.io", "ClusterWorkflowTemplate", ARGO),
+    loc(
+        "argoproj.io",
+        "CronWorkflow",
+        &[(
+            "/spec/workflowSpec/templates/*",
+            Leaf::Inline(Inline::ArgoTemplate),
+        )],
+    ),
 ];
 
 /// A node of the compiled pattern trie.
@@ -261,6 +340,10 @@ pub fn is_distributed_training(group: &str, kind: &str) -> bool {
     matches!(
         (group, kind),
         ("kubeflow.org", _)
+            | (
+                "trainer.kubeflow.org",
+                "TrainJob" | "TrainingRuntime" | "ClusterTrainingRuntime"
+            )
             | ("jobset.x-k8s.io", "JobSet")
             | ("leaderworkerset.x-k8s.io", "LeaderWorkerSet")
             | ("ray.io", "RayJob" | "RayCluster")

@@ -188,6 +188,7 @@ fn gang_kind(obj: &Object) -> bool {
         (obj.group(), obj.kind.as_str()),
         ("batch", "Job")
             | ("kubeflow.org", _)
+            | ("trainer.kubeflow.org", "TrainJob")
             | ("jobset.x-k8s.io", "JobSet")
             | ("leaderworkerset.x-k8s.io", "LeaderWorkerSet")
             | ("ray.io", "RayJob" | "RayCluster")

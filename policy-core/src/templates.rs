@@ -210,6 +210,21 @@ pub const LOCATIONS: &[Location] = &[
         "NodePool",
         &[("/spec", NodePoolSpec)],
     ),
+    loc(
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+        &[("/webhooks", Capture)],
+    ),
+    loc(
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+        &[("/webhooks", Capture)],
+    ),
+    loc(
+        "policies.kubewarden.io",
+        "ClusterAdmissionPolicy",
+        &[("/spec", Capture)],
+    ),
     loc("serving.kserve.io", "InferenceService", KSERVE_ISVC),
     loc(
         "serving.kserve.io",

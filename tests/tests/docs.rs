@@ -32,3 +32,40 @@ fn settings_schema_is_checked_in() {
         "stale schema: run `cargo run -p cks-policy-cli -- schema > policy-core/settings.schema.json`"
     );
 }
+
+#[test]
+fn kubewarden_policy_example_passes_webhook_scope() {
+    let path = root().join("policy-wasm/kubewarden/examples/cluster-admission-policy.yaml");
+    let bytes = std::fs::read(&path).unwrap();
+    let report = policy_core::check(
+        &policy_core::Policy::default(),
+        Some("cluster-admission-policy.yaml"),
+        &bytes,
+        &policy_core::Context::default(),
+    );
+    assert_eq!(report.results.len(), 1);
+    assert_eq!(
+        report.results[0].kind.as_deref(),
+        Some("ClusterAdmissionPolicy")
+    );
+    assert!(
+        report.results[0].findings.is_empty(),
+        "{:?}",
+        report.results[0].findings
+    );
+    // Without its namespaceSelector the same policy is a webhook-scope error.
+    let text = String::from_utf8(bytes).unwrap();
+    let cut = text.find("  namespaceSelector:").unwrap();
+    let end = text.find("  contextAwareResources:").unwrap();
+    let without = format!("{}{}", &text[..cut], &text[end..]);
+    let report = policy_core::check(
+        &policy_core::Policy::default(),
+        None,
+        without.as_bytes(),
+        &policy_core::Context::default(),
+    );
+    assert!(report.results[0]
+        .findings
+        .iter()
+        .any(|f| f.rule == "webhook-scope" && f.path == "/spec"));
+}

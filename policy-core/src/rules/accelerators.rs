@@ -241,6 +241,126 @@ pub fn check_gang_queue(cx: &mut Cx<'_>) {
     );
 }
 
+/// Components CKS installs and manages itself, by image repository (the last path components of
+/// the normalized repository): what it is and what to do instead. Sources: DOMAIN.md ("CoreWeave
+/// manages the GPU device plugin, … and `cks-kueue`"; the CKS Kueue page: "Always install Kueue
+/// with CoreWeave's cks-kueue chart"), issue 12 for the NVIDIA Network Operator.
+pub const MANAGED_IMAGES: &[(&str, &str, &str)] = &[
+    (
+        "nvidia/k8s-device-plugin",
+        "the NVIDIA device plugin",
+        "CKS runs it on every GPU node; remove this copy",
+    ),
+    (
+        "kueue/kueue",
+        "upstream Kueue",
+        "install CoreWeave's `cks-kueue` chart instead",
+    ),
+    (
+        "nvidia/cloud-native/network-operator",
+        "the NVIDIA Network Operator",
+        "remove it and leave InfiniBand and RDMA networking to CKS",
+    ),
+];
+
+/// Custom resources of the components in [`MANAGED_IMAGES`] that only their operator reads.
+pub const MANAGED_KINDS: &[(&str, &str, &str)] = &[(
+    "mellanox.com",
+    "NicClusterPolicy",
+    "the NVIDIA Network Operator",
+)];
+
+/// `cks-managed-component` (warning): the manifest installs a component that CKS manages itself
+/// (beside the GPU Operator, which `unsupported-gpu-operator` reports): a container image from
+/// [`MANAGED_IMAGES`], or a custom resource from [`MANAGED_KINDS`] (reported at `/kind`).
+pub fn check_managed_component(cx: &mut Cx<'_>) {
+    let obj = cx.object;
+    let mut found = Vec::new();
+    for (group, kind, what) in MANAGED_KINDS {
+        if obj.is(group, kind) {
+            found.push((
+                String::from("/kind"),
+                format!(
+                    "{kind} `{}` configures {what}, which CKS manages itself; do not install it on CKS",
+                    obj.name().unwrap_or("")
+                ),
+            ));
+        }
+    }
+    for pod in obj.pod_refs() {
+        for c in containers(&pod) {
+            let Some(image) = c.image else { continue };
+            // Cheap test first: this runs on every container of every object.
+            if !(image.contains("device-plugin")
+                || image.contains("kueue")
+                || image.contains("network-operator"))
+            {
+                continue;
+            }
+            let Ok(r) = ImageRef::parse(image) else {
+                continue;
+            };
+            let repo = r.normalized_repository();
+            let Some((_, what, todo)) = MANAGED_IMAGES
+                .iter()
+                .find(|(tail, _, _)| repo.ends_with(&format!("/{tail}")))
+            else {
+                continue;
+            };
+            found.push((
+                pointer::join(&c.path, &["image"]),
+                format!(
+                    "{} runs `{repo}`, {what}, which CKS manages itself; {todo}",
+                    c.who()
+                ),
+            ));
+        }
+    }
+    for (path, message) in found {
+        cx.report(RuleId::CksManagedComponent, path, message, None);
+    }
+}
+
+/// `dra-claim-unused` (warning): a pod-level `resourceClaims` entry that no container or init
+/// container lists under `resources.claims`. Kubernetes gives a claimed device only to the
+/// containers that name the claim there (KEP-4381, `PodSpec.resourceClaims` and
+/// `ResourceRequirements.claims` in kubernetes/kubernetes `staging/src/k8s.io/api/core/v1/types.go`);
+/// the CKS IMEX page requires each container that needs IMEX to list its claim.
+pub fn check_dra_claim_unused(cx: &mut Cx<'_>) {
+    let mut found = Vec::new();
+    for pod in cx.object.pod_refs() {
+        let Some(claims) = pod.spec.resource_claims.as_deref() else {
+            continue;
+        };
+        let spec = pod.spec;
+        let used: Vec<&str> = spec
+            .containers
+            .iter()
+            .chain(spec.init_containers.iter().flatten())
+            .filter_map(|c| c.resources.as_ref()?.claims.as_deref())
+            .flatten()
+            .map(|c| c.name.as_str())
+            .collect();
+        for (j, claim) in claims.iter().enumerate() {
+            if used.contains(&claim.name.as_str()) {
+                continue;
+            }
+            let mut path = pointer::join(&pod.spec_path(), &["resourceClaims"]);
+            pointer::push_index(&mut path, j);
+            found.push((
+                path,
+                format!(
+                    "resource claim `{}` is listed by no container's `resources.claims`, so no container gets its device; add `{{name: {}}}` to `resources.claims` of each container that needs it",
+                    claim.name, claim.name
+                ),
+            ));
+        }
+    }
+    for (path, message) in found {
+        cx.report(RuleId::DraClaimUnused, path, message, None);
+    }
+}
+
 /// `unsupported-gpu-operator`: the manifest installs the NVIDIA GPU Operator.
 pub fn check_gpu_operator(cx: &mut Cx<'_>) {
     let obj = cx.object;

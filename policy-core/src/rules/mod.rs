@@ -16,6 +16,7 @@ pub mod nodepool;
 pub mod nodes;
 pub mod sunk;
 pub mod tolerations;
+pub mod webhooks;
 
 /// Whether a rule validates, mutates, or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -105,6 +106,9 @@ rule_ids! {
     GangSchedulingQueue = "gang-scheduling-queue",
     UnsupportedGpuOperator = "unsupported-gpu-operator",
     SunkPodScheduler = "sunk-pod-scheduler",
+    WebhookScope = "webhook-scope",
+    CksManagedComponent = "cks-managed-component",
+    DraClaimUnused = "dra-claim-unused",
 }
 
 fn no_check(_: &mut Cx<'_>) {}
@@ -131,7 +135,7 @@ use RuleKind::{Both, Mutate, Validate};
 use Severity::{Error, Info, Warning};
 
 /// The catalogue, indexed by [`RuleId::index`].
-pub static RULES: [RuleInfo; 30] = [
+pub static RULES: [RuleInfo; 33] = [
     rule("input-invalid", Error, Validate,
         "the document is not valid YAML/JSON, not a Kubernetes object, has a field of the wrong type, or exceeds an input limit", no_check),
     rule("image-reference-invalid", Error, Validate,
@@ -192,6 +196,12 @@ pub static RULES: [RuleInfo; 30] = [
         "the manifest installs the NVIDIA GPU Operator, which CKS manages itself", accelerators::check_gpu_operator),
     rule("sunk-pod-scheduler", Warning, Validate,
         "a pod scheduled by the SUNK scheduler breaks one of its requirements", sunk::check_pod_scheduler),
+    rule("webhook-scope", Error, Validate,
+        "an admission webhook fails closed on Pods in control-plane namespaces, which can deadlock the cluster", webhooks::check),
+    rule("cks-managed-component", Warning, Validate,
+        "the manifest installs a component CKS manages itself (device plugin, upstream Kueue, Network Operator)", accelerators::check_managed_component),
+    rule("dra-claim-unused", Warning, Validate,
+        "a pod-level DRA resource claim that no container lists under `resources.claims`", accelerators::check_dra_claim_unused),
 ];
 
 impl RuleId {

@@ -118,6 +118,36 @@ pub fn dns1123_subdomain_problems(s: &str) -> Vec<String> {
     out
 }
 
+/// What makes `s` not a DNS-1123 label (apimachinery `IsDNS1123Label`: at most 63 characters of
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`), or `None` when it is one.
+pub fn dns1123_label_problem(s: &str) -> Option<String> {
+    let shown = show(s);
+    if s.is_empty() {
+        return Some(String::from("is empty"));
+    }
+    if s.len() > NAME_MAX {
+        return Some(format!(
+            "`{shown}` is {} characters, above the limit of {NAME_MAX}",
+            s.len()
+        ));
+    }
+    if let Some(bad) = s
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Some(format!(
+            "`{shown}` contains `{}`; only lowercase letters, digits and `-` are allowed",
+            show(&bad.to_string())
+        ));
+    }
+    if s.starts_with('-') || s.ends_with('-') {
+        return Some(format!(
+            "`{shown}` must start and end with a lowercase letter or digit"
+        ));
+    }
+    None
+}
+
 /// True when `s` is a valid DNS-1123 subdomain.
 pub fn is_dns1123_subdomain(s: &str) -> bool {
     !s.is_empty() && dns1123_subdomain_problems(s).is_empty()

@@ -32,6 +32,26 @@ pub const INSTANCE_IDS: &[&str] = &[
 /// Rack-scale (NVL72) Instance IDs: deployed in whole racks of [`RACK_NODES`] nodes.
 pub const RACK_SCALE: &[&str] = &["gb200-4x", "gb300-4x", "gb300-4x-e", "verarubin-4x-e"];
 
+/// Superchip (Grace) Instance IDs: GH200, GB200 and GB300, for which CKS offers no `spot`
+/// compute class (docs.coreweave.com capacity-plans/spot-node-pools; DOMAIN.md "NodePool").
+/// Instance IDs naming `gh200`, `gb200` or `gb300` count too (see [`is_superchip`]).
+pub const SUPERCHIP: &[&str] = &["gd-1xgh200", "gb200-4x", "gb300-4x", "gb300-4x-e"];
+
+/// Whether an Instance ID is a Superchip type (listed in [`SUPERCHIP`], or naming its GPU).
+pub fn is_superchip(instance_type: &str) -> bool {
+    SUPERCHIP.contains(&instance_type)
+        || ["gh200", "gb200", "gb300"]
+            .iter()
+            .any(|g| instance_type.contains(g))
+}
+
+/// NodePool `computeClass` values (coreweave/terraform-provider-coreweave
+/// `coreweave/cks/resource_node_pool.go`).
+pub const COMPUTE_CLASSES: &[&str] = &["default", "spot"];
+
+/// NodePool `nodeConfigurationUpdateStrategy.type` values (same source).
+pub const UPDATE_STRATEGIES: &[&str] = &["Manual", "OnSpecUpdate", "Always", "RolloutOnCommand"];
+
 /// Nodes per rack for rack-scale types.
 pub const RACK_NODES: i64 = 18;
 

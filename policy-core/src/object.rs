@@ -184,8 +184,19 @@ pub struct NodePoolSpec {
     pub node_annotations: Option<BTreeMap<String, String>>,
     /// Taints put on every node of the pool.
     pub node_taints: Option<Vec<Taint>>,
-    /// Compute class (`default`).
+    /// Compute class (`default` or `spot`); immutable after creation.
     pub compute_class: Option<String>,
+    /// How node configuration changes roll out.
+    pub node_configuration_update_strategy: Option<NodeConfigurationUpdateStrategy>,
+}
+
+/// A NodePool's `spec.nodeConfigurationUpdateStrategy`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeConfigurationUpdateStrategy {
+    /// `Manual`, `OnSpecUpdate` (default), `Always` or `RolloutOnCommand`.
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
 }
 
 /// The request operation.

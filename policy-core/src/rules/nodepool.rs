@@ -6,13 +6,22 @@
 //! that is not rack-scale; a rack-scale `targetNodes` (or `minNodes`/`maxNodes`) that is not a
 //! multiple of 18; a negative count; `minNodes` greater than `maxNodes`.
 //!
+//! Issue 12 adds, from coreweave/terraform-provider-coreweave `coreweave/cks/resource_node_pool.go`
+//! and docs.coreweave.com (capacity-plans/spot-node-pools, cks/nodes/autoscaling):
+//! `metadata.name` a DNS-1123 label of at most 63 characters; `computeClass` one of `default`
+//! and `spot`, immutable on UPDATE (an absent class is `default`), and `spot` refused for
+//! Superchip types (GH200, GB200, GB300); `autoscaling: true` refused for rack-scale types;
+//! `nodeConfigurationUpdateStrategy.type` one of `Manual`, `OnSpecUpdate`, `Always`,
+//! `RolloutOnCommand`.
+//!
 //! Decisions where SPEC is silent: a NodePool without `spec` gets one finding at `/spec`; the
 //! rack multiple applies to `minNodes`/`maxNodes` too, since a rack-scale pool only ever holds
 //! whole racks; an `instanceType` that is not a known Instance ID is `unknown-instance-type`'s
 //! concern (a warning: the built-in list may lag behind CoreWeave's), not an error here.
 
 use crate::eval::Cx;
-use crate::nodetypes::RACK_NODES;
+use crate::label_syntax::dns1123_label_problem;
+use crate::nodetypes::{is_superchip, COMPUTE_CLASSES, RACK_NODES, UPDATE_STRATEGIES};
 use crate::object::Operation;
 use crate::rules::RuleId;
 
@@ -95,6 +104,59 @@ pub fn check(cx: &mut Cx<'_>) {
                     "`{t}` is rack-scale and deploys in whole racks of {RACK_NODES} nodes, so `{field}: {n}` can never be met; use a multiple of {RACK_NODES} ({}{up}) or `targetRacks`",
                     if down > 0 { format!("{down} or ") } else { String::new() }
                 ),
+            ));
+        }
+    }
+    if let Some(name) = obj.metadata.name.as_deref() {
+        if let Some(problem) = dns1123_label_problem(name) {
+            found.push((
+                "/metadata/name",
+                format!("NodePool name {problem}; CKS requires a DNS-1123 label (lowercase letters, digits and `-`, at most 63 characters)"),
+            ));
+        }
+    }
+    if let Some(class) = pool.compute_class.as_deref() {
+        if !COMPUTE_CLASSES.contains(&class) {
+            found.push((
+                "/spec/computeClass",
+                format!("`computeClass` is `{class}`; CKS accepts `default` or `spot`"),
+            ));
+        } else if class == "spot" {
+            if let Some(t) = instance_type.filter(|t| is_superchip(t)) {
+                found.push((
+                    "/spec/computeClass",
+                    format!("`{t}` is a Superchip (GH200/GB200/GB300) type, for which CKS offers no `spot` capacity; use `computeClass: default`"),
+                ));
+            }
+        }
+        let old = cx
+            .old_object()
+            .filter(|_| cx.operation() == Operation::Update)
+            .and_then(|o| o.node_pool.as_deref())
+            .map(|p| p.compute_class.as_deref().unwrap_or("default"));
+        if let Some(old) = old.filter(|o| *o != class) {
+            found.push((
+                "/spec/computeClass",
+                format!("`computeClass` is immutable: it was `{old}` and cannot become `{class}`; create a new NodePool instead"),
+            ));
+        }
+    }
+    if pool.autoscaling == Some(true) && rack_scale {
+        let t = instance_type.unwrap_or_default();
+        found.push((
+            "/spec/autoscaling",
+            format!("`{t}` is rack-scale, and CKS does not autoscale rack-scale pools; set `autoscaling: false` and size the pool with `targetRacks`"),
+        ));
+    }
+    if let Some(t) = pool
+        .node_configuration_update_strategy
+        .as_ref()
+        .and_then(|s| s.type_.as_deref())
+    {
+        if !UPDATE_STRATEGIES.contains(&t) {
+            found.push((
+                "/spec/nodeConfigurationUpdateStrategy/type",
+                format!("`nodeConfigurationUpdateStrategy.type` is `{t}`; CKS accepts `Manual`, `OnSpecUpdate`, `Always` or `RolloutOnCommand`"),
             ));
         }
     }

@@ -15,6 +15,8 @@ pub enum Leaf {
     NodeSpec,
     /// A CoreWeave NodePool's `spec`.
     NodePoolSpec,
+    /// A Node's `status.allocatable` (what the scheduler may place on it).
+    NodeAllocatable,
     /// Keep the raw JSON value (scalars rules read, e.g. a Job's `parallelism`).
     Capture,
 }
@@ -42,18 +44,25 @@ const fn loc(
     }
 }
 
-use Leaf::{Capture, NodePoolSpec, NodeSpec, PodSpec, PodTemplate};
+use Leaf::{Capture, NodeAllocatable, NodePoolSpec, NodeSpec, PodSpec, PodTemplate};
 
 /// Every kind the engine reads beyond `metadata`.
 pub const LOCATIONS: &[Location] = &[
-    loc("", "Pod", &[("/spec", PodSpec)]),
+    loc("", "Pod", &[("/spec", PodSpec), ("/status/phase", Capture)]),
     loc("", "PodTemplate", &[("/template", PodTemplate)]),
     loc(
         "",
         "ReplicationController",
         &[("/spec/template", PodTemplate)],
     ),
-    loc("", "Node", &[("/spec", NodeSpec)]),
+    loc(
+        "",
+        "Node",
+        &[
+            ("/spec", NodeSpec),
+            ("/status/allocatable", NodeAllocatable),
+        ],
+    ),
     loc("apps", "Deployment", &[("/spec/template", PodTemplate)]),
     loc("apps", "ReplicaSet", &[("/spec/template", PodTemplate)]),
     loc(

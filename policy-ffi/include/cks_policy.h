@@ -127,8 +127,10 @@ cks_policy_result cks_policy_review(const cks_policy *policy,
 
 // Says which nodes can take a pod and why the others cannot, writing the fits JSON
 // (`{"pod":"train","nodes":[{"name":"gpu-1","fits":true,"reasons":[]},…]}`, reason kinds
-// `nodeName`, `nodeSelector`, `nodeAffinity`, `taint`, `unschedulable`, `lifecycle`) to
-// `*out_json`.
+// `nodeName`, `nodeSelector`, `nodeAffinity`, `taint`, `unschedulable`, `lifecycle`,
+// `resources`; a node without `status.allocatable` is not judged on resources and carries a
+// `notes` entry saying so) to `*out_json`. Pods already running on the nodes are not taken
+// into account here (the command line's `fits --pods` does).
 //
 // `pod` is one Pod (or pod-bearing workload) as YAML or JSON; `nodes` is a multi-document
 // file or a `kind: List` (what `kubectl get nodes -o yaml` prints). Input that cannot be read

@@ -143,6 +143,8 @@ class NodeFit:
     name: str
     fits: bool
     reasons: List[FitReason]
+    # What was not judged (a node without status.allocatable is not judged on resources).
+    notes: List[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -375,7 +377,12 @@ class Policy:
         return FitsReport(
             pod=v.get("pod"),
             nodes=[
-                NodeFit(n["name"], n["fits"], [FitReason(**x) for x in n["reasons"]])
+                NodeFit(
+                    n["name"],
+                    n["fits"],
+                    [FitReason(**x) for x in n["reasons"]],
+                    list(n.get("notes", [])),
+                )
                 for n in v["nodes"]
             ],
             raw=raw,

@@ -120,7 +120,7 @@ func TestFixtures(t *testing.T) {
 }
 
 // fixtures/fits/<name>/{pod.yaml,nodes.yaml,settings.json?,expected.json}, byte for byte.
-// Cases with a pods.yaml (pods already running) are skipped: the C ABI takes no pods yet.
+// A case's pods.yaml (pods already running) goes through FitsWithPodsJSON.
 func TestFitsFixtures(t *testing.T) {
 	root := filepath.Join(repoRoot(t), "fixtures", "fits")
 	dirs, _ := filepath.Glob(filepath.Join(root, "*", "expected.json"))
@@ -129,17 +129,19 @@ func TestFitsFixtures(t *testing.T) {
 	}
 	for _, exp := range dirs {
 		dir := filepath.Dir(exp)
-		if _, err := os.Stat(filepath.Join(dir, "pods.yaml")); err == nil {
-			continue
-		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			p, err := ckspolicy.New(readOr(filepath.Join(dir, "settings.json"), nil))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer p.Close()
-			got, err := p.FitsJSON(context.Background(),
-				readOr(filepath.Join(dir, "pod.yaml"), nil), readOr(filepath.Join(dir, "nodes.yaml"), nil))
+			pod, nodes := readOr(filepath.Join(dir, "pod.yaml"), nil), readOr(filepath.Join(dir, "nodes.yaml"), nil)
+			var got []byte
+			if pods, perr := os.ReadFile(filepath.Join(dir, "pods.yaml")); perr == nil {
+				got, err = p.FitsWithPodsJSON(context.Background(), pod, nodes, pods)
+			} else {
+				got, err = p.FitsJSON(context.Background(), pod, nodes)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

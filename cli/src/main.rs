@@ -82,6 +82,10 @@ enum Command {
         /// Nodes: a multi-document file or a `kind: List` (`kubectl get nodes -o yaml`).
         #[arg(long)]
         nodes: String,
+        /// Pods already running: a multi-document file or a `kind: List` (`kubectl get pods -A
+        /// -o yaml`); each counts against the node in its `spec.nodeName` unless it has finished.
+        #[arg(long)]
+        pods: Option<String>,
         /// The pod (or a workload: its first pod template), or `-` for stdin.
         pod: String,
     },
@@ -213,15 +217,18 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             settings,
             format,
             nodes,
+            pods,
             pod,
         } => {
             let policy = load_policy(settings.as_ref())?;
             let pod_bytes = read_input(&pod)?;
             let node_bytes = read_input(&nodes)?;
+            let pods_bytes = pods.as_deref().map(read_input).transpose()?;
             output::fits(
                 &policy,
                 &pod_bytes,
                 &node_bytes,
+                pods_bytes.as_deref(),
                 format == ShortFormat::Json,
             )
             .map_err(Fatal)

@@ -142,9 +142,11 @@ pub fn fits(
     policy: &Policy,
     pod: &[u8],
     nodes: &[u8],
+    pods: Option<&[u8]>,
     as_json: bool,
 ) -> Result<(String, bool), String> {
-    let report = policy_core::fits_report(policy, pod, nodes).map_err(|e| e.to_string())?;
+    let report =
+        policy_core::fits_report_with_pods(policy, pod, nodes, pods).map_err(|e| e.to_string())?;
     let any_fit = report.any_fits();
     if as_json {
         let json = serde_json::to_string(&report).map_err(|e| e.to_string())?;
@@ -159,15 +161,18 @@ pub fn fits(
         if n["fits"] == true {
             fitting += 1;
             out.push_str(&format!("  {name}: fits\n"));
-            continue;
+        } else {
+            out.push_str(&format!("  {name}: does not fit\n"));
         }
-        out.push_str(&format!("  {name}: does not fit\n"));
         for r in n["reasons"].as_array().into_iter().flatten() {
             out.push_str(&format!(
                 "    - {}: {}\n",
                 r["kind"].as_str().unwrap_or("-"),
                 r["message"].as_str().unwrap_or("")
             ));
+        }
+        for note in n["notes"].as_array().into_iter().flatten() {
+            out.push_str(&format!("    note: {}\n", note.as_str().unwrap_or("")));
         }
     }
     out.push_str(&format!(

@@ -266,8 +266,56 @@ fn fits_human_and_json() {
     ]);
     let json = stdout(&o);
     assert!(
-        json.starts_with(r#"{"pod":"train","nodes":[{"name":"gpu-1","fits":true,"reasons":[]}"#),
+        json.starts_with(r#"{"pod":"train","nodes":[{"name":"gpu-1","fits":true,"reasons":[],"notes":["not judged on resources: the node has no `status.allocatable`"]}"#),
         "{json}"
+    );
+    // Running pods (`--pods`) count against their node: the 16-GPU pod fits only where the
+    // finished pod's GPUs are free again.
+    let o = cks(&[
+        "fits",
+        "--pods",
+        "fixtures/fits/gpu-running-pods/pods.yaml",
+        "--nodes",
+        "fixtures/fits/gpu-running-pods/nodes.yaml",
+        "fixtures/fits/gpu-running-pods/pod.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(
+        out.contains("  gpu-16-busy: does not fit\n    - resources: requests 16 `nvidia.com/gpu`, node has 16 allocatable and 2 pods already on it request 12 (4 free)\n"),
+        "{out}"
+    );
+    assert!(out.contains("  gpu-16-done: fits\n"), "{out}");
+    assert!(out.ends_with("1 of 3 nodes can take the pod\n"), "{out}");
+    let o = cks(&[
+        "fits",
+        "--nodes",
+        "fixtures/fits/gpu-count/nodes.yaml",
+        "fixtures/fits/gpu-count/pod.yaml",
+    ]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("  no-status: fits\n    note: not judged on resources: the node has no `status.allocatable`\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    - resources: requests 16 `nvidia.com/gpu`, node has 8 allocatable\n"),
+        "{out}"
+    );
+    // Pods that are not Pods: exit 2, naming the document.
+    let o = cks(&[
+        "fits",
+        "--pods",
+        "fixtures/fits/gpu-count/nodes.yaml",
+        "--nodes",
+        "fixtures/fits/gpu-count/nodes.yaml",
+        "fixtures/fits/gpu-count/pod.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("pods document 0: expected Pods, found a Node"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
     );
     // No node fits: exit 1.
     let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  nodeName: nowhere\n  containers: [{name: c, image: x}]\n";

@@ -50,7 +50,7 @@ pub use object::{Doc, Object, Operation, PodRef, Request, UserInfo};
 pub use policy::Policy;
 pub use rules::images::images_to_resolve;
 pub use rules::{RuleId, RuleInfo, RULES};
-pub use scheduling::{fits_report, FitsError, FitsReport};
+pub use scheduling::{fits_report, fits_report_with_pods, FitsError, FitsReport};
 pub use settings::Settings;
 pub use verdict::{DocumentResult, Finding, PatchOp, Report, Severity, Summary, Verdict};
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use k8s_openapi::api::core::v1::{NodeSpec, PodSpec, PodTemplateSpec, Taint};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,8 @@ pub struct Object {
     pub pods: Vec<PodTemplate>,
     /// A Node's spec.
     pub node: Option<Box<NodeSpec>>,
+    /// A Node's `status.allocatable`; `None` when the document has none.
+    pub node_allocatable: Option<BTreeMap<String, Quantity>>,
     /// A CoreWeave NodePool's spec.
     pub node_pool: Option<Box<NodePoolSpec>>,
     /// Raw values captured at table locations (`/spec/parallelism`, …), in document order.
@@ -340,6 +343,7 @@ enum KindField {
 struct Collected {
     pods: Vec<PodTemplate>,
     node: Option<Box<NodeSpec>>,
+    node_allocatable: Option<BTreeMap<String, Quantity>>,
     node_pool: Option<Box<NodePoolSpec>>,
     captured: Vec<(String, Value)>,
 }
@@ -485,6 +489,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
             metadata: metadata.unwrap_or_default(),
             pods: collected.pods,
             node: collected.node,
+            node_allocatable: collected.node_allocatable,
             node_pool: collected.node_pool,
             captured: collected.captured,
         })))
@@ -619,6 +624,11 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
                 out.node = Some(Box::new(
                     Option::<NodeSpec>::deserialize(d)?.unwrap_or_default(),
                 ));
+                Ok(())
+            }
+            Some(Leaf::NodeAllocatable) => {
+                // `allocatable: null` reads as absent: the node is not judged on resources.
+                out.node_allocatable = Option::<BTreeMap<String, Quantity>>::deserialize(d)?;
                 Ok(())
             }
             Some(Leaf::NodePoolSpec) => {

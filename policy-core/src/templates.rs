@@ -15,6 +15,8 @@ pub enum Leaf {
     NodeSpec,
     /// A CoreWeave NodePool's `spec`.
     NodePoolSpec,
+    /// A Node's `status.allocatable` (what the scheduler may place on it).
+    NodeAllocatable,
     /// Keep the raw JSON value (scalars rules read, e.g. a Job's `parallelism`).
     Capture,
     /// A pod assembled from a kind's own fields (see [`crate::inline_pods`]).
@@ -61,7 +63,7 @@ const fn loc(
     }
 }
 
-use Leaf::{Capture, NodePoolSpec, NodeSpec, PodSpec, PodTemplate};
+use Leaf::{Capture, NodeAllocatable, NodePoolSpec, NodeSpec, PodSpec, PodTemplate};
 
 /// Argo Workflows template lists (`/spec/templates/*` and a CronWorkflow's
 /// `/spec/workflowSpec/templates/*`), sources: argoproj/argo-workflows
@@ -90,14 +92,21 @@ const TRAINER_RUNTIME: &[(&str, Leaf)] = &[(
 
 /// Every kind the engine reads beyond `metadata`.
 pub const LOCATIONS: &[Location] = &[
-    loc("", "Pod", &[("/spec", PodSpec)]),
+    loc("", "Pod", &[("/spec", PodSpec), ("/status/phase", Capture)]),
     loc("", "PodTemplate", &[("/template", PodTemplate)]),
     loc(
         "",
         "ReplicationController",
         &[("/spec/template", PodTemplate)],
     ),
-    loc("", "Node", &[("/spec", NodeSpec)]),
+    loc(
+        "",
+        "Node",
+        &[
+            ("/spec", NodeSpec),
+            ("/status/allocatable", NodeAllocatable),
+        ],
+    ),
     loc("apps", "Deployment", &[("/spec/template", PodTemplate)]),
     loc("apps", "ReplicaSet", &[("/spec/template", PodTemplate)]),
     loc(

@@ -1,4 +1,4 @@
-//! Golden vectors for `fits` (`fixtures/fits/<name>/{pod.yaml,nodes.yaml,settings.json?,expected.json}`)
+//! Golden vectors for `fits` (`fixtures/fits/<name>/{pod.yaml,nodes.yaml,pods.yaml?,settings.json?,expected.json}`)
 //! and the property that adding a toleration never reduces the set of nodes a pod fits.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -7,7 +7,7 @@ use std::path::Path;
 use k8s_openapi::api::core::v1::{NodeSpec, PodSpec, Taint, Toleration};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use policy_core::scheduling::fit::{reasons, NodeView};
-use policy_core::{fits_report, Policy};
+use policy_core::{fits_report, fits_report_with_pods, Policy};
 use proptest::prelude::*;
 
 #[test]
@@ -21,7 +21,9 @@ fn fits_golden_vectors() {
         let policy = Policy::from_slice(&settings).unwrap();
         let pod = std::fs::read(d.join("pod.yaml")).unwrap();
         let nodes = std::fs::read(d.join("nodes.yaml")).unwrap();
-        let report = fits_report(&policy, &pod, &nodes).unwrap();
+        // The pods already running, when the case has them.
+        let pods = std::fs::read(d.join("pods.yaml")).ok();
+        let report = fits_report_with_pods(&policy, &pod, &nodes, pods.as_deref()).unwrap();
         let mut got = serde_json::to_string_pretty(&report).unwrap();
         got.push('\n');
         let path = d.join("expected.json");
@@ -36,7 +38,7 @@ fn fits_golden_vectors() {
         );
         n += 1;
     }
-    assert!(n >= 2);
+    assert!(n >= 4);
 }
 
 #[test]

@@ -127,8 +127,10 @@ cks_policy_result cks_policy_review(const cks_policy *policy,
 
 // Says which nodes can take a pod and why the others cannot, writing the fits JSON
 // (`{"pod":"train","nodes":[{"name":"gpu-1","fits":true,"reasons":[]},…]}`, reason kinds
-// `nodeName`, `nodeSelector`, `nodeAffinity`, `taint`, `unschedulable`, `lifecycle`) to
-// `*out_json`.
+// `nodeName`, `nodeSelector`, `nodeAffinity`, `taint`, `unschedulable`, `lifecycle`,
+// `resources`; a node without `status.allocatable` is not judged on resources and carries a
+// `notes` entry saying so) to `*out_json`. Pods already running on the nodes are not counted;
+// [`cks_policy_fits_with_pods`] counts them.
 //
 // `pod` is one Pod (or pod-bearing workload) as YAML or JSON; `nodes` is a multi-document
 // file or a `kind: List` (what `kubectl get nodes -o yaml` prints). Input that cannot be read
@@ -147,6 +149,27 @@ cks_policy_result cks_policy_fits(const cks_policy *policy,
                                   size_t nodes_len,
                                   cks_policy_buffer *out_json,
                                   cks_policy_buffer *out_error);
+
+// As [`cks_policy_fits`], counting the requests of the pods already running on the nodes.
+//
+// `pods` is what `kubectl get pods -A -o yaml` prints (a multi-document file or a `kind:
+// List`); each pod counts against the node in its `spec.nodeName` unless it is in phase
+// `Succeeded` or `Failed`. NULL with `pods_len` 0 (or empty text) means no running pods. Pods
+// text that cannot be read is `CKS_POLICY_INVALID_INPUT` naming the document.
+//
+// Thread safety: as for [`cks_policy_fits`].
+//
+// # Safety
+// As for [`cks_policy_evaluate`], with the three byte ranges `pod`, `nodes` and `pods`.
+cks_policy_result cks_policy_fits_with_pods(const cks_policy *policy,
+                                            const uint8_t *pod,
+                                            size_t pod_len,
+                                            const uint8_t *nodes,
+                                            size_t nodes_len,
+                                            const uint8_t *pods,
+                                            size_t pods_len,
+                                            cks_policy_buffer *out_json,
+                                            cks_policy_buffer *out_error);
 
 // Writes the rule catalogue (`[{"id","severity","enabled","kind","description"},…]`, in run
 // order) to `*out_json`. Free it with [`cks_policy_buffer_free`].

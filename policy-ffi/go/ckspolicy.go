@@ -267,12 +267,49 @@ func (p *Policy) FitsJSON(ctx context.Context, pod, nodes []byte) ([]byte, error
 	return takeBytes(&out), nil
 }
 
+// FitsWithPodsJSON is FitsJSON counting the requests of pods already running (what
+// `kubectl get pods -A -o yaml` prints) against the node in each pod's spec.nodeName, as
+// `cks-policy fits --pods` does; Succeeded and Failed pods do not count.
+func (p *Policy) FitsWithPodsJSON(ctx context.Context, pod, nodes, pods []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.ptr == nil {
+		return nil, ErrClosed
+	}
+	var out, cerr C.cks_policy_buffer
+	rc := C.cks_policy_fits_with_pods(p.ptr, bytesPtr(pod), C.size_t(len(pod)),
+		bytesPtr(nodes), C.size_t(len(nodes)), bytesPtr(pods), C.size_t(len(pods)), &out, &cerr)
+	runtime.KeepAlive(pod)
+	runtime.KeepAlive(nodes)
+	runtime.KeepAlive(pods)
+	if rc != C.CKS_POLICY_OK {
+		return nil, takeError(rc, &cerr)
+	}
+	return takeBytes(&out), nil
+}
+
 // Fits is FitsJSON decoded.
 func (p *Policy) Fits(ctx context.Context, pod, nodes []byte) (*FitsReport, error) {
 	raw, err := p.FitsJSON(ctx, pod, nodes)
 	if err != nil {
 		return nil, err
 	}
+	return decodeFits(raw)
+}
+
+// FitsWithPods is FitsWithPodsJSON decoded.
+func (p *Policy) FitsWithPods(ctx context.Context, pod, nodes, pods []byte) (*FitsReport, error) {
+	raw, err := p.FitsWithPodsJSON(ctx, pod, nodes, pods)
+	if err != nil {
+		return nil, err
+	}
+	return decodeFits(raw)
+}
+
+func decodeFits(raw []byte) (*FitsReport, error) {
 	r := &FitsReport{Raw: raw}
 	if err := json.Unmarshal(raw, r); err != nil {
 		return nil, fmt.Errorf("ckspolicy: decoding fits report: %w", err)

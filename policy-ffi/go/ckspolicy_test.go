@@ -120,6 +120,7 @@ func TestFixtures(t *testing.T) {
 }
 
 // fixtures/fits/<name>/{pod.yaml,nodes.yaml,settings.json?,expected.json}, byte for byte.
+// A case's pods.yaml (pods already running) goes through FitsWithPodsJSON.
 func TestFitsFixtures(t *testing.T) {
 	root := filepath.Join(repoRoot(t), "fixtures", "fits")
 	dirs, _ := filepath.Glob(filepath.Join(root, "*", "expected.json"))
@@ -134,8 +135,13 @@ func TestFitsFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Close()
-			got, err := p.FitsJSON(context.Background(),
-				readOr(filepath.Join(dir, "pod.yaml"), nil), readOr(filepath.Join(dir, "nodes.yaml"), nil))
+			pod, nodes := readOr(filepath.Join(dir, "pod.yaml"), nil), readOr(filepath.Join(dir, "nodes.yaml"), nil)
+			var got []byte
+			if pods, perr := os.ReadFile(filepath.Join(dir, "pods.yaml")); perr == nil {
+				got, err = p.FitsWithPodsJSON(context.Background(), pod, nodes, pods)
+			} else {
+				got, err = p.FitsJSON(context.Background(), pod, nodes)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

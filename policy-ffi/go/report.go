@@ -70,10 +70,12 @@ type NodeFit struct {
 	Name    string      `json:"name"`
 	Fits    bool        `json:"fits"`
 	Reasons []FitReason `json:"reasons"`
+	// Notes say what was not judged (a node without status.allocatable is not judged on resources).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // FitReason is why a node cannot take the pod: kind nodeName, nodeSelector, nodeAffinity,
-// taint, unschedulable or lifecycle.
+// taint, unschedulable, lifecycle or resources.
 type FitReason struct {
 	Kind    string `json:"kind"`
 	Message string `json:"message"`

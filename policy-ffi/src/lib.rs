@@ -374,8 +374,10 @@ pub unsafe extern "C" fn cks_policy_review(
 
 /// Says which nodes can take a pod and why the others cannot, writing the fits JSON
 /// (`{"pod":"train","nodes":[{"name":"gpu-1","fits":true,"reasons":[]},…]}`, reason kinds
-/// `nodeName`, `nodeSelector`, `nodeAffinity`, `taint`, `unschedulable`, `lifecycle`) to
-/// `*out_json`.
+/// `nodeName`, `nodeSelector`, `nodeAffinity`, `taint`, `unschedulable`, `lifecycle`,
+/// `resources`; a node without `status.allocatable` is not judged on resources and carries a
+/// `notes` entry saying so) to `*out_json`. Pods already running on the nodes are not counted;
+/// [`cks_policy_fits_with_pods`] counts them.
 ///
 /// `pod` is one Pod (or pod-bearing workload) as YAML or JSON; `nodes` is a multi-document
 /// file or a `kind: List` (what `kubectl get nodes -o yaml` prints). Input that cannot be read
@@ -412,8 +414,58 @@ pub unsafe extern "C" fn cks_policy_fits(
     })
 }
 
+/// As [`cks_policy_fits`], counting the requests of the pods already running on the nodes.
+///
+/// `pods` is what `kubectl get pods -A -o yaml` prints (a multi-document file or a `kind:
+/// List`); each pod counts against the node in its `spec.nodeName` unless it is in phase
+/// `Succeeded` or `Failed`. NULL with `pods_len` 0 (or empty text) means no running pods. Pods
+/// text that cannot be read is `CKS_POLICY_INVALID_INPUT` naming the document.
+///
+/// Thread safety: as for [`cks_policy_fits`].
+///
+/// # Safety
+/// As for [`cks_policy_evaluate`], with the three byte ranges `pod`, `nodes` and `pods`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn cks_policy_fits_with_pods(
+    policy: *const CksPolicy,
+    pod: *const u8,
+    pod_len: usize,
+    nodes: *const u8,
+    nodes_len: usize,
+    pods: *const u8,
+    pods_len: usize,
+    out_json: *mut CksPolicyBuffer,
+    out_error: *mut CksPolicyBuffer,
+) -> CksPolicyResult {
+    guard("cks_policy_fits_with_pods", out_error, || {
+        // SAFETY: caller contract above, for each pointer.
+        let policy = unsafe { policy_ref(policy) }?;
+        check_out(out_json, "out_json")?;
+        // SAFETY: caller contract above.
+        let pod = unsafe { bytes(pod, pod_len, "pod") }?;
+        // SAFETY: caller contract above.
+        let nodes = unsafe { bytes(nodes, nodes_len, "nodes") }?;
+        // SAFETY: caller contract above.
+        let pods = unsafe { bytes(pods, pods_len, "pods") }?;
+        let json = fits_json_with_pods(policy, pod, nodes, Some(pods))?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(out_json, json) };
+        Ok(())
+    })
+}
+
 fn fits_json(policy: &Policy, pod: &[u8], nodes: &[u8]) -> Result<String, Failure> {
-    let report = policy_core::fits_report(policy, pod, nodes)
+    fits_json_with_pods(policy, pod, nodes, None)
+}
+
+fn fits_json_with_pods(
+    policy: &Policy,
+    pod: &[u8],
+    nodes: &[u8],
+    pods: Option<&[u8]>,
+) -> Result<String, Failure> {
+    let report = policy_core::fits_report_with_pods(policy, pod, nodes, pods)
         .map_err(|e| Failure::new(CKS_POLICY_INVALID_INPUT, e.to_string()))?;
     serde_json::to_string(&report)
         .map_err(|e| Failure::new(CKS_POLICY_INVALID_INPUT, e.to_string()))

@@ -98,19 +98,42 @@ fn fits(
     pod: &[u8],
     nodes: &[u8],
 ) -> Result<String, (CksPolicyResult, String)> {
+    fits_with_pods(p, pod, nodes, None)
+}
+
+/// `cks_policy_fits` without pods, `cks_policy_fits_with_pods` with them.
+fn fits_with_pods(
+    p: *const CksPolicy,
+    pod: &[u8],
+    nodes: &[u8],
+    pods: Option<&[u8]>,
+) -> Result<String, (CksPolicyResult, String)> {
     let mut out = empty();
     let mut err = empty();
     // SAFETY: valid pointers for the duration of the call.
     let rc = unsafe {
-        cks_policy_fits(
-            p,
-            pod.as_ptr(),
-            pod.len(),
-            nodes.as_ptr(),
-            nodes.len(),
-            &mut out,
-            &mut err,
-        )
+        match pods {
+            None => cks_policy_fits(
+                p,
+                pod.as_ptr(),
+                pod.len(),
+                nodes.as_ptr(),
+                nodes.len(),
+                &mut out,
+                &mut err,
+            ),
+            Some(pods) => cks_policy_fits_with_pods(
+                p,
+                pod.as_ptr(),
+                pod.len(),
+                nodes.as_ptr(),
+                nodes.len(),
+                pods.as_ptr(),
+                pods.len(),
+                &mut out,
+                &mut err,
+            ),
+        }
     };
     if rc == CKS_POLICY_OK {
         Ok(take(out))
@@ -121,6 +144,7 @@ fn fits(
 }
 
 /// `fixtures/fits/<name>/{pod.yaml,nodes.yaml,settings.json?,expected.json}`, byte for byte.
+/// A case's `pods.yaml` (pods already running) goes through `cks_policy_fits_with_pods`.
 #[test]
 fn every_fits_fixture_matches_expected_byte_for_byte() {
     let dir = cks_policy_tests::root().join("fixtures/fits");
@@ -132,10 +156,12 @@ fn every_fits_fixture_matches_expected_byte_for_byte() {
         }
         let settings = std::fs::read(d.join("settings.json")).unwrap_or_default();
         let p = new_policy(&settings).unwrap();
-        let got = fits(
+        let pods = std::fs::read(d.join("pods.yaml")).ok();
+        let got = fits_with_pods(
             p,
             &std::fs::read(d.join("pod.yaml")).unwrap(),
             &std::fs::read(d.join("nodes.yaml")).unwrap(),
+            pods.as_deref(),
         )
         .unwrap();
         let expected = std::fs::read_to_string(d.join("expected.json")).unwrap();
@@ -162,6 +188,33 @@ fn fits_rejects_what_it_cannot_read() {
     let (rc, msg) = fits(p, b"kind: [", b"").unwrap_err();
     assert_eq!(rc, CKS_POLICY_INVALID_INPUT);
     assert!(msg.contains("pod"), "{msg}");
+    let (rc, msg) = fits_with_pods(
+        p,
+        pod,
+        b"",
+        Some(b"apiVersion: v1\nkind: Node\nmetadata: {name: n}\n"),
+    )
+    .unwrap_err();
+    assert_eq!(rc, CKS_POLICY_INVALID_INPUT);
+    assert!(msg.contains("pods document 0"), "{msg}");
+    // Empty pods text: no running pods, the same answer as without pods.
+    assert_eq!(fits_with_pods(p, pod, b"", Some(b"")), fits(p, pod, b""));
+    let mut out = empty();
+    // SAFETY: NULL pods with a non-zero length is refused before it is read.
+    let rc = unsafe {
+        cks_policy_fits_with_pods(
+            p,
+            pod.as_ptr(),
+            pod.len(),
+            ptr::null(),
+            0,
+            ptr::null(),
+            3,
+            &mut out,
+            ptr::null_mut(),
+        )
+    };
+    assert_eq!(rc, CKS_POLICY_NULL_ARGUMENT);
     // SAFETY: live handle, freed once.
     unsafe { cks_policy_free(p) };
 }

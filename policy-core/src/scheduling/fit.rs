@@ -19,6 +19,9 @@
 //!   with lifecycle labels refuses the pod when it is not in `production`, is pending, or is
 //!   reserved for the control plane; with `orgId` in settings, also when it is reserved for another
 //!   org. Nodes without lifecycle labels are not judged on lifecycle.
+//! - Resources (NodeResourcesFit): the pod's requests against the node's `status.allocatable`,
+//!   less what pods already on it request; see [`super::resources`] and
+//!   [`super::report::fits_report_with_pods`].
 
 use k8s_openapi::api::core::v1::{
     NodeSelectorRequirement, NodeSelectorTerm, NodeSpec, PodSpec, Taint, Toleration,
@@ -45,6 +48,9 @@ pub enum ReasonKind {
     Unschedulable,
     /// The CKS node lifecycle does not let the pod run there.
     Lifecycle,
+    /// The node's allocatable resources cannot hold the pod's requests
+    /// ([`super::resources`]).
+    Resources,
 }
 
 /// One reason, with a message naming exactly what failed.

@@ -1,9 +1,11 @@
 //! Kubernetes scheduling semantics as kube-scheduler applies them: taints and tolerations, node
-//! selectors, required node affinity, `spec.nodeName`, cordons, and the CKS node lifecycle.
+//! selectors, required node affinity, `spec.nodeName`, cordons, resource fit, and the CKS node
+//! lifecycle.
 
 pub mod fit;
 pub mod lifecycle;
 pub mod report;
+pub mod resources;
 pub mod taints;
 
-pub use report::{fits_report, FitsError, FitsReport, NodeFit};
+pub use report::{fits_report, fits_report_with_pods, FitsError, FitsReport, NodeFit};

@@ -3,7 +3,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use std::collections::BTreeMap;
+
 use super::fit::{reasons, NodeView, Reason};
+use super::resources::{pod_requests, resource_reasons, NodeUsage};
 use crate::input::{parse_values, value_doc};
 use crate::object::{Doc, Object};
 use crate::policy::Policy;
@@ -17,7 +20,14 @@ pub struct NodeFit {
     pub fits: bool,
     /// Every reason it cannot, in check order.
     pub reasons: Vec<Reason>,
+    /// What was not judged and why (a node without `status.allocatable` is not judged on
+    /// resources); left out of the JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
+
+/// The note on a node that has no `status.allocatable`.
+pub const NO_ALLOCATABLE: &str = "not judged on resources: the node has no `status.allocatable`";
 
 /// The answer for a pod and a set of nodes, serialized as SPEC §7 shows:
 /// `{"pod":"train","nodes":[{"name":"gpu-1","fits":true,"reasons":[]},…]}`.
@@ -50,6 +60,15 @@ pub enum FitsError {
         /// What is wrong.
         message: String,
     },
+    /// A document of already-running pods is not a Pod (or a list of Pods), or a request in it
+    /// does not parse.
+    #[error("pods document {document}: {message}")]
+    Pods {
+        /// 0-based document index in the pods text.
+        document: usize,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 fn objects(policy: &Policy, v: &Value) -> Result<Vec<Object>, String> {
@@ -68,12 +87,70 @@ fn text(bytes: &[u8], what: &str) -> Result<String, String> {
     String::from_utf8(bytes.to_vec()).map_err(|e| format!("{what} is not UTF-8: {e}"))
 }
 
-/// Judges which of `nodes` can take the pod in `pod`.
+/// Judges which of `nodes` can take the pod in `pod`, without pods already running on them.
 ///
 /// `pod` is YAML or JSON of a Pod, or of a workload (its first pod template is used); `nodes` is
 /// a multi-document YAML/JSON text or a `kind: List` (what `kubectl get nodes -o yaml` prints).
 /// Settings `orgId`, when set, adds the CKS lifecycle check for that org.
 pub fn fits_report(policy: &Policy, pod: &[u8], nodes: &[u8]) -> Result<FitsReport, FitsError> {
+    fits_report_with_pods(policy, pod, nodes, None)
+}
+
+/// What each node's already-running pods request, by node name: every Pod with a
+/// `spec.nodeName` that is not in phase `Succeeded` or `Failed` (the scheduler's cache drops
+/// terminal pods).
+fn usage_by_node(policy: &Policy, pods: &[u8]) -> Result<BTreeMap<String, NodeUsage>, FitsError> {
+    let pods_text = text(pods, "the pods").map_err(|message| FitsError::Pods {
+        document: 0,
+        message,
+    })?;
+    let mut out: BTreeMap<String, NodeUsage> = BTreeMap::new();
+    for (document, v) in parse_values(&pods_text).into_iter().enumerate() {
+        let v = v.map_err(|p| FitsError::Pods {
+            document,
+            message: p.message,
+        })?;
+        let objs = objects(policy, &v).map_err(|message| FitsError::Pods { document, message })?;
+        for o in &objs {
+            if !o.is("", "Pod") {
+                return Err(FitsError::Pods {
+                    document,
+                    message: format!("expected Pods, found a {}", o.kind),
+                });
+            }
+            let Some(p) = o.pods.first() else { continue };
+            let Some(node) = p.spec.node_name.as_deref().filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            let phase = o.captured("/status/phase").and_then(Value::as_str);
+            if matches!(phase, Some("Succeeded" | "Failed")) {
+                continue;
+            }
+            let requests = pod_requests(&p.spec).map_err(|e| FitsError::Pods {
+                document,
+                message: format!("pod `{}`: {e}", o.name().unwrap_or("")),
+            })?;
+            out.entry(node.to_owned()).or_default().add_pod(&requests);
+        }
+    }
+    Ok(out)
+}
+
+/// Judges which of `nodes` can take the pod in `pod`, counting the requests of the pods in
+/// `pods` against the node each is bound to.
+///
+/// As [`fits_report`], plus: `pods` (what `kubectl get pods -A -o yaml` prints: multi-document
+/// YAML/JSON or a `kind: List`) are the pods already running; each counts against the node in
+/// its `spec.nodeName` unless it is in phase `Succeeded` or `Failed`. Every node with a
+/// `status.allocatable` is judged on resources as kube-scheduler's NodeResourcesFit filter does
+/// ([`super::resources`]), giving `resources` reasons; a node without one is not, and its entry
+/// carries the note [`NO_ALLOCATABLE`] in `notes` (absent from the JSON when empty).
+pub fn fits_report_with_pods(
+    policy: &Policy,
+    pod: &[u8],
+    nodes: &[u8],
+    pods: Option<&[u8]>,
+) -> Result<FitsReport, FitsError> {
     let pod_text = text(pod, "the pod").map_err(FitsError::Pod)?;
     let mut pod_obj = None;
     for v in parse_values(&pod_text) {
@@ -89,6 +166,12 @@ pub fn fits_report(policy: &Policy, pod: &[u8], nodes: &[u8]) -> Result<FitsRepo
     let Some(template) = pod_obj.pods.first() else {
         return Err(FitsError::Pod(String::from("no pod template found")));
     };
+    let requests = pod_requests(&template.spec).map_err(FitsError::Pod)?;
+    let usage = match pods {
+        Some(p) => usage_by_node(policy, p)?,
+        None => BTreeMap::new(),
+    };
+    let no_usage = NodeUsage::default();
     let nodes_text = text(nodes, "the nodes").map_err(|message| FitsError::Nodes {
         document: 0,
         message,
@@ -112,11 +195,22 @@ pub fn fits_report(policy: &Policy, pod: &[u8], nodes: &[u8]) -> Result<FitsRepo
                 metadata: &node.metadata,
                 spec: node.node.as_deref(),
             };
-            let reasons = reasons(&template.spec, view, org_id);
+            let name = node.metadata.name.clone().unwrap_or_default();
+            let mut reasons = reasons(&template.spec, view, org_id);
+            let mut notes = Vec::new();
+            match &node.node_allocatable {
+                Some(allocatable) => reasons.extend(resource_reasons(
+                    &requests,
+                    allocatable,
+                    usage.get(&name).unwrap_or(&no_usage),
+                )),
+                None => notes.push(String::from(NO_ALLOCATABLE)),
+            }
             out.push(NodeFit {
-                name: node.metadata.name.clone().unwrap_or_default(),
+                name,
                 fits: reasons.is_empty(),
                 reasons,
+                notes,
             });
         }
     }

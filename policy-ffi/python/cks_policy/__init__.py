@@ -143,6 +143,8 @@ class NodeFit:
     name: str
     fits: bool
     reasons: List[FitReason]
+    # What was not judged (a node without status.allocatable is not judged on resources).
+    notes: List[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -345,37 +347,58 @@ class Policy:
             raw=raw,
         )
 
-    def fits_json(self, pod: Input, nodes: Input) -> str:
-        """The fits JSON of ``cks-policy fits --format json``."""
+    def fits_json(self, pod: Input, nodes: Input, pods: Optional[Input] = None) -> str:
+        """The fits JSON of ``cks-policy fits --format json``; ``pods`` (what ``kubectl get pods
+        -A -o yaml`` prints) are the pods already running, as ``--pods`` counts them."""
         pod_b = _bytes(pod)
         nodes_b = _bytes(nodes)
         out = ffi.new("cks_policy_buffer *")
         err = ffi.new("cks_policy_buffer *")
         ptr = self._acquire()
         try:
-            rc = lib.cks_policy_fits(
-                ptr,
-                ffi.from_buffer("uint8_t[]", pod_b),
-                len(pod_b),
-                ffi.from_buffer("uint8_t[]", nodes_b),
-                len(nodes_b),
-                out,
-                err,
-            )
+            if pods is None:
+                rc = lib.cks_policy_fits(
+                    ptr,
+                    ffi.from_buffer("uint8_t[]", pod_b),
+                    len(pod_b),
+                    ffi.from_buffer("uint8_t[]", nodes_b),
+                    len(nodes_b),
+                    out,
+                    err,
+                )
+            else:
+                pods_b = _bytes(pods)
+                rc = lib.cks_policy_fits_with_pods(
+                    ptr,
+                    ffi.from_buffer("uint8_t[]", pod_b),
+                    len(pod_b),
+                    ffi.from_buffer("uint8_t[]", nodes_b),
+                    len(nodes_b),
+                    ffi.from_buffer("uint8_t[]", pods_b),
+                    len(pods_b),
+                    out,
+                    err,
+                )
         finally:
             self._release()
         if rc != lib.CKS_POLICY_OK:
             raise _error(rc, err)
         return _take(out)
 
-    def fits(self, pod: Input, nodes: Input) -> FitsReport:
-        """Which nodes can take ``pod`` and why the others cannot."""
-        raw = self.fits_json(pod, nodes)
+    def fits(self, pod: Input, nodes: Input, pods: Optional[Input] = None) -> FitsReport:
+        """Which nodes can take ``pod`` and why the others cannot (``pods``: as for
+        :meth:`fits_json`)."""
+        raw = self.fits_json(pod, nodes, pods)
         v = json.loads(raw)
         return FitsReport(
             pod=v.get("pod"),
             nodes=[
-                NodeFit(n["name"], n["fits"], [FitReason(**x) for x in n["reasons"]])
+                NodeFit(
+                    n["name"],
+                    n["fits"],
+                    [FitReason(**x) for x in n["reasons"]],
+                    list(n.get("notes", [])),
+                )
                 for n in v["nodes"]
             ],
             raw=raw,

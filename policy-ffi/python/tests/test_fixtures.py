@@ -34,7 +34,11 @@ def test_there_are_fits_cases():
 def test_fits_fixture(case):
     settings = case / "settings.json"
     policy = cks_policy.Policy(settings.read_bytes() if settings.exists() else None)
-    got = policy.fits_json((case / "pod.yaml").read_bytes(), (case / "nodes.yaml").read_bytes())
+    # A case's pods.yaml holds the pods already running.
+    pods_file = case / "pods.yaml"
+    pods = pods_file.read_bytes() if pods_file.exists() else None
+    pod, nodes = (case / "pod.yaml").read_bytes(), (case / "nodes.yaml").read_bytes()
+    got = policy.fits_json(pod, nodes, pods)
     assert got == minify((case / "expected.json").read_text("utf-8"))
-    assert policy.fits((case / "pod.yaml").read_bytes(), (case / "nodes.yaml").read_bytes()).raw == got
+    assert policy.fits(pod, nodes, pods).raw == got
     policy.close()

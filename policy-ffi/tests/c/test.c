@@ -259,6 +259,22 @@ static void test_fits(void) {
     CHECK_RC(cks_policy_fits(p, (const uint8_t *)POD, strlen(POD), (const uint8_t *)NODES,
                              strlen(NODES), NULL, NULL),
              CKS_POLICY_NULL_ARGUMENT);
+
+    /* With running pods: none (NULL, 0) answers as cks_policy_fits; pods that are not Pods fail. */
+    CHECK_RC(cks_policy_fits_with_pods(p, (const uint8_t *)POD, strlen(POD), (const uint8_t *)NODES,
+                                       strlen(NODES), NULL, 0, &out, &err),
+             CKS_POLICY_OK);
+    CHECK(contains(&out, "{\"pod\":\"web\",\"nodes\":[{\"name\":\"cpu-1\",\"fits\":false"));
+    cks_policy_buffer_free(&out);
+    CHECK_RC(cks_policy_fits_with_pods(p, (const uint8_t *)POD, strlen(POD), (const uint8_t *)NODES,
+                                       strlen(NODES), (const uint8_t *)NODES, strlen(NODES), &out,
+                                       &err),
+             CKS_POLICY_INVALID_INPUT);
+    CHECK(out.data == NULL && contains(&err, "pods document 0"));
+    cks_policy_buffer_free(&err);
+    CHECK_RC(cks_policy_fits_with_pods(p, (const uint8_t *)POD, strlen(POD), (const uint8_t *)NODES,
+                                       strlen(NODES), NULL, 3, &out, NULL),
+             CKS_POLICY_NULL_ARGUMENT);
     cks_policy_free(p);
 }
 

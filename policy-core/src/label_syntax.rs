@@ -35,12 +35,15 @@ pub fn prefix(key: &str) -> Option<&str> {
 /// by whole DNS labels and ignoring ASCII case (DNS names are case-insensitive):
 /// `evilcoreweave.cloud` and `coreweave.cloud.example.com` are not CoreWeave domains.
 pub fn is_coreweave_domain(domain: &str) -> bool {
+    // Compared as bytes: the split point may fall inside a multi-byte character of a hostile
+    // key (`owner\u{feff}.coreweave.com`), where slicing the `str` would panic.
+    let bytes = domain.as_bytes();
     COREWEAVE_DOMAINS.iter().any(|d| {
-        if domain.len() < d.len() {
+        let Some(split) = bytes.len().checked_sub(d.len()) else {
             return false;
-        }
-        let (head, tail) = domain.split_at(domain.len() - d.len());
-        tail.eq_ignore_ascii_case(d) && (head.is_empty() || head.ends_with('.'))
+        };
+        let (head, tail) = bytes.split_at(split);
+        tail.eq_ignore_ascii_case(d.as_bytes()) && (head.is_empty() || head.ends_with(b"."))
     })
 }
 
@@ -273,6 +276,11 @@ mod tests {
             ("", false),
             ("example.com", false),
             ("kubernetes.io", false),
+            // A multi-byte character where the suffix would be cut (found by the fuzzer).
+            ("owner\u{feff}.coreweave.com", true),
+            ("owner\u{feff}coreweave.com", false),
+            ("\u{feff}\u{feff}\u{feff}\u{feff}\u{feff}", false),
+            ("é.coreweave.cloud", true),
         ];
         for (domain, want) in cases {
             assert_eq!(is_coreweave_domain(domain), want, "{domain:?}");

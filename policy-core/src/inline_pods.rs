@@ -100,12 +100,20 @@ fn pod(
     }
 }
 
+/// Reads `v` as `T` through the same slice deserializer as the one typed reader
+/// ([`crate::input`]), not `from_value`: that would compile a second copy of every k8s-openapi
+/// deserializer into the wasm modules (16 KB over the Kubewarden module's budget).
+fn typed<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, serde_json::Error> {
+    let bytes = serde_json::to_vec(v)?;
+    serde_json::from_slice(&bytes)
+}
+
 fn pod_spec(at: &str, m: Map<String, Value>) -> Result<PodSpec, String> {
-    serde_json::from_value(Value::Object(m)).map_err(|e| format!("the pod fields at `{at}`: {e}"))
+    typed(&Value::Object(m)).map_err(|e| format!("the pod fields at `{at}`: {e}"))
 }
 
 fn metadata(at: &str, v: Value) -> Result<ObjectMeta, String> {
-    serde_json::from_value(v).map_err(|e| format!("`{at}/metadata`: {e}"))
+    typed(&v).map_err(|e| format!("`{at}/metadata`: {e}"))
 }
 
 /// Gives every unnamed container in `m[key]` a name: `base` for the first, `base-<i>` after.

@@ -71,9 +71,13 @@ pub(crate) fn build(
     };
     match kind {
         Inline::KnativeTemplate => knative(pointer, m).map(Some),
-        Inline::KServeRuntime => {
+        Inline::KServeRuntime | Inline::PodFields => {
             let mut m = m;
-            name_containers(&mut m, "containers", "kserve-container");
+            let base = match kind {
+                Inline::KServeRuntime => "kserve-container",
+                _ => "container",
+            };
+            name_containers(&mut m, "containers", base);
             name_containers(&mut m, "initContainers", "init-container");
             let spec = pod_spec(&pointer, m)?;
             Ok(Some(pod(pointer.clone(), None, spec, pointer, Vec::new())))

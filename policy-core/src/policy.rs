@@ -56,6 +56,47 @@ impl Default for Policy {
     }
 }
 
+/// The built-in pod-template table plus settings `templates`, each pointer checked.
+fn compile_templates(s: &Settings, problems: &mut Vec<SettingsProblem>) -> Shapes {
+    use crate::templates::{Inline, Leaf};
+    let mut shapes = Shapes::new();
+    for (i, t) in s.templates.iter().enumerate() {
+        let at = format!("/templates/{i}");
+        if t.kind.is_empty() {
+            problems.push(SettingsProblem::new(
+                format!("{at}/kind"),
+                "must not be empty",
+            ));
+        }
+        if t.pod_templates.is_empty() && t.pod_specs.is_empty() {
+            problems.push(SettingsProblem::new(
+                at.clone(),
+                "name at least one pointer in `podTemplates` or `podSpecs`",
+            ));
+        }
+        let lists = [
+            ("podTemplates", &t.pod_templates, Leaf::PodTemplate),
+            ("podSpecs", &t.pod_specs, Leaf::Inline(Inline::PodFields)),
+        ];
+        for (field, list, leaf) in lists {
+            for (j, pattern) in list.iter().enumerate() {
+                match crate::pointer::tokens(pattern) {
+                    Some(tokens) if !tokens.is_empty() && tokens.iter().all(|t| !t.is_empty()) => {
+                        if !t.kind.is_empty() {
+                            shapes.add(&t.api_group, &t.kind, &tokens, leaf);
+                        }
+                    }
+                    _ => problems.push(SettingsProblem::new(
+                        format!("{at}/{field}/{j}"),
+                        format!("`{pattern}` is not a JSON Pointer below the object root (like `/spec/template`, `*` for any key or index)"),
+                    )),
+                }
+            }
+        }
+    }
+    shapes
+}
+
 fn globs(path: &str, patterns: &[String], problems: &mut Vec<SettingsProblem>) -> GlobSet {
     let mut b = GlobSetBuilder::new();
     for (i, p) in patterns.iter().enumerate() {
@@ -229,9 +270,10 @@ impl Policy {
                 .map(|(a, b)| (a.clone(), b.clone())),
         );
 
+        let shapes = compile_templates(s, &mut problems);
         let policy = Policy {
             rules,
-            shapes: Shapes::new(),
+            shapes,
             exempt_users: globs("/exemptions/users", &s.exemptions.users, &mut problems),
             exempt_groups: globs("/exemptions/groups", &s.exemptions.groups, &mut problems),
             exempt_service_accounts: globs(
@@ -411,5 +453,42 @@ pub fn default_settings_json() -> BTreeMap<String, Value> {
     match serde_json::to_value(Settings::default()) {
         Ok(Value::Object(m)) => m.into_iter().collect(),
         _ => BTreeMap::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem_paths(settings: &str) -> Vec<String> {
+        match Policy::from_slice(settings.as_bytes()) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems().iter().map(|p| p.path.clone()).collect(),
+        }
+    }
+
+    #[test]
+    fn templates_settings_are_checked() {
+        assert!(problem_paths(
+            r#"{"templates": [{"apiGroup": "x.io", "kind": "Run", "podTemplates": ["/spec/t"]}]}"#
+        )
+        .is_empty());
+        assert_eq!(
+            problem_paths(
+                r#"{"templates": [{"apiGroup": "x.io", "kind": "", "podSpecs": ["spec", "/a~2", "/", "/ok"]}, {"apiGroup": "", "kind": "K"}]}"#
+            ),
+            vec![
+                "/templates/0/kind",
+                "/templates/0/podSpecs/0",
+                "/templates/0/podSpecs/1",
+                "/templates/0/podSpecs/2",
+                "/templates/1",
+            ]
+        );
+        assert_eq!(
+            problem_paths(r#"{"templates": [{"kind": "K", "podSpecs": ["/s"]}]}"#).len(),
+            1,
+            "apiGroup is required"
+        );
     }
 }

@@ -36,6 +36,10 @@ pub struct Settings {
     pub sunk: SunkSettings,
     /// Gang scheduling.
     pub gang: GangSettings,
+    /// Where custom resources hold their pods, beside the built-in table: each entry names a
+    /// kind and JSON Pointer patterns (`*` for any key or index) to its pod templates or inline
+    /// pod specs.
+    pub templates: Vec<TemplateLocation>,
     /// Namespaces to treat as control-plane when the namespace's labels are not supplied (globs;
     /// default [`DEFAULT_CONTROL_PLANE_NAMESPACES`]; a list given in settings replaces it).
     pub control_plane_namespaces: Vec<String>,
@@ -58,6 +62,7 @@ impl Default for Settings {
             node_types: NodeTypeSettings::default(),
             sunk: SunkSettings::default(),
             gang: GangSettings::default(),
+            templates: Vec::new(),
             control_plane_namespaces: DEFAULT_CONTROL_PLANE_NAMESPACES
                 .iter()
                 .map(|n| (*n).to_owned())
@@ -241,6 +246,24 @@ impl Default for SunkSettings {
             kill_wait_seconds: 30,
         }
     }
+}
+
+/// Pod locations of one custom resource kind (settings `templates`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TemplateLocation {
+    /// API group (`""` for the core group), as in the object's `apiVersion`.
+    pub api_group: String,
+    /// Kind.
+    pub kind: String,
+    /// Pointer patterns to `PodTemplateSpec`s (`metadata` + `spec`), e.g.
+    /// `/spec/workers/*/template`.
+    #[serde(default)]
+    pub pod_templates: Vec<String>,
+    /// Pointer patterns to pod spec fields inlined in the object (`containers`,
+    /// `nodeSelector`, … at that place), e.g. `/spec/runner`.
+    #[serde(default)]
+    pub pod_specs: Vec<String>,
 }
 
 /// Gang scheduling settings.

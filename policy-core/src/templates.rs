@@ -33,6 +33,9 @@ pub enum Inline {
     KServeComponent,
     /// A KServe `ServingRuntime`/`ClusterServingRuntime` spec: pod spec fields inline.
     KServeRuntime,
+    /// Pod spec fields inline at the location (settings `templates` `podSpecs`); unnamed
+    /// containers are `container`.
+    PodFields,
     /// An Argo Workflows template: `container`, `script`, `containerSet.containers`,
     /// `initContainers`, `sidecars`, with the template's scheduling fields.
     ArgoTemplate,
@@ -275,7 +278,7 @@ pub const LOCATIONS: &[Location] = &[
 #[derive(Debug, Default)]
 pub struct Shape {
     /// Children by exact key.
-    pub children: Vec<(&'static str, Shape)>,
+    pub children: Vec<(Box<str>, Shape)>,
     /// Child matching any key or index (`*`).
     pub any: Option<Box<Shape>>,
     /// What to build here; a leaf has no children.
@@ -287,20 +290,23 @@ impl Shape {
     pub fn child(&self, key: &str) -> Option<&Shape> {
         self.children
             .iter()
-            .find(|(k, _)| *k == key)
+            .find(|(k, _)| &**k == key)
             .map(|(_, s)| s)
             .or(self.any.as_deref())
     }
 
-    fn insert(&mut self, tokens: &[&'static str], leaf: Leaf) {
+    fn insert<S: AsRef<str>>(&mut self, tokens: &[S], leaf: Leaf) {
         match tokens.split_first() {
             None => self.leaf = Some(leaf),
-            Some((&"*", rest)) => self.any.get_or_insert_with(Box::default).insert(rest, leaf),
+            Some((tok, rest)) if tok.as_ref() == "*" => {
+                self.any.get_or_insert_with(Box::default).insert(rest, leaf)
+            }
             Some((tok, rest)) => {
-                let idx = match self.children.iter().position(|(k, _)| k == tok) {
+                let tok = tok.as_ref();
+                let idx = match self.children.iter().position(|(k, _)| &**k == tok) {
                     Some(i) => i,
                     None => {
-                        self.children.push((tok, Shape::default()));
+                        self.children.push((tok.into(), Shape::default()));
                         self.children.len() - 1
                     }
                 };
@@ -313,32 +319,38 @@ impl Shape {
 /// The location table compiled into one trie per (group, kind).
 #[derive(Debug, Default)]
 pub struct Shapes {
-    by_kind: Vec<(&'static str, &'static str, Shape)>,
+    by_kind: Vec<(Box<str>, Box<str>, Shape)>,
 }
 
 impl Shapes {
     /// Compiles [`LOCATIONS`].
     pub fn new() -> Self {
-        let mut by_kind: Vec<(&'static str, &'static str, Shape)> = Vec::new();
+        let mut shapes = Shapes::default();
         for l in LOCATIONS {
-            let i = match by_kind
-                .iter()
-                .position(|(g, k, _)| *g == l.group && *k == l.kind)
-            {
-                Some(i) => i,
-                None => {
-                    by_kind.push((l.group, l.kind, Shape::default()));
-                    by_kind.len() - 1
-                }
-            };
-            let shape = &mut by_kind[i].2;
             for (pattern, leaf) in l.leaves {
-                let tokens: Vec<&'static str> =
-                    pattern.split('/').filter(|t| !t.is_empty()).collect();
-                shape.insert(&tokens, *leaf);
+                let tokens: Vec<&str> = pattern.split('/').filter(|t| !t.is_empty()).collect();
+                shapes.add(l.group, l.kind, &tokens, *leaf);
             }
         }
-        Shapes { by_kind }
+        shapes
+    }
+
+    /// Adds one location: `tokens` (unescaped, `*` for any key or index) of `group`/`kind` hold
+    /// `leaf`. Used for the built-in table and for settings `templates`.
+    pub fn add<S: AsRef<str>>(&mut self, group: &str, kind: &str, tokens: &[S], leaf: Leaf) {
+        let i = match self
+            .by_kind
+            .iter()
+            .position(|(g, k, _)| &**g == group && &**k == kind)
+        {
+            Some(i) => i,
+            None => {
+                self.by_kind
+                    .push((group.into(), kind.into(), Shape::default()));
+                self.by_kind.len() - 1
+            }
+        };
+        self.by_kind[i].2.insert(tokens, leaf);
     }
 
     /// The trie for an object, from its `apiVersion` and `kind`.
@@ -346,7 +358,7 @@ impl Shapes {
         let group = api_group(api_version);
         self.by_kind
             .iter()
-            .find(|(g, k, _)| *k == kind && *g == group)
+            .find(|(g, k, _)| &**k == kind && &**g == group)
             .map(|(_, _, s)| s)
     }
 }

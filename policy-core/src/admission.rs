@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn warnings_are_bounded() {
         let f = |i: usize| Finding {
-            rule: "broad-toleration".into(),
+            rule: crate::RuleId::BroadToleration,
             severity: Severity::Warning,
             path: String::new(),
             message: format!("{i} {}", "é".repeat(300)),

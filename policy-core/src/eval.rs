@@ -9,6 +9,7 @@ use crate::object::{Object, Operation, Request};
 use crate::policy::Policy;
 use crate::rules::{RuleId, RuleKind, RULES};
 use crate::verdict::{Finding, PatchOp, Severity, Verdict};
+use crate::view::ContainerRef;
 
 /// Cluster state a caller may supply for rules that need it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -21,15 +22,20 @@ pub struct Context {
     pub digests: BTreeMap<String, String>,
 }
 
-/// Facts about the judged object that several rules need, computed once on first use.
+/// Views of the judged object that several rules share, each computed on first use.
 #[derive(Default)]
 pub(crate) struct Facts<'a> {
-    /// Every container image, parsed.
+    /// Every container of every pod ([`crate::view::containers`]).
+    containers: std::cell::OnceCell<Vec<ContainerRef<'a>>>,
+    /// Every container image, parsed, in [`Facts::containers`] order.
     pub images: std::cell::OnceCell<Vec<crate::rules::images::Img<'a>>>,
+    /// Whether each pod (by index in [`Object::pods`]) requests an accelerator.
+    accelerators: std::cell::OnceCell<Vec<bool>>,
 }
 
-/// What a rule sees while it runs, and where it reports.
-pub struct Cx<'a> {
+/// What a rule reads: the request, the compiled settings, the caller's context and the shared
+/// views. Read-only; a rule reports through its [`Out`].
+pub struct Input<'a> {
     /// The compiled settings.
     pub policy: &'a Policy,
     /// The request being judged.
@@ -39,12 +45,9 @@ pub struct Cx<'a> {
     /// Caller-supplied cluster state.
     pub context: &'a Context,
     pub(crate) facts: &'a Facts<'a>,
-    exempt: bool,
-    findings: Vec<Finding>,
-    patch: Vec<PatchOp>,
 }
 
-impl<'a> Cx<'a> {
+impl<'a> Input<'a> {
     /// The previous object on UPDATE/DELETE.
     pub fn old_object(&self) -> Option<&'a Object> {
         self.request.old_object.as_ref()
@@ -55,33 +58,68 @@ impl<'a> Cx<'a> {
         self.request.operation
     }
 
-    /// True when the requester matches `exemptions` (validations are skipped).
-    pub fn is_exempt(&self) -> bool {
-        self.exempt
+    /// Labels of the request's namespace: from the caller's context when given.
+    pub fn namespace_labels(&self, namespace: &str) -> Option<&'a BTreeMap<String, String>> {
+        self.context.namespaces.get(namespace)
     }
 
-    /// Whether `rule` would report anything: enabled, and not a validation of an exempt request.
-    pub fn active(&self, rule: RuleId) -> bool {
-        self.policy.enabled(rule) && !(self.exempt && rule.info().kind == RuleKind::Validate)
+    /// Every container of every pod in the object, walked once per evaluation.
+    pub fn containers(&self) -> &'a [ContainerRef<'a>] {
+        let facts: &'a Facts<'a> = self.facts;
+        facts
+            .containers
+            .get_or_init(|| crate::view::containers(self.object))
     }
 
-    /// Reports a finding for `rule` at `path` (no-op when the rule is inactive).
+    /// Whether the pod at `index` in [`Object::pods`] requests an accelerator (settings
+    /// `accelerators`), computed once per evaluation for every pod.
+    pub fn requests_accelerator(&self, index: usize) -> bool {
+        let facts: &'a Facts<'a> = self.facts;
+        facts
+            .accelerators
+            .get_or_init(|| {
+                self.object
+                    .pods
+                    .iter()
+                    .map(|p| crate::accelerator::requests_accelerator(self.policy, &p.spec))
+                    .collect()
+            })
+            .get(index)
+            .copied()
+            .unwrap_or(false)
+    }
+}
+
+/// Where one rule reports: bound to the rule's id and configured severity, with whether it
+/// may report and patch decided once (settings and the requester's exemption).
+pub struct Out<'o> {
+    rule: RuleId,
+    severity: Severity,
+    reports: bool,
+    patches: bool,
+    findings: &'o mut Vec<Finding>,
+    patch: &'o mut Vec<PatchOp>,
+}
+
+impl Out<'_> {
+    /// Whether the rule would report or patch anything: rules return early when not.
+    pub fn active(&self) -> bool {
+        self.reports || self.patches
+    }
+
+    /// Reports a finding at `path` (no-op when the rule may not report).
     pub fn report(
         &mut self,
-        rule: RuleId,
         path: impl Into<String>,
         message: impl Into<String>,
         fix: Option<String>,
     ) {
-        if !self.policy.enabled(rule) {
-            return;
-        }
-        if self.exempt && rule.info().kind != RuleKind::Mutate {
+        if !self.reports {
             return;
         }
         self.findings.push(Finding {
-            rule: rule.as_str().to_owned(),
-            severity: self.policy.severity(rule),
+            rule: self.rule,
+            severity: self.severity,
             path: path.into(),
             message: message.into(),
             fix,
@@ -89,16 +127,29 @@ impl<'a> Cx<'a> {
         });
     }
 
-    /// Adds a JSON Patch operation for mutation `rule` (no-op when disabled).
-    pub fn patch(&mut self, rule: RuleId, op: PatchOp) {
-        if self.policy.enabled(rule) {
-            self.patch.push(op);
+    /// Adds tolerations to the pod spec at `spec_path`: appended to its list when it has one,
+    /// else as a new `tolerations` list.
+    pub fn add_tolerations(
+        &mut self,
+        spec_path: &str,
+        has_list: bool,
+        tolerations: Vec<serde_json::Value>,
+    ) {
+        let list = crate::pointer::join(spec_path, &["tolerations"]);
+        if has_list {
+            for t in tolerations {
+                self.patch(PatchOp::add(format!("{list}/-"), t));
+            }
+        } else if !tolerations.is_empty() {
+            self.patch(PatchOp::add(list, serde_json::Value::Array(tolerations)));
         }
     }
 
-    /// Labels of the request's namespace: from the caller's context when given.
-    pub fn namespace_labels(&self, namespace: &str) -> Option<&'a BTreeMap<String, String>> {
-        self.context.namespaces.get(namespace)
+    /// Adds a JSON Patch operation (no-op for a rule that may not patch).
+    pub fn patch(&mut self, op: PatchOp) {
+        if self.patches {
+            self.patch.push(op);
+        }
     }
 }
 
@@ -134,25 +185,36 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
         };
     };
     let facts = Facts::default();
-    let mut cx = Cx {
+    let input = Input {
         facts: &facts,
         policy,
         request,
         object,
         context,
-        exempt: is_exempt(policy, request),
-        findings: Vec::new(),
-        patch: Vec::new(),
     };
+    let exempt = is_exempt(policy, request);
+    let (mut findings, mut patch) = (Vec::new(), Vec::new());
     let deleting = request.operation == Operation::Delete;
     for (i, rule) in RULES.iter().enumerate() {
-        if !policy.rules[i].enabled || (deleting && !rule.on_delete) {
+        let state = &policy.rules[i];
+        if !state.enabled || (deleting && !rule.on_delete) {
             continue;
         }
-        (rule.check)(&mut cx);
+        // The one gate: an exempt requester's request is not validated, and mutations still
+        // apply (a rule that does both keeps its patch and drops its findings).
+        let mut out = Out {
+            rule: RuleId::ALL[i],
+            severity: state.severity,
+            reports: !(exempt && rule.kind != RuleKind::Mutate),
+            patches: rule.kind != RuleKind::Validate,
+            findings: &mut findings,
+            patch: &mut patch,
+        };
+        if out.active() {
+            (rule.check)(&input, &mut out);
+        }
     }
-    let allowed = !cx.findings.iter().any(|f| f.severity == Severity::Error);
-    let (mut findings, mut patch) = (cx.findings, cx.patch);
+    let allowed = !findings.iter().any(|f| f.severity == Severity::Error);
     // Pods assembled from other shapes (Argo templates, TrainJob trainers, KServe models) name
     // the fields the user wrote, not the pod fields the rules saw.
     for pod in object.pods.iter().filter(|p| !p.remap.is_empty()) {

@@ -21,6 +21,7 @@
 
 pub mod accelerator;
 pub mod admission;
+mod cks;
 pub mod error;
 pub mod eval;
 #[cfg(feature = "yaml")]
@@ -29,6 +30,7 @@ pub mod image_ref;
 mod inline_pods;
 pub mod input;
 mod json_position;
+mod label_diff;
 pub mod label_syntax;
 pub mod nodetypes;
 pub mod object;
@@ -39,7 +41,9 @@ pub mod rules;
 pub mod scheduling;
 pub mod settings;
 pub mod templates;
+mod text;
 pub mod verdict;
+mod view;
 #[cfg(feature = "yaml")]
 pub mod yaml;
 
@@ -157,7 +161,7 @@ fn input_invalid(problem: &Problem) -> Finding {
         message.push_str(&format!(" (line {l}, column {c})"));
     }
     Finding {
-        rule: RuleId::InputInvalid.as_str().to_owned(),
+        rule: RuleId::InputInvalid,
         severity: Severity::Error,
         path: problem.path.clone(),
         message,
@@ -428,7 +432,7 @@ pub fn review(
             // Keep the uid when the envelope is readable even if the object is not.
             let uid = uid_of(bytes).ok_or_else(|| ReviewError::Invalid(msg.clone()))?;
             let finding = Finding {
-                rule: RuleId::InputInvalid.as_str().to_owned(),
+                rule: RuleId::InputInvalid,
                 severity: Severity::Error,
                 path: String::new(),
                 message: msg,

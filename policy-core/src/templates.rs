@@ -52,7 +52,15 @@ pub struct Location {
     pub kind: &'static str,
     /// Pointer patterns and what each holds.
     pub leaves: &'static [(&'static str, Leaf)],
+    /// What the rules know about the kind ([`DISTRIBUTED`], [`GANG`]).
+    pub traits: u8,
 }
+
+/// The kind runs distributed training: its pods cannot survive eviction one by one (the
+/// interruption rules treat it as stateful).
+pub const DISTRIBUTED: u8 = 1;
+/// The kind is a job Kueue admits as a gang (`gang-scheduling-queue` applies to it).
+pub const GANG: u8 = 2;
 
 const fn loc(
     group: &'static str,
@@ -63,6 +71,13 @@ const fn loc(
         group,
         kind,
         leaves,
+        traits: 0,
+    }
+}
+
+impl Location {
+    const fn with(self, traits: u8) -> Location {
+        Location { traits, ..self }
     }
 }
 
@@ -129,7 +144,8 @@ pub const LOCATIONS: &[Location] = &[
             ("/spec/parallelism", Capture),
             ("/spec/completionMode", Capture),
         ],
-    ),
+    )
+    .with(GANG),
     loc(
         "batch",
         "CronJob",
@@ -143,37 +159,44 @@ pub const LOCATIONS: &[Location] = &[
         "kubeflow.org",
         "PyTorchJob",
         &[("/spec/pytorchReplicaSpecs/*/template", PodTemplate)],
-    ),
+    )
+    .with(DISTRIBUTED | GANG),
     loc(
         "kubeflow.org",
         "TFJob",
         &[("/spec/tfReplicaSpecs/*/template", PodTemplate)],
-    ),
+    )
+    .with(DISTRIBUTED | GANG),
     loc(
         "kubeflow.org",
         "MPIJob",
         &[("/spec/mpiReplicaSpecs/*/template", PodTemplate)],
-    ),
+    )
+    .with(DISTRIBUTED | GANG),
     loc(
         "kubeflow.org",
         "XGBoostJob",
         &[("/spec/xgbReplicaSpecs/*/template", PodTemplate)],
-    ),
+    )
+    .with(DISTRIBUTED | GANG),
     loc(
         "kubeflow.org",
         "PaddleJob",
         &[("/spec/paddleReplicaSpecs/*/template", PodTemplate)],
-    ),
+    )
+    .with(DISTRIBUTED | GANG),
     loc(
         "kubeflow.org",
         "JAXJob",
         &[("/spec/jaxReplicaSpecs/*/template", PodTemplate)],
-    ),
+    )
+    .with(DISTRIBUTED | GANG),
     loc(
         "jobset.x-k8s.io",
         "JobSet",
         &[("/spec/replicatedJobs/*/template/spec/template", PodTemplate)],
-    ),
+    )
+    .with(DISTRIBUTED | GANG),
     loc(
         "leaderworkerset.x-k8s.io",
         "LeaderWorkerSet",
@@ -181,7 +204,8 @@ pub const LOCATIONS: &[Location] = &[
             ("/spec/leaderWorkerTemplate/leaderTemplate", PodTemplate),
             ("/spec/leaderWorkerTemplate/workerTemplate", PodTemplate),
         ],
-    ),
+    )
+    .with(DISTRIBUTED | GANG),
     loc(
         "ray.io",
         "RayCluster",
@@ -189,7 +213,8 @@ pub const LOCATIONS: &[Location] = &[
             ("/spec/headGroupSpec/template", PodTemplate),
             ("/spec/workerGroupSpecs/*/template", PodTemplate),
         ],
-    ),
+    )
+    .with(DISTRIBUTED | GANG),
     loc(
         "ray.io",
         "RayJob",
@@ -200,7 +225,8 @@ pub const LOCATIONS: &[Location] = &[
                 PodTemplate,
             ),
         ],
-    ),
+    )
+    .with(DISTRIBUTED | GANG),
     loc(
         "ray.io",
         "RayService",
@@ -216,7 +242,8 @@ pub const LOCATIONS: &[Location] = &[
         "batch.volcano.sh",
         "Job",
         &[("/spec/tasks/*/template", PodTemplate)],
-    ),
+    )
+    .with(DISTRIBUTED),
     loc(
         "compute.coreweave.com",
         "NodePool",
@@ -250,7 +277,7 @@ pub const LOCATIONS: &[Location] = &[
     ),
     loc("serving.knative.dev", "Service", KNATIVE),
     loc("serving.knative.dev", "Configuration", KNATIVE),
-    loc("trainer.kubeflow.org", "TrainingRuntime", TRAINER_RUNTIME),
+    loc("trainer.kubeflow.org", "TrainingRuntime", TRAINER_RUNTIME).with(DISTRIBUTED),
     loc(
         "trainer.kubeflow.org",
         "ClusterTrainingRuntime",
@@ -260,7 +287,8 @@ pub const LOCATIONS: &[Location] = &[
         "trainer.kubeflow.org",
         "TrainJob",
         &[("/spec/trainer", Leaf::Inline(Inline::TrainJobTrainer))],
-    ),
+    )
+    .with(DISTRIBUTED | GANG),
     loc("argoproj.io", "Workflow", ARGO),
     loc("argoproj.io", "WorkflowTemplate", ARGO),
     loc("argoproj.io", "ClusterWorkflowTemplate", ARGO),
@@ -371,20 +399,22 @@ pub fn api_group(api_version: &str) -> &str {
     }
 }
 
+/// The traits of a kind in [`LOCATIONS`] (0 for kinds the table does not list).
+pub fn traits(group: &str, kind: &str) -> u8 {
+    LOCATIONS
+        .iter()
+        .find(|l| l.kind == kind && l.group == group)
+        .map_or(0, |l| l.traits)
+}
+
 /// Kinds whose templates run distributed training (interruption rules treat them as stateful).
 pub fn is_distributed_training(group: &str, kind: &str) -> bool {
-    matches!(
-        (group, kind),
-        ("kubeflow.org", _)
-            | (
-                "trainer.kubeflow.org",
-                "TrainJob" | "TrainingRuntime" | "ClusterTrainingRuntime"
-            )
-            | ("jobset.x-k8s.io", "JobSet")
-            | ("leaderworkerset.x-k8s.io", "LeaderWorkerSet")
-            | ("ray.io", "RayJob" | "RayCluster")
-            | ("batch.volcano.sh", "Job")
-    )
+    traits(group, kind) & DISTRIBUTED != 0
+}
+
+/// Kinds Kueue admits as a gang (`gang-scheduling-queue` applies to them).
+pub fn is_gang_kind(group: &str, kind: &str) -> bool {
+    traits(group, kind) & GANG != 0
 }
 
 #[cfg(test)]

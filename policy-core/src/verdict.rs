@@ -1,6 +1,8 @@
 //! The verdict on one object: findings in a stable order and an RFC 6902 JSON Patch.
 
 use schemars::JsonSchema;
+
+use crate::rules::RuleId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -32,8 +34,8 @@ impl Severity {
 /// One thing a rule found, pointing at the exact field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// The stable rule id (see `cks-policy rules`).
-    pub rule: String,
+    /// The stable rule id (see `cks-policy rules`); serialized as its string form.
+    pub rule: RuleId,
     /// Severity after settings overrides and mode.
     pub severity: Severity,
     /// RFC 6901 JSON Pointer into the judged document.

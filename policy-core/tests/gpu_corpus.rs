@@ -190,7 +190,7 @@ fn wrong_copy_of_the_nccl_test_is_caught() {
         .findings
         .iter()
         .filter(|f| FAMILY.contains(&f.rule.as_str()))
-        .map(|f| (f.rule.clone(), f.severity, f.path.clone()))
+        .map(|f| (f.rule.as_str().to_owned(), f.severity, f.path.clone()))
         .collect();
     let s = |rule: &str, sev: Severity, path: String| (rule.to_owned(), sev, path);
     let want = vec![

@@ -23,76 +23,10 @@
 //!   `NVIDIADriver` in group `nvidia.com`) at `/kind`, and every container image whose normalized
 //!   repository's last component is `gpu-operator`.
 
-use k8s_openapi::api::core::v1::{EnvVar, SecurityContext, VolumeMount};
-
-use crate::accelerator::requests_accelerator;
-use crate::eval::Cx;
+use crate::eval::{Input, Out};
 use crate::image_ref::ImageRef;
-use crate::object::{Object, PodRef};
 use crate::pointer;
-use crate::rules::RuleId;
-
-/// A container of any kind, reduced to what these rules read.
-struct Ctr<'a> {
-    path: String,
-    what: &'static str,
-    name: &'a str,
-    image: Option<&'a str>,
-    env: &'a [EnvVar],
-    mounts: &'a [VolumeMount],
-    security: Option<&'a SecurityContext>,
-}
-
-impl Ctr<'_> {
-    fn who(&self) -> String {
-        format!("{} `{}`", self.what, self.name)
-    }
-}
-
-fn containers<'a>(pod: &PodRef<'a>) -> Vec<Ctr<'a>> {
-    let spec = pod.spec;
-    let spec_path = pod.spec_path();
-    let mut out = Vec::new();
-    let at = |list: &str, i: usize| {
-        let mut p = pointer::join(&spec_path, &[list]);
-        pointer::push_index(&mut p, i);
-        p
-    };
-    for (i, c) in spec.init_containers.iter().flatten().enumerate() {
-        out.push(Ctr {
-            path: at("initContainers", i),
-            what: "init container",
-            name: &c.name,
-            image: c.image.as_deref(),
-            env: c.env.as_deref().unwrap_or_default(),
-            mounts: c.volume_mounts.as_deref().unwrap_or_default(),
-            security: c.security_context.as_ref(),
-        });
-    }
-    for (i, c) in spec.containers.iter().enumerate() {
-        out.push(Ctr {
-            path: at("containers", i),
-            what: "container",
-            name: &c.name,
-            image: c.image.as_deref(),
-            env: c.env.as_deref().unwrap_or_default(),
-            mounts: c.volume_mounts.as_deref().unwrap_or_default(),
-            security: c.security_context.as_ref(),
-        });
-    }
-    for (i, c) in spec.ephemeral_containers.iter().flatten().enumerate() {
-        out.push(Ctr {
-            path: at("ephemeralContainers", i),
-            what: "ephemeral container",
-            name: &c.name,
-            image: c.image.as_deref(),
-            env: c.env.as_deref().unwrap_or_default(),
-            mounts: c.volume_mounts.as_deref().unwrap_or_default(),
-            security: c.security_context.as_ref(),
-        });
-    }
-    out
-}
+use crate::view::ContainerRef;
 
 /// Whether a hostPath path exposes GPU device nodes (see the module documentation).
 pub fn is_gpu_device_path(path: &str) -> bool {
@@ -105,11 +39,14 @@ pub fn is_gpu_device_path(path: &str) -> bool {
 }
 
 /// `accelerator-access-bypass`: a container reaches GPUs outside the device plugin or DRA.
-pub fn check_access_bypass(cx: &mut Cx<'_>) {
-    let obj = cx.object;
-    let policy = cx.policy;
-    for pod in obj.pod_refs() {
-        let ctrs = containers(&pod);
+pub fn check_access_bypass(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
+    for (index, pod) in obj.pod_refs().enumerate() {
+        let ctrs: Vec<&ContainerRef<'_>> = input
+            .containers()
+            .iter()
+            .filter(|c| c.pod == index)
+            .collect();
         for c in &ctrs {
             for (i, e) in c.env.iter().enumerate() {
                 if e.name != "NVIDIA_VISIBLE_DEVICES" {
@@ -129,7 +66,7 @@ pub fn check_access_bypass(cx: &mut Cx<'_>) {
                         c.who()
                     ),
                 };
-                cx.report(RuleId::AcceleratorAccessBypass, path, message, None);
+                out.report(path, message, None);
             }
         }
         for (i, v) in pod.spec.volumes.iter().flatten().enumerate() {
@@ -149,8 +86,7 @@ pub fn check_access_bypass(cx: &mut Cx<'_>) {
             }
             let mut path = pointer::join(&pod.spec_path(), &["volumes"]);
             pointer::push_index(&mut path, i);
-            cx.report(
-                RuleId::AcceleratorAccessBypass,
+            out.report(
                 path,
                 format!(
                     "volume `{}` mounts host path `{}` into {} {}, exposing GPUs outside the device plugin; remove it and request `nvidia.com/gpu`",
@@ -162,15 +98,14 @@ pub fn check_access_bypass(cx: &mut Cx<'_>) {
                 None,
             );
         }
-        if requests_accelerator(policy, pod.spec) {
+        if input.requests_accelerator(index) {
             continue;
         }
         for c in &ctrs {
             if c.security.and_then(|s| s.privileged) != Some(true) {
                 continue;
             }
-            cx.report(
-                RuleId::AcceleratorAccessBypass,
+            out.report(
                 pointer::join(&c.path, &["securityContext", "privileged"]),
                 format!(
                     "{} is privileged in a pod that requests no accelerator, so it can reach every GPU on the node; drop `privileged` or request `nvidia.com/gpu`",
@@ -182,28 +117,15 @@ pub fn check_access_bypass(cx: &mut Cx<'_>) {
     }
 }
 
-/// Kinds `gang-scheduling-queue` applies to (see the module documentation).
-fn gang_kind(obj: &Object) -> bool {
-    matches!(
-        (obj.group(), obj.kind.as_str()),
-        ("batch", "Job")
-            | ("kubeflow.org", _)
-            | ("trainer.kubeflow.org", "TrainJob")
-            | ("jobset.x-k8s.io", "JobSet")
-            | ("leaderworkerset.x-k8s.io", "LeaderWorkerSet")
-            | ("ray.io", "RayJob" | "RayCluster")
-    )
-}
-
 /// The Kueue queue label.
 pub const QUEUE_LABEL: &str = "kueue.x-k8s.io/queue-name";
 
 /// `gang-scheduling-queue`: an accelerator job in a namespace matching `gang.namespaces` without
 /// `kueue.x-k8s.io/queue-name` on its own metadata.
-pub fn check_gang_queue(cx: &mut Cx<'_>) {
-    let obj = cx.object;
-    let policy = cx.policy;
-    if !gang_kind(obj)
+pub fn check_gang_queue(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
+    let policy = input.policy;
+    if !crate::templates::is_gang_kind(obj.group(), &obj.kind)
         || obj
             .metadata
             .owner_references
@@ -214,7 +136,7 @@ pub fn check_gang_queue(cx: &mut Cx<'_>) {
     }
     let namespace = obj
         .namespace()
-        .or(cx.request.namespace.as_deref())
+        .or(input.request.namespace.as_deref())
         .unwrap_or("default");
     if !policy.gang_namespaces.is_match(namespace) {
         return;
@@ -222,7 +144,7 @@ pub fn check_gang_queue(cx: &mut Cx<'_>) {
     if obj.labels().is_some_and(|l| l.contains_key(QUEUE_LABEL)) {
         return;
     }
-    if !obj.pod_refs().any(|p| requests_accelerator(policy, p.spec)) {
+    if !(0..obj.pods.len()).any(|i| input.requests_accelerator(i)) {
         return;
     }
     let path = if obj.labels().is_some() {
@@ -230,8 +152,7 @@ pub fn check_gang_queue(cx: &mut Cx<'_>) {
     } else {
         "/metadata"
     };
-    cx.report(
-        RuleId::GangSchedulingQueue,
+    out.report(
         path,
         format!(
             "accelerator {} in namespace `{namespace}` has no `{QUEUE_LABEL}` label, so Kueue does not gang-schedule it; add the label naming your LocalQueue",
@@ -273,8 +194,8 @@ pub const MANAGED_KINDS: &[(&str, &str, &str)] = &[(
 /// `cks-managed-component` (warning): the manifest installs a component that CKS manages itself
 /// (beside the GPU Operator, which `unsupported-gpu-operator` reports): a container image from
 /// [`MANAGED_IMAGES`], or a custom resource from [`MANAGED_KINDS`] (reported at `/kind`).
-pub fn check_managed_component(cx: &mut Cx<'_>) {
-    let obj = cx.object;
+pub fn check_managed_component(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
     let mut found = Vec::new();
     for (group, kind, what) in MANAGED_KINDS {
         if obj.is(group, kind) {
@@ -287,37 +208,35 @@ pub fn check_managed_component(cx: &mut Cx<'_>) {
             ));
         }
     }
-    for pod in obj.pod_refs() {
-        for c in containers(&pod) {
-            let Some(image) = c.image else { continue };
-            // Cheap test first: this runs on every container of every object.
-            if !(image.contains("device-plugin")
-                || image.contains("kueue")
-                || image.contains("network-operator"))
-            {
-                continue;
-            }
-            let Ok(r) = ImageRef::parse(image) else {
-                continue;
-            };
-            let repo = r.normalized_repository();
-            let Some((_, what, todo)) = MANAGED_IMAGES
-                .iter()
-                .find(|(tail, _, _)| repo.ends_with(&format!("/{tail}")))
-            else {
-                continue;
-            };
-            found.push((
-                pointer::join(&c.path, &["image"]),
-                format!(
-                    "{} runs `{repo}`, {what}, which CKS manages itself; {todo}",
-                    c.who()
-                ),
-            ));
+    for c in input.containers() {
+        let Some(image) = c.image else { continue };
+        // Cheap test first: this runs on every container of every object.
+        if !(image.contains("device-plugin")
+            || image.contains("kueue")
+            || image.contains("network-operator"))
+        {
+            continue;
         }
+        let Ok(r) = ImageRef::parse(image) else {
+            continue;
+        };
+        let repo = r.normalized_repository();
+        let Some((_, what, todo)) = MANAGED_IMAGES
+            .iter()
+            .find(|(tail, _, _)| repo.ends_with(&format!("/{tail}")))
+        else {
+            continue;
+        };
+        found.push((
+            pointer::join(&c.path, &["image"]),
+            format!(
+                "{} runs `{repo}`, {what}, which CKS manages itself; {todo}",
+                c.who()
+            ),
+        ));
     }
     for (path, message) in found {
-        cx.report(RuleId::CksManagedComponent, path, message, None);
+        out.report(path, message, None);
     }
 }
 
@@ -326,9 +245,9 @@ pub fn check_managed_component(cx: &mut Cx<'_>) {
 /// containers that name the claim there (KEP-4381, `PodSpec.resourceClaims` and
 /// `ResourceRequirements.claims` in kubernetes/kubernetes `staging/src/k8s.io/api/core/v1/types.go`);
 /// the CKS IMEX page requires each container that needs IMEX to list its claim.
-pub fn check_dra_claim_unused(cx: &mut Cx<'_>) {
+pub fn check_dra_claim_unused(input: &Input<'_>, out: &mut Out<'_>) {
     let mut found = Vec::new();
-    for pod in cx.object.pod_refs() {
+    for pod in input.object.pod_refs() {
         let Some(claims) = pod.spec.resource_claims.as_deref() else {
             continue;
         };
@@ -357,16 +276,15 @@ pub fn check_dra_claim_unused(cx: &mut Cx<'_>) {
         }
     }
     for (path, message) in found {
-        cx.report(RuleId::DraClaimUnused, path, message, None);
+        out.report(path, message, None);
     }
 }
 
 /// `unsupported-gpu-operator`: the manifest installs the NVIDIA GPU Operator.
-pub fn check_gpu_operator(cx: &mut Cx<'_>) {
-    let obj = cx.object;
+pub fn check_gpu_operator(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
     if obj.is("nvidia.com", "ClusterPolicy") || obj.is("nvidia.com", "NVIDIADriver") {
-        cx.report(
-            RuleId::UnsupportedGpuOperator,
+        out.report(
             "/kind",
             format!(
                 "{} `{}` (`{}`) configures the NVIDIA GPU Operator, but CKS manages GPU drivers itself; do not install the GPU Operator on CKS",
@@ -377,30 +295,27 @@ pub fn check_gpu_operator(cx: &mut Cx<'_>) {
             None,
         );
     }
-    for pod in obj.pod_refs() {
-        for c in containers(&pod) {
-            let Some(image) = c.image else { continue };
-            // Cheap test first: this runs on every container of every object.
-            if !image.contains("gpu-operator") {
-                continue;
-            }
-            let Ok(r) = ImageRef::parse(image) else {
-                continue;
-            };
-            let repo = r.normalized_repository();
-            if repo.rsplit('/').next() != Some("gpu-operator") {
-                continue;
-            }
-            cx.report(
-                RuleId::UnsupportedGpuOperator,
-                pointer::join(&c.path, &["image"]),
-                format!(
-                    "{} runs `{repo}`, the NVIDIA GPU Operator, but CKS manages GPU drivers itself; do not install the GPU Operator on CKS",
-                    c.who()
-                ),
-                None,
-            );
+    for c in input.containers() {
+        let Some(image) = c.image else { continue };
+        // Cheap test first: this runs on every container of every object.
+        if !image.contains("gpu-operator") {
+            continue;
         }
+        let Ok(r) = ImageRef::parse(image) else {
+            continue;
+        };
+        let repo = r.normalized_repository();
+        if repo.rsplit('/').next() != Some("gpu-operator") {
+            continue;
+        }
+        out.report(
+            pointer::join(&c.path, &["image"]),
+            format!(
+                "{} runs `{repo}`, the NVIDIA GPU Operator, but CKS manages GPU drivers itself; do not install the GPU Operator on CKS",
+                c.who()
+            ),
+            None,
+        );
     }
 }
 

@@ -22,98 +22,42 @@
 //!   (`docker.io/library/nginx:latest`, with `:latest` only when there is neither tag nor digest)
 //!   and against the string as written.
 
-use k8s_openapi::api::core::v1::PodSpec;
-
-use crate::eval::{Context, Cx};
+use crate::eval::{Context, Input, Out};
 use crate::image_ref::{validate_digest, ImageRef, RefError};
-use crate::object::{Object, Operation, Request};
-use crate::pointer;
+use crate::object::{Operation, Request};
 use crate::policy::Policy;
 use crate::rules::RuleId;
 use crate::verdict::PatchOp;
+use crate::view::ContainerRef;
 
-/// One container image found in an object.
+/// One container's image, parsed once per evaluation.
 pub(crate) struct Img<'a> {
-    /// Pointer to the container (`/spec/template/spec/initContainers/0`).
-    path: String,
-    /// `container`, `init container` or `ephemeral container`.
-    what: &'static str,
-    /// The container's name.
-    name: &'a str,
-    /// The image as written (`None` when the field is absent).
-    image: Option<&'a str>,
-    /// `imagePullPolicy` as written.
-    pull_policy: Option<&'a str>,
+    /// The container ([`Input::containers`]).
+    c: &'a ContainerRef<'a>,
     /// The parsed reference (`None` when the field is absent).
     parsed: Option<Result<ImageRef, RefError>>,
 }
 
-impl Img<'_> {
-    fn field(&self, field: &str) -> String {
-        pointer::join(&self.path, &[field])
+impl<'a> std::ops::Deref for Img<'a> {
+    type Target = ContainerRef<'a>;
+    fn deref(&self) -> &ContainerRef<'a> {
+        self.c
     }
-    fn who(&self) -> String {
-        format!("{} `{}`", self.what, self.name)
-    }
-}
-
-fn pod_images<'a>(spec: &'a PodSpec, spec_path: &str, out: &mut Vec<Img<'a>>) {
-    let mut push = |list: &str, i: usize, what, name: &'a str, image, pull_policy| {
-        let mut path = pointer::join(spec_path, &[list]);
-        pointer::push_index(&mut path, i);
-        out.push(Img {
-            path,
-            what,
-            name,
-            image,
-            pull_policy,
-            parsed: image.map(ImageRef::parse),
-        });
-    };
-    for (i, c) in spec.init_containers.iter().flatten().enumerate() {
-        push(
-            "initContainers",
-            i,
-            "init container",
-            &c.name,
-            c.image.as_deref(),
-            c.image_pull_policy.as_deref(),
-        );
-    }
-    for (i, c) in spec.containers.iter().enumerate() {
-        push(
-            "containers",
-            i,
-            "container",
-            &c.name,
-            c.image.as_deref(),
-            c.image_pull_policy.as_deref(),
-        );
-    }
-    for (i, c) in spec.ephemeral_containers.iter().flatten().enumerate() {
-        push(
-            "ephemeralContainers",
-            i,
-            "ephemeral container",
-            &c.name,
-            c.image.as_deref(),
-            c.image_pull_policy.as_deref(),
-        );
-    }
-}
-
-/// Every container image of every pod spec in the object, in document order of the templates.
-fn images(object: &Object) -> Vec<Img<'_>> {
-    let mut out = Vec::new();
-    for pod in object.pod_refs() {
-        pod_images(pod.spec, &pod.spec_path(), &mut out);
-    }
-    out
 }
 
 /// Every image of the judged object, parsed once per evaluation and shared by the image rules.
-pub(crate) fn cached<'a>(cx: &Cx<'a>) -> &'a [Img<'a>] {
-    cx.facts.images.get_or_init(|| images(cx.object))
+pub(crate) fn cached<'a>(input: &Input<'a>) -> &'a [Img<'a>] {
+    let facts: &'a crate::eval::Facts<'a> = input.facts;
+    facts.images.get_or_init(|| {
+        input
+            .containers()
+            .iter()
+            .map(|c| Img {
+                c,
+                parsed: c.image.map(ImageRef::parse),
+            })
+            .collect()
+    })
 }
 
 /// Every image that parses, with its reference.
@@ -154,15 +98,15 @@ fn allowed(policy: &Policy, written: &str, r: &ImageRef) -> bool {
 }
 
 /// Pinned as written, or about to be pinned by `pin-digests`.
-fn effectively_pinned(cx: &Cx<'_>, r: &ImageRef) -> bool {
-    r.is_pinned() || lock_digest(cx.policy, cx.context, r).is_some()
+fn effectively_pinned(input: &Input<'_>, r: &ImageRef) -> bool {
+    r.is_pinned() || lock_digest(input.policy, input.context, r).is_some()
 }
 
 /// `image-reference-invalid`: the image does not parse under the distribution reference grammar
 /// (see [`crate::image_ref`] for the grammar and its upstream quirks).
-pub fn check_reference(cx: &mut Cx<'_>) {
+pub fn check_reference(input: &Input<'_>, out: &mut Out<'_>) {
     let mut found = Vec::new();
-    for img in cached(cx) {
+    for img in cached(input) {
         let (Some(written), Some(Err(e))) = (img.image, &img.parsed) else {
             continue;
         };
@@ -177,7 +121,7 @@ pub fn check_reference(cx: &mut Cx<'_>) {
         }
     }
     for (path, msg) in found {
-        cx.report(RuleId::ImageReferenceInvalid, path, msg, None);
+        out.report(path, msg, None);
     }
 }
 
@@ -188,11 +132,11 @@ pub fn check_reference(cx: &mut Cx<'_>) {
 /// proxy can never serve stale, so this is a warning and `image-mutable-tag` is the error. An
 /// image with no tag is left to `image-mutable-tag` (one error, not two) while that rule is
 /// enabled; with it disabled this rule still reports the untagged image.
-pub fn check_digest_required(cx: &mut Cx<'_>) {
-    let untagged_reported = cx.policy.enabled(RuleId::ImageMutableTag);
+pub fn check_digest_required(input: &Input<'_>, out: &mut Out<'_>) {
+    let untagged_reported = input.policy.enabled(RuleId::ImageMutableTag);
     let mut found = Vec::new();
-    for (img, written, r) in parsed(cached(cx)) {
-        if effectively_pinned(cx, r) || allowed(cx.policy, written, r) {
+    for (img, written, r) in parsed(cached(input)) {
+        if effectively_pinned(input, r) || allowed(input.policy, written, r) {
             continue;
         }
         if r.tag.is_none() && untagged_reported {
@@ -211,7 +155,7 @@ pub fn check_digest_required(cx: &mut Cx<'_>) {
         ));
     }
     for (path, msg, fix) in found {
-        cx.report(RuleId::ImageDigestRequired, path, msg, Some(fix));
+        out.report(path, msg, Some(fix));
     }
 }
 
@@ -219,10 +163,10 @@ pub fn check_digest_required(cx: &mut Cx<'_>) {
 /// `images.mutableTags`, without a digest. `name:tag@digest` is pinned: the digest is what runs.
 /// `images.allow` does not exempt from this rule (SPEC lists the exemption for
 /// `image-digest-required` only).
-pub fn check_mutable_tag(cx: &mut Cx<'_>) {
+pub fn check_mutable_tag(input: &Input<'_>, out: &mut Out<'_>) {
     let mut found = Vec::new();
-    for (img, written, r) in parsed(cached(cx)) {
-        if effectively_pinned(cx, r) {
+    for (img, written, r) in parsed(cached(input)) {
+        if effectively_pinned(input, r) {
             continue;
         }
         let msg = match r.tag.as_deref() {
@@ -230,7 +174,7 @@ pub fn check_mutable_tag(cx: &mut Cx<'_>) {
                 "{} uses `{written}` with no tag, so it runs whatever `latest` pointed to when the CKS registry proxy cached it; pin it by digest or use an immutable tag",
                 img.who()
             ),
-            Some(t) if cx.policy.mutable_tags.contains(t) => format!(
+            Some(t) if input.policy.mutable_tags.contains(t) => format!(
                 "{} uses `{written}`, whose tag `{t}` is mutable and may be served stale by the CKS registry proxy; pin it by digest or use an immutable tag",
                 img.who()
             ),
@@ -239,8 +183,7 @@ pub fn check_mutable_tag(cx: &mut Cx<'_>) {
         found.push((img.field("image"), msg));
     }
     for (path, msg) in found {
-        cx.report(
-            RuleId::ImageMutableTag,
+        out.report(
             path,
             msg,
             Some(String::from(
@@ -252,10 +195,10 @@ pub fn check_mutable_tag(cx: &mut Cx<'_>) {
 
 /// `image-pull-policy`: a digest-pinned image (as written or by `pin-digests`) with an explicit
 /// `imagePullPolicy: Always`. Reported at the `imagePullPolicy` field.
-pub fn check_pull_policy(cx: &mut Cx<'_>) {
+pub fn check_pull_policy(input: &Input<'_>, out: &mut Out<'_>) {
     let mut found = Vec::new();
-    for (img, written, r) in parsed(cached(cx)) {
-        if img.pull_policy != Some("Always") || !effectively_pinned(cx, r) {
+    for (img, written, r) in parsed(cached(input)) {
+        if img.pull_policy != Some("Always") || !effectively_pinned(input, r) {
             continue;
         }
         let by = if r.is_pinned() {
@@ -272,8 +215,7 @@ pub fn check_pull_policy(cx: &mut Cx<'_>) {
         ));
     }
     for (path, msg) in found {
-        cx.report(
-            RuleId::ImagePullPolicy,
+        out.report(
             path,
             msg,
             Some(String::from("set `imagePullPolicy: IfNotPresent`")),
@@ -295,16 +237,16 @@ fn pinning_configured(policy: &Policy, context: &Context) -> bool {
 /// the change. When pinning is configured, a tag-only image with no lock entry that
 /// `images.allow` does not exempt gets an info finding saying it could not be pinned.
 /// Idempotent: a pinned image is never touched again.
-pub fn pin_digests(cx: &mut Cx<'_>) {
-    let configured = pinning_configured(cx.policy, cx.context);
+pub fn pin_digests(input: &Input<'_>, out: &mut Out<'_>) {
+    let configured = pinning_configured(input.policy, input.context);
     let mut patches = Vec::new();
     let mut found = Vec::new();
-    for (img, written, r) in parsed(cached(cx)) {
+    for (img, written, r) in parsed(cached(input)) {
         if r.is_pinned() {
             continue;
         }
         let path = img.field("image");
-        match lock_digest(cx.policy, cx.context, r) {
+        match lock_digest(input.policy, input.context, r) {
             Some((digest, source)) => {
                 let pinned = format!("{written}@{digest}");
                 let from = match source {
@@ -320,7 +262,7 @@ pub fn pin_digests(cx: &mut Cx<'_>) {
                 ));
                 patches.push(PatchOp::replace(path, serde_json::Value::String(pinned)));
             }
-            None if configured && !allowed(cx.policy, written, r) => {
+            None if configured && !allowed(input.policy, written, r) => {
                 found.push((
                     path,
                     format!(
@@ -334,10 +276,10 @@ pub fn pin_digests(cx: &mut Cx<'_>) {
         }
     }
     for op in patches {
-        cx.patch(RuleId::PinDigests, op);
+        out.patch(op);
     }
     for (path, msg) in found {
-        cx.report(RuleId::PinDigests, path, msg, None);
+        out.report(path, msg, None);
     }
 }
 
@@ -361,8 +303,12 @@ pub fn images_to_resolve(policy: &Policy, request: &Request, context: &Context) 
         return Vec::new();
     }
     let mut out: Vec<String> = Vec::new();
-    let imgs = images(object);
-    for (_, written, r) in parsed(&imgs) {
+    for c in crate::view::containers(object) {
+        let Some(written) = c.image else { continue };
+        let Ok(r) = ImageRef::parse(written) else {
+            continue;
+        };
+        let r = &r;
         if r.is_pinned() || allowed(policy, written, r) || lock_digest(policy, context, r).is_some()
         {
             continue;
@@ -411,7 +357,7 @@ mod tests {
     fn rules(v: &Verdict, prefix: &str) -> Vec<String> {
         v.findings
             .iter()
-            .filter(|f| f.rule.starts_with(prefix))
+            .filter(|f| f.rule.as_str().starts_with(prefix))
             .map(|f| format!("{} {}", f.rule, f.path))
             .collect()
     }
@@ -421,7 +367,7 @@ mod tests {
         let mut req = req.clone();
         let obj = req.object.as_mut().unwrap();
         for op in &v.patch {
-            let toks = pointer::tokens(&op.path).unwrap();
+            let toks = crate::pointer::tokens(&op.path).unwrap();
             let i: usize = toks[2].parse().unwrap();
             let value = op.value.as_ref().unwrap().as_str().unwrap().to_owned();
             obj.pods[0].spec.containers[i].image = Some(value);

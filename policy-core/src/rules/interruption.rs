@@ -28,12 +28,11 @@
 
 use k8s_openapi::api::core::v1::PodSpec;
 
-use crate::eval::Cx;
+use crate::eval::{Input, Out};
 use crate::image_ref::ImageRef;
 use crate::object::{Object, PodRef};
 use crate::pointer;
 use crate::policy::Policy;
-use crate::rules::RuleId;
 use crate::templates::is_distributed_training;
 
 /// Immediate eviction (the seed's spelling, `interruptable`).
@@ -138,9 +137,9 @@ fn database_image(policy: &Policy, spec: &PodSpec) -> Option<String> {
 
 /// `interruptible-stateful`: `qos.coreweave.cloud/interruptable: "true"` on a pod of a workload
 /// that cannot tolerate eviction.
-pub fn check_stateful(cx: &mut Cx<'_>) {
-    let obj = cx.object;
-    let policy = cx.policy;
+pub fn check_stateful(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
+    let policy = input.policy;
     let workload = if obj.is("apps", "StatefulSet") {
         Some(format!("{} is stateful", workload_name(obj)))
     } else {
@@ -155,8 +154,7 @@ pub fn check_stateful(cx: &mut Cx<'_>) {
             .or_else(|| claim_volume(pod.spec))
             .or_else(|| database_image(policy, pod.spec));
         let Some(reason) = reason else { continue };
-        cx.report(
-            RuleId::InterruptibleStateful,
+        out.report(
             label_path(&pod, INTERRUPTABLE),
             format!(
                 "`{INTERRUPTABLE}: \"true\"` lets CKS evict this pod at once, but {reason}; remove the label"
@@ -170,8 +168,8 @@ pub fn check_stateful(cx: &mut Cx<'_>) {
 
 /// `interruption-label-value`: an interruption label on a pod whose value is not exactly
 /// `"true"` (and not `"false"`, see the module documentation).
-pub fn check_value(cx: &mut Cx<'_>) {
-    let obj = cx.object;
+pub fn check_value(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
     for pod in obj.pod_refs() {
         for key in RECOGNISED {
             let Some(value) = pod.label(key) else {
@@ -185,8 +183,7 @@ pub fn check_value(cx: &mut Cx<'_>) {
             } else {
                 format!("value `{value}`")
             };
-            cx.report(
-                RuleId::InterruptionLabelValue,
+            out.report(
                 label_path(&pod, key),
                 format!(
                     "label `{key}` has {found}, which CKS ignores; set it to exactly `\"true\"` to opt in, or remove it"
@@ -199,8 +196,8 @@ pub fn check_value(cx: &mut Cx<'_>) {
 
 /// `interruption-label-placement`: an interruption label on a workload's own metadata that is
 /// missing from one of its pod templates (CKS reads Pod labels).
-pub fn check_placement(cx: &mut Cx<'_>) {
-    let obj = cx.object;
+pub fn check_placement(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
     let templates: Vec<PodRef<'_>> = obj.pod_refs().filter(|p| p.is_template).collect();
     if templates.is_empty() {
         return;
@@ -227,8 +224,7 @@ pub fn check_placement(cx: &mut Cx<'_>) {
             "its pod template"
         };
         let list = missing.join(", ");
-        cx.report(
-            RuleId::InterruptionLabelPlacement,
+        out.report(
             pointer::join("/metadata/labels", &[key]),
             format!(
                 "label `{key}` is on the {}'s own metadata, not on {noun} {list}; CKS reads Pod labels, so add it there",
@@ -300,8 +296,8 @@ pub fn near_miss(key: &str) -> Option<&'static str> {
 
 /// `interruption-label-spelling`: a near-miss interruption key, or the graceful key in the
 /// `.cloud` spelling of the seed's example.
-pub fn check_spelling(cx: &mut Cx<'_>) {
-    let obj = cx.object;
+pub fn check_spelling(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
     let mut places: Vec<(String, Vec<&str>)> = Vec::new();
     let has_templates = obj.pod_refs().any(|p| p.is_template);
     if has_templates {
@@ -337,8 +333,7 @@ pub fn check_spelling(cx: &mut Cx<'_>) {
             };
             let path = pointer::join(&meta, &["labels", key]);
             if meant.is_none() {
-                cx.report(
-                    RuleId::InterruptionLabelSpelling,
+                out.report(
                     path,
                     format!(
                         "label `{key}` follows the CKS example's spelling; the CKS label reference spells it `{GRACEFUL}`, use that"
@@ -346,8 +341,7 @@ pub fn check_spelling(cx: &mut Cx<'_>) {
                     Some(format!("rename the label to `{GRACEFUL}`")),
                 );
             } else if let Some(meant) = meant {
-                cx.report(
-                    RuleId::InterruptionLabelSpelling,
+                out.report(
                     path,
                     format!(
                         "label `{key}` is not an interruption label CKS reads, so the pod is not opted in; did you mean `{meant}`"
@@ -361,23 +355,21 @@ pub fn check_spelling(cx: &mut Cx<'_>) {
 
 /// `graceful-termination-period`: a graceful-interruptible pod with
 /// `terminationGracePeriodSeconds: 0`, or a pod with both interruption labels.
-pub fn check_grace_period(cx: &mut Cx<'_>) {
-    let obj = cx.object;
+pub fn check_grace_period(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
     for pod in obj.pod_refs() {
         if !is_graceful(&pod) {
             continue;
         }
         if pod.spec.termination_grace_period_seconds == Some(0) {
-            cx.report(
-                RuleId::GracefulTerminationPeriod,
+            out.report(
                 pointer::join(&pod.spec_path(), &["terminationGracePeriodSeconds"]),
                 "pod is graceful-interruptible but sets `terminationGracePeriodSeconds: 0`, so it gets no time to exit cleanly; give it the seconds it needs to save its state",
                 None,
             );
         }
         if is_true(&pod, INTERRUPTABLE) {
-            cx.report(
-                RuleId::GracefulTerminationPeriod,
+            out.report(
                 label_path(&pod, INTERRUPTABLE),
                 format!(
                     "pod carries both `{INTERRUPTABLE}` and a graceful-interruptible label, so it may be evicted at once without its grace period; keep only one"

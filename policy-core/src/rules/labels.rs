@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Taint;
 
-use crate::eval::Cx;
+use crate::eval::{Input, Out};
+use crate::label_diff::{coreweave_label_changes, Change};
 use crate::label_syntax::{self, is_coreweave_key, show};
 use crate::object::Operation;
 use crate::pointer;
 use crate::policy::Policy;
-use crate::rules::RuleId;
+use crate::text::distance;
 
 /// CoreWeave-domain pod labels CKS documents for workloads (seed 003, DOMAIN.md).
 pub const KNOWN_WORKLOAD_LABELS: [&str; 4] = [
@@ -22,78 +23,6 @@ pub const KNOWN_WORKLOAD_LABELS: [&str; 4] = [
     "qos.coreweave.cloud/graceful-interruptible",
     "metadata.coreweave.cloud/job",
 ];
-
-/// How a CoreWeave-domain key differs between the old and the new object.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Change<'a> {
-    /// Present now, absent before (or no old object).
-    Added { key: &'a str, value: &'a str },
-    /// Present in both with different values.
-    Changed {
-        key: &'a str,
-        old: &'a str,
-        new: &'a str,
-    },
-    /// Present before, absent now.
-    Removed { key: &'a str, old: &'a str },
-}
-
-impl Change<'_> {
-    pub(crate) fn key(&self) -> &str {
-        match self {
-            Change::Added { key, .. }
-            | Change::Changed { key, .. }
-            | Change::Removed { key, .. } => key,
-        }
-    }
-
-    /// The end of a message sentence: what happened to the key and what to do.
-    fn describe(&self) -> String {
-        match self {
-            Change::Added { .. } => String::from(
-                "is in a CoreWeave-reserved domain (`*.coreweave.cloud`, `*.coreweave.com`), which CKS rejects; use a domain of your own",
-            ),
-            Change::Changed { old, new, .. } => format!(
-                "is in a CoreWeave-reserved domain and would change from `{}` to `{}`, which only CKS may do; leave it as it was",
-                show(old),
-                show(new)
-            ),
-            Change::Removed { old, .. } => format!(
-                "is in a CoreWeave-reserved domain and would be removed (it was `{}`), which only CKS may do; keep it",
-                show(old)
-            ),
-        }
-    }
-}
-
-/// The CoreWeave-domain keys added, changed or removed from `old` to `new`, new keys in map
-/// order first, then removed keys. With no `old`, every CoreWeave-domain key is added.
-pub(crate) fn coreweave_label_changes<'a>(
-    new: Option<&'a BTreeMap<String, String>>,
-    old: Option<&'a BTreeMap<String, String>>,
-) -> Vec<Change<'a>> {
-    let mut out = Vec::new();
-    for (k, v) in new.into_iter().flatten() {
-        if !is_coreweave_key(k) {
-            continue;
-        }
-        match old.and_then(|o| o.get(k)) {
-            None => out.push(Change::Added { key: k, value: v }),
-            Some(o) if o != v => out.push(Change::Changed {
-                key: k,
-                old: o,
-                new: v,
-            }),
-            Some(_) => {}
-        }
-    }
-    for (k, v) in old.into_iter().flatten() {
-        if is_coreweave_key(k) && !new.is_some_and(|n| n.contains_key(k)) {
-            out.push(Change::Removed { key: k, old: v });
-        }
-    }
-    out
-}
 
 fn taint_value(t: &Taint) -> &str {
     t.value.as_deref().unwrap_or("")
@@ -177,10 +106,10 @@ fn label_changes(
 /// `sunk.coreweave.com/lock`; their service accounts belong in `exemptions`); taints are matched
 /// by key and effect, and a missing value equals an empty one; an UPDATE without `oldObject` is
 /// judged like a CREATE.
-pub fn check_reserved_node_label(cx: &mut Cx<'_>) {
-    let obj = cx.object;
-    let old = match cx.operation() {
-        Operation::Update => cx.old_object(),
+pub fn check_reserved_node_label(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
+    let old = match input.operation() {
+        Operation::Update => input.old_object(),
         _ => None,
     };
     let mut found = Vec::new();
@@ -219,25 +148,8 @@ pub fn check_reserved_node_label(cx: &mut Cx<'_>) {
         );
     }
     for (path, msg) in found {
-        cx.report(RuleId::ReservedNodeLabel, path, msg, None);
+        out.report(path, msg, None);
     }
-}
-
-/// Case-insensitive Levenshtein distance.
-pub(crate) fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 /// Every known CoreWeave-domain pod label: built-in, then `labels.knownWorkload` in order.
@@ -271,10 +183,10 @@ pub(crate) fn nearest_known<'p>(policy: &'p Policy, key: &str) -> Option<&'p str
 /// suggested. Workload metadata, Nodes and Namespaces are not pods and are not judged here.
 /// Interruption near misses are reported here too (SPEC's own example); the interruption rules
 /// may add their own finding.
-pub fn check_unknown_coreweave_label(cx: &mut Cx<'_>) {
-    let policy = cx.policy;
+pub fn check_unknown_coreweave_label(input: &Input<'_>, out: &mut Out<'_>) {
+    let policy = input.policy;
     let mut found = Vec::new();
-    for pod in cx.object.pod_refs() {
+    for pod in input.object.pod_refs() {
         for (k, _) in pod.labels() {
             if !is_coreweave_key(k)
                 || KNOWN_WORKLOAD_LABELS.contains(&k)
@@ -303,7 +215,7 @@ pub fn check_unknown_coreweave_label(cx: &mut Cx<'_>) {
         }
     }
     for (path, msg, fix) in found {
-        cx.report(RuleId::UnknownCoreweaveLabel, path, msg, fix);
+        out.report(path, msg, fix);
     }
 }
 
@@ -343,8 +255,8 @@ fn syntax_findings(
 /// every pod template's metadata, and in a CoreWeave NodePool's `spec.nodeLabels`. One finding
 /// per bad key and one per bad value, at the label's path, listing every rule it breaks.
 /// Annotations, selectors and taint keys are out of scope.
-pub fn check_label_syntax(cx: &mut Cx<'_>) {
-    let obj = cx.object;
+pub fn check_label_syntax(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
     let mut found = Vec::new();
     syntax_findings(obj.labels(), "/metadata/labels", "label", &mut found);
     for pod in obj.pod_refs().filter(|p| p.is_template) {
@@ -365,7 +277,7 @@ pub fn check_label_syntax(cx: &mut Cx<'_>) {
         );
     }
     for (path, msg) in found {
-        cx.report(RuleId::LabelSyntax, path, msg, None);
+        out.report(path, msg, None);
     }
 }
 

@@ -4,7 +4,7 @@
 //! only lists them. Rules run in table order and report in document order, so findings are
 //! deterministic.
 
-use crate::eval::Cx;
+use crate::eval::{Input, Out};
 use crate::verdict::Severity;
 
 pub mod accelerators;
@@ -49,11 +49,16 @@ pub struct RuleInfo {
     #[serde(skip)]
     pub on_delete: bool,
     #[serde(skip)]
-    pub(crate) check: fn(&mut Cx<'_>),
+    pub(crate) check: fn(&Input<'_>, &mut Out<'_>),
 }
 
-macro_rules! rule_ids {
-    ($($variant:ident = $id:literal),* $(,)?) => {
+/// The one declaration of the catalogue: each line gives a rule's enum variant, stable id,
+/// default severity, kind, check function, optional overrides after `;` (`default_enabled`,
+/// `on_delete`)
+/// and description, and generates both [`RuleId`] and [`RULES`] from it.
+macro_rules! catalogue {
+    ($($variant:ident = $id:literal, $sev:ident, $kind:ident, $check:path
+        $(; $($field:ident = $val:expr),+)?, $desc:literal;)*) => {
         /// Every rule id, in the order rules run.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum RuleId { $(#[doc = $id] $variant),* }
@@ -72,53 +77,22 @@ macro_rules! rule_ids {
             /// Position in [`RuleId::ALL`], for per-rule tables.
             pub fn index(self) -> usize { self as usize }
         }
+
+        /// The catalogue, indexed by [`RuleId::index`].
+        pub static RULES: [RuleInfo; RuleId::ALL.len()] = [
+            $(RuleInfo { $($($field: $val,)+)? ..rule($id, $sev, $kind, $desc, $check) }),*
+        ];
     };
 }
 
-rule_ids! {
-    InputInvalid = "input-invalid",
-    ImageReferenceInvalid = "image-reference-invalid",
-    ImageDigestRequired = "image-digest-required",
-    ImageMutableTag = "image-mutable-tag",
-    ImagePullPolicy = "image-pull-policy",
-    PinDigests = "pin-digests",
-    ReservedNodeLabel = "reserved-node-label",
-    ReservedNamespaceLabel = "reserved-namespace-label",
-    ControlPlaneNamespace = "control-plane-namespace",
-    UnknownCoreweaveLabel = "unknown-coreweave-label",
-    LabelSyntax = "label-syntax",
-    NodeLifecycleInconsistent = "node-lifecycle-inconsistent",
-    LegacyNodeType = "legacy-node-type",
-    MigrateNodeType = "migrate-node-type",
-    UnknownInstanceType = "unknown-instance-type",
-    LegacyNodeSelector = "legacy-node-selector",
-    NodepoolInvalid = "nodepool-invalid",
-    CpuComputeToleration = "cpu-compute-toleration",
-    BroadToleration = "broad-toleration",
-    GpuTolerationWithoutGpu = "gpu-toleration-without-gpu",
-    SunkDaemonsetTolerations = "sunk-daemonset-tolerations",
-    InterruptibleStateful = "interruptible-stateful",
-    InterruptionLabelValue = "interruption-label-value",
-    InterruptionLabelPlacement = "interruption-label-placement",
-    InterruptionLabelSpelling = "interruption-label-spelling",
-    GracefulTerminationPeriod = "graceful-termination-period",
-    AcceleratorAccessBypass = "accelerator-access-bypass",
-    GangSchedulingQueue = "gang-scheduling-queue",
-    UnsupportedGpuOperator = "unsupported-gpu-operator",
-    SunkPodScheduler = "sunk-pod-scheduler",
-    WebhookScope = "webhook-scope",
-    CksManagedComponent = "cks-managed-component",
-    DraClaimUnused = "dra-claim-unused",
-}
-
-fn no_check(_: &mut Cx<'_>) {}
+fn no_check(_: &Input<'_>, _: &mut Out<'_>) {}
 
 const fn rule(
     id: &'static str,
     default_severity: Severity,
     kind: RuleKind,
     description: &'static str,
-    check: fn(&mut Cx<'_>),
+    check: fn(&Input<'_>, &mut Out<'_>),
 ) -> RuleInfo {
     RuleInfo {
         id,
@@ -134,80 +108,110 @@ const fn rule(
 use RuleKind::{Both, Mutate, Validate};
 use Severity::{Error, Info, Warning};
 
-/// The catalogue, indexed by [`RuleId::index`].
-pub static RULES: [RuleInfo; 33] = [
-    rule("input-invalid", Error, Validate,
-        "the document is not valid YAML/JSON, not a Kubernetes object, has a field of the wrong type, or exceeds an input limit", no_check),
-    rule("image-reference-invalid", Error, Validate,
-        "an image string does not parse as an OCI/Docker reference", images::check_reference),
-    rule("image-digest-required", Warning, Validate,
-        "a tagged container image is not pinned by digest (`@sha256:…`) and not allowed by `images.allow`", images::check_digest_required),
-    rule("image-mutable-tag", Error, Validate,
-        "an image has no tag (implicit `latest`) or a mutable tag, and no digest", images::check_mutable_tag),
-    rule("image-pull-policy", Info, Validate,
-        "a digest-pinned image uses `imagePullPolicy: Always`", images::check_pull_policy),
-    rule("pin-digests", Info, Mutate,
-        "rewrites `repo:tag` to `repo:tag@digest` from the `images.digests` lock map", images::pin_digests),
-    RuleInfo { on_delete: false, ..rule("reserved-node-label", Error, Validate,
-        "a CoreWeave-domain label or taint on a Node or NodePool is added, changed or removed by a non-exempt requester", labels::check_reserved_node_label) },
-    rule("reserved-namespace-label", Error, Validate,
-        "a Namespace gains, changes or loses a CoreWeave-domain label through a non-exempt requester", namespaces::check_reserved_namespace_label),
-    RuleInfo { on_delete: true, ..rule("control-plane-namespace", Error, Validate,
-        "a control-plane namespace, or an object inside one, is changed or deleted by a non-exempt requester", namespaces::check_control_plane_namespace) },
-    rule("unknown-coreweave-label", Warning, Validate,
-        "a pod carries a CoreWeave-domain label that is not a known workload label", labels::check_unknown_coreweave_label),
-    rule("label-syntax", Error, Validate,
-        "a label key or value that Kubernetes would reject", labels::check_label_syntax),
-    rule("node-lifecycle-inconsistent", Warning, Validate,
-        "a Node's lifecycle labels contradict the CKS node lifecycle model", nodes::check_lifecycle),
-    rule("legacy-node-type", Warning, Validate,
-        "a pod selects nodes by the legacy `node.kubernetes.io/type` label", nodes::check_legacy_node_type),
-    rule("migrate-node-type", Info, Mutate,
-        "rewrites a legacy `node.kubernetes.io/type` selector to `node.kubernetes.io/instance-type` when the mapping is published", nodes::migrate_node_type),
-    rule("unknown-instance-type", Warning, Validate,
-        "a pod selects an instance type that is not a known CKS Instance ID", nodes::check_unknown_instance_type),
-    rule("legacy-node-selector", Warning, Validate,
-        "a pod selects on labels of the pre-CKS CoreWeave Cloud that no CKS node carries", nodes::check_legacy_node_selector),
-    rule("nodepool-invalid", Error, Validate,
-        "a CoreWeave NodePool that CKS would refuse or that can never be satisfied", nodepool::check),
-    rule("cpu-compute-toleration", Info, Mutate,
-        "a Pod that requests no accelerator gets the `is_cpu_compute` toleration, as CKS admission adds it", tolerations::cpu_compute_toleration),
-    rule("broad-toleration", Warning, Validate,
-        "a toleration lets the pod land on control-plane, triage or pending nodes", tolerations::check_broad_toleration),
-    rule("gpu-toleration-without-gpu", Info, Validate,
-        "a pod that requests no accelerator tolerates `is_gpu`", tolerations::check_gpu_toleration_without_gpu),
-    rule("sunk-daemonset-tolerations", Warning, Both,
-        "a DaemonSet on SUNK nodes lacks a toleration SUNK requires (when `sunk.enabled`)", sunk::check_daemonset_tolerations),
-    rule("interruptible-stateful", Error, Validate,
-        "the interruptable label is on a workload that cannot tolerate eviction", interruption::check_stateful),
-    rule("interruption-label-value", Warning, Validate,
-        "an interruption label whose value is not exactly `\"true\"`", interruption::check_value),
-    rule("interruption-label-placement", Warning, Validate,
-        "an interruption label on a workload's own metadata but not on its pod template", interruption::check_placement),
-    rule("interruption-label-spelling", Warning, Validate,
-        "a near-miss interruption label key", interruption::check_spelling),
-    rule("graceful-termination-period", Warning, Validate,
-        "a graceful-interruptible pod with no grace period, or with both interruption labels", interruption::check_grace_period),
-    rule("accelerator-access-bypass", Error, Validate,
-        "a container reaches GPUs outside the device plugin or DRA", accelerators::check_access_bypass),
-    RuleInfo { default_enabled: false, ..rule("gang-scheduling-queue", Warning, Validate,
-        "an accelerator training job in a `gang.namespaces` namespace lacks `kueue.x-k8s.io/queue-name`", accelerators::check_gang_queue) },
-    rule("unsupported-gpu-operator", Warning, Validate,
-        "the manifest installs the NVIDIA GPU Operator, which CKS manages itself", accelerators::check_gpu_operator),
-    rule("sunk-pod-scheduler", Warning, Validate,
-        "a pod scheduled by the SUNK scheduler breaks one of its requirements", sunk::check_pod_scheduler),
-    rule("webhook-scope", Error, Validate,
-        "an admission webhook fails closed on Pods in control-plane namespaces, which can deadlock the cluster", webhooks::check),
-    rule("cks-managed-component", Warning, Validate,
-        "the manifest installs a component CKS manages itself (device plugin, upstream Kueue, Network Operator)", accelerators::check_managed_component),
-    rule("dra-claim-unused", Warning, Validate,
-        "a pod-level DRA resource claim that no container lists under `resources.claims`", accelerators::check_dra_claim_unused),
-];
+catalogue! {
+    InputInvalid = "input-invalid", Error, Validate, no_check,
+        "the document is not valid YAML/JSON, not a Kubernetes object, has a field of the wrong type, or exceeds an input limit";
+    ImageReferenceInvalid = "image-reference-invalid", Error, Validate, images::check_reference,
+        "an image string does not parse as an OCI/Docker reference";
+    ImageDigestRequired = "image-digest-required", Warning, Validate, images::check_digest_required,
+        "a tagged container image is not pinned by digest (`@sha256:…`) and not allowed by `images.allow`";
+    ImageMutableTag = "image-mutable-tag", Error, Validate, images::check_mutable_tag,
+        "an image has no tag (implicit `latest`) or a mutable tag, and no digest";
+    ImagePullPolicy = "image-pull-policy", Info, Validate, images::check_pull_policy,
+        "a digest-pinned image uses `imagePullPolicy: Always`";
+    PinDigests = "pin-digests", Info, Mutate, images::pin_digests,
+        "rewrites `repo:tag` to `repo:tag@digest` from the `images.digests` lock map";
+    ReservedNodeLabel = "reserved-node-label", Error, Validate, labels::check_reserved_node_label,
+        "a CoreWeave-domain label or taint on a Node or NodePool is added, changed or removed by a non-exempt requester";
+    ReservedNamespaceLabel = "reserved-namespace-label", Error, Validate, namespaces::check_reserved_namespace_label,
+        "a Namespace gains, changes or loses a CoreWeave-domain label through a non-exempt requester";
+    ControlPlaneNamespace = "control-plane-namespace", Error, Validate, namespaces::check_control_plane_namespace; on_delete = true,
+        "a control-plane namespace, or an object inside one, is changed or deleted by a non-exempt requester";
+    UnknownCoreweaveLabel = "unknown-coreweave-label", Warning, Validate, labels::check_unknown_coreweave_label,
+        "a pod carries a CoreWeave-domain label that is not a known workload label";
+    LabelSyntax = "label-syntax", Error, Validate, labels::check_label_syntax,
+        "a label key or value that Kubernetes would reject";
+    NodeLifecycleInconsistent = "node-lifecycle-inconsistent", Warning, Validate, nodes::check_lifecycle,
+        "a Node's lifecycle labels contradict the CKS node lifecycle model";
+    LegacyNodeType = "legacy-node-type", Warning, Validate, nodes::check_legacy_node_type,
+        "a pod selects nodes by the legacy `node.kubernetes.io/type` label";
+    MigrateNodeType = "migrate-node-type", Info, Mutate, nodes::migrate_node_type,
+        "rewrites a legacy `node.kubernetes.io/type` selector to `node.kubernetes.io/instance-type` when the mapping is published";
+    UnknownInstanceType = "unknown-instance-type", Warning, Validate, nodes::check_unknown_instance_type,
+        "a pod selects an instance type that is not a known CKS Instance ID";
+    LegacyNodeSelector = "legacy-node-selector", Warning, Validate, nodes::check_legacy_node_selector,
+        "a pod selects on labels of the pre-CKS CoreWeave Cloud that no CKS node carries";
+    NodepoolInvalid = "nodepool-invalid", Error, Validate, nodepool::check,
+        "a CoreWeave NodePool that CKS would refuse or that can never be satisfied";
+    CpuComputeToleration = "cpu-compute-toleration", Info, Mutate, tolerations::cpu_compute_toleration,
+        "a Pod that requests no accelerator gets the `is_cpu_compute` toleration, as CKS admission adds it";
+    BroadToleration = "broad-toleration", Warning, Validate, tolerations::check_broad_toleration,
+        "a toleration lets the pod land on control-plane, triage or pending nodes";
+    GpuTolerationWithoutGpu = "gpu-toleration-without-gpu", Info, Validate, tolerations::check_gpu_toleration_without_gpu,
+        "a pod that requests no accelerator tolerates `is_gpu`";
+    SunkDaemonsetTolerations = "sunk-daemonset-tolerations", Warning, Both, sunk::check_daemonset_tolerations,
+        "a DaemonSet on SUNK nodes lacks a toleration SUNK requires (when `sunk.enabled`)";
+    InterruptibleStateful = "interruptible-stateful", Error, Validate, interruption::check_stateful,
+        "the interruptable label is on a workload that cannot tolerate eviction";
+    InterruptionLabelValue = "interruption-label-value", Warning, Validate, interruption::check_value,
+        "an interruption label whose value is not exactly `\"true\"`";
+    InterruptionLabelPlacement = "interruption-label-placement", Warning, Validate, interruption::check_placement,
+        "an interruption label on a workload's own metadata but not on its pod template";
+    InterruptionLabelSpelling = "interruption-label-spelling", Warning, Validate, interruption::check_spelling,
+        "a near-miss interruption label key";
+    GracefulTerminationPeriod = "graceful-termination-period", Warning, Validate, interruption::check_grace_period,
+        "a graceful-interruptible pod with no grace period, or with both interruption labels";
+    AcceleratorAccessBypass = "accelerator-access-bypass", Error, Validate, accelerators::check_access_bypass,
+        "a container reaches GPUs outside the device plugin or DRA";
+    GangSchedulingQueue = "gang-scheduling-queue", Warning, Validate, accelerators::check_gang_queue; default_enabled = false,
+        "an accelerator training job in a `gang.namespaces` namespace lacks `kueue.x-k8s.io/queue-name`";
+    UnsupportedGpuOperator = "unsupported-gpu-operator", Warning, Validate, accelerators::check_gpu_operator,
+        "the manifest installs the NVIDIA GPU Operator, which CKS manages itself";
+    SunkPodScheduler = "sunk-pod-scheduler", Warning, Validate, sunk::check_pod_scheduler,
+        "a pod scheduled by the SUNK scheduler breaks one of its requirements";
+    WebhookScope = "webhook-scope", Error, Validate, webhooks::check,
+        "an admission webhook fails closed on Pods in control-plane namespaces, which can deadlock the cluster";
+    CksManagedComponent = "cks-managed-component", Warning, Validate, accelerators::check_managed_component,
+        "the manifest installs a component CKS manages itself (device plugin, upstream Kueue, Network Operator)";
+    DraClaimUnused = "dra-claim-unused", Warning, Validate, accelerators::check_dra_claim_unused,
+        "a pod-level DRA resource claim that no container lists under `resources.claims`";
+}
 
 impl RuleId {
     /// The static description of this rule.
     pub fn info(self) -> &'static RuleInfo {
         &RULES[self.index()]
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for RuleId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for RuleId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl serde::Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RuleId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        RuleId::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown rule id `{s}`")))
     }
 }
 

@@ -1,28 +1,24 @@
 //! Namespace rules: CoreWeave-domain namespace labels and control-plane namespaces.
 
-use crate::eval::Cx;
+use crate::eval::{Input, Out};
+use crate::label_diff::{coreweave_label_changes, Change};
 use crate::label_syntax::show;
 use crate::object::{Object, Operation};
 use crate::pointer;
-use crate::rules::labels::{coreweave_label_changes, Change};
-use crate::rules::RuleId;
 
-/// The label CKS puts on every namespace, naming its owner.
-pub const ORG_LABEL: &str = "ns.coreweave.cloud/org";
-/// The [`ORG_LABEL`] value of control-plane namespaces.
-pub const CONTROL_PLANE: &str = "control-plane";
+pub use crate::cks::{CONTROL_PLANE, ORG_LABEL};
 
 /// `reserved-namespace-label`: a Namespace gains, changes or loses a CoreWeave-domain label
 /// (e.g. `ns.coreweave.cloud/org`). On CREATE every CoreWeave-domain label is gained; on UPDATE
 /// only keys that differ from `oldObject` count (a removed key is reported at its old path).
 /// An UPDATE without `oldObject` is judged like a CREATE.
-pub fn check_reserved_namespace_label(cx: &mut Cx<'_>) {
-    let obj = cx.object;
+pub fn check_reserved_namespace_label(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
     if !obj.is("", "Namespace") {
         return;
     }
-    let old = match cx.operation() {
-        Operation::Update => cx.old_object().and_then(Object::labels),
+    let old = match input.operation() {
+        Operation::Update => input.old_object().and_then(Object::labels),
         _ => None,
     };
     let name = obj.name().unwrap_or("");
@@ -47,7 +43,7 @@ pub fn check_reserved_namespace_label(cx: &mut Cx<'_>) {
         found.push((pointer::join("/metadata/labels", &[c.key()]), msg));
     }
     for (path, msg) in found {
-        cx.report(RuleId::ReservedNamespaceLabel, path, msg, None);
+        out.report(path, msg, None);
     }
 }
 
@@ -68,9 +64,9 @@ fn is_control_plane_labelled(o: Option<&Object>) -> bool {
 /// object is judged by its own labels only. The namespace is the object's `metadata.namespace`,
 /// else the request's. Cluster-scoped objects are never judged. CoreWeave's own automation
 /// must be listed in `exemptions`, or it is denied too.
-pub fn check_control_plane_namespace(cx: &mut Cx<'_>) {
-    let obj = cx.object;
-    let op = cx.operation();
+pub fn check_control_plane_namespace(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
+    let op = input.operation();
     let verb = match op {
         Operation::Create => "create",
         Operation::Update => "change",
@@ -79,37 +75,33 @@ pub fn check_control_plane_namespace(cx: &mut Cx<'_>) {
     };
     if obj.is("", "Namespace") {
         if op == Operation::Create
-            || !(is_control_plane_labelled(Some(obj)) || is_control_plane_labelled(cx.old_object()))
+            || !(is_control_plane_labelled(Some(obj))
+                || is_control_plane_labelled(input.old_object()))
         {
             return;
         }
-        let name = obj.name().or(cx.request.name.as_deref()).unwrap_or("");
+        let name = obj.name().or(input.request.name.as_deref()).unwrap_or("");
         let msg = format!(
             "namespace `{name}` is a CKS control-plane namespace (`{ORG_LABEL}={CONTROL_PLANE}`) that CoreWeave manages; do not {verb} it"
         );
-        cx.report(
-            RuleId::ControlPlaneNamespace,
-            pointer::join("/metadata/labels", &[ORG_LABEL]),
-            msg,
-            None,
-        );
+        out.report(pointer::join("/metadata/labels", &[ORG_LABEL]), msg, None);
         return;
     }
     let Some(ns) = obj
         .namespace()
-        .or(cx.request.namespace.as_deref())
+        .or(input.request.namespace.as_deref())
         .filter(|ns| !ns.is_empty())
     else {
         return;
     };
-    let control_plane = match cx.namespace_labels(ns) {
+    let control_plane = match input.namespace_labels(ns) {
         Some(labels) => labels.get(ORG_LABEL).is_some_and(|v| v == CONTROL_PLANE),
-        None => cx.policy.control_plane_namespaces.is_match(ns),
+        None => input.policy.control_plane_namespaces.is_match(ns),
     };
     if !control_plane {
         return;
     }
-    let what = match obj.name().or(cx.request.name.as_deref()) {
+    let what = match obj.name().or(input.request.name.as_deref()) {
         Some(n) => format!("{} `{}`", obj.kind, show(n)),
         None => format!("a {}", obj.kind),
     };
@@ -126,5 +118,5 @@ pub fn check_control_plane_namespace(cx: &mut Cx<'_>) {
     } else {
         String::new()
     };
-    cx.report(RuleId::ControlPlaneNamespace, path, msg, None);
+    out.report(path, msg, None);
 }

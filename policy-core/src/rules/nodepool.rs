@@ -19,22 +19,20 @@
 //! whole racks; an `instanceType` that is not a known Instance ID is `unknown-instance-type`'s
 //! concern (a warning: the built-in list may lag behind CoreWeave's), not an error here.
 
-use crate::eval::Cx;
+use crate::eval::{Input, Out};
 use crate::label_syntax::dns1123_label_problem;
 use crate::nodetypes::{is_superchip, COMPUTE_CLASSES, RACK_NODES, UPDATE_STRATEGIES};
 use crate::object::Operation;
-use crate::rules::RuleId;
 
 /// `nodepool-invalid`.
-pub fn check(cx: &mut Cx<'_>) {
-    let obj = cx.object;
-    if !obj.is("compute.coreweave.com", "NodePool") || !cx.active(RuleId::NodepoolInvalid) {
+pub fn check(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
+    if !obj.is("compute.coreweave.com", "NodePool") || !out.active() {
         return;
     }
     let mut found: Vec<(&str, String)> = Vec::new();
     let Some(pool) = obj.node_pool.as_deref() else {
-        cx.report(
-            RuleId::NodepoolInvalid,
+        out.report(
             "",
             "NodePool has no `spec`; CKS requires `instanceType` and one of `targetNodes`/`targetRacks`",
             None,
@@ -48,9 +46,9 @@ pub fn check(cx: &mut Cx<'_>) {
             String::from("NodePool has no `spec.instanceType`; CKS requires an Instance ID (e.g. `gd-8xh100ib-i128`)"),
         )),
         Some(t) => {
-            let old = cx
+            let old = input
                 .old_object()
-                .filter(|_| cx.operation() == Operation::Update)
+                .filter(|_| input.operation() == Operation::Update)
                 .and_then(|o| o.node_pool.as_deref())
                 .and_then(|p| p.instance_type.as_deref());
             if let Some(old) = old.filter(|o| *o != t) {
@@ -61,7 +59,7 @@ pub fn check(cx: &mut Cx<'_>) {
             }
         }
     }
-    let rack_scale = instance_type.is_some_and(|t| cx.policy.rack_scale.contains(t));
+    let rack_scale = instance_type.is_some_and(|t| input.policy.rack_scale.contains(t));
     match (pool.target_nodes, pool.target_racks) {
         (Some(_), Some(_)) => found.push((
             "/spec/targetRacks",
@@ -129,9 +127,9 @@ pub fn check(cx: &mut Cx<'_>) {
                 ));
             }
         }
-        let old = cx
+        let old = input
             .old_object()
-            .filter(|_| cx.operation() == Operation::Update)
+            .filter(|_| input.operation() == Operation::Update)
             .and_then(|o| o.node_pool.as_deref())
             .map(|p| p.compute_class.as_deref().unwrap_or("default"));
         if let Some(old) = old.filter(|o| *o != class) {
@@ -169,6 +167,6 @@ pub fn check(cx: &mut Cx<'_>) {
         }
     }
     for (path, message) in found {
-        cx.report(RuleId::NodepoolInvalid, path, message, None);
+        out.report(path, message, None);
     }
 }

@@ -29,14 +29,14 @@
 use k8s_openapi::api::core::v1::{NodeSelectorRequirement, PodSpec};
 use serde_json::{json, Value};
 
-use crate::eval::Cx;
+use crate::eval::{Input, Out};
 use crate::nodetypes::{LEGACY_CLASS_LIKELY, LEGACY_SELECTOR_KEYS, NODE_CLASS, NODE_CLASS_VALUES};
 use crate::object::{Object, PodRef};
 use crate::pointer;
 use crate::policy::Policy;
-use crate::rules::labels::distance;
 use crate::rules::RuleId;
 use crate::scheduling::lifecycle::{NodeLifecycle, RESERVED, STATE};
+use crate::text::distance;
 use crate::verdict::PatchOp;
 
 /// The legacy node type key.
@@ -221,9 +221,9 @@ fn nearest_instance_id<'p>(policy: &'p Policy, value: &str) -> Option<&'p str> {
 
 /// `node-lifecycle-inconsistent`: a Node whose lifecycle labels contradict the model (not
 /// production but reserved ≠ state; production but reserved empty or missing).
-pub fn check_lifecycle(cx: &mut Cx<'_>) {
-    let obj = cx.object;
-    if !obj.is("", "Node") || !cx.active(RuleId::NodeLifecycleInconsistent) {
+pub fn check_lifecycle(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
+    if !obj.is("", "Node") || !out.active() {
         return;
     }
     let lifecycle = NodeLifecycle::from_labels(obj.labels());
@@ -233,12 +233,7 @@ pub fn check_lifecycle(cx: &mut Cx<'_>) {
         } else {
             STATE
         };
-        cx.report(
-            RuleId::NodeLifecycleInconsistent,
-            pointer::join("/metadata/labels", &[key]),
-            message,
-            None,
-        );
+        out.report(pointer::join("/metadata/labels", &[key]), message, None);
     }
 }
 
@@ -277,15 +272,15 @@ fn selector_conflict<'a>(spec: &'a PodSpec, id: &str) -> Option<&'a str> {
 
 /// `legacy-node-type`: a pod selects nodes by `node.kubernetes.io/type`. The message names the
 /// Instance ID to select with `node.kubernetes.io/instance-type` when it is known.
-pub fn check_legacy_node_type(cx: &mut Cx<'_>) {
-    if !cx.active(RuleId::LegacyNodeType) {
+pub fn check_legacy_node_type(input: &Input<'_>, out: &mut Out<'_>) {
+    if !out.active() {
         return;
     }
-    let policy = cx.policy;
+    let policy = input.policy;
     let migrating = policy.enabled(RuleId::MigrateNodeType);
     let mut found = Vec::new();
     for_each_pod_selection(
-        cx.object,
+        input.object,
         |k| k == LEGACY_TYPE,
         |pod, spec_path, sel| {
             let path = sel.path(spec_path);
@@ -346,21 +341,21 @@ pub fn check_legacy_node_type(cx: &mut Cx<'_>) {
         },
     );
     for (path, message, fix) in found {
-        cx.report(RuleId::LegacyNodeType, path, message, fix);
+        out.report(path, message, fix);
     }
 }
 
 /// Mutation `migrate-node-type`: rewrites `node.kubernetes.io/type` selections to
 /// `node.kubernetes.io/instance-type` when every value has a known Instance ID.
-pub fn migrate_node_type(cx: &mut Cx<'_>) {
-    if !cx.policy.enabled(RuleId::MigrateNodeType) {
+pub fn migrate_node_type(input: &Input<'_>, out: &mut Out<'_>) {
+    if !input.policy.enabled(RuleId::MigrateNodeType) {
         return;
     }
-    let policy = cx.policy;
+    let policy = input.policy;
     let mut ops = Vec::new();
     let mut notes = Vec::new();
     for_each_pod_selection(
-        cx.object,
+        input.object,
         |k| k == LEGACY_TYPE,
         |pod, spec_path, sel| {
             let Some(ids) = migration(policy, &sel) else {
@@ -405,10 +400,10 @@ pub fn migrate_node_type(cx: &mut Cx<'_>) {
         },
     );
     for (path, message) in notes {
-        cx.report(RuleId::MigrateNodeType, path, message, None);
+        out.report(path, message, None);
     }
     for op in ops {
-        cx.patch(RuleId::MigrateNodeType, op);
+        out.patch(op);
     }
 }
 
@@ -430,14 +425,14 @@ fn unknown_type_message(policy: &Policy, what: &str, value: &str) -> (String, Op
 /// `unknown-instance-type`: a pod selects `node.kubernetes.io/instance-type` or
 /// `node.coreweave.cloud/type` with a value that is not a known Instance ID (built-in and
 /// `nodeTypes.instanceIds`); also a NodePool whose `instanceType` is not one.
-pub fn check_unknown_instance_type(cx: &mut Cx<'_>) {
-    if !cx.active(RuleId::UnknownInstanceType) {
+pub fn check_unknown_instance_type(input: &Input<'_>, out: &mut Out<'_>) {
+    if !out.active() {
         return;
     }
-    let policy = cx.policy;
+    let policy = input.policy;
     let mut found = Vec::new();
-    if let Some(pool) = cx.object.node_pool.as_deref() {
-        if cx.object.is("compute.coreweave.com", "NodePool") {
+    if let Some(pool) = input.object.node_pool.as_deref() {
+        if input.object.is("compute.coreweave.com", "NodePool") {
             if let Some(t) = pool.instance_type.as_deref() {
                 if !policy.instance_ids.contains(t) {
                     let (message, fix) = unknown_type_message(policy, "NodePool `instanceType`", t);
@@ -447,7 +442,7 @@ pub fn check_unknown_instance_type(cx: &mut Cx<'_>) {
         }
     }
     for_each_pod_selection(
-        cx.object,
+        input.object,
         |k| k == INSTANCE_TYPE || k == COREWEAVE_TYPE,
         |_, spec_path, sel| {
             if !sel.names_values() {
@@ -468,7 +463,7 @@ pub fn check_unknown_instance_type(cx: &mut Cx<'_>) {
         },
     );
     for (path, message, fix) in found {
-        cx.report(RuleId::UnknownInstanceType, path, message, fix);
+        out.report(path, message, fix);
     }
 }
 
@@ -476,13 +471,13 @@ pub fn check_unknown_instance_type(cx: &mut Cx<'_>) {
 /// (`gpu.nvidia.com/class`, `node.coreweave.cloud/cpu`, …) that no CKS node carries, or asks for a
 /// `node.coreweave.cloud/class` value other than the `cpu` and `gpu` that CKS nodes carry (that
 /// label itself is current: see [`NODE_CLASS`]).
-pub fn check_legacy_node_selector(cx: &mut Cx<'_>) {
-    if !cx.active(RuleId::LegacyNodeSelector) {
+pub fn check_legacy_node_selector(input: &Input<'_>, out: &mut Out<'_>) {
+    if !out.active() {
         return;
     }
     let mut found = Vec::new();
     for_each_pod_selection(
-        cx.object,
+        input.object,
         |k| k == NODE_CLASS || LEGACY_SELECTOR_KEYS.contains(&k),
         |_, spec_path, sel| {
             if sel.key == NODE_CLASS {
@@ -536,7 +531,7 @@ pub fn check_legacy_node_selector(cx: &mut Cx<'_>) {
         },
     );
     for (path, message, fix) in found {
-        cx.report(RuleId::LegacyNodeSelector, path, message, fix);
+        out.report(path, message, fix);
     }
 }
 

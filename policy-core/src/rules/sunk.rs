@@ -23,10 +23,9 @@ use k8s_openapi::api::core::v1::{Container, PodSpec, Toleration};
 use serde_json::{json, Value};
 
 use crate::accelerator::parse_quantity;
-use crate::eval::Cx;
+use crate::cks::{CPU_COMPUTE, IS_GPU, RESERVED};
+use crate::eval::{Input, Out};
 use crate::pointer;
-use crate::rules::tolerations::{add_tolerations, CPU_COMPUTE, IS_GPU, RESERVED};
-use crate::rules::RuleId;
 use crate::scheduling::taints::{any_tolerates, taint};
 
 /// SUNK's lock taint key.
@@ -59,12 +58,12 @@ fn tolerates_reserved(tolerations: &[Toleration], value: &str) -> bool {
 /// `sunk.coreweave.com/lock=true` (Equal, NoExecute), `is_cpu_compute` (Exists), `is_gpu`
 /// (Exists) and `node.coreweave.cloud/reserved=<orgIdHash>` (Equal). Missing ones are reported
 /// and added; the reserved one only when `orgIdHash` is set.
-pub fn check_daemonset_tolerations(cx: &mut Cx<'_>) {
-    let obj = cx.object;
+pub fn check_daemonset_tolerations(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
     if !obj.is("apps", "DaemonSet") {
         return;
     }
-    let hash = cx.policy.settings().org_id_hash.clone();
+    let hash = input.policy.settings().org_id_hash.clone();
     for pod in obj.pod_refs() {
         if pod.spec.containers.is_empty() {
             continue;
@@ -115,8 +114,7 @@ pub fn check_daemonset_tolerations(cx: &mut Cx<'_>) {
         if !missing.is_empty() {
             let names: Vec<String> = missing.iter().map(|(n, _)| format!("`{n}`")).collect();
             let full: Vec<String> = missing.iter().map(|(_, v)| flow(v)).collect();
-            cx.report(
-                RuleId::SunkDaemonsetTolerations,
+            out.report(
                 at.clone(),
                 format!(
                     "DaemonSet lacks tolerations SUNK requires on its nodes: {}; add them",
@@ -124,17 +122,14 @@ pub fn check_daemonset_tolerations(cx: &mut Cx<'_>) {
                 ),
                 Some(format!("add to `tolerations`: {}", full.join(", "))),
             );
-            add_tolerations(
-                cx,
-                RuleId::SunkDaemonsetTolerations,
+            out.add_tolerations(
                 &spec_path,
                 has_list,
                 missing.into_iter().map(|(_, v)| v).collect(),
             );
         }
         if reserved_unknown {
-            cx.report(
-                RuleId::SunkDaemonsetTolerations,
+            out.report(
                 at,
                 format!(
                     "DaemonSet lacks the `{RESERVED}=<org hash>` toleration SUNK requires; set `orgIdHash` in settings so it can be added, or add it with your org's hash"
@@ -188,9 +183,9 @@ fn is_guaranteed(spec: &PodSpec) -> bool {
 /// `sunk-pod-scheduler`: a pod whose `schedulerName` matches `sunk.schedulerNames` must request
 /// CPU and memory in every container, keep `terminationGracePeriodSeconds` (30 when absent)
 /// below `sunk.killWaitSeconds` − 5, and not be Guaranteed QoS.
-pub fn check_pod_scheduler(cx: &mut Cx<'_>) {
-    let obj = cx.object;
-    let policy = cx.policy;
+pub fn check_pod_scheduler(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
+    let policy = input.policy;
     let kill_wait = i64::from(policy.settings().sunk.kill_wait_seconds);
     let bound = kill_wait - 5;
     for pod in obj.pod_refs() {
@@ -230,8 +225,7 @@ pub fn check_pod_scheduler(cx: &mut Cx<'_>) {
             } else {
                 cpath
             };
-            cx.report(
-                RuleId::SunkPodScheduler,
+            out.report(
                 path,
                 format!(
                     "container `{}` does not request {what}, so SUNK scheduler `{scheduler}` never schedules it; set `resources.requests` for {what}",
@@ -253,8 +247,7 @@ pub fn check_pod_scheduler(cx: &mut Cx<'_>) {
                     String::from("no `terminationGracePeriodSeconds` (default 30)"),
                 ),
             };
-            cx.report(
-                RuleId::SunkPodScheduler,
+            out.report(
                 path,
                 format!(
                     "pod for SUNK scheduler `{scheduler}` has {found}, but SUNK needs less than its kill wait ({kill_wait} s) minus 5; set it to {} or less",
@@ -264,8 +257,7 @@ pub fn check_pod_scheduler(cx: &mut Cx<'_>) {
             );
         }
         if is_guaranteed(pod.spec) {
-            cx.report(
-                RuleId::SunkPodScheduler,
+            out.report(
                 spec_path,
                 format!(
                     "pod for SUNK scheduler `{scheduler}` is Guaranteed QoS (CPU and memory requests equal limits), which SUNK does not schedule; set CPU requests below limits or drop the CPU limit"

@@ -17,22 +17,14 @@
 //!   skipped: they run one pod per node by design, and SUNK requires them to tolerate `is_gpu`.
 
 use k8s_openapi::api::core::v1::Toleration;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::accelerator::requests_accelerator;
-use crate::eval::Cx;
+use crate::eval::{Input, Out};
 use crate::object::{Operation, PodRef};
 use crate::pointer;
-use crate::rules::RuleId;
 use crate::scheduling::taints::{any_tolerates, taint, tolerates};
-use crate::verdict::PatchOp;
 
-/// The CPU node taint key.
-pub const CPU_COMPUTE: &str = "is_cpu_compute";
-/// The GPU node taint key.
-pub const IS_GPU: &str = "is_gpu";
-/// The node lifecycle / reservation taint key.
-pub const RESERVED: &str = "node.coreweave.cloud/reserved";
+pub use crate::cks::{CPU_COMPUTE, IS_GPU, RESERVED};
 
 /// A toleration as a user reads it: `key=value:effect (Operator)`.
 pub(crate) fn describe(t: &Toleration) -> String {
@@ -54,25 +46,6 @@ pub(crate) fn describe(t: &Toleration) -> String {
     format!("{s} ({op})")
 }
 
-/// Adds `tolerations` to the pod spec at `spec_path`: creates the list when the pod has none,
-/// appends otherwise. Never touches the user's entries.
-pub(crate) fn add_tolerations(
-    cx: &mut Cx<'_>,
-    rule: RuleId,
-    spec_path: &str,
-    has_list: bool,
-    tolerations: Vec<Value>,
-) {
-    let list = pointer::join(spec_path, &["tolerations"]);
-    if has_list {
-        for t in tolerations {
-            cx.patch(rule, PatchOp::add(format!("{list}/-"), t));
-        }
-    } else if !tolerations.is_empty() {
-        cx.patch(rule, PatchOp::add(list, Value::Array(tolerations)));
-    }
-}
-
 fn toleration_path(pod: &PodRef<'_>, i: usize) -> String {
     let mut p = pointer::join(&pod.spec_path(), &["tolerations"]);
     pointer::push_index(&mut p, i);
@@ -82,14 +55,14 @@ fn toleration_path(pod: &PodRef<'_>, i: usize) -> String {
 /// Mutation `cpu-compute-toleration`: a Pod that requests no accelerator gets
 /// `{key: is_cpu_compute, operator: Exists, effect: NoSchedule}` unless a toleration already
 /// tolerates `is_cpu_compute:NoSchedule`, as CKS admission does. Pods only, CREATE only.
-pub fn cpu_compute_toleration(cx: &mut Cx<'_>) {
-    let obj = cx.object;
-    if !obj.is("", "Pod") || cx.operation() != Operation::Create {
+pub fn cpu_compute_toleration(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
+    if !obj.is("", "Pod") || input.operation() != Operation::Create {
         return;
     }
     let cpu = taint(CPU_COMPUTE, None, "NoSchedule");
-    for pod in obj.pod_refs().filter(|p| !p.is_template) {
-        if pod.spec.containers.is_empty() || requests_accelerator(cx.policy, pod.spec) {
+    for (index, pod) in obj.pod_refs().enumerate().filter(|(_, p)| !p.is_template) {
+        if pod.spec.containers.is_empty() || input.requests_accelerator(index) {
             continue;
         }
         let tolerations = pod.spec.tolerations.as_deref().unwrap_or_default();
@@ -97,15 +70,12 @@ pub fn cpu_compute_toleration(cx: &mut Cx<'_>) {
             continue;
         }
         let spec_path = pod.spec_path();
-        cx.report(
-            RuleId::CpuComputeToleration,
+        out.report(
             pointer::join(&spec_path, &["tolerations"]),
             "pod requests no accelerator, so the `is_cpu_compute:NoSchedule` toleration is added as CKS admission does and the pod runs on CPU nodes; request a GPU if it needs one",
             None,
         );
-        add_tolerations(
-            cx,
-            RuleId::CpuComputeToleration,
+        out.add_tolerations(
             &spec_path,
             pod.spec.tolerations.is_some(),
             vec![json!({"key": CPU_COMPUTE, "operator": "Exists", "effect": "NoSchedule"})],
@@ -116,9 +86,9 @@ pub fn cpu_compute_toleration(cx: &mut Cx<'_>) {
 /// `broad-toleration`: in any pod, a toleration that tolerates every taint (empty key with
 /// `Exists`), or that tolerates `node.coreweave.cloud/reserved` with `Exists` or with a value other
 /// than settings `orgIdHash`.
-pub fn check_broad_toleration(cx: &mut Cx<'_>) {
-    let obj = cx.object;
-    let hash = cx.policy.settings().org_id_hash.as_deref();
+pub fn check_broad_toleration(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
+    let hash = input.policy.settings().org_id_hash.as_deref();
     for pod in obj.pod_refs() {
         for (i, t) in pod.spec.tolerations.iter().flatten().enumerate() {
             let key = t.key.as_deref().unwrap_or("");
@@ -149,12 +119,7 @@ pub fn check_broad_toleration(cx: &mut Cx<'_>) {
             } else {
                 continue;
             };
-            cx.report(
-                RuleId::BroadToleration,
-                toleration_path(&pod, i),
-                message,
-                None,
-            );
+            out.report(toleration_path(&pod, i), message, None);
         }
     }
 }
@@ -162,22 +127,21 @@ pub fn check_broad_toleration(cx: &mut Cx<'_>) {
 /// `gpu-toleration-without-gpu`: a pod that requests no accelerator has an `is_gpu` toleration
 /// that tolerates `is_gpu=true:PreferNoSchedule`, so it may occupy a GPU node. DaemonSets are
 /// skipped (see the module documentation).
-pub fn check_gpu_toleration_without_gpu(cx: &mut Cx<'_>) {
-    let obj = cx.object;
+pub fn check_gpu_toleration_without_gpu(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
     if obj.is("apps", "DaemonSet") {
         return;
     }
     let gpu = taint(IS_GPU, Some("true"), "PreferNoSchedule");
-    for pod in obj.pod_refs() {
-        if requests_accelerator(cx.policy, pod.spec) {
+    for (index, pod) in obj.pod_refs().enumerate() {
+        if input.requests_accelerator(index) {
             continue;
         }
         for (i, t) in pod.spec.tolerations.iter().flatten().enumerate() {
             if t.key.as_deref() != Some(IS_GPU) || !tolerates(t, &gpu) {
                 continue;
             }
-            cx.report(
-                RuleId::GpuTolerationWithoutGpu,
+            out.report(
                 toleration_path(&pod, i),
                 format!(
                     "pod requests no accelerator but tolerates `{}`, so it may occupy a GPU node; remove the toleration unless it must run there",

@@ -20,10 +20,9 @@
 
 use serde_json::Value;
 
-use crate::eval::Cx;
+use crate::cks::{CONTROL_PLANE, ORG_LABEL};
+use crate::eval::{Input, Out};
 use crate::pointer;
-use crate::rules::namespaces::{CONTROL_PLANE, ORG_LABEL};
-use crate::rules::RuleId;
 
 /// The selector requirement the fix adds.
 pub const EXCLUDE_CONTROL_PLANE: &str =
@@ -94,8 +93,8 @@ pub fn excludes_control_plane(selector: Option<&Value>) -> bool {
 /// control-plane namespaces out (see the module documentation). A Kubewarden
 /// `ClusterAdmissionPolicy` is judged the same way: its `spec.rules`, `spec.failurePolicy`
 /// (default `Fail`) and `spec.namespaceSelector` become the webhook Kubewarden registers.
-pub fn check(cx: &mut Cx<'_>) {
-    let obj = cx.object;
+pub fn check(input: &Input<'_>, out: &mut Out<'_>) {
+    let obj = input.object;
     let group = "admissionregistration.k8s.io";
     // A Kubewarden ClusterAdmissionPolicy becomes one webhook with the same fields in `spec`.
     let kubewarden = obj.is("policies.kubewarden.io", "ClusterAdmissionPolicy");
@@ -157,8 +156,7 @@ pub fn check(cx: &mut Cx<'_>) {
         ));
     }
     for (path, message) in found {
-        cx.report(
-            RuleId::WebhookScope,
+        out.report(
             path,
             message,
             Some(format!(

@@ -323,7 +323,7 @@ fn lookup_namespace(
                 .insert(namespace.to_owned(), ns.metadata.labels.unwrap_or_default());
         }
         Err(reason) => extra.push(Finding {
-            rule: RuleId::ControlPlaneNamespace.as_str().to_owned(),
+            rule: RuleId::ControlPlaneNamespace,
             severity: Severity::Warning,
             path: String::from("/metadata/namespace"),
             message: namespace_fallback_message(namespace, &reason),
@@ -375,7 +375,7 @@ fn resolve_digests(
                 context.digests.insert(image, digest);
             }
             Err(reason) => extra.push(Finding {
-                rule: RuleId::PinDigests.as_str().to_owned(),
+                rule: RuleId::PinDigests,
                 severity,
                 path: String::new(),
                 message: digest_failure_message(&image, &reason),

@@ -29,6 +29,8 @@ pub(crate) struct Facts<'a> {
     containers: std::cell::OnceCell<Vec<ContainerRef<'a>>>,
     /// Every container image, parsed, in [`Facts::containers`] order.
     pub images: std::cell::OnceCell<Vec<crate::rules::images::Img<'a>>>,
+    /// Every node label selection of every pod (the selector rules' shared walk).
+    pub selections: std::cell::OnceCell<crate::rules::nodes::Selections<'a>>,
     /// Whether each pod (by index in [`Object::pods`]) requests an accelerator.
     accelerators: std::cell::OnceCell<Vec<bool>>,
 }

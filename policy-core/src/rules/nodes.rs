@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 
 use crate::eval::{Input, Out};
 use crate::nodetypes::{LEGACY_CLASS_LIKELY, LEGACY_SELECTOR_KEYS, NODE_CLASS, NODE_CLASS_VALUES};
-use crate::object::{Object, PodRef};
+use crate::object::PodRef;
 use crate::pointer;
 use crate::policy::Policy;
 use crate::rules::RuleId;
@@ -48,7 +48,7 @@ pub const COREWEAVE_TYPE: &str = "node.coreweave.cloud/type";
 
 /// Where a selection sits in a pod spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Place {
+pub(crate) enum Place {
     /// `nodeSelector[key]`.
     NodeSelector,
     /// `affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[term].matchExpressions[expr]`.
@@ -58,7 +58,7 @@ enum Place {
 }
 
 /// One node label selection of a pod spec, borrowed.
-struct Selection<'a> {
+pub(crate) struct Selection<'a> {
     place: Place,
     key: &'a str,
     /// `None` for a `nodeSelector` entry (equality), the operator otherwise.
@@ -173,17 +173,47 @@ fn for_each_selection<'a>(
 
 /// Calls `f` for every wanted selection of every pod of `obj`, with the pod and the pointer to
 /// its spec (built only for pods that have such a selection).
+/// Every node label selection of every pod in the object, walked once per evaluation and shared
+/// by the four selector rules: `(pod index, the pod's spec pointer, selection)`.
+pub(crate) struct Selections<'a> {
+    spec_paths: Vec<String>,
+    items: Vec<(usize, Selection<'a>)>,
+}
+
+fn selections<'a>(input: &Input<'a>) -> &'a Selections<'a> {
+    let facts: &'a crate::eval::Facts<'a> = input.facts;
+    facts.selections.get_or_init(|| {
+        let mut items = Vec::new();
+        let mut spec_paths = Vec::new();
+        for (i, pod) in input.object.pod_refs().enumerate() {
+            spec_paths.push(pod.spec_path());
+            for_each_selection(pod.spec, |_| true, |sel| items.push((i, sel)));
+        }
+        Selections { spec_paths, items }
+    })
+}
+
+/// Calls `f` for every selection of every pod whose key satisfies `wanted`, with the pod and
+/// the pod's spec pointer.
 fn for_each_pod_selection<'a>(
-    obj: &'a Object,
-    wanted: impl Fn(&str) -> bool + Copy,
-    mut f: impl FnMut(PodRef<'a>, &str, Selection<'a>),
+    input: &Input<'a>,
+    wanted: impl Fn(&str) -> bool,
+    mut f: impl FnMut(PodRef<'a>, &str, &Selection<'a>),
 ) {
-    for pod in obj.pod_refs() {
-        let mut spec_path: Option<String> = None;
-        for_each_selection(pod.spec, wanted, |sel| {
-            let path = spec_path.get_or_insert_with(|| pod.spec_path());
-            f(pod, path, sel);
-        });
+    let all = selections(input);
+    let mut pods = input.object.pod_refs().enumerate().peekable();
+    for (i, sel) in &all.items {
+        if !wanted(sel.key) {
+            continue;
+        }
+        // Items are in pod order: advance the pod iterator to this one.
+        while pods.peek().is_some_and(|(j, _)| j < i) {
+            pods.next();
+        }
+        let Some((_, pod)) = pods.peek().copied() else {
+            continue;
+        };
+        f(pod, &all.spec_paths[*i], sel);
     }
 }
 
@@ -280,7 +310,7 @@ pub fn check_legacy_node_type(input: &Input<'_>, out: &mut Out<'_>) {
     let migrating = policy.enabled(RuleId::MigrateNodeType);
     let mut found = Vec::new();
     for_each_pod_selection(
-        input.object,
+        input,
         |k| k == LEGACY_TYPE,
         |pod, spec_path, sel| {
             let path = sel.path(spec_path);
@@ -355,7 +385,7 @@ pub fn migrate_node_type(input: &Input<'_>, out: &mut Out<'_>) {
     let mut ops = Vec::new();
     let mut notes = Vec::new();
     for_each_pod_selection(
-        input.object,
+        input,
         |k| k == LEGACY_TYPE,
         |pod, spec_path, sel| {
             let Some(ids) = migration(policy, &sel) else {
@@ -442,7 +472,7 @@ pub fn check_unknown_instance_type(input: &Input<'_>, out: &mut Out<'_>) {
         }
     }
     for_each_pod_selection(
-        input.object,
+        input,
         |k| k == INSTANCE_TYPE || k == COREWEAVE_TYPE,
         |_, spec_path, sel| {
             if !sel.names_values() {
@@ -477,7 +507,7 @@ pub fn check_legacy_node_selector(input: &Input<'_>, out: &mut Out<'_>) {
     }
     let mut found = Vec::new();
     for_each_pod_selection(
-        input.object,
+        input,
         |k| k == NODE_CLASS || LEGACY_SELECTOR_KEYS.contains(&k),
         |_, spec_path, sel| {
             if sel.key == NODE_CLASS {

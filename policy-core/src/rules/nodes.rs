@@ -315,7 +315,7 @@ pub fn check_legacy_node_type(input: &Input<'_>, out: &mut Out<'_>) {
         |pod, spec_path, sel| {
             let path = sel.path(spec_path);
             let what = sel.describe();
-            let rewrite = migration(policy, &sel);
+            let rewrite = migration(policy, sel);
             let conflict = match (&sel.place, rewrite.as_deref()) {
                 (Place::NodeSelector, Some([id])) => selector_conflict(pod.spec, id),
                 _ => None,
@@ -344,10 +344,10 @@ pub fn check_legacy_node_type(input: &Input<'_>, out: &mut Out<'_>) {
                         } else {
                             ""
                         },
-                        target(&sel, &ids),
+                        target(sel, &ids),
                         if migrating { " (`migrate-node-type` rewrites it)" } else { "" }
                     ),
-                    Some(target(&sel, &ids)),
+                    Some(target(sel, &ids)),
                 )
             }
             (None, None) => {
@@ -388,7 +388,7 @@ pub fn migrate_node_type(input: &Input<'_>, out: &mut Out<'_>) {
         input,
         |k| k == LEGACY_TYPE,
         |pod, spec_path, sel| {
-            let Some(ids) = migration(policy, &sel) else {
+            let Some(ids) = migration(policy, sel) else {
                 return;
             };
             if sel.place == Place::NodeSelector {
@@ -400,7 +400,7 @@ pub fn migrate_node_type(input: &Input<'_>, out: &mut Out<'_>) {
             let path = sel.path(spec_path);
             notes.push((
                 path.clone(),
-                format!("{} rewritten to `{}`", sel.describe(), target(&sel, &ids)),
+                format!("{} rewritten to `{}`", sel.describe(), target(sel, &ids)),
             ));
             match sel.place {
                 Place::NodeSelector => {

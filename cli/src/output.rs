@@ -113,7 +113,8 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// The rule table: id, default severity (or `off`), kind, description.
+/// The rule table: id, default severity (or `off`), what it judges (change or state), kind,
+/// description.
 pub fn rules_table() -> String {
     let rules = policy_core::rules();
     let w = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
@@ -129,9 +130,13 @@ pub fn rules_table() -> String {
             policy_core::rules::RuleKind::Mutate => " (mutation)",
             policy_core::rules::RuleKind::Both => " (+mutation)",
         };
+        let judges = match r.judges {
+            policy_core::rules::Judges::Change => "change",
+            policy_core::rules::Judges::State => "state",
+        };
         out.push_str(&format!(
-            "{:<w$}  {:<7}  {}{}\n",
-            r.id, sev, r.description, kind
+            "{:<w$}  {:<7}  {:<6}  {}{}\n",
+            r.id, sev, judges, r.description, kind
         ));
     }
     out

@@ -182,6 +182,7 @@ mod tests {
             message: format!("{i} {}", "é".repeat(300)),
             fix: None,
             line: None,
+            preexisting: false,
         };
         let v = Verdict {
             allowed: true,

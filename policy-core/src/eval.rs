@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::object::{Object, Operation, Request};
 use crate::policy::Policy;
-use crate::rules::{RuleId, RuleKind, RULES};
+use crate::rules::{Judges, RuleId, RuleKind, RULES};
+use crate::settings::Preexisting;
 use crate::verdict::{Finding, PatchOp, Severity, Verdict};
 use crate::view::ContainerRef;
 
@@ -126,6 +127,7 @@ impl Out<'_> {
             message: message.into(),
             fix,
             line: None,
+            preexisting: false,
         });
     }
 
@@ -186,6 +188,35 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
             ..Verdict::default()
         };
     };
+    let exempt = is_exempt(policy, request);
+    let (mut findings, patch) = run(policy, request, object, context, exempt, false);
+    if let Some(old) = request.old_object.as_ref() {
+        let ratchet = request.operation == Operation::Update
+            && policy.settings().update.preexisting == Preexisting::Allow
+            && findings
+                .iter()
+                .any(|f| f.rule.info().judges == Judges::State);
+        if ratchet {
+            mark_preexisting(policy, request, old, context, exempt, &mut findings);
+        }
+    }
+    let allowed = !findings.iter().any(|f| f.severity == Severity::Error);
+    Verdict {
+        allowed,
+        findings,
+        patch,
+    }
+}
+
+/// Runs the enabled rules (only the state rules with `state_only`) over `object`.
+fn run(
+    policy: &Policy,
+    request: &Request,
+    object: &Object,
+    context: &Context,
+    exempt: bool,
+    state_only: bool,
+) -> (Vec<Finding>, Vec<PatchOp>) {
     let facts = Facts::default();
     let input = Input {
         facts: &facts,
@@ -194,12 +225,14 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
         object,
         context,
     };
-    let exempt = is_exempt(policy, request);
     let (mut findings, mut patch) = (Vec::new(), Vec::new());
     let deleting = request.operation == Operation::Delete;
     for (i, rule) in RULES.iter().enumerate() {
         let state = &policy.rules[i];
-        if !state.enabled || (deleting && !rule.on_delete) {
+        if !state.enabled
+            || (deleting && !rule.on_delete)
+            || (state_only && rule.judges != Judges::State)
+        {
             continue;
         }
         // The one gate: an exempt requester's request is not validated, and mutations still
@@ -216,7 +249,6 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
             (rule.check)(&input, &mut out);
         }
     }
-    let allowed = !findings.iter().any(|f| f.severity == Severity::Error);
     // Pods assembled from other shapes (Argo templates, TrainJob trainers, KServe models) name
     // the fields the user wrote, not the pod fields the rules saw.
     for pod in object.pods.iter().filter(|p| !p.remap.is_empty()) {
@@ -227,9 +259,63 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
             crate::inline_pods::remap_path(&pod.remap, &mut op.path);
         }
     }
-    Verdict {
-        allowed,
-        findings,
-        patch,
+    (findings, patch)
+}
+
+/// What makes two findings "the same violation" across an UPDATE: the rule, the path without
+/// its array indices, and the message (which names the container, the offending value, the
+/// label or the toleration). So reordering containers or tolerations keeps a violation old,
+/// and changing the offending value makes it new (KEP-4008 ratcheting compares values, not
+/// positions).
+fn subject(f: &Finding) -> (RuleId, String, &str) {
+    let path: String = f
+        .path
+        .split('/')
+        .filter(|t| t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()))
+        .collect::<Vec<_>>()
+        .join("/");
+    (f.rule, path, f.message.as_str())
+}
+
+/// Ratcheting (settings `update.preexisting: allow`): judges `oldObject`'s state as it stands
+/// and marks every state-rule finding of the new object that it already had as `preexisting`,
+/// at most a warning, saying so in its message. Change rules and new violations are untouched.
+/// Only called when the new object has state-rule findings, so an UPDATE without findings
+/// costs nothing more.
+fn mark_preexisting(
+    policy: &Policy,
+    request: &Request,
+    old: &Object,
+    context: &Context,
+    exempt: bool,
+    findings: &mut [Finding],
+) {
+    let as_created = Request {
+        uid: String::new(),
+        operation: Operation::Create,
+        kind: None,
+        object: None,
+        old_object: None,
+        user_info: request.user_info.clone(),
+        namespace: request.namespace.clone(),
+        name: request.name.clone(),
+        dry_run: request.dry_run,
+    };
+    let (before, _) = run(policy, &as_created, old, context, exempt, true);
+    if before.is_empty() {
+        return;
+    }
+    let before: std::collections::HashSet<(RuleId, String, &str)> =
+        before.iter().map(subject).collect();
+    for f in findings.iter_mut() {
+        if f.rule.info().judges != Judges::State || !before.contains(&subject(f)) {
+            continue;
+        }
+        f.preexisting = true;
+        if f.severity == Severity::Error {
+            f.severity = Severity::Warning;
+        }
+        f.message
+            .push_str(" (this predates the update: `oldObject` has it too, so it does not deny)");
     }
 }

@@ -167,6 +167,7 @@ fn input_invalid(problem: &Problem) -> Finding {
         message,
         fix: None,
         line: problem.line,
+        preexisting: false,
     }
 }
 
@@ -438,6 +439,7 @@ pub fn review(
                 message: msg,
                 fix: None,
                 line: None,
+                preexisting: false,
             };
             let v = Verdict {
                 allowed: false,

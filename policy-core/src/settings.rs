@@ -40,6 +40,8 @@ pub struct Settings {
     /// kind and JSON Pointer patterns (`*` for any key or index) to its pod templates or inline
     /// pod specs.
     pub templates: Vec<TemplateLocation>,
+    /// How UPDATEs treat violations that predate them (ratcheting).
+    pub update: UpdateSettings,
     /// Namespaces to treat as control-plane when the namespace's labels are not supplied (globs;
     /// default [`DEFAULT_CONTROL_PLANE_NAMESPACES`]; a list given in settings replaces it).
     pub control_plane_namespaces: Vec<String>,
@@ -63,6 +65,7 @@ impl Default for Settings {
             sunk: SunkSettings::default(),
             gang: GangSettings::default(),
             templates: Vec::new(),
+            update: UpdateSettings::default(),
             control_plane_namespaces: DEFAULT_CONTROL_PLANE_NAMESPACES
                 .iter()
                 .map(|n| (*n).to_owned())
@@ -81,6 +84,25 @@ pub enum Mode {
     Enforce,
     /// Every error is reported as a warning.
     Warn,
+}
+
+/// What an UPDATE does with a state rule's finding that `oldObject` already had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Preexisting {
+    /// It does not deny: reported with `preexisting: true`, at most a warning (ratcheting).
+    #[default]
+    Allow,
+    /// It is judged like a new finding.
+    Deny,
+}
+
+/// How UPDATEs are judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct UpdateSettings {
+    /// Findings the old object already had: `allow` (default) or `deny`.
+    pub preexisting: Preexisting,
 }
 
 /// Overrides for one rule.

@@ -48,6 +48,9 @@ pub struct Finding {
     /// 1-based line in the source text, when judged from text and the field is found there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// On UPDATE: `oldObject` already had this finding, so it does not deny (ratcheting).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub preexisting: bool,
 }
 
 /// One RFC 6902 operation; the engine emits `add`, `replace` and `remove` only.

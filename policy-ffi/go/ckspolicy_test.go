@@ -344,3 +344,40 @@ func TestCloseRacesWithCalls(t *testing.T) {
 	p.Close()
 	wg.Wait()
 }
+
+// A newer engine may add fields to the report; the Go types keep the ones they know, and
+// read preexisting (ratcheting) findings.
+func TestReportWithUnknownFields(t *testing.T) {
+	raw := []byte(`{"summary":{"documents":1,"errors":0,"warnings":1,"infos":0,"later":1},
+		"results":[{"source":null,"document":0,"kind":"Pod","namespace":null,"name":"web","allowed":true,
+		"findings":[{"rule":"image-mutable-tag","severity":"warning","path":"/spec/containers/0/image",
+		"message":"m","preexisting":true,"someFutureField":{"x":1}}],"patch":[]}]}`)
+	var r ckspolicy.Report
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	f := r.Results[0].Findings[0]
+	if !f.Preexisting || f.Rule != "image-mutable-tag" {
+		t.Fatalf("unexpected finding: %+v", f)
+	}
+}
+
+// An UPDATE that only relabels a Deployment with an old violation is allowed (ratcheting).
+func TestUpdateRatchetsPreexistingViolations(t *testing.T) {
+	p, err := ckspolicy.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	dep := func(label string) string {
+		return `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","labels":{"a":"` + label + `"}},"spec":{"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:latest"}]}}}}`
+	}
+	review := `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","operation":"UPDATE","userInfo":{"username":"alice"},"object":` + dep("2") + `,"oldObject":` + dep("1") + `}}`
+	out, err := p.Review(context.Background(), []byte(review))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(out, []byte(`"allowed":true`)) || !bytes.Contains(out, []byte("predates the update")) {
+		t.Fatalf("unexpected response: %s", out)
+	}
+}

@@ -48,6 +48,9 @@ type Finding struct {
 	Message  string   `json:"message"`
 	Fix      string   `json:"fix,omitempty"`
 	Line     int      `json:"line,omitempty"`
+	// Preexisting is set on UPDATE when oldObject already had the finding (ratcheting): it
+	// does not deny.
+	Preexisting bool `json:"preexisting,omitempty"`
 }
 
 // PatchOp is one RFC 6902 JSON Patch operation (add, replace or remove).
@@ -83,9 +86,12 @@ type FitReason struct {
 
 // Rule describes one rule of the catalogue.
 type Rule struct {
-	ID          string   `json:"id"`
-	Severity    Severity `json:"severity"`
-	Enabled     bool     `json:"enabled"`
-	Kind        string   `json:"kind"`
-	Description string   `json:"description"`
+	ID       string   `json:"id"`
+	Severity Severity `json:"severity"`
+	Enabled  bool     `json:"enabled"`
+	Kind     string   `json:"kind"`
+	// Judges is "change" (who may add, change or remove something) or "state" (ratcheted on
+	// UPDATE).
+	Judges      string `json:"judges"`
+	Description string `json:"description"`
 }

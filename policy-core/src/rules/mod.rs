@@ -30,6 +30,18 @@ pub enum RuleKind {
     Both,
 }
 
+/// What a rule judges: a *change* an UPDATE makes (judged against `oldObject`, never when
+/// auditing existing objects), or the *state* of the object (ratcheted on UPDATE: a finding the
+/// old object already had does not deny).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Judges {
+    /// Who may add, change or remove something (reserved labels, control-plane namespaces).
+    Change,
+    /// What the object is.
+    State,
+}
+
 /// Static description of one rule.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct RuleInfo {
@@ -43,6 +55,8 @@ pub struct RuleInfo {
     pub default_enabled: bool,
     /// Validation, mutation, or both.
     pub kind: RuleKind,
+    /// Whether it judges a change or the object's state.
+    pub judges: Judges,
     /// One line for `cks-policy rules`.
     pub description: &'static str,
     /// Whether the rule also runs on DELETE (against `oldObject`).
@@ -99,6 +113,7 @@ const fn rule(
         default_severity,
         default_enabled: true,
         kind,
+        judges: Judges::State,
         description,
         on_delete: false,
         check,
@@ -121,11 +136,11 @@ catalogue! {
         "a digest-pinned image uses `imagePullPolicy: Always`";
     PinDigests = "pin-digests", Info, Mutate, images::pin_digests,
         "rewrites `repo:tag` to `repo:tag@digest` from the `images.digests` lock map";
-    ReservedNodeLabel = "reserved-node-label", Error, Validate, labels::check_reserved_node_label,
+    ReservedNodeLabel = "reserved-node-label", Error, Validate, labels::check_reserved_node_label; judges = Judges::Change,
         "a CoreWeave-domain label or taint on a Node or NodePool is added, changed or removed by a non-exempt requester";
-    ReservedNamespaceLabel = "reserved-namespace-label", Error, Validate, namespaces::check_reserved_namespace_label,
+    ReservedNamespaceLabel = "reserved-namespace-label", Error, Validate, namespaces::check_reserved_namespace_label; judges = Judges::Change,
         "a Namespace gains, changes or loses a CoreWeave-domain label through a non-exempt requester";
-    ControlPlaneNamespace = "control-plane-namespace", Error, Validate, namespaces::check_control_plane_namespace; on_delete = true,
+    ControlPlaneNamespace = "control-plane-namespace", Error, Validate, namespaces::check_control_plane_namespace; on_delete = true, judges = Judges::Change,
         "a control-plane namespace, or an object inside one, is changed or deleted by a non-exempt requester";
     UnknownCoreweaveLabel = "unknown-coreweave-label", Warning, Validate, labels::check_unknown_coreweave_label,
         "a pod carries a CoreWeave-domain label that is not a known workload label";

@@ -14,6 +14,10 @@
 //! `nodeConfigurationUpdateStrategy.type` one of `Manual`, `OnSpecUpdate`, `Always`,
 //! `RolloutOnCommand`.
 //!
+//! The rule judges the pool's state (ratcheted on UPDATE), but its immutable-field checks
+//! (`instanceType`, `computeClass` changed on UPDATE) judge the change: the old object, judged
+//! as it stands, never has them, so ratcheting never hides them.
+//!
 //! Decisions where SPEC is silent: a NodePool without `spec` gets one finding at `/spec`; the
 //! rack multiple applies to `minNodes`/`maxNodes` too, since a rack-scale pool only ever holds
 //! whole racks; an `instanceType` that is not a known Instance ID is `unknown-instance-type`'s

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
-from typing import Any, List, Mapping, Optional, Union
+from dataclasses import dataclass, field, fields
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 from ._native import ffi, lib
 
@@ -70,6 +70,8 @@ class Finding:
     message: str
     fix: Optional[str] = None
     line: Optional[int] = None
+    #: On UPDATE: ``oldObject`` already had it, so it does not deny (ratcheting).
+    preexisting: bool = False
 
 
 _ABSENT: Any = None
@@ -182,10 +184,17 @@ def _error(rc: int, err) -> PolicyError:
     return PolicyError(code, problems)
 
 
+def _known(cls: Any, d: Mapping[str, Any]) -> Dict[str, Any]:
+    """The fields of ``d`` that ``cls`` (a dataclass) has: a newer engine may add fields, and an
+    older wheel must still read its reports (as Go's decoder ignores unknown fields)."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in d.items() if k in names}
+
+
 def _report(raw: str) -> Report:
     v = json.loads(raw)
     return Report(
-        summary=Summary(**v["summary"]),
+        summary=Summary(**_known(Summary, v["summary"])),
         results=[
             Result(
                 source=r["source"],
@@ -194,8 +203,8 @@ def _report(raw: str) -> Report:
                 namespace=r["namespace"],
                 name=r["name"],
                 allowed=r["allowed"],
-                findings=[Finding(**f) for f in r["findings"]],
-                patch=[PatchOp(**p) for p in r["patch"]],
+                findings=[Finding(**_known(Finding, f)) for f in r["findings"]],
+                patch=[PatchOp(**_known(PatchOp, p)) for p in r["patch"]],
             )
             for r in v["results"]
         ],
@@ -396,7 +405,7 @@ class Policy:
                 NodeFit(
                     n["name"],
                     n["fits"],
-                    [FitReason(**x) for x in n["reasons"]],
+                    [FitReason(**_known(FitReason, x)) for x in n["reasons"]],
                     list(n.get("notes", [])),
                 )
                 for n in v["nodes"]

@@ -130,3 +130,36 @@ def test_close_is_idempotent_and_final():
     policy.close()
     with pytest.raises(cks_policy.PolicyError):
         policy.evaluate(POD)
+
+
+def test_reports_with_unknown_fields_are_read():
+    """A newer engine may add fields; the readers keep the ones they know (as Go does)."""
+    raw = json.dumps(
+        {
+            "summary": {"documents": 1, "errors": 0, "warnings": 1, "infos": 0, "later": 1},
+            "results": [
+                {
+                    "source": None,
+                    "document": 0,
+                    "kind": "Pod",
+                    "namespace": None,
+                    "name": "web",
+                    "allowed": True,
+                    "findings": [
+                        {
+                            "rule": "image-mutable-tag",
+                            "severity": "warning",
+                            "path": "/spec/containers/0/image",
+                            "message": "m",
+                            "preexisting": True,
+                            "someFutureField": {"x": 1},
+                        }
+                    ],
+                    "patch": [],
+                }
+            ],
+        }
+    )
+    report = cks_policy._report(raw)
+    (f,) = report.results[0].findings
+    assert f.preexisting is True and f.rule == "image-mutable-tag"

@@ -325,6 +325,7 @@ fn finding(rule: &str, severity: Severity, path: &str, message: String) -> Findi
         message,
         fix: None,
         line: None,
+        preexisting: false,
     }
 }
 

@@ -329,6 +329,7 @@ fn lookup_namespace(
             message: namespace_fallback_message(namespace, &reason),
             fix: None,
             line: None,
+            preexisting: false,
         }),
     }
 }
@@ -381,6 +382,7 @@ fn resolve_digests(
                 message: digest_failure_message(&image, &reason),
                 fix: None,
                 line: None,
+                preexisting: false,
             }),
         }
     }

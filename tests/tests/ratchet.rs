@@ -1,0 +1,85 @@
+//! Ratcheting over every golden vector (issue 10): each manifest document of every case, sent as
+//! an UPDATE whose `oldObject` is the same object, keeps every state-rule finding it has as a
+//! CREATE, each marked `preexisting` and at most a warning; none of them denies. The same UPDATE
+//! with `update.preexisting: deny` keeps the CREATE's severities.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use cks_policy_tests::cases;
+use policy_core::rules::{Judges, RuleKind};
+use policy_core::{check, Context, Policy, Severity};
+
+/// The case's documents that are single manifests (not Lists, not AdmissionReviews).
+fn manifest_documents(text: &str) -> Vec<String> {
+    text.split("\n---")
+        .map(|d| d.trim_start_matches("---").to_owned())
+        .filter(|d| {
+            d.contains("kind:") && !d.contains("AdmissionReview") && !d.contains("kind: List")
+        })
+        .collect()
+}
+
+fn indent(doc: &str) -> String {
+    doc.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+fn update_of(doc: &str) -> String {
+    format!(
+        "apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nrequest:\n  uid: ratchet\n  operation: UPDATE\n  userInfo: {{username: alice}}\n  object:\n{}  oldObject:\n{}",
+        indent(doc),
+        indent(doc)
+    )
+}
+
+#[test]
+fn unchanged_state_findings_are_preexisting_and_do_not_deny() {
+    let deny = Policy::from_slice(br#"{"update": {"preexisting": "deny"}}"#).unwrap();
+    let mut judged = 0;
+    let mut preexisting = 0;
+    for case in cases().into_iter().filter(|c| c.input_name == "input.yaml") {
+        let policy = Policy::from_slice(&case.settings).unwrap();
+        let context: Context = serde_json::from_slice(&case.context).unwrap();
+        let text = String::from_utf8(case.input.clone()).unwrap();
+        for doc in manifest_documents(&text) {
+            let created = check(&policy, None, doc.as_bytes(), &context);
+            if created.results.len() != 1
+                || created.results[0]
+                    .findings
+                    .iter()
+                    .any(|f| f.rule == "input-invalid")
+            {
+                continue;
+            }
+            // Mutations describe what CREATE admission adds, so they are not compared.
+            let state = |f: &&policy_core::Finding| {
+                f.rule.info().judges == Judges::State && f.rule.info().kind != RuleKind::Mutate
+            };
+            let want: Vec<_> = created.results[0].findings.iter().filter(state).collect();
+            let update = update_of(&doc);
+            let got = check(&policy, None, update.as_bytes(), &context);
+            assert_eq!(got.results.len(), 1, "{}", case.name);
+            let have: Vec<_> = got.results[0].findings.iter().filter(state).collect();
+            assert_eq!(have.len(), want.len(), "{}: {doc}\n{have:?}", case.name);
+            for (h, w) in have.iter().zip(&want) {
+                assert_eq!((h.rule, &h.path), (w.rule, &w.path), "{}", case.name);
+                assert!(h.preexisting, "{}: {h:?}", case.name);
+                assert_ne!(h.severity, Severity::Error, "{}: {h:?}", case.name);
+                preexisting += 1;
+            }
+            // Turned off, the same findings keep their severities.
+            if context.namespaces.is_empty() && case.settings == b"{}" {
+                let strict = check(&deny, None, update.as_bytes(), &context);
+                let sev: Vec<_> = strict.results[0]
+                    .findings
+                    .iter()
+                    .filter(state)
+                    .map(|f| (f.rule, f.severity, f.preexisting))
+                    .collect();
+                let want_sev: Vec<_> = want.iter().map(|f| (f.rule, f.severity, false)).collect();
+                assert_eq!(sev, want_sev, "{}", case.name);
+            }
+            judged += 1;
+        }
+    }
+    assert!(judged > 50, "only {judged} documents judged");
+    assert!(preexisting > 50, "only {preexisting} findings ratcheted");
+}

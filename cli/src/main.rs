@@ -60,6 +60,23 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<String>,
     },
+    /// Judge manifests as existing cluster state (`kubectl get -A -o yaml | cks-policy audit -`):
+    /// change rules do not fire, and mutations are reported as what CKS admission would have
+    /// added, with no patch. Same exit status as `check`.
+    Audit {
+        /// Settings file (JSON or YAML).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Cluster context file (JSON): `{"namespaces": {"<ns>": {<labels>}}}`.
+        #[arg(long)]
+        context: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Files or directories (searched recursively for *.yaml, *.yml, *.json); `-` for stdin.
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
     /// Read an AdmissionReview and print the AdmissionReview response a webhook would return.
     Review {
         /// Settings file (JSON or YAML).
@@ -148,8 +165,33 @@ fn print(s: &str) -> Result<(), Fatal> {
         .map_err(|e| Fatal(format!("cannot write output: {e}")))
 }
 
+fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Human => output::human(report),
+        Format::Json => format!("{}\n", report.to_json()),
+        Format::Sarif => output::sarif(report),
+    }
+}
+
 fn run(cli: Cli) -> Result<u8, Fatal> {
     match cli.command {
+        Command::Audit {
+            settings,
+            context,
+            format,
+            paths,
+        } => {
+            let policy = load_policy(settings.as_ref())?;
+            let context = load_context(context.as_ref())?;
+            let inputs = files::collect(&paths).map_err(Fatal)?;
+            let mut results = Vec::new();
+            for (source, bytes) in &inputs {
+                results.extend(policy_core::audit(&policy, Some(source), bytes, &context).results);
+            }
+            let report = Report::new(results);
+            print(&render(&report, format))?;
+            Ok(u8::from(report.has_errors()))
+        }
         Command::Check {
             settings,
             context,
@@ -189,12 +231,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     print(&fixed)?;
                 }
             } else {
-                let text = match format {
-                    Format::Human => output::human(&report),
-                    Format::Json => format!("{}\n", report.to_json()),
-                    Format::Sarif => output::sarif(&report),
-                };
-                print(&text)?;
+                print(&render(&report, format))?;
             }
             Ok(u8::from(report.has_errors()))
         }

@@ -6,8 +6,15 @@ use serde_json::{json, Value};
 /// `file:line: severity rule: message` per finding, then a summary line.
 pub fn human(report: &Report) -> String {
     let mut out = String::new();
+    let mut noted: Option<&str> = None;
     for r in &report.results {
         let source = r.source.as_deref().unwrap_or("-");
+        if r.existing && noted != Some(source) {
+            noted = Some(source);
+            out.push_str(&format!(
+                "{source}: judged as existing cluster objects (read back from a cluster, or `audit`): change rules do not apply and nothing is patched\n"
+            ));
+        }
         for f in &r.findings {
             match f.line {
                 Some(l) => out.push_str(&format!("{source}:{l}: ")),

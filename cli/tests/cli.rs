@@ -341,3 +341,32 @@ fn fits_human_and_json() {
         Some(2)
     );
 }
+
+/// `audit` judges existing cluster state; `check` does the same for objects read back from a
+/// cluster (`metadata.resourceVersion`), and says so once per file (issue 10).
+#[test]
+fn audit_and_exported_objects_skip_change_rules() {
+    let node = b"apiVersion: v1\nkind: Node\nmetadata:\n  name: g1\n  labels:\n    node.coreweave.cloud/state: production\n    node.coreweave.cloud/reserved: org-abc\n";
+    // A Node manifest that sets CoreWeave labels is a change someone would make: an error.
+    let created = cks_stdin(&["check", "-"], node);
+    assert_eq!(created.status.code(), Some(1), "{}", stdout(&created));
+    assert!(stdout(&created).contains("reserved-node-label"));
+    // The same Node as existing state: no change to judge.
+    let audited = cks_stdin(&["audit", "-"], node);
+    assert_eq!(audited.status.code(), Some(0), "{}", stdout(&audited));
+    assert!(!stdout(&audited).contains("reserved-node-label"));
+    assert_eq!(stdout(&audited).matches("judged as existing").count(), 1);
+    // Read back from a cluster (resourceVersion), `check` judges it as existing too.
+    let exported = b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Node\n  metadata:\n    name: g1\n    resourceVersion: \"91\"\n    labels: {node.coreweave.cloud/state: production, node.coreweave.cloud/reserved: org-abc}\n- apiVersion: v1\n  kind: Node\n  metadata:\n    name: g2\n    resourceVersion: \"92\"\n    labels: {node.coreweave.cloud/state: production, node.coreweave.cloud/reserved: org-abc}\n";
+    let checked = cks_stdin(&["check", "-"], exported);
+    assert_eq!(checked.status.code(), Some(0), "{}", stdout(&checked));
+    assert_eq!(stdout(&checked).matches("judged as existing").count(), 1);
+    // JSON marks each result, and a pod export gets no patch.
+    let pod = b"apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: kube-system}\nspec:\n  containers: [{name: c, image: nginx:1.27}]\n";
+    let json = cks_stdin(&["audit", "--format", "json", "-"], pod);
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let r = &v["results"][0];
+    assert_eq!(r["existing"], true);
+    assert_eq!(r["patch"], serde_json::json!([]));
+    assert!(!stdout(&json).contains("control-plane-namespace"));
+}

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::object::{Object, Operation, Request};
+use crate::object::{Judgement, Object, Operation, Request};
 use crate::policy::Policy;
 use crate::rules::{Judges, RuleId, RuleKind, RULES};
 use crate::settings::Preexisting;
@@ -189,7 +189,13 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
         };
     };
     let exempt = is_exempt(policy, request);
-    let (mut findings, patch) = run(policy, request, object, context, exempt, false);
+    let audit = request.judgement == Judgement::Audit;
+    let (mut findings, mut patch) = run(policy, request, object, context, exempt, audit);
+    if audit {
+        // Nothing is applied to an object that exists: the mutations' findings say what CKS
+        // admission would have added.
+        patch.clear();
+    }
     if let Some(old) = request.old_object.as_ref() {
         let ratchet = request.operation == Operation::Update
             && policy.settings().update.preexisting == Preexisting::Allow
@@ -208,7 +214,8 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
     }
 }
 
-/// Runs the enabled rules (only the state rules with `state_only`) over `object`.
+/// Runs the enabled rules (only the state rules with `state_only`: ratcheting's look at the old
+/// object, and audits) over `object`.
 fn run(
     policy: &Policy,
     request: &Request,
@@ -300,6 +307,7 @@ fn mark_preexisting(
         namespace: request.namespace.clone(),
         name: request.name.clone(),
         dry_run: request.dry_run,
+        judgement: Judgement::Admission,
     };
     let (before, _) = run(policy, &as_created, old, context, exempt, true);
     if before.is_empty() {

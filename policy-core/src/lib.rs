@@ -50,7 +50,7 @@ pub mod yaml;
 pub use admission::{AdmissionResponse, AdmissionReviewResponse};
 pub use error::{ReviewError, SettingsError, SettingsProblem};
 pub use eval::{evaluate, Context};
-pub use object::{Doc, Object, Operation, PodRef, Request, UserInfo};
+pub use object::{Doc, Judgement, Object, Operation, PodRef, Request, UserInfo};
 pub use policy::Policy;
 pub use rules::images::images_to_resolve;
 pub use rules::{RuleId, RuleInfo, RULES};
@@ -84,7 +84,18 @@ struct Unit {
     judged: Result<Request, Problem>,
 }
 
-fn units(doc: Result<Doc, Problem>) -> Vec<Unit> {
+/// The request a manifest object is judged as: existing cluster state when `existing` says so
+/// (`audit`) or when it carries `metadata.resourceVersion` (read back from a cluster, as
+/// `kubectl get -o yaml` prints it), else a CREATE.
+fn manifest_request(o: Object, existing: bool) -> Request {
+    if existing || o.metadata.resource_version.is_some() {
+        Request::existing(o)
+    } else {
+        Request::create(o)
+    }
+}
+
+fn units(doc: Result<Doc, Problem>, existing: bool) -> Vec<Unit> {
     match doc {
         Err(p) => vec![Unit {
             prefix: String::new(),
@@ -94,7 +105,7 @@ fn units(doc: Result<Doc, Problem>) -> Vec<Unit> {
         Ok(Doc::Object(o)) => vec![Unit {
             prefix: String::new(),
             locate_prefix: "",
-            judged: Ok(Request::create(*o)),
+            judged: Ok(manifest_request(*o, existing)),
         }],
         Ok(Doc::List(items)) => items
             .into_iter()
@@ -102,7 +113,7 @@ fn units(doc: Result<Doc, Problem>) -> Vec<Unit> {
             .map(|(i, o)| Unit {
                 prefix: format!("/items/{i}"),
                 locate_prefix: "",
-                judged: Ok(Request::create(o)),
+                judged: Ok(manifest_request(o, existing)),
             })
             .collect(),
         Ok(Doc::Review(r)) => {
@@ -121,7 +132,7 @@ fn units(doc: Result<Doc, Problem>) -> Vec<Unit> {
 }
 
 /// A parsed list whose items are judged one by one, so one bad item does not hide the others.
-fn list_units(policy: &Policy, v: &Value) -> Option<Vec<Unit>> {
+fn list_units(policy: &Policy, v: &Value, existing: bool) -> Option<Vec<Unit>> {
     let m = v.as_object()?;
     let kind = m.get("kind")?.as_str()?;
     if !object::is_list(Some(kind))
@@ -139,7 +150,7 @@ fn list_units(policy: &Policy, v: &Value) -> Option<Vec<Unit>> {
             .map(|(i, item)| {
                 let prefix = format!("/items/{i}");
                 let judged = match input::value_doc(policy, item) {
-                    Ok(Doc::Object(o)) => Ok(Request::create(*o)),
+                    Ok(Doc::Object(o)) => Ok(manifest_request(*o, existing)),
                     Ok(_) => Err(Problem::new(
                         "a list item must be a single Kubernetes object",
                     )),
@@ -212,6 +223,7 @@ fn judge_units(
     out: &mut Vec<DocumentResult>,
 ) {
     for u in units {
+        let mut existing = false;
         let (kind, namespace, name, mut verdict) = match &u.judged {
             Err(p) => (
                 None,
@@ -224,6 +236,7 @@ fn judge_units(
                 },
             ),
             Ok(req) => {
+                existing = req.judgement == Judgement::Audit;
                 let obj = req.object.as_ref().or(req.old_object.as_ref());
                 let v = evaluate(policy, req, context);
                 (
@@ -252,6 +265,7 @@ fn judge_units(
             allowed: verdict.allowed,
             findings: verdict.findings,
             patch: verdict.patch,
+            existing,
         });
     }
 }
@@ -261,6 +275,24 @@ fn judge_units(
 /// Never fails: unreadable documents become `input-invalid` findings and the rest are judged.
 /// `source` is echoed in every result (a file name, `-`, or `None`).
 pub fn check(policy: &Policy, source: Option<&str>, bytes: &[u8], context: &Context) -> Report {
+    check_as(policy, source, bytes, context, false)
+}
+
+/// Judges manifest text as existing cluster state (what `kubectl get -A -o yaml` prints): like
+/// [`check`], but every object is judged with [`Judgement::Audit`]: change rules do not fire
+/// and nothing is patched; mutations are reported as what CKS admission would have added. An
+/// AdmissionReview is still judged by its `operation`.
+pub fn audit(policy: &Policy, source: Option<&str>, bytes: &[u8], context: &Context) -> Report {
+    check_as(policy, source, bytes, context, true)
+}
+
+fn check_as(
+    policy: &Policy,
+    source: Option<&str>,
+    bytes: &[u8],
+    context: &Context,
+    existing: bool,
+) -> Report {
     let mut results = Vec::new();
     let limits = policy.settings().limits;
     let bad = |p: Problem, results: &mut Vec<DocumentResult>| {
@@ -309,9 +341,9 @@ pub fn check(policy: &Policy, source: Option<&str>, bytes: &[u8], context: &Cont
         let units = match &doc {
             Err(_) | Ok(Doc::List(_)) => serde_json::from_str::<Value>(text)
                 .ok()
-                .and_then(|v| list_units(policy, &v))
-                .unwrap_or_else(|| units(doc)),
-            Ok(_) => units(doc),
+                .and_then(|v| list_units(policy, &v, existing))
+                .unwrap_or_else(|| units(doc, existing)),
+            Ok(_) => units(doc, existing),
         };
         let dt = DocText {
             text,
@@ -357,11 +389,11 @@ pub fn check(policy: &Policy, source: Option<&str>, bytes: &[u8], context: &Cont
             for parsed in yaml::parse_documents(chunk.text, chunk.line_offset) {
                 let units = match parsed {
                     Ok(Value::Null) => continue,
-                    Ok(v) => match list_units(policy, &v) {
+                    Ok(v) => match list_units(policy, &v, existing) {
                         Some(u) => u,
-                        None => units(input::value_doc(policy, &v)),
+                        None => units(input::value_doc(policy, &v), existing),
                     },
-                    Err(p) => units(Err(p)),
+                    Err(p) => units(Err(p), existing),
                 };
                 judge_units(policy, context, source, document, &dt, units, &mut results);
                 document += 1;
@@ -373,9 +405,9 @@ pub fn check(policy: &Policy, source: Option<&str>, bytes: &[u8], context: &Cont
 
 /// Judges a parsed manifest or AdmissionReview value; the `Value` entry point.
 pub fn evaluate_value(policy: &Policy, value: &Value, context: &Context) -> Report {
-    let units = match list_units(policy, value) {
+    let units = match list_units(policy, value, false) {
         Some(u) => u,
-        None => units(input::value_doc(policy, value)),
+        None => units(input::value_doc(policy, value), false),
     };
     let mut results = Vec::new();
     let dt = DocText {

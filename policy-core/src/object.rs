@@ -264,6 +264,21 @@ pub struct Request {
     pub name: Option<String>,
     /// Dry run (judged the same).
     pub dry_run: bool,
+    /// Whether the object is judged as admission would judge the request, or as an object
+    /// that already exists in the cluster.
+    pub judgement: Judgement,
+}
+
+/// How a request is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Judgement {
+    /// As admission judges the operation: the default, and always for an AdmissionReview.
+    #[default]
+    Admission,
+    /// As existing cluster state (`cks-policy audit`, or a manifest read back from a cluster
+    /// with `metadata.resourceVersion`): change rules do not fire, and mutations are reported
+    /// as the findings of what CKS admission would have added, with no patch.
+    Audit,
 }
 
 impl Request {
@@ -273,6 +288,14 @@ impl Request {
             namespace: object.metadata.namespace.clone(),
             object: Some(object),
             ..Request::default()
+        }
+    }
+
+    /// An object that exists in the cluster, judged as state ([`Judgement::Audit`]).
+    pub fn existing(object: Object) -> Self {
+        Request {
+            judgement: Judgement::Audit,
+            ..Request::create(object)
         }
     }
 }

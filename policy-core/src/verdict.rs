@@ -157,6 +157,10 @@ pub struct DocumentResult {
     pub findings: Vec<Finding>,
     /// JSON Patch against the document.
     pub patch: Vec<PatchOp>,
+    /// True when the object was judged as existing cluster state (`cks-policy audit`, or
+    /// `metadata.resourceVersion` set): no change rules, no patch.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub existing: bool,
 }
 
 /// The stable JSON report of `cks-policy check` and every surface's `evaluate`.

@@ -171,6 +171,31 @@ func collect(opts []Option) (options, error) {
 // are input-invalid findings, not errors. ctx is checked before the call (a call is not
 // interruptible once started).
 func (p *Policy) EvaluateJSON(ctx context.Context, source string, input []byte, opts ...Option) ([]byte, error) {
+	return p.judgeText(ctx, false, source, input, opts)
+}
+
+// AuditJSON judges manifest text as existing cluster state, byte for byte what `cks-policy
+// audit --format json` prints (what `kubectl get -A -o yaml` prints goes in): change rules do
+// not fire, nothing is patched, and mutations are reported as what CKS admission would have
+// added. Arguments and errors are those of EvaluateJSON.
+func (p *Policy) AuditJSON(ctx context.Context, source string, input []byte, opts ...Option) ([]byte, error) {
+	return p.judgeText(ctx, true, source, input, opts)
+}
+
+// Audit is AuditJSON decoded into a Report (Report.Raw keeps the JSON).
+func (p *Policy) Audit(ctx context.Context, source string, input []byte, opts ...Option) (*Report, error) {
+	raw, err := p.AuditJSON(ctx, source, input, opts...)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{Raw: raw}
+	if err := json.Unmarshal(raw, r); err != nil {
+		return nil, fmt.Errorf("ckspolicy: decoding report: %w", err)
+	}
+	return r, nil
+}
+
+func (p *Policy) judgeText(ctx context.Context, audit bool, source string, input []byte, opts []Option) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -194,8 +219,14 @@ func (p *Policy) EvaluateJSON(ctx context.Context, source string, input []byte, 
 		return nil, ErrClosed
 	}
 	var out, cerr C.cks_policy_buffer
-	rc := C.cks_policy_evaluate(p.ptr, csource, bytesPtr(input), C.size_t(len(input)),
-		bytesPtr(o.context), C.size_t(len(o.context)), &out, &cerr)
+	var rc C.cks_policy_result
+	if audit {
+		rc = C.cks_policy_audit(p.ptr, csource, bytesPtr(input), C.size_t(len(input)),
+			bytesPtr(o.context), C.size_t(len(o.context)), &out, &cerr)
+	} else {
+		rc = C.cks_policy_evaluate(p.ptr, csource, bytesPtr(input), C.size_t(len(input)),
+			bytesPtr(o.context), C.size_t(len(o.context)), &out, &cerr)
+	}
 	runtime.KeepAlive(input)
 	runtime.KeepAlive(o.context)
 	if rc != C.CKS_POLICY_OK {

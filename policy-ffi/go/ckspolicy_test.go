@@ -381,3 +381,27 @@ func TestUpdateRatchetsPreexistingViolations(t *testing.T) {
 		t.Fatalf("unexpected response: %s", out)
 	}
 }
+
+// Audit judges existing cluster state: a healthy node's own CoreWeave labels are no change.
+func TestAuditJudgesExistingState(t *testing.T) {
+	p, err := ckspolicy.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	node := []byte("apiVersion: v1\nkind: Node\nmetadata:\n  name: g1\n  labels: {node.coreweave.cloud/state: production, node.coreweave.cloud/reserved: org-abc}\n")
+	r, err := p.Audit(context.Background(), "nodes.yaml", node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Results[0].Existing || len(r.Results[0].Findings) != 0 || !r.Results[0].Allowed {
+		t.Fatalf("unexpected audit: %s", r.Raw)
+	}
+	c, err := p.Evaluate(context.Background(), "nodes.yaml", node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Results[0].Allowed {
+		t.Fatalf("check should deny the CoreWeave labels: %s", c.Raw)
+	}
+}

@@ -28,6 +28,9 @@ type Result struct {
 	Allowed   bool      `json:"allowed"`
 	Findings  []Finding `json:"findings"`
 	Patch     []PatchOp `json:"patch"`
+	// Existing is true when the object was judged as existing cluster state (Audit, or an
+	// object with metadata.resourceVersion): no change rules, no patch.
+	Existing bool `json:"existing,omitempty"`
 }
 
 // Severity of a finding: "error", "warning" or "info".

@@ -103,6 +103,22 @@ cks_policy_result cks_policy_evaluate(const cks_policy *policy,
                                       cks_policy_buffer *out_json,
                                       cks_policy_buffer *out_error);
 
+// Judges manifest text as existing cluster state, as `cks-policy audit --format json` does
+// (what `kubectl get -A -o yaml` prints): change rules do not fire, nothing is patched, and
+// mutations are reported as what CKS admission would have added. Arguments, output, errors,
+// ownership and thread safety are those of [`cks_policy_evaluate`].
+//
+// # Safety
+// As for [`cks_policy_evaluate`].
+cks_policy_result cks_policy_audit(const cks_policy *policy,
+                                   const char *source,
+                                   const uint8_t *input,
+                                   size_t input_len,
+                                   const uint8_t *context,
+                                   size_t context_len,
+                                   cks_policy_buffer *out_json,
+                                   cks_policy_buffer *out_error);
+
 // Judges an `admission.k8s.io/v1` AdmissionReview (or a bare AdmissionRequest, JSON) and
 // writes the AdmissionReview response a webhook returns (same `uid`; errors deny, warnings
 // become `warnings`, the patch is a base64 `JSONPatch`) to `*out_json`.

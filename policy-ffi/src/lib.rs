@@ -304,30 +304,98 @@ pub unsafe extern "C" fn cks_policy_evaluate(
     out_error: *mut CksPolicyBuffer,
 ) -> CksPolicyResult {
     guard("cks_policy_evaluate", out_error, || {
-        // SAFETY: caller contract above, for each pointer.
-        let policy = unsafe { policy_ref(policy) }?;
-        check_out(out_json, "out_json")?;
-        let source = if source.is_null() {
-            None
-        } else {
-            // SAFETY: non-NULL and NUL-terminated by contract.
-            let s = unsafe { CStr::from_ptr(source) };
-            Some(s.to_str().map_err(|e| {
-                Failure::new(
-                    CKS_POLICY_INVALID_UTF8,
-                    format!("`source` is not UTF-8: {e}"),
-                )
-            })?)
-        };
-        // SAFETY: caller contract above.
-        let input = unsafe { bytes(input, input_len, "input") }?;
-        // SAFETY: caller contract above.
-        let context = unsafe { self::context(context, context_len) }?;
-        let json = policy_core::check(policy, source, input, &context).to_json();
-        // SAFETY: checked non-NULL above.
-        unsafe { put(out_json, json) };
-        Ok(())
+        // SAFETY: the caller's contract above is the one `judge_text` needs.
+        unsafe {
+            judge_text(
+                policy,
+                source,
+                input,
+                input_len,
+                context,
+                context_len,
+                out_json,
+                policy_core::check,
+            )
+        }
     })
+}
+
+/// Judges manifest text as existing cluster state, as `cks-policy audit --format json` does
+/// (what `kubectl get -A -o yaml` prints): change rules do not fire, nothing is patched, and
+/// mutations are reported as what CKS admission would have added. Arguments, output, errors,
+/// ownership and thread safety are those of [`cks_policy_evaluate`].
+///
+/// # Safety
+/// As for [`cks_policy_evaluate`].
+#[no_mangle]
+pub unsafe extern "C" fn cks_policy_audit(
+    policy: *const CksPolicy,
+    source: *const c_char,
+    input: *const u8,
+    input_len: usize,
+    context: *const u8,
+    context_len: usize,
+    out_json: *mut CksPolicyBuffer,
+    out_error: *mut CksPolicyBuffer,
+) -> CksPolicyResult {
+    guard("cks_policy_audit", out_error, || {
+        // SAFETY: the caller's contract above is the one `judge_text` needs.
+        unsafe {
+            judge_text(
+                policy,
+                source,
+                input,
+                input_len,
+                context,
+                context_len,
+                out_json,
+                policy_core::audit,
+            )
+        }
+    })
+}
+
+type TextEntry = fn(&Policy, Option<&str>, &[u8], &policy_core::Context) -> policy_core::Report;
+
+/// The body of [`cks_policy_evaluate`] and [`cks_policy_audit`]: checks the arguments, judges
+/// with `entry` and writes the report.
+///
+/// # Safety
+/// The contract of [`cks_policy_evaluate`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn judge_text(
+    policy: *const CksPolicy,
+    source: *const c_char,
+    input: *const u8,
+    input_len: usize,
+    context: *const u8,
+    context_len: usize,
+    out_json: *mut CksPolicyBuffer,
+    entry: TextEntry,
+) -> Result<(), Failure> {
+    // SAFETY: caller contract, for each pointer.
+    let policy = unsafe { policy_ref(policy) }?;
+    check_out(out_json, "out_json")?;
+    let source = if source.is_null() {
+        None
+    } else {
+        // SAFETY: non-NULL and NUL-terminated by contract.
+        let s = unsafe { CStr::from_ptr(source) };
+        Some(s.to_str().map_err(|e| {
+            Failure::new(
+                CKS_POLICY_INVALID_UTF8,
+                format!("`source` is not UTF-8: {e}"),
+            )
+        })?)
+    };
+    // SAFETY: caller contract.
+    let input = unsafe { bytes(input, input_len, "input") }?;
+    // SAFETY: caller contract.
+    let context = unsafe { self::context(context, context_len) }?;
+    let json = entry(policy, source, input, &context).to_json();
+    // SAFETY: checked non-NULL above.
+    unsafe { put(out_json, json) };
+    Ok(())
 }
 
 /// Judges an `admission.k8s.io/v1` AdmissionReview (or a bare AdmissionRequest, JSON) and

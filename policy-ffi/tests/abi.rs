@@ -520,3 +520,40 @@ fn one_handle_many_threads() {
     // SAFETY: every thread has joined; freed once.
     unsafe { cks_policy_free(p.0) };
 }
+
+/// `cks_policy_audit` is `policy_core::audit` byte for byte: existing state, no change rules.
+#[test]
+fn audit_judges_existing_state() {
+    let p = new_policy(b"{}").unwrap();
+    let node = b"apiVersion: v1\nkind: Node\nmetadata:\n  name: g1\n  labels: {node.coreweave.cloud/state: production, node.coreweave.cloud/reserved: org-abc}\n";
+    let mut out = empty();
+    let mut err = empty();
+    // SAFETY: valid pointers for the duration of the call.
+    let rc = unsafe {
+        cks_policy_audit(
+            p,
+            ptr::null(),
+            node.as_ptr(),
+            node.len(),
+            ptr::null(),
+            0,
+            &mut out,
+            &mut err,
+        )
+    };
+    assert_eq!(rc, CKS_POLICY_OK);
+    let audited = take(out);
+    let want = policy_core::audit(
+        &policy_core::Policy::default(),
+        None,
+        node,
+        &policy_core::Context::default(),
+    )
+    .to_json();
+    assert_eq!(audited, want);
+    assert!(!audited.contains("reserved-node-label") && audited.contains("\"existing\":true"));
+    let checked = evaluate(p, None, node, b"").unwrap();
+    assert!(checked.contains("reserved-node-label"));
+    // SAFETY: a live handle, freed once.
+    unsafe { cks_policy_free(p) };
+}

@@ -98,6 +98,8 @@ class Result:
     allowed: bool
     findings: List[Finding]
     patch: List[PatchOp]
+    #: Judged as existing cluster state (:meth:`Policy.audit`, or ``metadata.resourceVersion``).
+    existing: bool = False
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,7 @@ def _report(raw: str) -> Report:
                 allowed=r["allowed"],
                 findings=[Finding(**_known(Finding, f)) for f in r["findings"]],
                 patch=[PatchOp(**_known(PatchOp, p)) for p in r["patch"]],
+                existing=r.get("existing", False),
             )
             for r in v["results"]
         ],
@@ -285,6 +288,36 @@ class Policy:
         AdmissionReview), or a dict/list (sent as JSON). ``context`` is
         ``{"namespaces": {...}, "digests": {...}}``.
         """
+        return self._judge_text(lib.cks_policy_evaluate, manifest, source, context)
+
+    def audit_json(
+        self,
+        manifest: Input,
+        source: Optional[str] = None,
+        context: Optional[Input] = None,
+    ) -> str:
+        """The report JSON of ``cks-policy audit --format json``: manifests judged as existing
+        cluster state (what ``kubectl get -A -o yaml`` prints). Change rules do not fire,
+        nothing is patched, mutations say what CKS admission would have added. Arguments as
+        for :meth:`evaluate_json`."""
+        return self._judge_text(lib.cks_policy_audit, manifest, source, context)
+
+    def audit(
+        self,
+        manifest: Input,
+        source: Optional[str] = None,
+        context: Optional[Input] = None,
+    ) -> Report:
+        """Audits manifests; see :meth:`audit_json`. ``Report.raw`` keeps the JSON."""
+        return _report(self.audit_json(manifest, source, context))
+
+    def _judge_text(
+        self,
+        call: Any,
+        manifest: Input,
+        source: Optional[str],
+        context: Optional[Input],
+    ) -> str:
         data = _bytes(manifest)
         ctx = _bytes(context)
         if source is not None and "\0" in source:
@@ -294,7 +327,7 @@ class Policy:
         err = ffi.new("cks_policy_buffer *")
         ptr = self._acquire()
         try:
-            rc = lib.cks_policy_evaluate(
+            rc = call(
                 ptr,
                 src,
                 ffi.from_buffer("uint8_t[]", data),

@@ -163,3 +163,16 @@ def test_reports_with_unknown_fields_are_read():
     report = cks_policy._report(raw)
     (f,) = report.results[0].findings
     assert f.preexisting is True and f.rule == "image-mutable-tag"
+
+
+def test_audit_judges_existing_state():
+    node = (
+        "apiVersion: v1\nkind: Node\nmetadata:\n  name: g1\n"
+        "  labels: {node.coreweave.cloud/state: production, node.coreweave.cloud/reserved: org-abc}\n"
+    )
+    policy = cks_policy.Policy()
+    audited = policy.audit(node)
+    (r,) = audited.results
+    assert r.existing and r.allowed and r.findings == []
+    assert not policy.evaluate(node).results[0].allowed
+    policy.close()

@@ -420,3 +420,15 @@ test("no page errors and no request left the page", async () => {
   assert.deepEqual(pageErrors, []);
   assert.deepEqual(foreignRequests, []);
 });
+
+test("judging as existing objects skips change rules and patches nothing", async () => {
+  const node = "apiVersion: v1\nkind: Node\nmetadata:\n  name: g1\n  labels:\n    node.coreweave.cloud/state: production\n";
+  await check({ input: node });
+  assert.equal(await page.locator('[data-testid="finding"][data-rule="reserved-node-label"]').count(), 1);
+  await page.getByTestId("existing").check();
+  await page.waitForFunction(() => (window.cksLastReport || "").includes('"existing":true'));
+  assert.equal(await page.locator('[data-testid="finding"][data-rule="reserved-node-label"]').count(), 0);
+  await page.getByTestId("existing").uncheck();
+  await page.waitForFunction(() => !(window.cksLastReport || "").includes('"existing":true'));
+  assert.equal(await page.locator('[data-testid="finding"][data-rule="reserved-node-label"]').count(), 1);
+});

@@ -129,8 +129,18 @@ impl Evaluation {
 }
 
 /// Judges manifest bytes with a compiled policy and applies the resulting patches.
-pub fn run(policy: &Policy, bytes: &[u8], source: &str, context: &Context) -> Evaluation {
-    let report = policy_core::check(policy, Some(source), bytes, context);
+pub fn run(
+    policy: &Policy,
+    bytes: &[u8],
+    source: &str,
+    context: &Context,
+    existing: bool,
+) -> Evaluation {
+    let report = if existing {
+        policy_core::audit(policy, Some(source), bytes, context)
+    } else {
+        policy_core::check(policy, Some(source), bytes, context)
+    };
     let fixed = std::str::from_utf8(bytes)
         .map_err(|e| format!("input is not UTF-8 text: {e}"))
         .and_then(|text| policy_core::fix::apply(text, &report).map_err(|e| e.to_string()));
@@ -184,6 +194,27 @@ impl Checker {
         source: Option<String>,
         context: Option<String>,
     ) -> Result<Evaluation, JsError> {
+        self.judge(bytes, source, context, false)
+    }
+
+    /// Judges manifest text as existing cluster state (`cks-policy audit`): change rules do not
+    /// fire and nothing is patched; otherwise as `evaluate`.
+    pub fn audit(
+        &self,
+        text: &str,
+        source: Option<String>,
+        context: Option<String>,
+    ) -> Result<Evaluation, JsError> {
+        self.judge(text.as_bytes(), source, context, true)
+    }
+
+    fn judge(
+        &self,
+        bytes: &[u8],
+        source: Option<String>,
+        context: Option<String>,
+        existing: bool,
+    ) -> Result<Evaluation, JsError> {
         let context =
             parse_context(context.as_deref().unwrap_or("")).map_err(|e| JsError::new(&e))?;
         Ok(run(
@@ -191,6 +222,7 @@ impl Checker {
             bytes,
             source.as_deref().unwrap_or(DEFAULT_SOURCE),
             &context,
+            existing,
         ))
     }
 }
@@ -275,7 +307,13 @@ mod tests {
     #[test]
     fn evaluation_matches_the_core_and_fixes() {
         let policy = compile("").unwrap();
-        let e = run(&policy, POD.as_bytes(), DEFAULT_SOURCE, &Context::default());
+        let e = run(
+            &policy,
+            POD.as_bytes(),
+            DEFAULT_SOURCE,
+            &Context::default(),
+            false,
+        );
         let core = policy_core::check(
             &policy,
             Some("manifest"),
@@ -298,6 +336,7 @@ mod tests {
                 junk.as_bytes(),
                 DEFAULT_SOURCE,
                 &Context::default(),
+                false,
             );
             assert!(
                 e.report().contains("input-invalid"),
@@ -310,10 +349,28 @@ mod tests {
             b"\xff\xfe\x00junk",
             DEFAULT_SOURCE,
             &Context::default(),
+            false,
         );
         assert!(e.report().contains("input-invalid"));
         assert_eq!(e.fixed(), None);
         assert!(e.fix_error().is_some());
+    }
+
+    #[test]
+    fn audit_judges_existing_state() {
+        let node = "apiVersion: v1\nkind: Node\nmetadata:\n  name: g1\n  labels: {node.coreweave.cloud/state: production}\n";
+        let checker = Checker::new("").unwrap();
+        let audited = checker.judge(node.as_bytes(), None, None, true).unwrap();
+        let want = policy_core::audit(
+            &Policy::default(),
+            Some(DEFAULT_SOURCE),
+            node.as_bytes(),
+            &Context::default(),
+        );
+        assert_eq!(audited.report, want.to_json());
+        assert!(!audited.report.contains("reserved-node-label"));
+        let checked = checker.judge(node.as_bytes(), None, None, false).unwrap();
+        assert!(checked.report.contains("reserved-node-label"));
     }
 
     #[test]

@@ -357,9 +357,14 @@ function evaluateNow(bytes) {
   const t0 = performance.now();
   state.t0 = t0;
   try {
-    ev = bytes instanceof Uint8Array
-      ? state.checker.evaluateBytes(bytes, state.source, state.context || undefined)
-      : state.checker.evaluate(manifest.value, state.source, state.context || undefined);
+    const ctx = state.context || undefined;
+    if (bytes instanceof Uint8Array) {
+      ev = state.checker.evaluateBytes(bytes, state.source, ctx);
+    } else if ($("existing").checked) {
+      ev = state.checker.audit(manifest.value, state.source, ctx);
+    } else {
+      ev = state.checker.evaluate(manifest.value, state.source, ctx);
+    }
   } catch (err) {
     engineFailed(err);
     return state.lastReport;
@@ -426,6 +431,7 @@ function setupInput() {
     schedule();
   });
   manifest.addEventListener("scroll", () => ($("gutter").scrollTop = manifest.scrollTop));
+  $("existing").addEventListener("change", () => evaluateNow());
   settings.addEventListener("input", () => {
     syncGutter(settings, $("settings-gutter"));
     schedule();

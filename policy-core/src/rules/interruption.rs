@@ -34,6 +34,7 @@ use crate::object::{Object, PodRef};
 use crate::pointer;
 use crate::policy::Policy;
 use crate::templates::is_distributed_training;
+use crate::text::edits;
 
 /// Immediate eviction (the seed's spelling, `interruptable`).
 pub const INTERRUPTABLE: &str = "qos.coreweave.cloud/interruptable";
@@ -233,23 +234,6 @@ pub fn check_placement(input: &Input<'_>, out: &mut Out<'_>) {
             None,
         );
     }
-}
-
-/// Levenshtein distance, for near-miss keys (short strings only).
-fn edits(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 /// Whether `a` is within `max` edits of `b`; the length difference bounds the distance from

@@ -189,7 +189,7 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
         };
     };
     let exempt = is_exempt(policy, request);
-    let audit = request.judgement == Judgement::Audit;
+    let audit = request.judged_as() == Judgement::Audit;
     let (mut findings, mut patch) = run(policy, request, object, context, exempt, audit);
     if audit {
         // Nothing is applied to an object that exists: the mutations' findings say what CKS

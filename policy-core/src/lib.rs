@@ -236,7 +236,7 @@ fn judge_units(
                 },
             ),
             Ok(req) => {
-                existing = req.judgement == Judgement::Audit;
+                existing = req.judged_as() == Judgement::Audit;
                 let obj = req.object.as_ref().or(req.old_object.as_ref());
                 let v = evaluate(policy, req, context);
                 (

@@ -291,6 +291,40 @@ impl Request {
         }
     }
 
+    /// How this request is judged: its [`Judgement`], or [`Judgement::Audit`] for a request
+    /// shaped as Kubewarden's audit scanner presents an existing object (see
+    /// [`Request::is_background_audit`]).
+    pub fn judged_as(&self) -> Judgement {
+        if self.judgement == Judgement::Audit || self.is_background_audit() {
+            Judgement::Audit
+        } else {
+            Judgement::Admission
+        }
+    }
+
+    /// Whether this is Kubewarden's background audit presenting an object that already exists.
+    ///
+    /// The audit scanner (kubewarden/audit-scanner `internal/scanner/admission_request.go`,
+    /// `newAdmissionRequest`, lines 10–38 at 8472a7c) wraps each existing resource in an
+    /// AdmissionRequest with `operation: CREATE`, the resource's own `uid`, and no `userInfo`
+    /// and no `dryRun` at all; the object is the stored one, so it carries
+    /// `metadata.resourceVersion`. A request from the API server always names its user (at
+    /// least `system:anonymous`), and a real CREATE of an object with `resourceVersion` set is
+    /// refused by the API server's storage ("resourceVersion should not be set on objects to
+    /// be created") whatever admission says, so this shape cannot be used to create anything
+    /// unjudged.
+    pub fn is_background_audit(&self) -> bool {
+        self.operation == Operation::Create
+            && self.user_info.username.as_deref().is_none_or(str::is_empty)
+            && self.user_info.groups.is_empty()
+            && self.object.as_ref().is_some_and(|o| {
+                o.metadata
+                    .resource_version
+                    .as_deref()
+                    .is_some_and(|v| !v.is_empty())
+            })
+    }
+
     /// An object that exists in the cluster, judged as state ([`Judgement::Audit`]).
     pub fn existing(object: Object) -> Self {
         Request {

@@ -70,7 +70,7 @@ pub fn cpu_compute_toleration(input: &Input<'_>, out: &mut Out<'_>) {
             continue;
         }
         let spec_path = pod.spec_path();
-        let message = if input.request.judgement == crate::object::Judgement::Audit {
+        let message = if input.request.judged_as() == crate::object::Judgement::Audit {
             "pod requests no accelerator, so CKS admission would have added the `is_cpu_compute:NoSchedule` toleration when it was created (nothing is patched on an existing object); request a GPU if it needs one"
         } else {
             "pod requests no accelerator, so the `is_cpu_compute:NoSchedule` toleration is added as CKS admission does and the pod runs on CPU nodes; request a GPU if it needs one"

@@ -37,45 +37,42 @@ enum ShortFormat {
     Json,
 }
 
+/// What `check` and `audit` share: settings, context, format and the files to judge.
+#[derive(clap::Args)]
+struct JudgeArgs {
+    /// Settings file (JSON or YAML).
+    #[arg(long)]
+    settings: Option<PathBuf>,
+    /// Cluster context file (JSON): `{"namespaces": {"<ns>": {<labels>}}}`.
+    #[arg(long)]
+    context: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Files or directories (searched recursively for *.yaml, *.yml, *.json); `-` for stdin.
+    #[arg(required = true)]
+    paths: Vec<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Judge manifest files (YAML/JSON, multi-document, `kind: List`, AdmissionReviews).
     Check {
-        /// Settings file (JSON or YAML).
-        #[arg(long)]
-        settings: Option<PathBuf>,
-        /// Cluster context file (JSON): `{"namespaces": {"<ns>": {<labels>}}}`.
-        #[arg(long)]
-        context: Option<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "human")]
-        format: Format,
+        #[command(flatten)]
+        judge: JudgeArgs,
         /// Print the documents with the mutations applied instead of the findings.
         #[arg(long)]
         fix: bool,
         /// With --fix: rewrite the files in place (other documents are kept byte for byte).
         #[arg(long, requires = "fix")]
         write: bool,
-        /// Files or directories (searched recursively for *.yaml, *.yml, *.json); `-` for stdin.
-        #[arg(required = true)]
-        paths: Vec<String>,
     },
     /// Judge manifests as existing cluster state (`kubectl get -A -o yaml | cks-policy audit -`):
     /// change rules do not fire, and mutations are reported as what CKS admission would have
     /// added, with no patch. Same exit status as `check`.
     Audit {
-        /// Settings file (JSON or YAML).
-        #[arg(long)]
-        settings: Option<PathBuf>,
-        /// Cluster context file (JSON): `{"namespaces": {"<ns>": {<labels>}}}`.
-        #[arg(long)]
-        context: Option<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "human")]
-        format: Format,
-        /// Files or directories (searched recursively for *.yaml, *.yml, *.json); `-` for stdin.
-        #[arg(required = true)]
-        paths: Vec<String>,
+        #[command(flatten)]
+        judge: JudgeArgs,
     },
     /// Read an AdmissionReview and print the AdmissionReview response a webhook would return.
     Review {
@@ -176,10 +173,13 @@ fn render(report: &Report, format: Format) -> String {
 fn run(cli: Cli) -> Result<u8, Fatal> {
     match cli.command {
         Command::Audit {
-            settings,
-            context,
-            format,
-            paths,
+            judge:
+                JudgeArgs {
+                    settings,
+                    context,
+                    format,
+                    paths,
+                },
         } => {
             let policy = load_policy(settings.as_ref())?;
             let context = load_context(context.as_ref())?;
@@ -193,12 +193,15 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             Ok(u8::from(report.has_errors()))
         }
         Command::Check {
-            settings,
-            context,
-            format,
+            judge:
+                JudgeArgs {
+                    settings,
+                    context,
+                    format,
+                    paths,
+                },
             fix,
             write,
-            paths,
         } => {
             let policy = load_policy(settings.as_ref())?;
             let context = load_context(context.as_ref())?;

@@ -56,47 +56,37 @@ fn pod_containers<'a>(
         pointer::push_index(&mut p, i);
         p
     };
+    // `Container` and `EphemeralContainer` are distinct types with the same fields.
+    macro_rules! push {
+        ($list:literal, $what:literal, $c:expr, $i:expr, $resources:expr) => {
+            out.push(ContainerRef {
+                pod,
+                path: at($list, $i),
+                what: $what,
+                name: &$c.name,
+                image: $c.image.as_deref(),
+                pull_policy: $c.image_pull_policy.as_deref(),
+                env: $c.env.as_deref().unwrap_or_default(),
+                mounts: $c.volume_mounts.as_deref().unwrap_or_default(),
+                security: $c.security_context.as_ref(),
+                resources: $resources,
+            })
+        };
+    }
     for (i, c) in spec.init_containers.iter().flatten().enumerate() {
-        out.push(ContainerRef {
-            pod,
-            path: at("initContainers", i),
-            what: "init container",
-            name: &c.name,
-            image: c.image.as_deref(),
-            pull_policy: c.image_pull_policy.as_deref(),
-            env: c.env.as_deref().unwrap_or_default(),
-            mounts: c.volume_mounts.as_deref().unwrap_or_default(),
-            security: c.security_context.as_ref(),
-            resources: c.resources.as_ref(),
-        });
+        push!(
+            "initContainers",
+            "init container",
+            c,
+            i,
+            c.resources.as_ref()
+        );
     }
     for (i, c) in spec.containers.iter().enumerate() {
-        out.push(ContainerRef {
-            pod,
-            path: at("containers", i),
-            what: "container",
-            name: &c.name,
-            image: c.image.as_deref(),
-            pull_policy: c.image_pull_policy.as_deref(),
-            env: c.env.as_deref().unwrap_or_default(),
-            mounts: c.volume_mounts.as_deref().unwrap_or_default(),
-            security: c.security_context.as_ref(),
-            resources: c.resources.as_ref(),
-        });
+        push!("containers", "container", c, i, c.resources.as_ref());
     }
     for (i, c) in spec.ephemeral_containers.iter().flatten().enumerate() {
-        out.push(ContainerRef {
-            pod,
-            path: at("ephemeralContainers", i),
-            what: "ephemeral container",
-            name: &c.name,
-            image: c.image.as_deref(),
-            pull_policy: c.image_pull_policy.as_deref(),
-            env: c.env.as_deref().unwrap_or_default(),
-            mounts: c.volume_mounts.as_deref().unwrap_or_default(),
-            security: c.security_context.as_ref(),
-            resources: None,
-        });
+        push!("ephemeralContainers", "ephemeral container", c, i, None);
     }
 }
 

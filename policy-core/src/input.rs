@@ -38,6 +38,8 @@ pub struct Chunk<'a> {
     pub text: &'a str,
     /// Lines before it in the whole input.
     pub line_offset: u32,
+    /// Byte offset of its text in the whole input.
+    pub start: usize,
 }
 
 /// Splits text into documents the way kubectl does: on lines that are `---`, optionally followed
@@ -55,6 +57,7 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
                 chunks.push(Chunk {
                     text: &text[start..pos],
                     line_offset: start_line,
+                    start,
                 });
                 start = pos + line.len();
                 start_line = line_no + 1;
@@ -65,6 +68,7 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     chunks.push(Chunk {
         text: &text[start..],
         line_offset: start_line,
+        start,
     });
     chunks
 }
@@ -132,7 +136,7 @@ pub fn value_depth_exceeds(v: &Value, limit: usize) -> bool {
     go(v, 0, limit)
 }
 
-fn depth_problem(limit: usize) -> Problem {
+pub(crate) fn depth_problem(limit: usize) -> Problem {
     Problem::new(format!(
         "document is nested more than {limit} levels deep (`limits.maxDepth`)"
     ))
@@ -193,6 +197,11 @@ fn typed(policy: &Policy, bytes: &[u8]) -> Result<Doc, serde_json::Error> {
     .and_then(|d| de.end().map(|()| d))
 }
 
+/// The typed read of JSON bytes the reader wrote itself, naming the field on failure.
+pub(crate) fn typed_read(policy: &Policy, bytes: &[u8]) -> Result<Doc, Problem> {
+    typed(policy, bytes).map_err(|e| type_problem(bytes, &e))
+}
+
 /// A typed read's error, naming the field where it stopped.
 fn type_problem(bytes: &[u8], e: &serde_json::Error) -> Problem {
     let offset = crate::json_position::offset_of(bytes, e.line(), e.column());
@@ -209,7 +218,7 @@ fn type_problem(bytes: &[u8], e: &serde_json::Error) -> Problem {
     }
 }
 
-fn not_an_object(v: &Value) -> Problem {
+pub(crate) fn not_an_object(v: &Value) -> Problem {
     Problem::new(format!(
         "not a Kubernetes object: the document is {}, not a map with `apiVersion` and `kind`",
         kind_of(v)
@@ -288,6 +297,7 @@ pub(crate) fn parse_settings_value(text: &str) -> Result<Value, String> {
     #[cfg(feature = "yaml")]
     {
         let mut docs = crate::yaml::parse_documents(text, 0);
+        docs.retain(|d| !matches!(d, Ok(Value::Null)));
         match docs.len() {
             0 => Ok(Value::Null),
             1 => docs.remove(0).map_err(|p| match p.line {
@@ -315,14 +325,9 @@ pub fn parse_values(text: &str) -> Vec<Result<Value, Problem>> {
     #[cfg_attr(not(feature = "yaml"), allow(unused_mut))]
     let mut out = Vec::new();
     #[cfg(feature = "yaml")]
-    for chunk in split_documents(text) {
-        if is_blank(chunk.text) {
-            continue;
-        }
-        for v in crate::yaml::parse_documents(chunk.text, chunk.line_offset) {
-            if !matches!(v, Ok(Value::Null)) {
-                out.push(v);
-            }
+    for v in crate::yaml::parse_documents(text, 0) {
+        if !matches!(v, Ok(Value::Null)) {
+            out.push(v);
         }
     }
     out

@@ -487,9 +487,9 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                             }
                         }
                         Some(None) if other == "items" && is_list(kind.as_deref()) => {
-                            items = Some(map.next_value_seed(ItemsSeed {
+                            items = map.next_value_seed(ItemsSeed {
                                 shapes: self.shapes,
-                            })?);
+                            })?;
                         }
                         Some(None) => {
                             map.next_value::<IgnoredAny>()?;
@@ -528,17 +528,19 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                 .deserialize(value)
                 .map_err(de::Error::custom)?;
             } else if key == "items" && is_list(Some(&kind)) && shape.is_none() {
-                items = Some(
-                    ItemsSeed {
-                        shapes: self.shapes,
-                    }
-                    .deserialize(value)
-                    .map_err(de::Error::custom)?,
-                );
+                items = ItemsSeed {
+                    shapes: self.shapes,
+                }
+                .deserialize(value)
+                .map_err(de::Error::custom)?;
             }
         }
+        // A list only when its kind ends in `List` and it has an `items` array (apimachinery's
+        // `meta.IsListType`); a custom kind such as `PriorityList` without one is an object.
         if is_list(Some(&kind)) && shape.is_none() {
-            return Ok(Doc::List(items.unwrap_or_default()));
+            if let Some(items) = items {
+                return Ok(Doc::List(items));
+            }
         }
         Ok(Doc::Object(Box::new(Object {
             api_version,
@@ -597,19 +599,40 @@ struct ItemsSeed<'s> {
     shapes: &'s Shapes,
 }
 
+/// `items` of a `*List` kind: the objects when it is an array, `None` otherwise (then the
+/// document is not a list).
 impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
-    type Value = Vec<Object>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Object>, D::Error> {
+    type Value = Option<Vec<Object>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         struct V<'s>(&'s Shapes);
         impl<'de> Visitor<'de> for V<'_> {
-            type Value = Vec<Object>;
+            type Value = Option<Vec<Object>>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a list of Kubernetes objects")
             }
-            fn visit_unit<E: de::Error>(self) -> Result<Vec<Object>, E> {
-                Ok(Vec::new())
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Object>, A::Error> {
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(None)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
                 while let Some(item) = seq.next_element_seed(ObjectFieldSeed { shapes: self.0 })? {
                     match item {
@@ -617,7 +640,7 @@ impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
                         None => return Err(de::Error::custom("a list item is null")),
                     }
                 }
-                Ok(out)
+                Ok(Some(out))
             }
         }
         d.deserialize_any(V(self.shapes))

@@ -315,6 +315,9 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most YAML alias uses (`*name`) accepted in one document.
     pub max_aliases: usize,
+    /// Most nodes the YAML aliases of one document may produce when expanded, counted before
+    /// anything is copied (a "billion laughs" document is refused, not expanded).
+    pub max_alias_nodes: usize,
 }
 
 impl Default for Limits {
@@ -323,6 +326,7 @@ impl Default for Limits {
             max_bytes: 4 * 1024 * 1024,
             max_depth: 128,
             max_aliases: 100,
+            max_alias_nodes: 100_000,
         }
     }
 }

@@ -1,170 +1,75 @@
-//! The one place that reads YAML. serde_yaml (archived upstream) parses documents; yaml-rust2's
-//! event parser maps JSON Pointers back to lines. Swapping serde_yaml for a maintained fork such
-//! as serde_norway means changing this file only.
+//! YAML as kubectl reads it, as plain values: for callers that want documents rather than
+//! verdicts (settings, `fits`, tests). The reader itself is `read::yaml`.
 
 use serde_json::Value;
-use yaml_rust2::parser::{Event, Parser};
 
-use crate::input::Problem;
+use crate::input::{is_blank, split_documents, Problem};
+use crate::read::tree::Lines;
+use crate::read::yaml::{read, Budget};
 
-/// Parses every YAML document in `text` into JSON values (merge keys `<<` applied).
-/// `line_offset` is added to reported lines. Empty documents are returned as `Value::Null`.
+/// Budgets for documents read outside a policy (settings, tests): the default limits.
+fn budget() -> Budget {
+    budget_of(&crate::settings::Limits::default())
+}
+
+fn budget_of(l: &crate::settings::Limits) -> Budget {
+    Budget {
+        max_depth: l.max_depth,
+        max_aliases: l.max_aliases,
+        max_alias_nodes: l.max_alias_nodes,
+    }
+}
+
+/// Parses every YAML document in `text` into JSON values, as kubectl would send them (YAML 1.1
+/// scalars, merge keys applied, the last of duplicate keys kept). `line_offset` is added to
+/// reported lines. Empty documents are returned as `Value::Null`.
 pub fn parse_documents(text: &str, line_offset: u32) -> Vec<Result<Value, Problem>> {
+    parse_documents_within(text, line_offset, &crate::settings::Limits::default())
+}
+
+/// [`parse_documents`] within the given input limits (depth, aliases).
+pub fn parse_documents_within(
+    text: &str,
+    line_offset: u32,
+    limits: &crate::settings::Limits,
+) -> Vec<Result<Value, Problem>> {
+    let lines = Lines::new(text.as_bytes());
     let mut out = Vec::new();
-    let merge = text.contains("<<");
-    for de in serde_yaml::Deserializer::from_str(text) {
-        let parsed: Result<Value, serde_yaml::Error> = if merge {
-            serde::Deserialize::deserialize(de).and_then(|mut v: serde_yaml::Value| {
-                v.apply_merge()?;
-                serde_json::to_value(v).map_err(serde::de::Error::custom)
-            })
-        } else {
-            serde::Deserialize::deserialize(de)
-        };
-        match parsed {
-            Ok(v) => out.push(Ok(v)),
-            Err(e) => {
-                let (line, column) = match e.location() {
-                    Some(l) => (Some(l.line() as u32 + line_offset), Some(l.column() as u32)),
-                    None => (None, None),
-                };
-                let mut msg = e.to_string();
-                // serde_yaml appends " at line X column Y"; we report the location ourselves.
-                if let Some(i) = msg.find(" at line ") {
-                    msg.truncate(i);
+    for chunk in split_documents(text) {
+        if is_blank(chunk.text) {
+            continue;
+        }
+        for doc in read(chunk.text, chunk.start as u32, budget_of(limits)) {
+            out.push(match doc {
+                Ok(d) => Ok(d.root.to_value()),
+                Err(e) => {
+                    let (line, column) = lines.line_col(text, e.offset);
+                    Err(Problem {
+                        message: e.message,
+                        path: String::new(),
+                        line: Some(line + line_offset),
+                        column: Some(column),
+                    })
                 }
-                out.push(Err(Problem {
-                    message: format!("not valid YAML: {msg}"),
-                    path: String::new(),
-                    line,
-                    column,
-                }));
-                // The parser cannot resume after a syntax error inside this document.
-                break;
-            }
+            });
         }
     }
     out
 }
 
-/// Serializes a value as a YAML document (for printing patched manifests).
-pub fn to_string(v: &Value) -> Result<String, String> {
-    serde_yaml::to_string(v).map_err(|e| e.to_string())
-}
-
-/// Counts alias uses (`*name`) in the document; used for `limits.maxAliases`.
-pub fn count_aliases(text: &str) -> usize {
-    if !text.contains('*') {
-        return 0;
-    }
-    let mut n = 0;
-    let mut p = Parser::new_from_str(text);
-    while let Ok((ev, _)) = p.next_token() {
-        match ev {
-            Event::Alias(_) => n += 1,
-            Event::StreamEnd => break,
-            _ => {}
-        }
-    }
-    n
-}
-
-type Events<'a> = Parser<std::str::Chars<'a>>;
-
 /// Returns the 1-based line in `text` of the node at `tokens` (its key, for map members), or of
 /// the deepest existing ancestor when the node does not exist (e.g. a path a patch will add).
+/// Reads only the first document.
 pub fn locate(text: &str, tokens: &[String]) -> Option<u32> {
-    let mut p = Parser::new_from_str(text);
-    let mut path = Vec::new();
-    let mut best = None;
-    loop {
-        let (ev, mark) = p.next_token().ok()?;
-        match ev {
-            Event::StreamStart | Event::DocumentStart => continue,
-            Event::StreamEnd | Event::DocumentEnd => return best.map(|(_, l)| l),
-            ev => {
-                if consider(&path, tokens, mark.line() as u32, &mut best) {
-                    return Some(mark.line() as u32);
-                }
-                return node(&mut p, ev, mark.line() as u32, &mut path, tokens, &mut best)
-                    .or(best.map(|(_, l)| l));
-            }
-        }
-    }
-}
-
-/// Records `line` when `path` is a prefix of `tokens`; true when it is the whole of it.
-fn consider(
-    path: &[String],
-    tokens: &[String],
-    line: u32,
-    best: &mut Option<(usize, u32)>,
-) -> bool {
-    let n = path.len();
-    if n > tokens.len() || path != &tokens[..n] {
-        return false;
-    }
-    if best.is_none_or(|(len, _)| n > len) {
-        *best = Some((n, line));
-    }
-    n == tokens.len()
-}
-
-/// Consumes one node whose first event is `ev`; returns the line when the target is inside it.
-fn node(
-    p: &mut Events<'_>,
-    ev: Event,
-    line: u32,
-    path: &mut Vec<String>,
-    tokens: &[String],
-    best: &mut Option<(usize, u32)>,
-) -> Option<u32> {
-    match ev {
-        Event::MappingStart(..) => loop {
-            let (k, kmark) = p.next_token().ok()?;
-            let key = match k {
-                Event::MappingEnd => return None,
-                Event::Scalar(s, ..) => s,
-                other => {
-                    // A complex key: never in Kubernetes objects; consume it opaquely.
-                    let mut scratch = vec![String::from("\u{0}")];
-                    node(p, other, 0, &mut scratch, &[], &mut None);
-                    String::from("\u{0}")
-                }
-            };
-            path.push(key);
-            if consider(path, tokens, kmark.line() as u32, best) {
-                return Some(kmark.line() as u32);
-            }
-            let (v, vmark) = p.next_token().ok()?;
-            if let Some(l) = node(p, v, vmark.line() as u32, path, tokens, best) {
-                return Some(l);
-            }
-            path.pop();
-        },
-        Event::SequenceStart(..) => {
-            let mut i = 0usize;
-            loop {
-                let (e, mark) = p.next_token().ok()?;
-                if matches!(e, Event::SequenceEnd) {
-                    return None;
-                }
-                path.push(i.to_string());
-                if consider(path, tokens, mark.line() as u32, best) {
-                    return Some(mark.line() as u32);
-                }
-                if let Some(l) = node(p, e, mark.line() as u32, path, tokens, best) {
-                    return Some(l);
-                }
-                path.pop();
-                i += 1;
-            }
-        }
-        _ => {
-            let _ = line;
-            None
-        }
-    }
+    let lines = Lines::new(text.as_bytes());
+    let chunk = split_documents(text)
+        .into_iter()
+        .find(|c| !is_blank(c.text))?;
+    let doc = read(chunk.text, chunk.start as u32, budget())
+        .into_iter()
+        .next()?
+        .ok()?;
+    Some(lines.line(doc.root.locate(tokens).0))
 }
 
 #[cfg(test)]
@@ -208,6 +113,5 @@ mod tests {
         let docs = parse_documents("base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n", 0);
         let v = docs[0].as_ref().unwrap();
         assert_eq!(v["m"]["x"], 1);
-        assert_eq!(count_aliases("base: &b {x: 1}\nm:\n  <<: *b\n"), 1);
     }
 }

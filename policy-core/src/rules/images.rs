@@ -331,7 +331,7 @@ mod tests {
     const D2: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
     fn request(yaml: &str) -> Request {
-        let v: serde_json::Value = serde_yaml::from_str(yaml).unwrap();
+        let v = crate::yaml::parse_documents(yaml, 0).remove(0).unwrap();
         let policy = Policy::default();
         match crate::input::value_doc(&policy, &v).unwrap() {
             crate::object::Doc::Object(o) => Request::create(*o),
@@ -575,7 +575,7 @@ mod tests {
     #[test]
     fn walks_init_and_ephemeral_containers_in_templates() {
         let req = request(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      initContainers: [{name: i, image: 'a:1'}]\n      containers: [{name: c, image: 'b:1'}, {name: n}]\n      ephemeralContainers: [{name: e, image: 'c:1'}]\n",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      initContainers: [{name: i, image: 'a:1'}]\n      containers: [{name: c, image: 'b:1'}, {name: m}]\n      ephemeralContainers: [{name: e, image: 'c:1'}]\n",
         );
         let v = run("{}", &req, &Context::default());
         assert_eq!(

@@ -10,9 +10,16 @@ fn kubewarden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../kubewarden")
 }
 
+/// One YAML document, read as kubectl reads it.
+fn parse(text: &str) -> Value {
+    let mut docs = policy_core::yaml::parse_documents(text, 0);
+    assert_eq!(docs.len(), 1, "one document expected");
+    docs.remove(0).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
 fn yaml(name: &str) -> Value {
     let text = std::fs::read_to_string(kubewarden_dir().join(name)).unwrap();
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+    parse(&text)
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -97,10 +104,9 @@ fn artifacthub_package_matches_metadata() {
     let m = yaml("metadata.yml");
     let p = yaml("artifacthub-pkg.yml");
     let ann = &p["annotations"];
-    let rules: Value = serde_yaml::from_str(ann["kubewarden/rules"].as_str().unwrap()).unwrap();
+    let rules: Value = parse(ann["kubewarden/rules"].as_str().unwrap());
     assert_eq!(rules, m["rules"]);
-    let car: Value =
-        serde_yaml::from_str(ann["kubewarden/contextAwareResources"].as_str().unwrap()).unwrap();
+    let car: Value = parse(ann["kubewarden/contextAwareResources"].as_str().unwrap());
     assert_eq!(car, m["contextAwareResources"]);
     assert_eq!(ann["kubewarden/mutation"], "true");
     assert_eq!(

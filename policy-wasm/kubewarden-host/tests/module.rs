@@ -125,20 +125,12 @@ fn units(case: &Case, policy: &Policy) -> Vec<Unit> {
         }
         return out;
     }
-    for chunk in policy_core::input::split_documents(text) {
-        if policy_core::input::is_blank(chunk.text) {
-            continue;
-        }
-        if policy_core::yaml::count_aliases(chunk.text) > policy.settings().limits.max_aliases {
-            out.push(Unit::Garbage);
-            continue;
-        }
-        for parsed in policy_core::yaml::parse_documents(chunk.text, chunk.line_offset) {
-            match parsed {
-                Ok(Value::Null) => {}
-                Ok(v) => value_units(v, &mut out),
-                Err(_) => out.push(Unit::Garbage),
-            }
+    let limits = policy.settings().limits;
+    for parsed in policy_core::yaml::parse_documents_within(text, 0, &limits) {
+        match parsed {
+            Ok(Value::Null) => {}
+            Ok(v) => value_units(v, &mut out),
+            Err(_) => out.push(Unit::Garbage),
         }
     }
     out

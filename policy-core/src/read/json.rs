@@ -1,0 +1,678 @@
+//! JSON text: one cheap pass that finds what the typed reader cannot see (duplicate keys,
+//! nesting, a `kind: List`), a pass that finds where given fields start, and a reader into the
+//! same [`Node`] tree YAML documents become, for the rare documents that need it.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use super::resolve::Scalar;
+use super::tree::{find, push, Member, Node, Style, Val};
+use super::{Duplicate, ReadError};
+
+/// What the first pass found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scan {
+    /// A mapping has the same key twice.
+    pub duplicates: bool,
+    /// Nesting goes deeper than the limit.
+    pub too_deep: bool,
+    /// The top level has a string `kind` ending in `List` and an `items` array.
+    pub list: bool,
+    /// The text is not valid JSON (the typed reader says where).
+    pub invalid: bool,
+}
+
+/// Deepest nesting the scanners follow; serde_json stops at 128 anyway.
+const MAX_SCAN_DEPTH: usize = 128;
+
+/// Scans JSON text once: duplicate keys (escapes decoded, so `"k\u0069nd"` is `kind`), nesting
+/// beyond `max_depth`, and whether it is a list. Allocates only for keys with escapes.
+pub(crate) fn scan(bytes: &[u8], max_depth: usize) -> Scan {
+    let mut s = Scanner {
+        b: bytes,
+        i: 0,
+        out: Scan::default(),
+        limit: max_depth.min(MAX_SCAN_DEPTH),
+        keys: Vec::new(),
+    };
+    s.ws();
+    if s.value(0).is_none() && !s.out.too_deep {
+        s.out.invalid = true;
+    }
+    s.out
+}
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    i: usize,
+    out: Scan,
+    limit: usize,
+    /// Keys seen per open object, reused across objects of the same depth.
+    keys: Vec<Keys<'a>>,
+}
+
+/// The keys of one open object: compared while few, hashed once there are many.
+#[derive(Default)]
+struct Keys<'a> {
+    list: Vec<Cow<'a, [u8]>>,
+    set: Option<HashSet<Cow<'a, [u8]>>>,
+}
+
+impl<'a> Keys<'a> {
+    fn clear(&mut self) {
+        self.list.clear();
+        self.set = None;
+    }
+
+    /// Adds a key; true when it was already there.
+    fn insert(&mut self, key: Cow<'a, [u8]>) -> bool {
+        if let Some(set) = &mut self.set {
+            return !set.insert(key);
+        }
+        if self.list.contains(&key) {
+            return true;
+        }
+        self.list.push(key);
+        if self.list.len() > 32 {
+            self.set = Some(self.list.drain(..).collect());
+        }
+        false
+    }
+}
+
+impl<'a> Scanner<'a> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    /// Skips a string starting at `"`; returns its raw contents and whether it has escapes.
+    fn string(&mut self) -> Option<(&'a [u8], bool)> {
+        let start = self.i + 1;
+        let mut i = start;
+        let mut escaped = false;
+        loop {
+            let off = memchr::memchr2(b'"', b'\\', self.b.get(i..)?)?;
+            i += off;
+            if self.b[i] == b'\\' {
+                escaped = true;
+                i += 2;
+            } else {
+                self.i = i + 1;
+                return Some((&self.b[start..i], escaped));
+            }
+        }
+    }
+
+    /// Skips a value; `None` on a syntax error or when too deep.
+    fn value(&mut self, depth: usize) -> Option<()> {
+        match *self.b.get(self.i)? {
+            b'"' => self.string().map(|_| ()),
+            b'{' => self.object(depth + 1),
+            b'[' => self.array(depth + 1),
+            _ => {
+                let start = self.i;
+                while let Some(c) = self.b.get(self.i) {
+                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                        break;
+                    }
+                    self.i += 1;
+                }
+                (self.i > start).then_some(())
+            }
+        }
+    }
+
+    fn enter(&mut self, depth: usize) -> Option<()> {
+        if depth > self.limit {
+            self.out.too_deep = true;
+            return None;
+        }
+        Some(())
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        self.enter(depth)?;
+        self.i += 1;
+        self.ws();
+        if self.b.get(self.i) == Some(&b']') {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            self.value(depth)?;
+            self.ws();
+            match self.b.get(self.i)? {
+                b',' => {
+                    self.i += 1;
+                    self.ws();
+                }
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Option<()> {
+        self.enter(depth)?;
+        self.i += 1;
+        if self.keys.len() < depth {
+            self.keys.resize_with(depth, Keys::default);
+        }
+        self.keys[depth - 1].clear();
+        let mut kind_is_list = false;
+        let mut has_items = false;
+        self.ws();
+        if self.b.get(self.i) == Some(&b'}') {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            if self.b.get(self.i) != Some(&b'"') {
+                return None;
+            }
+            let (raw, escaped) = self.string()?;
+            let key: Cow<'a, [u8]> = if escaped {
+                let quoted = &self.b[self.i - raw.len() - 2..self.i];
+                let s: String = serde_json::from_slice(quoted).ok()?;
+                Cow::Owned(s.into_bytes())
+            } else {
+                Cow::Borrowed(raw)
+            };
+            self.ws();
+            if self.b.get(self.i) != Some(&b':') {
+                return None;
+            }
+            self.i += 1;
+            self.ws();
+            if depth == 1 {
+                match key.as_ref() {
+                    b"kind" if self.b.get(self.i) == Some(&b'"') => {
+                        let save = self.i;
+                        let (v, _) = self.string()?;
+                        kind_is_list = v.ends_with(b"List");
+                        self.i = save;
+                    }
+                    b"items" => has_items = self.b.get(self.i) == Some(&b'['),
+                    _ => {}
+                }
+            }
+            if self.keys[depth - 1].insert(key) {
+                self.out.duplicates = true;
+            }
+            self.value(depth)?;
+            self.ws();
+            match self.b.get(self.i)? {
+                b',' => {
+                    self.i += 1;
+                    self.ws();
+                }
+                b'}' => {
+                    self.i += 1;
+                    if depth == 1 {
+                        self.out.list = kind_is_list && has_items;
+                    }
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// Reads JSON text into a tree with offsets (`base` is the text's offset in the input).
+pub(crate) fn read(text: &str, base: u32) -> Result<(Node, Vec<Duplicate>), ReadError> {
+    let mut r = TreeReader {
+        b: text.as_bytes(),
+        i: 0,
+        base,
+        duplicates: Vec::new(),
+    };
+    r.ws();
+    let node = r.value(0)?;
+    r.ws();
+    if r.i < r.b.len() {
+        return Err(r.error("not valid JSON: trailing characters"));
+    }
+    Ok((node, r.duplicates))
+}
+
+struct TreeReader<'a> {
+    b: &'a [u8],
+    i: usize,
+    base: u32,
+    duplicates: Vec<Duplicate>,
+}
+
+impl TreeReader<'_> {
+    fn at(&self, i: usize) -> u32 {
+        self.base + u32::try_from(i).unwrap_or(u32::MAX - self.base)
+    }
+
+    fn error(&self, message: &str) -> ReadError {
+        ReadError {
+            message: message.to_owned(),
+            offset: self.at(self.i),
+        }
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn string(&mut self) -> Result<String, ReadError> {
+        let start = self.i;
+        let mut i = start + 1;
+        let mut escaped = false;
+        loop {
+            let off = self
+                .b
+                .get(i..)
+                .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                .ok_or_else(|| self.error("not valid JSON: unterminated string"))?;
+            i += off;
+            if self.b[i] == b'\\' {
+                escaped = true;
+                i += 2;
+            } else {
+                break;
+            }
+        }
+        self.i = i + 1;
+        let raw = &self.b[start..self.i];
+        if escaped {
+            serde_json::from_slice(raw).map_err(|e| ReadError {
+                message: format!("not valid JSON: {e}"),
+                offset: self.at(start),
+            })
+        } else {
+            std::str::from_utf8(&raw[1..raw.len() - 1])
+                .map(str::to_owned)
+                .map_err(|_| ReadError {
+                    message: String::from("not valid JSON: invalid UTF-8"),
+                    offset: self.at(start),
+                })
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node, ReadError> {
+        if depth > MAX_SCAN_DEPTH {
+            return Err(self.error("document is nested too deeply (`limits.maxDepth`)"));
+        }
+        let start = self.i;
+        let start_at = self.at(start);
+        let node = |value, style| Node {
+            start: start_at,
+            end: 0,
+            style,
+            copied: false,
+            value,
+        };
+        match self.b.get(self.i) {
+            Some(b'"') => {
+                let s = self.string()?;
+                Ok(node(Val::Scalar(Scalar::Str(s)), Style::Quoted))
+            }
+            Some(b'[') => {
+                self.i += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.b.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                } else {
+                    loop {
+                        items.push(self.value(depth + 1)?);
+                        self.ws();
+                        match self.b.get(self.i) {
+                            Some(b',') => {
+                                self.i += 1;
+                                self.ws();
+                            }
+                            Some(b']') => {
+                                self.i += 1;
+                                break;
+                            }
+                            _ => return Err(self.error("not valid JSON: expected `,` or `]`")),
+                        }
+                    }
+                }
+                let end = self.at(self.i);
+                Ok(Node {
+                    start: self.at(start),
+                    end,
+                    style: Style::Flow,
+                    copied: false,
+                    value: Val::Seq(items),
+                })
+            }
+            Some(b'{') => {
+                self.i += 1;
+                let mut members: Vec<Member> = Vec::new();
+                let mut index = None;
+                self.ws();
+                if self.b.get(self.i) == Some(&b'}') {
+                    self.i += 1;
+                } else {
+                    loop {
+                        if self.b.get(self.i) != Some(&b'"') {
+                            return Err(self.error("not valid JSON: expected a key"));
+                        }
+                        let key_start = self.at(self.i);
+                        let key = self.string()?;
+                        self.ws();
+                        if self.b.get(self.i) != Some(&b':') {
+                            return Err(self.error("not valid JSON: expected `:`"));
+                        }
+                        self.i += 1;
+                        self.ws();
+                        let value = self.value(depth + 1)?;
+                        match find(&members, index.as_ref(), &key) {
+                            Some(i) => {
+                                self.duplicates.push(Duplicate {
+                                    first: members[i].key_start,
+                                    second: key_start,
+                                });
+                                members[i].key_start = key_start;
+                                members[i].value = value;
+                            }
+                            None => push(
+                                &mut members,
+                                &mut index,
+                                Member {
+                                    key,
+                                    key_start,
+                                    value,
+                                },
+                            ),
+                        }
+                        self.ws();
+                        match self.b.get(self.i) {
+                            Some(b',') => {
+                                self.i += 1;
+                                self.ws();
+                            }
+                            Some(b'}') => {
+                                self.i += 1;
+                                break;
+                            }
+                            _ => return Err(self.error("not valid JSON: expected `,` or `}`")),
+                        }
+                    }
+                }
+                let end = self.at(self.i);
+                Ok(Node {
+                    start: self.at(start),
+                    end,
+                    style: Style::Flow,
+                    copied: false,
+                    value: Val::Map(members),
+                })
+            }
+            Some(_) => {
+                while let Some(c) = self.b.get(self.i) {
+                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                        break;
+                    }
+                    self.i += 1;
+                }
+                let word = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("");
+                let scalar = match word {
+                    "null" => Scalar::Null,
+                    "true" => Scalar::Bool(true),
+                    "false" => Scalar::Bool(false),
+                    w => number(w).ok_or_else(|| ReadError {
+                        message: format!("not valid JSON: `{w}`"),
+                        offset: self.at(start),
+                    })?,
+                };
+                Ok(node(Val::Scalar(scalar), Style::Plain))
+            }
+            None => Err(self.error("not valid JSON: unexpected end")),
+        }
+    }
+}
+
+fn number(w: &str) -> Option<Scalar> {
+    let v: serde_json::Value = serde_json::from_str(w).ok()?;
+    let n = v.as_number()?;
+    Some(if let Some(i) = n.as_i64() {
+        Scalar::Int(i)
+    } else if let Some(u) = n.as_u64() {
+        Scalar::Uint(u)
+    } else {
+        Scalar::Float(n.as_f64()?)
+    })
+}
+
+/// Where each pointer's node starts in JSON text (the key of a member), or its deepest
+/// existing ancestor; one pass that skips every subtree no pointer enters.
+pub(crate) fn locate_all(bytes: &[u8], pointers: &[Vec<String>]) -> Vec<u32> {
+    let mut best: Vec<(usize, u32)> = vec![(0, 0); pointers.len()];
+    let mut l = Locator {
+        b: bytes,
+        i: 0,
+        pointers,
+        best: &mut best,
+    };
+    l.ws();
+    let all: Vec<usize> = (0..pointers.len()).collect();
+    let start = u32::try_from(l.i).unwrap_or(u32::MAX);
+    for &p in &all {
+        l.best[p] = (0, start);
+    }
+    l.value(&all, 0);
+    best.into_iter().map(|(_, o)| o).collect()
+}
+
+struct Locator<'a, 'p> {
+    b: &'a [u8],
+    i: usize,
+    pointers: &'p [Vec<String>],
+    best: &'p mut Vec<(usize, u32)>,
+}
+
+impl Locator<'_, '_> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn string(&mut self) -> Option<(usize, usize, bool)> {
+        let start = self.i + 1;
+        let mut i = start;
+        let mut escaped = false;
+        loop {
+            let off = memchr::memchr2(b'"', b'\\', self.b.get(i..)?)?;
+            i += off;
+            if self.b[i] == b'\\' {
+                escaped = true;
+                i += 2;
+            } else {
+                self.i = i + 1;
+                return Some((start, i, escaped));
+            }
+        }
+    }
+
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_SCAN_DEPTH {
+            return None;
+        }
+        match *self.b.get(self.i)? {
+            b'"' => self.string().map(|_| ()),
+            b'{' | b'[' => {
+                self.i += 1;
+                loop {
+                    self.ws();
+                    match *self.b.get(self.i)? {
+                        b'}' | b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        b',' | b':' => self.i += 1,
+                        _ => self.skip(depth + 1)?,
+                    }
+                }
+            }
+            _ => {
+                while let Some(c) = self.b.get(self.i) {
+                    if matches!(c, b',' | b'}' | b']' | b':' | b' ' | b'\t' | b'\n' | b'\r') {
+                        break;
+                    }
+                    self.i += 1;
+                }
+                Some(())
+            }
+        }
+    }
+
+    /// Walks a value at `depth` tokens deep that the pointers in `live` pass through.
+    fn value(&mut self, live: &[usize], depth: usize) -> Option<()> {
+        if live.is_empty() || depth > MAX_SCAN_DEPTH {
+            return self.skip(depth);
+        }
+        let here: Vec<usize> = live
+            .iter()
+            .copied()
+            .filter(|&p| self.pointers[p].len() > depth)
+            .collect();
+        if here.is_empty() {
+            return self.skip(depth);
+        }
+        match *self.b.get(self.i)? {
+            b'{' => {
+                self.i += 1;
+                loop {
+                    self.ws();
+                    match *self.b.get(self.i)? {
+                        b'}' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        b',' => {
+                            self.i += 1;
+                            continue;
+                        }
+                        b'"' => {}
+                        _ => return None,
+                    }
+                    let key_at = u32::try_from(self.i).unwrap_or(u32::MAX);
+                    let (s, e, escaped) = self.string()?;
+                    let key: Cow<'_, str> = if escaped {
+                        Cow::Owned(serde_json::from_slice(&self.b[s - 1..=e]).ok()?)
+                    } else {
+                        String::from_utf8_lossy(&self.b[s..e])
+                    };
+                    let next: Vec<usize> = here
+                        .iter()
+                        .copied()
+                        .filter(|&p| self.pointers[p][depth] == key)
+                        .collect();
+                    for &p in &next {
+                        self.record(p, depth + 1, key_at);
+                    }
+                    self.ws();
+                    if self.b.get(self.i) != Some(&b':') {
+                        return None;
+                    }
+                    self.i += 1;
+                    self.ws();
+                    self.value(&next, depth + 1)?;
+                }
+            }
+            b'[' => {
+                self.i += 1;
+                let mut index = 0usize;
+                loop {
+                    self.ws();
+                    match *self.b.get(self.i)? {
+                        b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        b',' => {
+                            self.i += 1;
+                            index += 1;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    let at = u32::try_from(self.i).unwrap_or(u32::MAX);
+                    let next: Vec<usize> = here
+                        .iter()
+                        .copied()
+                        .filter(|&p| self.pointers[p][depth].parse::<usize>().ok() == Some(index))
+                        .collect();
+                    for &p in &next {
+                        self.record(p, depth + 1, at);
+                    }
+                    self.value(&next, depth + 1)?;
+                }
+            }
+            _ => self.skip(depth),
+        }
+    }
+
+    fn record(&mut self, p: usize, len: usize, at: u32) {
+        if self.best[p].0 < len {
+            self.best[p] = (len, at);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pointer::tokens;
+
+    #[test]
+    fn scan_finds_duplicates_depth_and_lists() {
+        let s = scan(
+            br#"{"kind":"ConfigMap","spec":{},"k\u0069nd":"StatefulSet"}"#,
+            128,
+        );
+        assert!(s.duplicates && !s.list && !s.invalid);
+        assert!(!scan(br#"{"a":{"x":1},"b":{"x":1}}"#, 128).duplicates);
+        assert!(scan(br#"{"a":[[[1]]]}"#, 3).too_deep);
+        assert!(!scan(br#"{"a":[[[1]]]}"#, 4).too_deep);
+        assert!(scan(br#"{"kind":"PodList","items":[]}"#, 128).list);
+        assert!(!scan(br#"{"kind":"PriorityList","spec":{}}"#, 128).list);
+        assert!(!scan(br#"{"kind":"List","items":{}}"#, 128).list);
+        assert!(scan(br#"{"a":1"#, 128).invalid);
+        let many: String = (0..100).map(|i| format!("\"k{i}\":1,")).collect();
+        assert!(scan(format!("{{{many}\"k7\":2}}").as_bytes(), 128).duplicates);
+    }
+
+    #[test]
+    fn tree_and_locate_agree() {
+        let text = "{\n  \"kind\": \"Pod\",\n  \"spec\": {\"containers\": [\n    {\"name\": \"a\"},\n    {\"image\": \"x\"}]}\n}\n";
+        let (node, dups) = read(text, 0).unwrap();
+        assert!(dups.is_empty());
+        let want = [
+            "/spec/containers/1/image",
+            "/spec/containers/1",
+            "/spec/nope",
+            "/kind",
+        ];
+        let ptrs: Vec<Vec<String>> = want.iter().map(|p| tokens(p).unwrap()).collect();
+        let found = locate_all(text.as_bytes(), &ptrs);
+        for (p, at) in ptrs.iter().zip(&found) {
+            assert_eq!(node.locate(p).0, *at, "{p:?}");
+        }
+        assert_eq!(&text[found[0] as usize..found[0] as usize + 7], "\"image\"");
+    }
+
+    #[test]
+    fn tree_keeps_the_last_duplicate() {
+        let (node, dups) = read(r#"{"kind":"A","kind":"B"}"#, 0).unwrap();
+        assert_eq!(node.get("kind").unwrap().as_str(), Some("B"));
+        assert_eq!((dups[0].first, dups[0].second), (1, 12));
+    }
+}

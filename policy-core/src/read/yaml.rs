@@ -1,0 +1,680 @@
+//! YAML text to [`Node`] trees in one pass over yaml-rust2's events, the way kubectl reads it:
+//! YAML 1.1 scalars ([`super::resolve`]), merge keys `<<` applied as go-yaml v2 applies them,
+//! duplicate keys kept last-wins and reported, and aliases charged against a node budget before
+//! anything is copied.
+//!
+//! yaml-rust2 (already in the tree) is used rather than its successor saphyr: both are pure
+//! Rust event parsers from the same lineage, yaml-rust2 is maintained, and keeping it avoids a
+//! second YAML crate in the wasm builds.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use super::resolve::{self, Scalar};
+use super::tree::{find, push, Member, Node, Style, Val};
+use super::{Duplicate, ReadError};
+
+/// The budgets a read enforces.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    /// Deepest nesting of maps and lists.
+    pub max_depth: usize,
+    /// Most alias uses (`*name`) in one document.
+    pub max_aliases: usize,
+    /// Most nodes all alias uses of one document may produce.
+    pub max_alias_nodes: usize,
+}
+
+/// One YAML document read.
+#[derive(Debug)]
+pub(crate) struct YamlDoc {
+    /// The document's root.
+    pub root: Node,
+    /// Keys that appear twice in one mapping.
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// Reads every document of `text` (one kubectl chunk, starting at byte `base` of the input).
+/// After a syntax error nothing more of the chunk can be read, so it is the last entry.
+///
+/// yaml-rust2 refuses a multi-line quoted scalar whose continuation lines are indented less
+/// than the block around it ("invalid indentation in quoted scalar"); libyaml, and so go-yaml
+/// and kubectl, accept it (Argo's `examples/secrets.yaml` is written that way). Line folding
+/// drops a continuation line's leading spaces, so the chunk is read again with those lines
+/// indented further: the value is the same, and offsets are mapped back to the text as given.
+pub(crate) fn read(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc, ReadError>> {
+    if let Some((at, c)) = forbidden_char(text) {
+        return vec![Err(ReadError {
+            message: format!(
+                "not valid YAML: control characters are not allowed (U+{:04X}); kubectl refuses the document",
+                u32::from(c)
+            ),
+            offset: base + u32::try_from(at).unwrap_or(u32::MAX - base),
+        })];
+    }
+    let first = read_once(text, text, base, budget, &[]);
+    if !needs_repair(&first) {
+        return first;
+    }
+    let mut owned = text.to_owned();
+    let mut shifts: Vec<(usize, usize)> = Vec::new();
+    let mut failed_at = match first.last() {
+        Some(Err(e)) => e.offset,
+        _ => return first,
+    };
+    for _ in 0..MAX_REPAIRS {
+        let original = (failed_at - base) as usize;
+        let modified = original
+            + shifts
+                .iter()
+                .filter(|(p, _)| *p <= original)
+                .map(|(_, n)| n)
+                .sum::<usize>();
+        let Some(added) = indent_quoted(&mut owned, modified) else {
+            break;
+        };
+        // Record insertions in original coordinates: each is just after a line break.
+        for (at_mod, n) in added {
+            let before: usize = shifts
+                .iter()
+                .filter(|(p, _)| *p <= at_mod)
+                .map(|(_, n)| n)
+                .sum();
+            shifts.push((at_mod - before, n));
+        }
+        shifts.sort_unstable();
+        let again = read_once(text, &owned, base, budget, &shifts);
+        if !needs_repair(&again) {
+            return again;
+        }
+        failed_at = match again.last() {
+            Some(Err(e)) => e.offset,
+            _ => return again,
+        };
+    }
+    first
+}
+
+/// The first character YAML does not allow in a stream, as go-yaml's reader checks it
+/// (`readerc.go` `yaml_parser_update_buffer`: tab, LF, CR, `#x20–#x7E`, `#x85`, `#xA0–#xD7FF`,
+/// `#xE000–#xFFFD`, `#x10000–`). yaml-rust2 would take a NUL for the end of the text and
+/// silently drop what follows it, so this runs first.
+fn forbidden_char(text: &str) -> Option<(usize, char)> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+            || c >= '\u{10000}'
+    };
+    if text.is_ascii() {
+        return text
+            .bytes()
+            .position(|b| !allowed(char::from(b)))
+            .map(|i| (i, char::from(text.as_bytes()[i])));
+    }
+    text.char_indices().find(|(_, c)| !allowed(*c))
+}
+
+/// How many quoted scalars of one chunk are re-indented before giving up.
+const MAX_REPAIRS: usize = 16;
+
+fn needs_repair(docs: &[Result<YamlDoc, ReadError>]) -> bool {
+    matches!(docs.last(), Some(Err(e)) if e.message.ends_with("invalid indentation in quoted scalar"))
+}
+
+/// Indents the continuation lines of the quoted scalar whose quote is at `at` to the quote's
+/// column. Returns the insertions (offset in the text before it, spaces).
+fn indent_quoted(text: &mut String, at: usize) -> Option<Vec<(usize, usize)>> {
+    let b = text.as_bytes();
+    let quote = *b.get(at)?;
+    if quote != b'\'' && quote != b'"' {
+        return None;
+    }
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let col = text[line_start..at].chars().count() + 1;
+    let mut i = at + 1;
+    let mut breaks = Vec::new();
+    while i < b.len() {
+        match b[i] {
+            b'\\' if quote == b'"' => i += 1,
+            b'\'' if quote == b'\'' && b.get(i + 1) == Some(&b'\'') => i += 1,
+            c if c == quote => break,
+            b'\n' => breaks.push(i + 1),
+            _ => {}
+        }
+        i += 1;
+    }
+    if i >= b.len() || breaks.is_empty() {
+        return None;
+    }
+    let mut added = Vec::new();
+    for &line in breaks.iter().rev() {
+        let lead = text[line..].bytes().take_while(|&c| c == b' ').count();
+        if lead < col {
+            let n = col - lead;
+            text.insert_str(line, &" ".repeat(n));
+            added.push((line, n));
+        }
+    }
+    // Offsets of earlier insertions are unchanged by later ones (inserted back to front), but
+    // report them as positions in the text before this call.
+    added.reverse();
+    (!added.is_empty()).then_some(added)
+}
+
+fn read_once(
+    original: &str,
+    text: &str,
+    base: u32,
+    budget: Budget,
+    shifts: &[(usize, usize)],
+) -> Vec<Result<YamlDoc, ReadError>> {
+    let mut r = Reader {
+        parser: Parser::new_from_str(text),
+        offsets: Offsets::new(original, text, base, shifts),
+        anchors: Vec::new(),
+        budget,
+        aliases: 0,
+        alias_nodes: 0,
+        duplicates: Vec::new(),
+    };
+    let mut out = Vec::new();
+    loop {
+        let (ev, mark) = match r.next() {
+            Ok(x) => x,
+            Err(e) => {
+                out.push(Err(e));
+                return out;
+            }
+        };
+        match ev {
+            Event::StreamStart | Event::DocumentStart | Event::DocumentEnd | Event::Nothing => {}
+            Event::StreamEnd => return out,
+            ev => {
+                r.anchors.clear();
+                r.aliases = 0;
+                r.alias_nodes = 0;
+                match r.node(ev, mark, 0) {
+                    Ok(root) => out.push(Ok(YamlDoc {
+                        root,
+                        duplicates: std::mem::take(&mut r.duplicates),
+                    })),
+                    Err(e) => {
+                        out.push(Err(e));
+                        return out;
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct Reader<'a> {
+    parser: Parser<std::str::Chars<'a>>,
+    offsets: Offsets<'a>,
+    /// Anchored nodes by anchor id, with their node count and height.
+    anchors: Vec<Option<(Node, usize, usize)>>,
+    budget: Budget,
+    aliases: usize,
+    alias_nodes: usize,
+    duplicates: Vec<Duplicate>,
+}
+
+impl Reader<'_> {
+    fn next(&mut self) -> Result<(Event, u32), ReadError> {
+        match self.parser.next_token() {
+            Ok((ev, mark)) => Ok((ev, self.offsets.at(&mark))),
+            Err(e) => Err(ReadError {
+                message: format!("not valid YAML: {}", e.info()),
+                offset: self.offsets.at(e.marker()),
+            }),
+        }
+    }
+
+    fn node(&mut self, ev: Event, start: u32, depth: usize) -> Result<Node, ReadError> {
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                let scalar = scalar(&text, style, tag.as_ref()).map_err(|message| ReadError {
+                    message,
+                    offset: start,
+                })?;
+                let node = Node {
+                    start,
+                    end: 0,
+                    style: match style {
+                        TScalarStyle::Plain => Style::Plain,
+                        TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => Style::Quoted,
+                        TScalarStyle::Literal | TScalarStyle::Folded => Style::Block,
+                    },
+                    copied: false,
+                    value: Val::Scalar(scalar),
+                };
+                self.anchor(anchor, &node);
+                Ok(node)
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.deeper(depth, start)?;
+                let flow = self.offsets.byte_at(start) == Some(b'[');
+                let mut items = Vec::new();
+                let end = loop {
+                    let (ev, at) = self.next()?;
+                    if let Event::SequenceEnd = ev {
+                        break at;
+                    }
+                    items.push(self.node(ev, at, depth + 1)?);
+                };
+                let node = Node {
+                    start,
+                    end: if flow { end + 1 } else { 0 },
+                    style: if flow { Style::Flow } else { Style::Indented },
+                    copied: false,
+                    value: Val::Seq(items),
+                };
+                self.anchor(anchor, &node);
+                Ok(node)
+            }
+            Event::MappingStart(anchor, _) => {
+                self.deeper(depth, start)?;
+                self.mapping(anchor, start, depth)
+            }
+            Event::Alias(id) => self.alias(id, start, depth),
+            _ => Err(ReadError {
+                message: String::from("not valid YAML: unexpected event"),
+                offset: start,
+            }),
+        }
+    }
+
+    fn deeper(&self, depth: usize, at: u32) -> Result<(), ReadError> {
+        if depth >= self.budget.max_depth {
+            return Err(ReadError {
+                message: format!(
+                    "document is nested more than {} levels deep (`limits.maxDepth`)",
+                    self.budget.max_depth
+                ),
+                offset: at,
+            });
+        }
+        Ok(())
+    }
+
+    fn anchor(&mut self, anchor: usize, node: &Node) {
+        if anchor == 0 {
+            return;
+        }
+        if self.anchors.len() <= anchor {
+            self.anchors.resize_with(anchor + 1, || None);
+        }
+        self.anchors[anchor] = Some((node.clone(), node.count(), node.height()));
+    }
+
+    fn alias(&mut self, id: usize, at: u32, depth: usize) -> Result<Node, ReadError> {
+        self.aliases += 1;
+        if self.aliases > self.budget.max_aliases {
+            return Err(ReadError {
+                message: format!(
+                    "document uses more than {} YAML aliases (`limits.maxAliases`)",
+                    self.budget.max_aliases
+                ),
+                offset: at,
+            });
+        }
+        let Some(Some((node, count, height))) = self.anchors.get(id) else {
+            return Err(ReadError {
+                message: String::from(
+                    "not valid YAML: the alias names an anchor that is not defined before it, or that contains it",
+                ),
+                offset: at,
+            });
+        };
+        if depth + height > self.budget.max_depth {
+            return Err(ReadError {
+                message: format!(
+                    "document is nested more than {} levels deep once its aliases are expanded (`limits.maxDepth`)",
+                    self.budget.max_depth
+                ),
+                offset: at,
+            });
+        }
+        self.alias_nodes = self.alias_nodes.saturating_add(*count);
+        if self.alias_nodes > self.budget.max_alias_nodes {
+            return Err(ReadError {
+                message: format!(
+                    "the YAML aliases of this document expand to more than {} nodes (`limits.maxAliasNodes`)",
+                    self.budget.max_alias_nodes
+                ),
+                offset: at,
+            });
+        }
+        let mut copy = node.clone();
+        copy.mark_copied();
+        copy.start = at;
+        Ok(copy)
+    }
+
+    fn mapping(&mut self, anchor: usize, start: u32, depth: usize) -> Result<Node, ReadError> {
+        let mut members: Vec<Member> = Vec::new();
+        // Whether each member was set by a merge key (overriding it is not a duplicate).
+        let mut merged: Vec<bool> = Vec::new();
+        let mut index: Option<HashMap<String, usize>> = None;
+        let mut first_key: Option<u32> = None;
+        let end = loop {
+            let (kev, kat) = self.next()?;
+            if let Event::MappingEnd = kev {
+                break kat;
+            }
+            first_key.get_or_insert(kat);
+            let is_merge = matches!(&kev, Event::Scalar(s, TScalarStyle::Plain, _, None) if s == "<<")
+                || matches!(&kev, Event::Scalar(s, _, _, Some(t)) if s == "<<" && tag_name(t) == "tag:yaml.org,2002:merge");
+            let key_node = self.node(kev, kat, depth + 1)?;
+            let (vev, vat) = self.next()?;
+            let value = self.node(vev, vat, depth + 1)?;
+            if is_merge {
+                for m in merge_sources(value, kat)? {
+                    let Val::Map(src) = m.value else { continue };
+                    for mut e in src {
+                        e.value.mark_copied();
+                        match find(&members, index.as_ref(), &e.key) {
+                            Some(i) => {
+                                members[i].value = e.value;
+                                merged[i] = true;
+                            }
+                            None => {
+                                push(&mut members, &mut index, e);
+                                merged.push(true);
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            let key = key_string(&key_node)?;
+            match find(&members, index.as_ref(), &key) {
+                Some(i) => {
+                    if !merged[i] {
+                        self.duplicates.push(Duplicate {
+                            first: members[i].key_start,
+                            second: kat,
+                        });
+                    }
+                    members[i].key_start = kat;
+                    members[i].value = value;
+                    merged[i] = false;
+                }
+                None => {
+                    push(
+                        &mut members,
+                        &mut index,
+                        Member {
+                            key,
+                            key_start: kat,
+                            value,
+                        },
+                    );
+                    merged.push(false);
+                }
+            }
+        };
+        let flow = self.offsets.byte_at(start) == Some(b'{') && first_key.is_none_or(|k| k > start);
+        let node = Node {
+            start: if flow {
+                start
+            } else {
+                first_key.unwrap_or(start)
+            },
+            end: if flow { end + 1 } else { 0 },
+            style: if flow { Style::Flow } else { Style::Indented },
+            copied: false,
+            value: Val::Map(members),
+        };
+        self.anchor(anchor, &node);
+        Ok(node)
+    }
+}
+
+/// What `<<` merges, in the order go-yaml v2 applies it (`decode.go` `merge`, lines 786–811):
+/// a map, or a sequence of maps applied last to first so that earlier ones win.
+fn merge_sources(value: Node, at: u32) -> Result<Vec<Node>, ReadError> {
+    let want_map = || ReadError {
+        message: String::from(
+            "not valid YAML: map merge requires map or sequence of maps as the value",
+        ),
+        offset: at,
+    };
+    match value.value {
+        Val::Map(_) => Ok(vec![value]),
+        Val::Seq(items) => {
+            if items.iter().any(|n| !matches!(n.value, Val::Map(_))) {
+                return Err(want_map());
+            }
+            Ok(items.into_iter().rev().collect())
+        }
+        Val::Scalar(_) => Err(want_map()),
+    }
+}
+
+fn tag_name(t: &Tag) -> String {
+    format!("{}{}", t.handle, t.suffix)
+}
+
+fn scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<Scalar, String> {
+    match (tag, style) {
+        (Some(t), _) => resolve::tagged(&tag_name(t), text),
+        (None, TScalarStyle::Plain) => Ok(resolve::plain(text)),
+        (None, _) => Ok(Scalar::Str(text.to_owned())),
+    }
+}
+
+/// A map key as a JSON member name (sigs.k8s.io/yaml yaml.go lines 208–250).
+fn key_string(key: &Node) -> Result<String, ReadError> {
+    let refuse = |what: &str| ReadError {
+        message: format!("kubectl cannot use {what} as a map key"),
+        offset: key.start,
+    };
+    match &key.value {
+        Val::Scalar(Scalar::Str(s)) => Ok(s.clone()),
+        Val::Scalar(Scalar::Int(i)) => Ok(i.to_string()),
+        Val::Scalar(Scalar::Bool(b)) => Ok(b.to_string()),
+        Val::Scalar(Scalar::Float(f)) => Ok(resolve::float_key(*f)),
+        Val::Scalar(Scalar::Uint(_)) => Err(refuse("an integer above 2^63")),
+        Val::Scalar(Scalar::Null) => Err(refuse("null (an empty or `~` key)")),
+        Val::Seq(_) | Val::Map(_) => Err(refuse("a list or map")),
+    }
+}
+
+/// Turns yaml-rust2's character indices into byte offsets of the whole input. Events come in
+/// text order, so a cursor moving forward makes the conversion linear overall. When the text
+/// read is a repaired copy, `shifts` maps its offsets back to the original.
+struct Offsets<'a> {
+    original: &'a str,
+    text: &'a str,
+    shifts: &'a [(usize, usize)],
+    ascii: bool,
+    base: u32,
+    chars: usize,
+    bytes: usize,
+}
+
+impl<'a> Offsets<'a> {
+    fn new(original: &'a str, text: &'a str, base: u32, shifts: &'a [(usize, usize)]) -> Self {
+        Offsets {
+            original,
+            text,
+            shifts,
+            ascii: text.is_ascii(),
+            base,
+            chars: 0,
+            bytes: 0,
+        }
+    }
+
+    fn at(&mut self, mark: &Marker) -> u32 {
+        let index = mark.index();
+        let mut byte = if self.ascii {
+            index.min(self.text.len())
+        } else {
+            if index < self.chars {
+                self.chars = 0;
+                self.bytes = 0;
+            }
+            let mut it = self.text[self.bytes..].chars();
+            while self.chars < index {
+                match it.next() {
+                    Some(c) => {
+                        self.chars += 1;
+                        self.bytes += c.len_utf8();
+                    }
+                    None => break,
+                }
+            }
+            self.bytes
+        };
+        if !self.shifts.is_empty() {
+            let mut original = byte;
+            let mut seen = 0usize;
+            for &(at, n) in self.shifts {
+                if at + seen > byte {
+                    break;
+                }
+                seen += n;
+                original = byte.saturating_sub(seen).max(at.min(byte));
+            }
+            byte = original.min(self.original.len());
+        }
+        self.base + u32::try_from(byte).unwrap_or(u32::MAX - self.base)
+    }
+
+    /// The byte at an absolute offset of the original text.
+    fn byte_at(&self, offset: u32) -> Option<u8> {
+        let i = offset.checked_sub(self.base)? as usize;
+        self.original.as_bytes().get(i).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const B: Budget = Budget {
+        max_depth: 128,
+        max_aliases: 100,
+        max_alias_nodes: 1000,
+    };
+
+    fn one(text: &str) -> YamlDoc {
+        let mut docs = read(text, 0, B);
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        docs.remove(0).unwrap()
+    }
+
+    fn json(text: &str) -> String {
+        let mut out = Vec::new();
+        one(text).root.write_json(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn scalars_resolve_like_kubectl() {
+        assert_eq!(
+            json("a: 0400\nb: yes\nc: \"yes\"\nd: !!str 12\ne: ~\nf: |\n  on\ng: 1_000\n"),
+            r#"{"a":256,"b":true,"c":"yes","d":"12","e":null,"f":"on\n","g":1000}"#
+        );
+        assert_eq!(json("!!binary aGk=: 1\n"), r#"{"hi":1}"#);
+        assert_eq!(
+            json("yes: 1\n12: 2\n1.5: 3\n"),
+            r#"{"1.5":3,"12":2,"true":1}"#
+        );
+    }
+
+    #[test]
+    fn duplicates_keep_the_last_and_are_reported() {
+        let d = one("kind: ConfigMap\nspec: 1\nkind: StatefulSet\n");
+        let mut out = Vec::new();
+        d.root.write_json(&mut out).unwrap();
+        assert_eq!(out, br#"{"kind":"StatefulSet","spec":1}"#);
+        assert_eq!(d.duplicates.len(), 1);
+        assert_eq!((d.duplicates[0].first, d.duplicates[0].second), (0, 24));
+    }
+
+    #[test]
+    fn merge_keys_apply_in_go_yaml_v2_order() {
+        // Keys after `<<` override it, keys before it are overridden (decode.go 661–680), and
+        // in a sequence the earlier map wins (lines 795–807). None of these is a duplicate.
+        let d = one("a: &a {x: 1, p: 1}\nb: &b {x: 2, z: 2}\nm:\n  x: 0\n  <<: [*a, *b]\n  p: 9\n");
+        let mut out = Vec::new();
+        d.root.get("m").unwrap().write_json(&mut out).unwrap();
+        assert_eq!(out, br#"{"p":9,"x":1,"z":2}"#);
+        assert!(d.duplicates.is_empty());
+    }
+
+    #[test]
+    fn alias_expansion_is_budgeted_before_copying() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let docs = read(&text, 0, B);
+        let err = docs[0].as_ref().unwrap_err();
+        assert!(err.message.contains("maxAliasNodes"), "{err:?}");
+    }
+
+    #[test]
+    fn depth_is_refused_early_and_fast() {
+        let text = "[".repeat(100_000);
+        let docs = read(&text, 0, B);
+        let err = docs[0].as_ref().unwrap_err();
+        assert!(
+            err.message.contains("maxDepth") || err.message.contains("recursion"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn offsets_are_bytes_of_the_whole_input() {
+        let text = "é: ü\nk: v\n";
+        let d = one(text);
+        let Val::Map(m) = &d.root.value else { panic!() };
+        assert_eq!(m[1].key_start, 7);
+        assert_eq!(&text[m[1].key_start as usize..], "k: v\n");
+        let docs = read("a: [1, 2]\n", 100, B);
+        let root = &docs[0].as_ref().unwrap().root;
+        let a = root.get("a").unwrap();
+        assert_eq!((a.start, a.end, a.style), (103, 109, Style::Flow));
+    }
+
+    #[test]
+    fn quoted_scalars_indented_as_libyaml_allows() {
+        // Argo's examples/secrets.yaml: continuation lines at the block's own indentation.
+        let text = "a:\n  args: ['\n    x\n  ']\n  b: 1\n";
+        let d = one(text);
+        let a = d.root.get("a").unwrap();
+        assert_eq!(
+            a.get("args").unwrap().to_value(),
+            serde_json::json!([" x "])
+        );
+        let Val::Map(m) = &a.value else { panic!() };
+        assert_eq!(&text[m[1].key_start as usize..], "b: 1\n");
+    }
+
+    #[test]
+    fn control_characters_are_refused_where_they_are() {
+        let docs = read("a: 1\nb: x\u{0}y\nc: hidden\n", 10, B);
+        let e = docs[0].as_ref().unwrap_err();
+        assert_eq!(e.offset, 10 + 9);
+        assert!(e.message.contains("U+0000"), "{e:?}");
+        assert!(read("a: \u{1b}[2K\n", 0, B)[0].is_err());
+        assert!(read("a: \tb\r\n", 0, B)[0].is_ok());
+    }
+
+    #[test]
+    fn errors_and_keys() {
+        assert!(read("a: [\n", 0, B)[0].is_err());
+        assert!(read("~: 1\n", 0, B)[0].is_err());
+        assert!(read("? [a]\n: 1\n", 0, B)[0].is_err());
+        assert!(read("a: *nope\n", 0, B)[0].is_err());
+        assert!(read("a: !!int abc\n", 0, B)[0].is_err());
+    }
+}

@@ -1,7 +1,7 @@
 //! `cks-policy`: judge Kubernetes manifests and AdmissionReviews against the CKS rules.
 //!
-//! Exit status: 0 no error findings, 1 error findings (including `input-invalid`), 2 usage or
-//! I/O errors.
+//! Exit status: 0 no error findings, 1 error findings (including `input-invalid`, which is also
+//! what a path that cannot be read becomes), 2 usage or I/O errors (stdin or an output file).
 
 mod files;
 mod output;

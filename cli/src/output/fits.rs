@@ -1,8 +1,10 @@
-//! `cks-policy fits` output: which nodes can take a pod, and why the others cannot.
+//! `cks-policy fits` output: which nodes can take a pod, and why the others cannot. Names and
+//! messages from the input are shown through [`super::text::visible`].
 
 use policy_core::Policy;
 
 use super::plural;
+use super::text::visible;
 
 /// `fits`: human or JSON output, and whether any node fits.
 pub fn fits(
@@ -21,10 +23,10 @@ pub fn fits(
     }
     let v = serde_json::to_value(&report).map_err(|e| e.to_string())?;
     let list = v["nodes"].as_array().cloned().unwrap_or_default();
-    let mut out = format!("pod {}\n", v["pod"].as_str().unwrap_or("-"));
+    let mut out = format!("pod {}\n", visible(v["pod"].as_str().unwrap_or("-")));
     let mut fitting = 0;
     for n in &list {
-        let name = n["name"].as_str().unwrap_or("-");
+        let name = visible(n["name"].as_str().unwrap_or("-"));
         if n["fits"] == true {
             fitting += 1;
             out.push_str(&format!("  {name}: fits\n"));
@@ -34,12 +36,15 @@ pub fn fits(
         for r in n["reasons"].as_array().into_iter().flatten() {
             out.push_str(&format!(
                 "    - {}: {}\n",
-                r["kind"].as_str().unwrap_or("-"),
-                r["message"].as_str().unwrap_or("")
+                visible(r["kind"].as_str().unwrap_or("-")),
+                visible(r["message"].as_str().unwrap_or(""))
             ));
         }
         for note in n["notes"].as_array().into_iter().flatten() {
-            out.push_str(&format!("    note: {}\n", note.as_str().unwrap_or("")));
+            out.push_str(&format!(
+                "    note: {}\n",
+                visible(note.as_str().unwrap_or(""))
+            ));
         }
     }
     out.push_str(&format!(

@@ -6,12 +6,13 @@
 //! `%25`, CR → `%0D`, LF → `%0A`; in a property value also `:` → `%3A` and `,` → `%2C`. The
 //! property names are those of `toCommandProperties` (`packages/core/src/utils.ts` lines
 //! 26–41: `title`, `file`, `line`, `endLine`, `col`, `endColumn`). Before that, other control
-//! characters from the input are made visible ([`super::text::visible`]), so a manifest cannot
-//! send escape sequences into the log.
+//! characters from the input, CR and LF included, are made visible
+//! ([`super::text::visible`]), so a manifest cannot send escape sequences into the log; the
+//! only line break in a message is the one before its `fix:`.
 
 use policy_core::{Report, Severity};
 
-use super::text::is_unsafe;
+use super::text::visible;
 
 /// Workflow-command data (the message): `%`, CR and LF percent-encoded.
 pub fn escape_data(s: &str) -> String {
@@ -23,19 +24,6 @@ pub fn escape_data(s: &str) -> String {
 /// A workflow-command property value: as [`escape_data`], and `:` and `,` too.
 pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
-/// Control characters other than CR and LF (which the GitHub escaping encodes) as `\u{…}`.
-fn sanitize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if is_unsafe(c) && c != '\r' && c != '\n' {
-            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn command(s: Severity) -> &'static str {
@@ -55,24 +43,24 @@ pub fn render(report: &Report) -> String {
             let mut props = Vec::new();
             if let Some(source) = r.source.as_deref().filter(|s| *s != "-") {
                 let file = source.strip_prefix("./").unwrap_or(source);
-                props.push(format!("file={}", escape_property(&sanitize(file))));
+                props.push(format!("file={}", escape_property(&visible(file))));
             }
             if let Some(l) = f.line {
                 props.push(format!("line={l}"));
             }
             props.push(format!("title={}", escape_property(f.rule.as_str())));
-            let mut message = f.message.clone();
+            let mut message = visible(&f.message).into_owned();
             if let (Some(kind), Some(name)) = (&r.kind, &r.name) {
-                message.push_str(&format!(" [{kind}/{name}]"));
+                message.push_str(&format!(" [{}/{}]", visible(kind), visible(name)));
             }
             if let Some(fix) = &f.fix {
-                message.push_str(&format!("\nfix: {fix}"));
+                message.push_str(&format!("\nfix: {}", visible(fix)));
             }
             out.push_str(&format!(
                 "::{} {}::{}\n",
                 command(f.severity),
                 props.join(","),
-                escape_data(&sanitize(&message))
+                escape_data(&message)
             ));
         }
     }

@@ -323,7 +323,7 @@ fn sarif_uris_are_percent_encoded_and_rules_link_to_their_docs() {
         let id = r["id"].as_str().unwrap();
         assert_eq!(r["helpUri"], format!("{repo}#rule-{id}"));
         assert!(
-            readme.contains(&format!("<a id=\"rule-{id}\"></a>`{id}`")),
+            readme.contains(&format!("| `{id}` | <a id=\"rule-{id}\"></a>")),
             "README's rules table has no anchor for {id}"
         );
     }

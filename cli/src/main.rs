@@ -57,7 +57,8 @@ enum Command {
     Check {
         #[command(flatten)]
         judge: JudgeArgs,
-        /// Print the documents with the mutations applied instead of the findings.
+        /// Print the documents with the mutations applied instead of the findings (a `--format`
+        /// with `=FILE` is still written).
         #[arg(long)]
         fix: bool,
         /// With --fix: rewrite the files in place (other documents are kept byte for byte).

@@ -1,7 +1,7 @@
 //! `cks-policy`: judge Kubernetes manifests and AdmissionReviews against the CKS rules.
 //!
-//! Exit status: 0 no error findings, 1 error findings (including `input-invalid`), 2 usage or
-//! I/O errors.
+//! Exit status: 0 no error findings, 1 error findings (including `input-invalid`, which is also
+//! what a path that cannot be read becomes), 2 usage or I/O errors (stdin or an output file).
 
 mod files;
 mod output;
@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use output::FormatSpec;
 use policy_core::{Context, Policy, Report};
 
 #[derive(Parser)]
@@ -22,13 +23,6 @@ use policy_core::{Context, Policy, Report};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Format {
-    Human,
-    Json,
-    Sarif,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -46,10 +40,13 @@ struct JudgeArgs {
     /// Cluster context file (JSON): `{"namespaces": {"<ns>": {<labels>}}}`.
     #[arg(long)]
     context: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
-    format: Format,
-    /// Files or directories (searched recursively for *.yaml, *.yml, *.json); `-` for stdin.
+    /// Output format, optionally written to a file: `human`, `json`, `sarif`, `github`,
+    /// `junit` or `openreports`, as `FORMAT` or `FORMAT=FILE`. Repeat it for several outputs
+    /// (`--format sarif=out.sarif --format human`); at most one goes to stdout.
+    #[arg(long = "format", value_name = "FORMAT[=FILE]", value_parser = output::parse_spec, default_value = "human", action = clap::ArgAction::Append)]
+    formats: Vec<FormatSpec>,
+    /// Files or directories (searched recursively for *.yaml, *.yml, *.json, following
+    /// symbolic links); `-` for stdin.
     #[arg(required = true)]
     paths: Vec<String>,
 }
@@ -60,7 +57,8 @@ enum Command {
     Check {
         #[command(flatten)]
         judge: JudgeArgs,
-        /// Print the documents with the mutations applied instead of the findings.
+        /// Print the documents with the mutations applied instead of the findings (a `--format`
+        /// with `=FILE` is still written).
         #[arg(long)]
         fix: bool,
         /// With --fix: rewrite the files in place (other documents are kept byte for byte).
@@ -162,12 +160,56 @@ fn print(s: &str) -> Result<(), Fatal> {
         .map_err(|e| Fatal(format!("cannot write output: {e}")))
 }
 
-fn render(report: &Report, format: Format) -> String {
-    match format {
-        Format::Human => output::human(report),
-        Format::Json => format!("{}\n", report.to_json()),
-        Format::Sarif => output::sarif(report),
+/// Checks that at most one format goes to stdout and no file is named twice.
+fn check_formats(formats: &[FormatSpec]) -> Result<(), Fatal> {
+    if formats.iter().filter(|f| f.file.is_none()).count() > 1 {
+        return Err(Fatal(String::from(
+            "at most one --format can go to stdout; write the others to files (`--format sarif=out.sarif`)",
+        )));
     }
+    for (i, f) in formats.iter().enumerate() {
+        if let Some(file) = &f.file {
+            if formats[..i].iter().any(|g| g.file.as_ref() == Some(file)) {
+                return Err(Fatal(format!("--format names the file `{file}` twice")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the report in every format to its file, then the one for stdout (unless `stdout`
+/// is false: `--fix` prints the documents instead).
+fn emit(report: &Report, formats: &[FormatSpec], stdout: bool) -> Result<(), Fatal> {
+    let cwd = std::env::current_dir().ok();
+    let base_dir = cwd.as_deref().and_then(|d| d.to_str());
+    for f in formats {
+        let text = output::render(report, f.format, base_dir);
+        match &f.file {
+            Some(file) => std::fs::write(file, text)
+                .map_err(|e| Fatal(format!("cannot write `{file}`: {e}")))?,
+            None if stdout => print(&text)?,
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Judges every input (`check` or `audit`); an input that could not be read is the core's
+/// `input-invalid` result for it. Calls `each` with every readable input's report.
+fn judge(
+    paths: &[String],
+    mut each: impl FnMut(&str, &[u8]) -> Result<Report, Fatal>,
+) -> Result<Report, Fatal> {
+    let inputs = files::collect(paths).map_err(Fatal)?;
+    let mut results = Vec::new();
+    for input in &inputs {
+        let report = match &input.content {
+            Ok(bytes) => each(&input.source, bytes)?,
+            Err(problem) => policy_core::unreadable(&input.source, problem),
+        };
+        results.extend(report.results);
+    }
+    Ok(Report::new(results))
 }
 
 fn run(cli: Cli) -> Result<u8, Fatal> {
@@ -177,19 +219,17 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 JudgeArgs {
                     settings,
                     context,
-                    format,
+                    formats,
                     paths,
                 },
         } => {
+            check_formats(&formats)?;
             let policy = load_policy(settings.as_ref())?;
             let context = load_context(context.as_ref())?;
-            let inputs = files::collect(&paths).map_err(Fatal)?;
-            let mut results = Vec::new();
-            for (source, bytes) in &inputs {
-                results.extend(policy_core::audit(&policy, Some(source), bytes, &context).results);
-            }
-            let report = Report::new(results);
-            print(&render(&report, format))?;
+            let report = judge(&paths, |source, bytes| {
+                Ok(policy_core::audit(&policy, Some(source), bytes, &context))
+            })?;
+            emit(&report, &formats, true)?;
             Ok(u8::from(report.has_errors()))
         }
         Command::Check {
@@ -197,18 +237,17 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 JudgeArgs {
                     settings,
                     context,
-                    format,
+                    formats,
                     paths,
                 },
             fix,
             write,
         } => {
+            check_formats(&formats)?;
             let policy = load_policy(settings.as_ref())?;
             let context = load_context(context.as_ref())?;
-            let inputs = files::collect(&paths).map_err(Fatal)?;
-            let mut results = Vec::new();
             let mut fixed = String::new();
-            for (source, bytes) in &inputs {
+            let report = judge(&paths, |source, bytes| {
                 let report = policy_core::check(&policy, Some(source), bytes, &context);
                 if fix {
                     let out = std::str::from_utf8(bytes)
@@ -226,16 +265,12 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                         fixed.push_str(&out.text);
                     }
                 }
-                results.extend(report.results);
+                Ok(report)
+            })?;
+            if fix && !write {
+                print(&fixed)?;
             }
-            let report = Report::new(results);
-            if fix {
-                if !write {
-                    print(&fixed)?;
-                }
-            } else {
-                print(&render(&report, format))?;
-            }
+            emit(&report, &formats, !fix)?;
             Ok(u8::from(report.has_errors()))
         }
         Command::Review {

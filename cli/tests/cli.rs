@@ -115,7 +115,12 @@ fn bad_input_is_a_finding_and_other_documents_survive() {
 
 #[test]
 fn usage_and_io_errors_exit_two() {
-    assert_eq!(cks(&["check", "no/such/file.yaml"]).status.code(), Some(2));
+    // A missing path is a finding for that path, not an I/O error (issue 11, item 6).
+    let missing = cks(&["check", "--format", "json", "no/such/file.yaml"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&missing.stdout).unwrap();
+    assert_eq!(v["results"][0]["source"], "no/such/file.yaml");
+    assert_eq!(v["results"][0]["findings"][0]["rule"], "input-invalid");
     assert_eq!(cks(&["check"]).status.code(), Some(2));
     assert_eq!(cks(&["frobnicate"]).status.code(), Some(2));
     let dir = std::env::temp_dir().join(format!("cks-cli-{}", std::process::id()));

@@ -41,6 +41,7 @@ mod read;
 pub mod rules;
 pub mod scheduling;
 pub mod settings;
+mod source;
 pub mod templates;
 mod text;
 pub mod verdict;
@@ -57,6 +58,7 @@ pub use rules::images::images_to_resolve;
 pub use rules::{RuleId, RuleInfo, RULES};
 pub use scheduling::{fits_report, fits_report_with_pods, FitsError, FitsReport};
 pub use settings::Settings;
+pub use source::{unreadable, SourceProblem};
 pub use verdict::{DocumentResult, Finding, PatchOp, Report, Severity, Summary, Verdict};
 
 use serde_json::Value;

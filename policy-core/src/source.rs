@@ -1,0 +1,92 @@
+//! Sources that could not be read at all: the caller (the CLI) names the source and what the
+//! operating system said; the core turns it into the `input-invalid` result, like any other
+//! unreadable input, so the rest of a batch is still judged.
+
+use crate::input::Problem;
+use crate::verdict::{DocumentResult, Report};
+
+/// Why a source could not be read, as the caller found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceProblem {
+    /// Opening or reading failed; the text is the operating system's error (`No such file or
+    /// directory (os error 2)`).
+    Io(String),
+    /// Not a regular file: `what` names it (`a FIFO`, `a socket`, `a device`). It was not
+    /// opened, since reading a FIFO or a device can block forever.
+    NotAFile {
+        /// What the path is instead, with its article.
+        what: &'static str,
+    },
+    /// A directory met where a manifest file was expected (a directory named `x.yaml`).
+    Directory,
+    /// A directory that (through a symbolic link) contains itself; `target` is where it leads.
+    Loop {
+        /// The directory the link leads back to, as the caller shows it.
+        target: String,
+    },
+}
+
+impl SourceProblem {
+    fn message(&self) -> String {
+        match self {
+            SourceProblem::Io(e) => format!("cannot read this source: {e}"),
+            SourceProblem::NotAFile { what } => format!(
+                "this source is {what}, not a regular file; it was not opened (name it on the command line, or pipe it to `-`, to read it)"
+            ),
+            SourceProblem::Directory => String::from(
+                "this source is a directory named like a manifest file; it was not walked (name it on the command line to check the files in it)",
+            ),
+            SourceProblem::Loop { target } => format!(
+                "this directory leads back to `{target}`, which contains it (a symbolic link loop); it was not walked again"
+            ),
+        }
+    }
+}
+
+/// The report for a source that could not be read: one `input-invalid` error result naming
+/// `source` and the problem. Like [`crate::check`], it never fails.
+pub fn unreadable(source: &str, problem: &SourceProblem) -> Report {
+    let finding = crate::input_invalid(&Problem::new(problem.message()));
+    Report::new(vec![DocumentResult {
+        source: Some(source.to_owned()),
+        document: 0,
+        kind: None,
+        namespace: None,
+        name: None,
+        allowed: false,
+        findings: vec![finding],
+        patch: Vec::new(),
+        existing: false,
+    }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleId;
+    use crate::verdict::Severity;
+
+    #[test]
+    fn an_unreadable_source_is_one_input_invalid_error() {
+        let r = unreadable(
+            "m/x.yaml",
+            &SourceProblem::Io("Permission denied (os error 13)".into()),
+        );
+        assert_eq!(r.summary.documents, 1);
+        assert_eq!(r.summary.errors, 1);
+        assert!(r.has_errors());
+        let d = &r.results[0];
+        assert_eq!(d.source.as_deref(), Some("m/x.yaml"));
+        assert!(!d.allowed);
+        assert_eq!(d.findings[0].rule, RuleId::InputInvalid);
+        assert_eq!(d.findings[0].severity, Severity::Error);
+        assert_eq!(
+            d.findings[0].message,
+            "cannot read this source: Permission denied (os error 13)"
+        );
+        let fifo = unreadable("p.yaml", &SourceProblem::NotAFile { what: "a FIFO" });
+        assert!(fifo.results[0].findings[0]
+            .message
+            .starts_with("this source is a FIFO, not a regular file"));
+    }
+}

@@ -46,7 +46,7 @@ impl SourceProblem {
 /// The report for a source that could not be read: one `input-invalid` error result naming
 /// `source` and the problem. Like [`crate::check`], it never fails.
 pub fn unreadable(source: &str, problem: &SourceProblem) -> Report {
-    let finding = crate::input_invalid(&Problem::new(problem.message()));
+    let finding = crate::read::input_invalid(&Problem::new(problem.message()));
     Report::new(vec![DocumentResult {
         source: Some(source.to_owned()),
         document: 0,

@@ -77,6 +77,9 @@ cat "$work/bad.log"
 grep -q "k8s/bad.yaml:6: error image-mutable-tag" "$work/bad.log" || fail "the finding is not in the hook's output"
 grep -q "cks-policy.*Failed" "$work/bad.log" || fail "the hook is not reported as Failed"
 ok "a bad manifest fails the hook with its finding"
+installed=$(ls "$PRE_COMMIT_HOME"/repo*/rustenv-*/bin/cks-policy 2>/dev/null || true)
+[ -n "$installed" ] || fail "pre-commit's rust environment holds no cks-policy binary"
+ok "pre-commit installed cks-policy into its own environment ($installed)"
 
 git rm -q k8s/bad.yaml
 git commit -q -m good

@@ -417,6 +417,15 @@ def main() -> None:
         r = run("bad-settings", paths="k8s/bad", settings="broken.yaml")
         check(r["exit_code"] == 2 and "/mdoe" in r["log"], "bad settings fail with exit 2, naming the key", r)
 
+        (ws / "k8s" / "sp ace").mkdir()
+        (ws / "k8s" / "sp ace" / "pod.yaml").write_text(BAD)
+        r = run("spaces", paths="  k8s/sp ace  \n")
+        check(
+            r["exit_code"] == 1 and "k8s/sp ace/pod.yaml:6: error image-mutable-tag" in r["log"],
+            "a path with a space is one path (lines are trimmed, not split)",
+            r,
+        )
+
         r = run("no-paths", paths="\n  \n")
         check(r["exit_code"] == 2 and "names no file" in r["log"], "empty paths fail with exit 2", r)
         print("\ntest_action: all action runs behaved as expected")

@@ -31,5 +31,11 @@ for surface in policy-wasm/kubewarden policy-ffi policy-wasm/web; do
   bash "$surface/test.sh"
 done
 
+step "GitHub Action (action.yml's steps, run as the runner does)"
+bash .ci/test-action.sh
+
+step "pre-commit hook (pre-commit from PyPI on a scratch repository)"
+bash .ci/test-pre-commit.sh
+
 step "done"
 echo "all suites passed in $(( $(date +%s) - start ))s"

@@ -3,8 +3,8 @@
 #
 #   bash policy-ffi/test.sh
 #
-# Needs Rust, Go, Python 3.11 (or $PYTHON), gcc and valgrind; pip installs maturin, cffi and
-# pytest into policy-ffi/python/.venv. Honours CARGO_TARGET_DIR (default: <repo>/target).
+# Needs Rust, Go, Python 3.11 (or $PYTHON), gcc and valgrind; pip installs maturin, cffi,
+# pytest and auditwheel into policy-ffi/python/.venv. Honours CARGO_TARGET_DIR (default: <repo>/target).
 # LEAK_CYCLES (valgrind, default 3000) and RSS_CYCLES (native, default 100000) size the leak test.
 set -euo pipefail
 
@@ -58,14 +58,106 @@ mkdir -p "$ffi/go/lib/linux_amd64"
 cp "$work/libcks_policy.a" "$ffi/go/lib/linux_amd64/"
 (cd "$ffi/go" && go vet ./... && go test -race -count=1 ./...)
 
-step "Python: build the wheel with maturin (cffi), install it into the venv, run pytest"
+step "Go: a module outside the repository builds against the package and the static library"
+# What README's "Using the package from another module" says: `go get` brings only the
+# committed files (no lib/), so the consumer points cgo at its own copy of libcks_policy.a
+# with CGO_LDFLAGS. The package is copied as the module cache would hold it, and the consumer
+# lives in a temporary directory outside this repository.
+grep -q 'CGO_LDFLAGS="-L' "$ffi/README.md" || fail "README does not document CGO_LDFLAGS for outside modules"
+grep -q 'cargo build -p cks-policy-ffi --profile ffi --locked' "$ffi/README.md" \
+  || fail "README does not document the cargo build line"
+outside="$work/outside"
+mkdir -p "$outside"
+case "$outside/" in "$root"/*) fail "the temporary module $outside is inside the repository" ;; esac
+pkg="$outside/modcache/ckspolicy"
+mkdir -p "$pkg" "$outside/lib" "$outside/consumer"
+(cd "$ffi/go" && git ls-files -z --cached --others --exclude-standard . | xargs -0 cp --parents -t "$pkg")
+[ ! -e "$pkg/lib" ] || fail "the module copy carries lib/, which go get would not"
+cp "$work/libcks_policy.a" "$outside/lib/"
+cat > "$outside/consumer/go.mod" <<GOMOD
+module example.invalid/consumer
+
+go 1.22
+
+require github.com/cks-policy/cks-policy/policy-ffi/go v0.0.0
+
+replace github.com/cks-policy/cks-policy/policy-ffi/go => $pkg
+GOMOD
+cat > "$outside/consumer/main.go" <<'GO'
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	ckspolicy "github.com/cks-policy/cks-policy/policy-ffi/go"
+)
+
+func main() {
+	p, err := ckspolicy.New(nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	defer p.Close()
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: web, image: nginx}]}\n"
+	r, err := p.Evaluate(context.Background(), "pod.yaml", []byte(pod))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	fmt.Printf("cks-policy %s errors=%d first=%s\n", ckspolicy.Version(), r.Summary.Errors, r.Results[0].Findings[0].Rule)
+}
+GO
+export_go() { (cd "$outside/consumer" && env GOFLAGS=-mod=mod GOPROXY=off GOWORK=off "$@"); }
+if export_go go build -o "$outside/consumer.bin" . >"$work/nolib.log" 2>&1; then
+  fail "the outside module linked without CGO_LDFLAGS: the test would not show the documented flag matters"
+fi
+grep -q 'cks_policy' "$work/nolib.log" || { cat "$work/nolib.log" >&2; fail "unexpected failure without CGO_LDFLAGS"; }
+export_go env CGO_LDFLAGS="-L$outside/lib" go vet ./...
+export_go env CGO_LDFLAGS="-L$outside/lib" go build -o "$outside/consumer.bin" .
+out=$("$outside/consumer.bin")
+echo "$out"
+case "$out" in "cks-policy $(cargo pkgid -p cks-policy-ffi | sed 's/.*[#@]//') errors="[1-9]*" first="*) ;;
+  *) fail "the outside module printed '$out'" ;; esac
+if ldd "$outside/consumer.bin" | grep -q cks_policy; then fail "the outside module linked libcks_policy dynamically"; fi
+
+step "Python: build the wheel with maturin build --release (cffi), check its tags, install it, run pytest"
 venv="$ffi/python/.venv"
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-  "maturin==1.16.0" "cffi==2.1.1" "pytest==9.2.0"
-(cd "$ffi/python" && "$venv/bin/maturin" build --quiet --profile ffi \
+  "maturin==1.16.0" "cffi==2.1.1" "pytest==9.2.0" "auditwheel==6.8.2"
+# `--release` is what users type; it takes the workspace release profile over pyproject's `ffi`.
+# Both must unwind, or a panic would abort the Python process instead of becoming
+# CKS_POLICY_PANIC: release sets no panic strategy (unwind), and this fails if that changes.
+if awk '/^\[profile\.release\]/ {m=1; next} /^\[/ {m=0} m && /^panic/' "$root/Cargo.toml" | grep -q abort \
+  || [ "${CARGO_PROFILE_RELEASE_PANIC:-unwind}" != unwind ]; then
+  fail "the release profile aborts on panic; the wheel needs it to unwind"
+fi
+(cd "$ffi/python" && "$venv/bin/maturin" build --quiet --release \
   --interpreter "$venv/bin/python" --out "$work/dist")
 wheel=$(ls "$work"/dist/cks_policy-*.whl)
+# The wheel's own metadata: one tag, Python-version independent (`py3-none`: the cffi module
+# is loaded with dlopen and uses no CPython API, which covers every interpreter abi3 would and
+# PyPy too), for a manylinux platform; auditwheel confirms the platform tag from the symbols.
+"$venv/bin/python" - "$wheel" <<'PY' || fail "wheel metadata check failed"
+import sys, zipfile
+w = zipfile.ZipFile(sys.argv[1])
+names = w.namelist()
+meta = w.read(next(n for n in names if n.endswith(".dist-info/WHEEL"))).decode()
+tags = [l.split(":", 1)[1].strip() for l in meta.splitlines() if l.startswith("Tag:")]
+print("wheel tags:", tags)
+assert len(tags) == 1, tags
+py, abi, plat = tags[0].split("-")
+assert (py, abi) == ("py3", "none"), tags
+assert plat.startswith("manylinux_") and plat.endswith("_x86_64"), tags
+for f in ("cks_policy/py.typed", "cks_policy/__main__.py", "cks_policy/__init__.py"):
+    assert f in names, f"{f} missing from the wheel"
+PY
+"$venv/bin/auditwheel" show "$wheel" | tee "$work/auditwheel.txt"
+grep -q 'is consistent with' "$work/auditwheel.txt" && grep -q '"manylinux_' "$work/auditwheel.txt" \
+  || fail "auditwheel does not find the wheel manylinux-consistent"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall \
   --no-deps "$wheel"
 set +e

@@ -3,7 +3,8 @@
 // statically).
 //
 // Build: the static library must be at lib/linux_amd64/libcks_policy.a beside this file
-// (policy-ffi/test.sh copies it there after `cargo build -p cks-policy-ffi --profile ffi`).
+// (policy-ffi/test.sh copies it there after `cargo build -p cks-policy-ffi --profile ffi`);
+// a module outside this repository sets CGO_LDFLAGS=-L<dir holding it> instead (README).
 //
 // A *Policy is safe for concurrent use by many goroutines: the compiled policy is immutable.
 // Close releases it; calls after Close return ErrClosed.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"sync"
 	"testing"
@@ -345,20 +346,102 @@ func TestCloseRacesWithCalls(t *testing.T) {
 	wg.Wait()
 }
 
-// A newer engine may add fields to the report; the Go types keep the ones they know, and
-// read preexisting (ratcheting) findings.
+// A newer engine may add fields at any level of a report; the Go types keep the ones they
+// know (encoding/json ignores unknown keys) and read preexisting (ratcheting) findings. The
+// Python package's test_reports_with_unknown_fields_are_read is the same case.
 func TestReportWithUnknownFields(t *testing.T) {
-	raw := []byte(`{"summary":{"documents":1,"errors":0,"warnings":1,"infos":0,"later":1},
-		"results":[{"source":null,"document":0,"kind":"Pod","namespace":null,"name":"web","allowed":true,
-		"findings":[{"rule":"image-mutable-tag","severity":"warning","path":"/spec/containers/0/image",
-		"message":"m","preexisting":true,"someFutureField":{"x":1}}],"patch":[]}]}`)
+	raw := []byte(`{"summary":{"documents":1,"errors":1,"warnings":0,"infos":0,"later":1},
+		"results":[{"source":"pod.yaml","document":0,"kind":"Pod","namespace":null,"name":"web","allowed":false,
+		"findings":[{"rule":"image-mutable-tag","severity":"error","path":"/spec/containers/0/image",
+		"message":"m","preexisting":true,"someFutureField":{"x":[1]}}],
+		"patch":[{"op":"add","path":"/spec/tolerations","value":[],"later":1}],"later":{"x":1}}],
+		"later":[1]}`)
 	var r ckspolicy.Report
 	if err := json.Unmarshal(raw, &r); err != nil {
 		t.Fatal(err)
 	}
-	f := r.Results[0].Findings[0]
-	if !f.Preexisting || f.Rule != "image-mutable-tag" {
+	if r.Summary != (ckspolicy.Summary{Documents: 1, Errors: 1}) || len(r.Results) != 1 {
+		t.Fatalf("unexpected report: %+v", r)
+	}
+	res := r.Results[0]
+	if *res.Source != "pod.yaml" || *res.Kind != "Pod" || *res.Name != "web" || res.Allowed {
+		t.Fatalf("unexpected result: %+v", res)
+	}
+	f := res.Findings[0]
+	if !f.Preexisting || f.Rule != "image-mutable-tag" || f.Severity != ckspolicy.SeverityError {
 		t.Fatalf("unexpected finding: %+v", f)
+	}
+	if len(res.Patch) != 1 || res.Patch[0].Op != "add" || string(res.Patch[0].Value) != "[]" {
+		t.Fatalf("unexpected patch: %+v", res.Patch)
+	}
+
+	var fits ckspolicy.FitsReport
+	if err := json.Unmarshal([]byte(`{"pod":"web","later":1,"nodes":[{"name":"n1","fits":false,
+		"later":1,"reasons":[{"kind":"taint","message":"m","later":1}]}]}`), &fits); err != nil {
+		t.Fatal(err)
+	}
+	if fits.Pod != "web" || len(fits.Nodes) != 1 || fits.Nodes[0].Reasons[0].Kind != "taint" {
+		t.Fatalf("unexpected fits: %+v", fits)
+	}
+}
+
+// The same through a report the library produced, with a field added at every level.
+func TestRealReportWithUnknownFields(t *testing.T) {
+	p, err := ckspolicy.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	raw, err := p.EvaluateJSON(context.Background(), "pod.yaml",
+		[]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: web, image: nginx}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	v["later"] = 1
+	v["summary"].(map[string]any)["later"] = 1
+	for _, r := range v["results"].([]any) {
+		r := r.(map[string]any)
+		r["later"] = 1
+		for _, key := range []string{"findings", "patch"} {
+			items := r[key].([]any)
+			if len(items) == 0 {
+				t.Fatalf("the report has no %s to extend: %s", key, raw)
+			}
+			for _, it := range items {
+				it.(map[string]any)["later"] = 1
+			}
+		}
+	}
+	extended, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain, ext ckspolicy.Report
+	if err := json.Unmarshal(raw, &plain); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(extended, &ext); err != nil {
+		t.Fatal(err)
+	}
+	// Patch values are raw JSON, re-encoded (keys sorted) by the map round trip: compare them
+	// as values, then the rest field by field.
+	for i := range plain.Results {
+		for j := range plain.Results[i].Patch {
+			var a, b any
+			_ = json.Unmarshal(plain.Results[i].Patch[j].Value, &a)
+			_ = json.Unmarshal(ext.Results[i].Patch[j].Value, &b)
+			if !reflect.DeepEqual(a, b) {
+				t.Fatalf("patch %d value differs: %s vs %s", j, plain.Results[i].Patch[j].Value, ext.Results[i].Patch[j].Value)
+			}
+			plain.Results[i].Patch[j].Value, ext.Results[i].Patch[j].Value = nil, nil
+		}
+	}
+	if !reflect.DeepEqual(plain, ext) {
+		t.Fatalf("unknown fields changed the decoded report:\n%+v\n%+v", plain, ext)
 	}
 }
 

@@ -215,6 +215,36 @@ def _report(raw: str) -> Report:
     )
 
 
+def _review(raw: str) -> ReviewResponse:
+    r = json.loads(raw)["response"]
+    return ReviewResponse(
+        uid=r["uid"],
+        allowed=r["allowed"],
+        status=r.get("status"),
+        warnings=r.get("warnings", []),
+        patch_type=r.get("patchType"),
+        patch=r.get("patch"),
+        raw=raw,
+    )
+
+
+def _fits(raw: str) -> FitsReport:
+    v = json.loads(raw)
+    return FitsReport(
+        pod=v.get("pod"),
+        nodes=[
+            NodeFit(
+                n["name"],
+                n["fits"],
+                [FitReason(**_known(FitReason, x)) for x in n["reasons"]],
+                list(n.get("notes", [])),
+            )
+            for n in v["nodes"]
+        ],
+        raw=raw,
+    )
+
+
 class Policy:
     """Compiled settings, reusable from many threads.
 
@@ -377,17 +407,7 @@ class Policy:
 
     def review(self, review: Input, context: Optional[Input] = None) -> ReviewResponse:
         """Judges an AdmissionReview; raises PolicyError when the input is no request at all."""
-        raw = self.review_json(review, context)
-        r = json.loads(raw)["response"]
-        return ReviewResponse(
-            uid=r["uid"],
-            allowed=r["allowed"],
-            status=r.get("status"),
-            warnings=r.get("warnings", []),
-            patch_type=r.get("patchType"),
-            patch=r.get("patch"),
-            raw=raw,
-        )
+        return _review(self.review_json(review, context))
 
     def fits_json(self, pod: Input, nodes: Input, pods: Optional[Input] = None) -> str:
         """The fits JSON of ``cks-policy fits --format json``; ``pods`` (what ``kubectl get pods
@@ -430,21 +450,7 @@ class Policy:
     def fits(self, pod: Input, nodes: Input, pods: Optional[Input] = None) -> FitsReport:
         """Which nodes can take ``pod`` and why the others cannot (``pods``: as for
         :meth:`fits_json`)."""
-        raw = self.fits_json(pod, nodes, pods)
-        v = json.loads(raw)
-        return FitsReport(
-            pod=v.get("pod"),
-            nodes=[
-                NodeFit(
-                    n["name"],
-                    n["fits"],
-                    [FitReason(**_known(FitReason, x)) for x in n["reasons"]],
-                    list(n.get("notes", [])),
-                )
-                for n in v["nodes"]
-            ],
-            raw=raw,
-        )
+        return _fits(self.fits_json(pod, nodes, pods))
 
 
 def rules() -> List[Mapping[str, Any]]:

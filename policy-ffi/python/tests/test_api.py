@@ -133,36 +133,94 @@ def test_close_is_idempotent_and_final():
 
 
 def test_reports_with_unknown_fields_are_read():
-    """A newer engine may add fields; the readers keep the ones they know (as Go does)."""
+    """A newer engine may add fields at any level; the readers keep the ones they know and
+    ignore the rest, as Go's encoding/json does (policy-ffi/go: TestUnknownFieldsDecode)."""
+    extra = {"someFutureField": {"x": [1]}}
     raw = json.dumps(
         {
-            "summary": {"documents": 1, "errors": 0, "warnings": 1, "infos": 0, "later": 1},
+            "summary": {"documents": 1, "errors": 1, "warnings": 0, "infos": 0, **extra},
             "results": [
                 {
-                    "source": None,
+                    "source": "pod.yaml",
                     "document": 0,
                     "kind": "Pod",
                     "namespace": None,
                     "name": "web",
-                    "allowed": True,
+                    "allowed": False,
                     "findings": [
                         {
                             "rule": "image-mutable-tag",
-                            "severity": "warning",
+                            "severity": "error",
                             "path": "/spec/containers/0/image",
                             "message": "m",
                             "preexisting": True,
-                            "someFutureField": {"x": 1},
+                            **extra,
                         }
                     ],
-                    "patch": [],
+                    "patch": [{"op": "add", "path": "/spec/tolerations", "value": [], **extra}],
+                    **extra,
                 }
             ],
+            **extra,
         }
     )
     report = cks_policy._report(raw)
-    (f,) = report.results[0].findings
-    assert f.preexisting is True and f.rule == "image-mutable-tag"
+    assert report.summary == cks_policy.Summary(documents=1, errors=1, warnings=0, infos=0)
+    (r,) = report.results
+    assert (r.source, r.kind, r.name, r.allowed) == ("pod.yaml", "Pod", "web", False)
+    (f,) = r.findings
+    assert f.preexisting is True and f.rule == "image-mutable-tag" and f.severity == "error"
+    assert r.patch == [cks_policy.PatchOp("add", "/spec/tolerations", [])]
+    assert report.raw == raw
+
+    review = cks_policy._review(
+        json.dumps(
+            {
+                "apiVersion": "admission.k8s.io/v1",
+                "kind": "AdmissionReview",
+                "response": {"uid": "u", "allowed": True, "warnings": ["w"], **extra},
+                **extra,
+            }
+        )
+    )
+    assert (review.uid, review.allowed, review.warnings) == ("u", True, ["w"])
+
+    fits = cks_policy._fits(
+        json.dumps(
+            {
+                "pod": "web",
+                "nodes": [
+                    {
+                        "name": "n1",
+                        "fits": False,
+                        "reasons": [{"kind": "taint", "message": "m", **extra}],
+                        **extra,
+                    }
+                ],
+                **extra,
+            }
+        )
+    )
+    assert fits.nodes == [cks_policy.NodeFit("n1", False, [cks_policy.FitReason("taint", "m")])]
+
+
+def test_unknown_fields_in_a_real_report_round_trip():
+    """The same through a report the library produced, with a field added at every level."""
+    raw = cks_policy.Policy().evaluate_json(POD, source="pod.yaml")
+    v = json.loads(raw)
+    v["later"] = 1
+    v["summary"]["later"] = 1
+    for r in v["results"]:
+        r["later"] = 1
+        for item in r["findings"] + r["patch"]:
+            item["later"] = 1
+    assert v["results"][0]["findings"] and v["results"][0]["patch"]
+    assert cks_policy._report(json.dumps(v)).results == cks_policy._report(raw).results
+
+
+def test_ships_py_typed():
+    """PEP 561: the wheel carries the marker, so type checkers read the package's annotations."""
+    assert (Path(cks_policy.__file__).parent / "py.typed").is_file()
 
 
 def test_audit_judges_existing_state():

@@ -23,7 +23,10 @@ fn kubewarden_dir() -> PathBuf {
 
 fn yaml_file(path: &PathBuf) -> Value {
     let text = std::fs::read_to_string(path).unwrap();
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let mut docs = policy_core::yaml::parse_documents(&text, 0);
+    assert_eq!(docs.len(), 1, "{}: one document expected", path.display());
+    docs.remove(0)
+        .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()))
 }
 
 /// Every `examples/*.yaml`, with its file name.

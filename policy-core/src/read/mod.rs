@@ -309,11 +309,16 @@ impl<'a> Batch<'a> {
             let Some(path) = path_of_key(root, d.second) else {
                 continue;
             };
-            let (first, _) = self.lines.line_col(self.text, d.first);
+            let (first, first_column) = self.lines.line_col(self.text, d.first);
             let (second, column) = self.lines.line_col(self.text, d.second);
+            let place = if first == second {
+                format!("line {first}, columns {first_column} and {column}")
+            } else {
+                format!("lines {first} and {second}")
+            };
             let p = Problem {
                 message: format!(
-                    "`{path}` is set twice (lines {first} and {second}); kubectl keeps the last value and strict decoding refuses the object: remove one"
+                    "`{path}` is set twice ({place}); kubectl keeps the last value and strict decoding refuses the object: remove one"
                 ),
                 path: path.clone(),
                 line: Some(second),

@@ -115,6 +115,9 @@ fn forbidden_char(text: &str) -> Option<(usize, char)> {
     text.char_indices().find(|(_, c)| !allowed(*c))
 }
 
+/// The nesting yaml-rust2's parser itself refuses beyond.
+const YAML_RUST_NESTING: usize = 255;
+
 /// How many quoted scalars of one chunk are re-indented before giving up.
 const MAX_REPAIRS: usize = 16;
 
@@ -225,7 +228,16 @@ impl Reader<'_> {
         match self.parser.next_token() {
             Ok((ev, mark)) => Ok((ev, self.offsets.at(&mark))),
             Err(e) => Err(ReadError {
-                message: format!("not valid YAML: {}", e.info()),
+                // yaml-rust2's own nesting guard, which can fire while scanning ahead of the
+                // reader's `limits.maxDepth` check.
+                message: if e.info().starts_with("recursion limit exceeded") {
+                    format!(
+                        "document is nested more than {} levels deep (`limits.maxDepth`)",
+                        self.budget.max_depth.min(YAML_RUST_NESTING)
+                    )
+                } else {
+                    format!("not valid YAML: {}", e.info())
+                },
                 offset: self.offsets.at(e.marker()),
             }),
         }

@@ -1,7 +1,9 @@
 //! Runs one operation N times on one input, for instruction counts under
 //! `valgrind --tool=callgrind` (repeatable on a noisy machine, unlike wall time).
 //!
-//! `cargo run --release -p policy-core --example loop -- <parse|evaluate|review> FILE [N]`
+//! `cargo run --release -p policy-core --example loop -- <parse|evaluate|review|check|policy> FILE [N]`
+//! (`check` judges the bytes as manifest text, as `cks-policy check` does; `policy` builds a
+//! `Policy` from the file's settings.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::hint::black_box;
@@ -25,6 +27,12 @@ fn main() {
             }
             "review" => {
                 black_box(policy_core::review(&policy, black_box(&bytes), &ctx).unwrap());
+            }
+            "check" => {
+                black_box(policy_core::check(&policy, None, black_box(&bytes), &ctx));
+            }
+            "policy" => {
+                black_box(Policy::from_slice(black_box(&bytes)).unwrap());
             }
             other => panic!("unknown op {other}"),
         }

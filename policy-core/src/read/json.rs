@@ -27,35 +27,67 @@ const MAX_SCAN_DEPTH: usize = 128;
 
 /// Scans JSON text once: duplicate keys (escapes decoded, so `"k\u0069nd"` is `kind`), nesting
 /// beyond `max_depth`, and whether it is a list. Allocates only for keys with escapes.
+#[cfg(test)]
 pub(crate) fn scan(bytes: &[u8], max_depth: usize) -> Scan {
+    scan_locate(bytes, max_depth, &[]).0
+}
+
+/// [`scan`], also finding where each of `pointers` starts (the key of a member, the start of an
+/// item), or its deepest existing ancestor: the same single pass, so judging JSON text reads
+/// it once more, not twice.
+pub(crate) fn scan_locate(
+    bytes: &[u8],
+    max_depth: usize,
+    pointers: &[Vec<String>],
+) -> (Scan, Vec<u32>) {
+    let ws = bytes
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .count();
     let mut s = Scanner {
         b: bytes,
-        i: 0,
+        i: ws,
         out: Scan::default(),
         limit: max_depth.min(MAX_SCAN_DEPTH),
         keys: Vec::new(),
+        pointers,
+        best: vec![(0, u32::try_from(ws).unwrap_or(0)); pointers.len()],
     };
-    s.ws();
-    if s.value(0).is_none() && !s.out.too_deep {
+    let all: Vec<usize> = (0..pointers.len()).collect();
+    if s.value(0, &all).is_none() && !s.out.too_deep {
         s.out.invalid = true;
     }
-    s.out
+    (s.out, s.best.into_iter().map(|(_, o)| o).collect())
 }
 
-struct Scanner<'a> {
+struct Scanner<'a, 'p> {
     b: &'a [u8],
     i: usize,
     out: Scan,
     limit: usize,
     /// Keys seen per open object, reused across objects of the same depth.
     keys: Vec<Keys<'a>>,
+    /// Pointers to locate, as tokens.
+    pointers: &'p [Vec<String>],
+    /// Per pointer: tokens matched so far and the offset of the deepest match.
+    best: Vec<(usize, u32)>,
 }
 
-/// The keys of one open object: compared while few, hashed once there are many.
+/// The keys of one open object: compared while few (by a fingerprint first), hashed once there
+/// are many.
 #[derive(Default)]
 struct Keys<'a> {
-    list: Vec<Cow<'a, [u8]>>,
+    list: Vec<(u64, Cow<'a, [u8]>)>,
     set: Option<HashSet<Cow<'a, [u8]>>>,
+}
+
+/// Length and first bytes of a key: different keys of one object almost always differ here.
+fn fingerprint(k: &[u8]) -> u64 {
+    let mut f = (k.len() as u64) << 56;
+    for (i, b) in k.iter().take(7).enumerate() {
+        f |= u64::from(*b) << (8 * i);
+    }
+    f
 }
 
 impl<'a> Keys<'a> {
@@ -69,18 +101,19 @@ impl<'a> Keys<'a> {
         if let Some(set) = &mut self.set {
             return !set.insert(key);
         }
-        if self.list.contains(&key) {
+        let f = fingerprint(&key);
+        if self.list.iter().any(|(g, k)| *g == f && *k == key) {
             return true;
         }
-        self.list.push(key);
+        self.list.push((f, key));
         if self.list.len() > 32 {
-            self.set = Some(self.list.drain(..).collect());
+            self.set = Some(self.list.drain(..).map(|(_, k)| k).collect());
         }
         false
     }
 }
 
-impl<'a> Scanner<'a> {
+impl<'a> Scanner<'a, '_> {
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
             self.i += 1;
@@ -105,12 +138,13 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Skips a value; `None` on a syntax error or when too deep.
-    fn value(&mut self, depth: usize) -> Option<()> {
+    /// Skips a value, following the pointers in `live` (those whose tokens so far lead here);
+    /// `None` on a syntax error or when too deep.
+    fn value(&mut self, depth: usize, live: &[usize]) -> Option<()> {
         match *self.b.get(self.i)? {
             b'"' => self.string().map(|_| ()),
-            b'{' => self.object(depth + 1),
-            b'[' => self.array(depth + 1),
+            b'{' => self.object(depth + 1, live),
+            b'[' => self.array(depth + 1, live),
             _ => {
                 let start = self.i;
                 while let Some(c) = self.b.get(self.i) {
@@ -132,7 +166,30 @@ impl<'a> Scanner<'a> {
         Some(())
     }
 
-    fn array(&mut self, depth: usize) -> Option<()> {
+    /// The pointers of `live` whose token at `index` satisfies `matches`, recorded as found at
+    /// `at`.
+    fn follow(
+        &mut self,
+        live: &[usize],
+        index: usize,
+        at: usize,
+        matches: impl Fn(&str) -> bool,
+    ) -> Vec<usize> {
+        let mut next = Vec::new();
+        for &p in live {
+            if let Some(t) = self.pointers[p].get(index) {
+                if matches(t) {
+                    next.push(p);
+                    if self.best[p].0 <= index {
+                        self.best[p] = (index + 1, u32::try_from(at).unwrap_or(u32::MAX));
+                    }
+                }
+            }
+        }
+        next
+    }
+
+    fn array(&mut self, depth: usize, live: &[usize]) -> Option<()> {
         self.enter(depth)?;
         self.i += 1;
         self.ws();
@@ -140,8 +197,18 @@ impl<'a> Scanner<'a> {
             self.i += 1;
             return Some(());
         }
+        let mut index = 0usize;
         loop {
-            self.value(depth)?;
+            let next = if live.is_empty() {
+                Vec::new()
+            } else {
+                let i = self.i;
+                self.follow(live, depth - 1, i, |t| {
+                    t.parse::<usize>().ok() == Some(index)
+                })
+            };
+            index += 1;
+            self.value(depth, &next)?;
             self.ws();
             match self.b.get(self.i)? {
                 b',' => {
@@ -157,7 +224,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Option<()> {
+    fn object(&mut self, depth: usize, live: &[usize]) -> Option<()> {
         self.enter(depth)?;
         self.i += 1;
         if self.keys.len() < depth {
@@ -175,6 +242,7 @@ impl<'a> Scanner<'a> {
             if self.b.get(self.i) != Some(&b'"') {
                 return None;
             }
+            let key_at = self.i;
             let (raw, escaped) = self.string()?;
             let key: Cow<'a, [u8]> = if escaped {
                 let quoted = &self.b[self.i - raw.len() - 2..self.i];
@@ -201,10 +269,16 @@ impl<'a> Scanner<'a> {
                     _ => {}
                 }
             }
+            let next = if live.is_empty() {
+                Vec::new()
+            } else {
+                let k = key.clone();
+                self.follow(live, depth - 1, key_at, |t| t.as_bytes() == k.as_ref())
+            };
             if self.keys[depth - 1].insert(key) {
                 self.out.duplicates = true;
             }
-            self.value(depth)?;
+            self.value(depth, &next)?;
             self.ws();
             match self.b.get(self.i)? {
                 b',' => {
@@ -450,183 +524,6 @@ fn number(w: &str) -> Option<Scalar> {
     })
 }
 
-/// Where each pointer's node starts in JSON text (the key of a member), or its deepest
-/// existing ancestor; one pass that skips every subtree no pointer enters.
-pub(crate) fn locate_all(bytes: &[u8], pointers: &[Vec<String>]) -> Vec<u32> {
-    let mut best: Vec<(usize, u32)> = vec![(0, 0); pointers.len()];
-    let mut l = Locator {
-        b: bytes,
-        i: 0,
-        pointers,
-        best: &mut best,
-    };
-    l.ws();
-    let all: Vec<usize> = (0..pointers.len()).collect();
-    let start = u32::try_from(l.i).unwrap_or(u32::MAX);
-    for &p in &all {
-        l.best[p] = (0, start);
-    }
-    l.value(&all, 0);
-    best.into_iter().map(|(_, o)| o).collect()
-}
-
-struct Locator<'a, 'p> {
-    b: &'a [u8],
-    i: usize,
-    pointers: &'p [Vec<String>],
-    best: &'p mut Vec<(usize, u32)>,
-}
-
-impl Locator<'_, '_> {
-    fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
-            self.i += 1;
-        }
-    }
-
-    fn string(&mut self) -> Option<(usize, usize, bool)> {
-        let start = self.i + 1;
-        let mut i = start;
-        let mut escaped = false;
-        loop {
-            let off = memchr::memchr2(b'"', b'\\', self.b.get(i..)?)?;
-            i += off;
-            if self.b[i] == b'\\' {
-                escaped = true;
-                i += 2;
-            } else {
-                self.i = i + 1;
-                return Some((start, i, escaped));
-            }
-        }
-    }
-
-    fn skip(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_SCAN_DEPTH {
-            return None;
-        }
-        match *self.b.get(self.i)? {
-            b'"' => self.string().map(|_| ()),
-            b'{' | b'[' => {
-                self.i += 1;
-                loop {
-                    self.ws();
-                    match *self.b.get(self.i)? {
-                        b'}' | b']' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        b',' | b':' => self.i += 1,
-                        _ => self.skip(depth + 1)?,
-                    }
-                }
-            }
-            _ => {
-                while let Some(c) = self.b.get(self.i) {
-                    if matches!(c, b',' | b'}' | b']' | b':' | b' ' | b'\t' | b'\n' | b'\r') {
-                        break;
-                    }
-                    self.i += 1;
-                }
-                Some(())
-            }
-        }
-    }
-
-    /// Walks a value at `depth` tokens deep that the pointers in `live` pass through.
-    fn value(&mut self, live: &[usize], depth: usize) -> Option<()> {
-        if live.is_empty() || depth > MAX_SCAN_DEPTH {
-            return self.skip(depth);
-        }
-        let here: Vec<usize> = live
-            .iter()
-            .copied()
-            .filter(|&p| self.pointers[p].len() > depth)
-            .collect();
-        if here.is_empty() {
-            return self.skip(depth);
-        }
-        match *self.b.get(self.i)? {
-            b'{' => {
-                self.i += 1;
-                loop {
-                    self.ws();
-                    match *self.b.get(self.i)? {
-                        b'}' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        b',' => {
-                            self.i += 1;
-                            continue;
-                        }
-                        b'"' => {}
-                        _ => return None,
-                    }
-                    let key_at = u32::try_from(self.i).unwrap_or(u32::MAX);
-                    let (s, e, escaped) = self.string()?;
-                    let key: Cow<'_, str> = if escaped {
-                        Cow::Owned(serde_json::from_slice(&self.b[s - 1..=e]).ok()?)
-                    } else {
-                        String::from_utf8_lossy(&self.b[s..e])
-                    };
-                    let next: Vec<usize> = here
-                        .iter()
-                        .copied()
-                        .filter(|&p| self.pointers[p][depth] == key)
-                        .collect();
-                    for &p in &next {
-                        self.record(p, depth + 1, key_at);
-                    }
-                    self.ws();
-                    if self.b.get(self.i) != Some(&b':') {
-                        return None;
-                    }
-                    self.i += 1;
-                    self.ws();
-                    self.value(&next, depth + 1)?;
-                }
-            }
-            b'[' => {
-                self.i += 1;
-                let mut index = 0usize;
-                loop {
-                    self.ws();
-                    match *self.b.get(self.i)? {
-                        b']' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        b',' => {
-                            self.i += 1;
-                            index += 1;
-                            continue;
-                        }
-                        _ => {}
-                    }
-                    let at = u32::try_from(self.i).unwrap_or(u32::MAX);
-                    let next: Vec<usize> = here
-                        .iter()
-                        .copied()
-                        .filter(|&p| self.pointers[p][depth].parse::<usize>().ok() == Some(index))
-                        .collect();
-                    for &p in &next {
-                        self.record(p, depth + 1, at);
-                    }
-                    self.value(&next, depth + 1)?;
-                }
-            }
-            _ => self.skip(depth),
-        }
-    }
-
-    fn record(&mut self, p: usize, len: usize, at: u32) {
-        if self.best[p].0 < len {
-            self.best[p] = (len, at);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -662,7 +559,7 @@ mod tests {
             "/kind",
         ];
         let ptrs: Vec<Vec<String>> = want.iter().map(|p| tokens(p).unwrap()).collect();
-        let found = locate_all(text.as_bytes(), &ptrs);
+        let (_, found) = scan_locate(text.as_bytes(), 128, &ptrs);
         for (p, at) in ptrs.iter().zip(&found) {
             assert_eq!(node.locate(p).0, *at, "{p:?}");
         }

@@ -66,8 +66,8 @@ impl Unit {
 enum Where<'a> {
     /// The document's tree.
     Tree(&'a Node),
-    /// JSON text (the whole input).
-    Json(&'a [u8]),
+    /// JSON text: lines are found afterwards, in the same pass that looks for duplicates.
+    Deferred,
     /// No text (a caller's value).
     Nowhere,
 }
@@ -265,13 +265,7 @@ impl<'a> Batch<'a> {
                     v.findings[i].line = Some(self.lines.line(offset));
                 }
             }
-            Where::Json(bytes) => {
-                let pointers: Vec<Vec<String>> = wanted.iter().map(|(_, t)| t.clone()).collect();
-                let offsets = json::locate_all(bytes, &pointers);
-                for ((i, _), offset) in wanted.iter().zip(offsets) {
-                    v.findings[*i].line = Some(self.lines.line(offset));
-                }
-            }
+            Where::Deferred => {}
         }
     }
 
@@ -568,16 +562,39 @@ fn utf8_message(bytes: &[u8], at: usize) -> String {
     )
 }
 
+/// JSON text: read typed and judged at once; then one pass finds duplicate keys, a list and the
+/// findings' lines together. Only when it finds duplicates or a list (rare) is the text read
+/// into a tree and judged again from it.
 fn judge_json(batch: &mut Batch<'_>, origin: &Origin<'_>) {
     let policy = batch.policy;
     let text = batch.text;
     let limits = policy.settings().limits;
-    let scan = json::scan(text.as_bytes(), limits.max_depth);
-    if scan.too_deep {
+    // serde_json refuses nesting deeper than 128 by itself; a lower limit is checked first.
+    if limits.max_depth < 128 && input::json_depth_exceeds(text.as_bytes(), limits.max_depth) {
         batch.bad(0, input::depth_problem(limits.max_depth), origin);
         return;
     }
+    let first = batch.results.len();
+    let doc = input::json_doc(policy, text.as_bytes());
+    let units = units(doc, batch.existing);
+    let prefixes: Vec<&'static str> = units.iter().map(|u| u.locate_prefix).collect();
+    batch.judge(0, units, &Where::Deferred, origin);
+    // The findings still without a line, as (result, finding, pointer tokens).
+    let mut wanted: Vec<(usize, usize)> = Vec::new();
+    let mut pointers: Vec<Vec<String>> = Vec::new();
+    for (r, prefix) in (first..batch.results.len()).zip(&prefixes) {
+        for (i, f) in batch.results[r].findings.iter().enumerate() {
+            if f.line.is_none() {
+                if let Some(t) = pointer::tokens(&format!("{prefix}{}", f.path)) {
+                    wanted.push((r, i));
+                    pointers.push(t);
+                }
+            }
+        }
+    }
+    let (scan, offsets) = json::scan_locate(text.as_bytes(), limits.max_depth, &pointers);
     if !scan.invalid && (scan.duplicates || scan.list) {
+        batch.results.truncate(first);
         match json::read(text, 0) {
             Ok((root, dups)) => batch.judge_tree(0, &root, &dups, origin),
             Err(e) => {
@@ -587,9 +604,9 @@ fn judge_json(batch: &mut Batch<'_>, origin: &Origin<'_>) {
         }
         return;
     }
-    let doc = input::json_doc(policy, text.as_bytes());
-    let units = units(doc, batch.existing);
-    batch.judge(0, units, &Where::Json(text.as_bytes()), origin);
+    for ((r, i), offset) in wanted.into_iter().zip(offsets) {
+        batch.results[r].findings[i].line = Some(batch.lines.line(offset));
+    }
 }
 
 #[cfg(feature = "yaml")]

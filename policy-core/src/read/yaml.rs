@@ -77,12 +77,15 @@ pub(crate) fn read(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc,
         };
         // Record insertions in original coordinates: each is just after a line break.
         for (at_mod, n) in added {
-            let before: usize = shifts
-                .iter()
-                .filter(|(p, _)| *p <= at_mod)
-                .map(|(_, n)| n)
-                .sum();
-            shifts.push((at_mod - before, n));
+            // Back to original coordinates: subtract what earlier repairs inserted before it
+            // (each earlier insertion sits at its original offset plus those before it).
+            let mut before = 0usize;
+            for (p, m) in &shifts {
+                if p + before <= at_mod {
+                    before += m;
+                }
+            }
+            shifts.push((at_mod.saturating_sub(before), n));
         }
         shifts.sort_unstable();
         let again = read_once(text, &owned, base, budget, &shifts);
@@ -669,6 +672,13 @@ mod tests {
         );
         let Val::Map(m) = &a.value else { panic!() };
         assert_eq!(&text[m[1].key_start as usize..], "b: 1\n");
+    }
+
+    #[test]
+    fn repair_of_an_empty_multiline_quoted_scalar_does_not_overflow() {
+        // Found by fuzzing: `e: "` and three line breaks.
+        let _ = read("e: \"\n\n\n\"", 0, B);
+        let _ = read("a:\n  b: '\n x\n '\n  c: '\n y\n '\n", 0, B);
     }
 
     #[test]

@@ -138,9 +138,14 @@ impl Object {
     pub fn labels(&self) -> Option<&BTreeMap<String, String>> {
         self.metadata.labels.as_ref()
     }
-    /// True for the given group and kind.
+    /// True for the given group and kind. A removed apiVersion counts as its replacement's
+    /// group (an `extensions/v1beta1` DaemonSet is an `apps` DaemonSet to the rules; see
+    /// [`crate::rules::removed_apis`]).
     pub fn is(&self, group: &str, kind: &str) -> bool {
-        self.kind == kind && self.group() == group
+        self.kind == kind
+            && (self.group() == group
+                || crate::rules::removed_apis::replacement_group(&self.api_version, kind)
+                    == Some(group))
     }
     /// Every pod spec in the object, in document order.
     pub fn pod_refs(&self) -> impl Iterator<Item = PodRef<'_>> {

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::pointer;
+use crate::rules::pod_template_unknown::{self as probe, ContainerLists};
 use crate::templates::{api_group, Leaf, Shape, Shapes};
 
 /// One Kubernetes object, read into typed parts.
@@ -38,6 +39,9 @@ pub struct Object {
     pub node_pool: Option<Box<NodePoolSpec>>,
     /// Raw values captured at table locations (`/spec/parallelism`, …), in document order.
     pub captured: Vec<(String, Value)>,
+    /// `containers` lists in a custom resource of a kind the table does not know, which no
+    /// pod rule judged ([`crate::rules::pod_template_unknown`]).
+    pub unjudged_containers: ContainerLists,
 }
 
 /// A pod spec found in an object.
@@ -369,7 +373,7 @@ struct DocVisitor<'s> {
 }
 
 /// A map key, borrowed from the input when possible.
-struct Key<'de>(Cow<'de, str>);
+pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -408,6 +412,7 @@ struct Collected {
     node_allocatable: Option<BTreeMap<String, Quantity>>,
     node_pool: Option<Box<NodePoolSpec>>,
     captured: Vec<(String, Value)>,
+    unjudged_containers: ContainerLists,
 }
 
 impl<'de> Visitor<'de> for DocVisitor<'_> {
@@ -496,6 +501,12 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                                 shapes: self.shapes,
                             })?);
                         }
+                        Some(None) if api_version.as_deref().is_some_and(probe::probes) => {
+                            map.next_value_seed(probe::Seed {
+                                key: other,
+                                out: &mut collected.unjudged_containers,
+                            })?;
+                        }
                         Some(None) => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -540,6 +551,13 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                     .deserialize(value)
                     .map_err(de::Error::custom)?,
                 );
+            } else if shape.is_none() && probe::probes(&api_version) {
+                probe::Seed {
+                    key,
+                    out: &mut collected.unjudged_containers,
+                }
+                .deserialize(value)
+                .map_err(de::Error::custom)?;
             }
         }
         if is_list(Some(&kind)) && shape.is_none() {
@@ -554,6 +572,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
             node_allocatable: collected.node_allocatable,
             node_pool: collected.node_pool,
             captured: collected.captured,
+            unjudged_containers: collected.unjudged_containers,
         })))
     }
 }

@@ -148,148 +148,146 @@ impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
             depth: 0,
         };
         let frame = root.child(Token::Key(self.key));
+        let mode = if self.key == "containers" {
+            Mode::List
+        } else {
+            Mode::Walk
+        };
         Node {
             frame: &frame,
             out: self.out,
-            containers: self.key == "containers",
+            mode,
         }
         .deserialize(d)
+        .map(|_| ())
     }
 }
 
-/// Any value at `frame`; `containers` when its key is `containers`.
+/// What a [`Node`] is looking at.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Any value: walked for `containers` lists.
+    Walk,
+    /// The value of a `containers` key: a list of containers, or walked like any value.
+    List,
+    /// An item of a `containers` list: is it a map with `image` or `name`?
+    Item,
+}
+
+/// One value at `frame`. A single visitor type for every mode, so the JSON reader is
+/// instantiated once for the probe (each visitor type carries its own copy of the parser,
+/// which matters for the size of the wasm builds).
 struct Node<'f, 'o> {
     frame: &'f Frame<'f>,
     out: &'o mut ContainerLists,
-    containers: bool,
+    mode: Mode,
 }
 
 impl<'de> DeserializeSeed<'de> for Node<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    /// For [`Mode::Item`]: whether the item is a container; `false` otherwise.
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
         if self.frame.depth > MAX_DEPTH {
             IgnoredAny::deserialize(d)?;
-            return Ok(());
+            return Ok(false);
         }
         d.deserialize_any(self)
     }
-}
-
-macro_rules! ignore_scalars {
-    ($ret:expr) => {
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Ok($ret)
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Ok($ret)
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Ok($ret)
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Ok($ret)
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Ok($ret)
-        }
-        fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
-            Ok($ret)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok($ret)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok($ret)
-        }
-    };
 }
 
 impl<'de> Visitor<'de> for Node<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any value")
-    }
-
-    ignore_scalars!(());
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(Key(key)) = map.next_key::<Key>()? {
-            let frame = self.frame.child(Token::Key(&key));
-            map.next_value_seed(Node {
-                frame: &frame,
-                out: &mut *self.out,
-                containers: key == "containers",
-            })?;
-        }
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        if self.containers {
-            let mut holds_container = false;
-            while let Some(c) = seq.next_element_seed(Item)? {
-                holds_container |= c;
-            }
-            if holds_container {
-                self.out.record(self.frame);
-            }
-            return Ok(());
-        }
-        let mut i = 0;
-        loop {
-            let frame = self.frame.child(Token::Index(i));
-            let node = Node {
-                frame: &frame,
-                out: &mut *self.out,
-                containers: false,
-            };
-            if seq.next_element_seed(node)?.is_none() {
-                return Ok(());
-            }
-            i += 1;
-        }
-    }
-}
-
-/// One item of a `containers` array: true when it is a map with an `image` or `name` key.
-struct Item;
-
-impl<'de> DeserializeSeed<'de> for Item {
-    type Value = bool;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Item {
     type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any value")
     }
 
-    ignore_scalars!(false);
-
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
         d.deserialize_any(self)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let mut found = false;
+        let mut container = false;
         while let Some(Key(key)) = map.next_key::<Key>()? {
-            found |= key == "image" || key == "name";
-            map.next_value::<IgnoredAny>()?;
+            if self.mode == Mode::Item {
+                container |= key == "image" || key == "name";
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let frame = self.frame.child(Token::Key(&key));
+            map.next_value_seed(Node {
+                frame: &frame,
+                out: &mut *self.out,
+                mode: if key == "containers" {
+                    Mode::List
+                } else {
+                    Mode::Walk
+                },
+            })?;
         }
-        Ok(found)
+        Ok(container)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        match self.mode {
+            Mode::Item => while seq.next_element::<IgnoredAny>()?.is_some() {},
+            Mode::List => {
+                let mut holds_container = false;
+                loop {
+                    let item = Node {
+                        frame: self.frame,
+                        out: &mut *self.out,
+                        mode: Mode::Item,
+                    };
+                    match seq.next_element_seed(item)? {
+                        Some(c) => holds_container |= c,
+                        None => break,
+                    }
+                }
+                if holds_container {
+                    self.out.record(self.frame);
+                }
+            }
+            Mode::Walk => {
+                let mut i = 0;
+                loop {
+                    let frame = self.frame.child(Token::Index(i));
+                    let node = Node {
+                        frame: &frame,
+                        out: &mut *self.out,
+                        mode: Mode::Walk,
+                    };
+                    if seq.next_element_seed(node)?.is_none() {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+        }
         Ok(false)
     }
 }
@@ -378,23 +376,26 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(json).unwrap();
         let mut out = ContainerLists::default();
         for (k, value) in v.as_object().unwrap() {
-            // Over text and over a parsed value, the same answer.
+            // Over text and over a parsed value (the two inputs of the reader), the same answer.
             let mut from_text = ContainerLists::default();
-            let text = serde_json::to_string(value).unwrap();
-            let mut de = serde_json::Deserializer::from_str(&text);
+            let text = serde_json::to_vec(value).unwrap();
+            let mut de = serde_json::Deserializer::from_slice(&text);
             Seed {
                 key: k,
                 out: &mut from_text,
             }
             .deserialize(&mut de)
             .unwrap();
+            let mut from_value = ContainerLists::default();
             Seed {
                 key: k,
-                out: &mut out,
+                out: &mut from_value,
             }
             .deserialize(value)
             .unwrap();
-            assert!(out.pointers.ends_with(&from_text.pointers));
+            assert_eq!(from_text, from_value, "{json}");
+            out.total += from_text.total;
+            out.pointers.extend(from_text.pointers);
         }
         out
     }

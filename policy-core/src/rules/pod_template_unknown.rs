@@ -318,6 +318,23 @@ fn suggestion(list: &str) -> Option<(&'static str, String)> {
     }
 }
 
+/// `s` as a JSON string (which is also YAML): quotes, backslashes and control characters
+/// escaped.
+fn quote(s: &str) -> String {
+    let mut q = String::with_capacity(s.len() + 2);
+    q.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            c if c.is_control() => q.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
 /// `pod-template-unknown` (info): one finding per object whose kind the table does not know
 /// and that holds `containers` lists (see the module documentation), at the first list.
 pub fn check(input: &Input<'_>, out: &mut Out<'_>) {
@@ -352,14 +369,20 @@ pub fn check(input: &Input<'_>, out: &mut Out<'_>) {
         pointers.push_str(&format!(" and {} more", found.total - found.pointers.len()));
     }
     let fix = (!templates.is_empty() || !specs.is_empty()).then(|| {
-        let mut entry = serde_json::json!({"apiGroup": group, "kind": obj.kind});
-        if !templates.is_empty() {
-            entry["podTemplates"] = templates.into();
+        // Written by hand, not through `serde_json::json!`: the entry is a few strings, and
+        // printing a `Value` would add a JSON serializer to the wasm builds.
+        let mut entry = format!(
+            "{{\"apiGroup\": {}, \"kind\": {}",
+            quote(group),
+            quote(&obj.kind)
+        );
+        for (field, list) in [("podTemplates", &templates), ("podSpecs", &specs)] {
+            if !list.is_empty() {
+                let items: Vec<String> = list.iter().map(|p| quote(p)).collect();
+                entry.push_str(&format!(", \"{field}\": [{}]", items.join(", ")));
+            }
         }
-        if !specs.is_empty() {
-            entry["podSpecs"] = specs.into();
-        }
-        format!("add to settings `templates`: {entry}")
+        format!("add to settings `templates`: {entry}}}")
     });
     let message = format!(
         "`{}` {} has no pod-template location, so no rule judged the containers at {pointers}; declare where its pods are in settings `templates` and every pod rule judges them",
@@ -480,6 +503,20 @@ mod tests {
             "example.com/v1",
         ] {
             assert!(probes(av), "{av}");
+        }
+    }
+
+    #[test]
+    fn quotes_as_json() {
+        for s in [
+            "/spec/a~1b",
+            "say \"hi\"",
+            "back\\slash",
+            "tab\there",
+            "ünï",
+        ] {
+            let q = quote(s);
+            assert_eq!(serde_json::from_str::<String>(&q).unwrap(), s, "{q}");
         }
     }
 

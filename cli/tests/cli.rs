@@ -111,6 +111,20 @@ fn bad_input_is_a_finding_and_other_documents_survive() {
     assert_eq!(v["results"][0]["findings"][0]["rule"], "input-invalid");
     assert_eq!(v["results"][1]["kind"], "Pod");
     assert_eq!(v["results"][1]["allowed"], true);
+    // The summary counts the documents by outcome, in JSON and in the human line.
+    let s = &v["summary"];
+    assert_eq!(
+        [&s["passed"], &s["warned"], &s["denied"], &s["invalid"]],
+        [1, 0, 0, 1]
+    );
+    let o = cks_stdin(&["check", "-"], text.as_bytes());
+    let out = stdout(&o);
+    assert!(
+        out.lines().last().unwrap().starts_with(
+            "2 documents (1 passed, 0 with warnings, 0 denied, 1 invalid): 1 error, 0 warnings"
+        ),
+        "{out}"
+    );
 }
 
 #[test]

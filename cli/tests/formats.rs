@@ -375,7 +375,7 @@ fn several_formats_in_one_run() {
     );
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(
-        stdout(&o).ends_with("1 document: 0 errors, 0 warnings, 1 info\n"),
+        stdout(&o).ends_with("1 document (1 passed, 0 with warnings, 0 denied, 0 invalid): 0 errors, 0 warnings, 1 info\n"),
         "{}",
         stdout(&o)
     );

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::pointer;
+use crate::rules::pod_template_unknown::{self as probe, ContainerLists};
 use crate::templates::{api_group, Leaf, Shape, Shapes};
 
 /// One Kubernetes object, read into typed parts.
@@ -38,6 +39,9 @@ pub struct Object {
     pub node_pool: Option<Box<NodePoolSpec>>,
     /// Raw values captured at table locations (`/spec/parallelism`, …), in document order.
     pub captured: Vec<(String, Value)>,
+    /// `containers` lists in a custom resource of a kind the table does not know, which no
+    /// pod rule judged ([`crate::rules::pod_template_unknown`]).
+    pub unjudged_containers: ContainerLists,
 }
 
 /// A pod spec found in an object.
@@ -138,9 +142,14 @@ impl Object {
     pub fn labels(&self) -> Option<&BTreeMap<String, String>> {
         self.metadata.labels.as_ref()
     }
-    /// True for the given group and kind.
+    /// True for the given group and kind. A removed apiVersion counts as its replacement's
+    /// group (an `extensions/v1beta1` DaemonSet is an `apps` DaemonSet to the rules; see
+    /// [`crate::rules::removed_apis`]).
     pub fn is(&self, group: &str, kind: &str) -> bool {
-        self.kind == kind && self.group() == group
+        self.kind == kind
+            && (self.group() == group
+                || crate::rules::removed_apis::replacement_group(&self.api_version, kind)
+                    == Some(group))
     }
     /// Every pod spec in the object, in document order.
     pub fn pod_refs(&self) -> impl Iterator<Item = PodRef<'_>> {
@@ -364,7 +373,7 @@ struct DocVisitor<'s> {
 }
 
 /// A map key, borrowed from the input when possible.
-struct Key<'de>(Cow<'de, str>);
+pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -403,6 +412,7 @@ struct Collected {
     node_allocatable: Option<BTreeMap<String, Quantity>>,
     node_pool: Option<Box<NodePoolSpec>>,
     captured: Vec<(String, Value)>,
+    unjudged_containers: ContainerLists,
 }
 
 impl<'de> Visitor<'de> for DocVisitor<'_> {
@@ -491,6 +501,12 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                                 shapes: self.shapes,
                             })?;
                         }
+                        Some(None) if api_version.as_deref().is_some_and(probe::probes) => {
+                            map.next_value_seed(probe::Seed {
+                                key: other,
+                                out: &mut collected.unjudged_containers,
+                            })?;
+                        }
                         Some(None) => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -533,6 +549,13 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                 }
                 .deserialize(value)
                 .map_err(de::Error::custom)?;
+            } else if shape.is_none() && probe::probes(&api_version) {
+                probe::Seed {
+                    key,
+                    out: &mut collected.unjudged_containers,
+                }
+                .deserialize(value)
+                .map_err(de::Error::custom)?;
             }
         }
         // A list only when its kind ends in `List` and it has an `items` array (apimachinery's
@@ -551,6 +574,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
             node_allocatable: collected.node_allocatable,
             node_pool: collected.node_pool,
             captured: collected.captured,
+            unjudged_containers: collected.unjudged_containers,
         })))
     }
 }

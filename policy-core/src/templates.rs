@@ -381,9 +381,17 @@ impl Shapes {
         self.by_kind[i].2.insert(tokens, leaf);
     }
 
-    /// The trie for an object, from its `apiVersion` and `kind`.
+    /// The trie for an object, from its `apiVersion` and `kind`. A removed apiVersion
+    /// (`extensions/v1beta1` DaemonSet) has the locations of its replacement (`apps/v1`), so its
+    /// pods are judged while `api-version-removed` reports the version.
     pub fn get(&self, api_version: &str, kind: &str) -> Option<&Shape> {
-        let group = api_group(api_version);
+        self.by_group(api_group(api_version), kind).or_else(|| {
+            crate::rules::removed_apis::replacement_group(api_version, kind)
+                .and_then(|group| self.by_group(group, kind))
+        })
+    }
+
+    fn by_group(&self, group: &str, kind: &str) -> Option<&Shape> {
         self.by_kind
             .iter()
             .find(|(g, k, _)| &**k == kind && &**g == group)
@@ -436,5 +444,22 @@ mod tests {
         assert!(shapes.get("example.com/v1", "Job").is_none());
         assert_eq!(api_group("v1"), "");
         assert_eq!(api_group("apps/v1"), "apps");
+    }
+
+    #[test]
+    fn removed_versions_keep_their_replacements_locations() {
+        let shapes = Shapes::new();
+        for (av, kind) in [
+            ("extensions/v1beta1", "DaemonSet"),
+            ("extensions/v1beta1", "Deployment"),
+            ("extensions/v1beta1", "ReplicaSet"),
+            ("apps/v1beta2", "StatefulSet"),
+            ("batch/v1beta1", "CronJob"),
+        ] {
+            assert!(shapes.get(av, kind).is_some(), "{av} {kind}");
+        }
+        // Only the kinds the guide names: `extensions/v1beta1` never served StatefulSets.
+        assert!(shapes.get("extensions/v1beta1", "StatefulSet").is_none());
+        assert!(shapes.get("extensions/v1", "DaemonSet").is_none());
     }
 }

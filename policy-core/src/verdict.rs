@@ -125,7 +125,8 @@ impl Verdict {
     }
 }
 
-/// Totals over every result of a report.
+/// Totals over every result of a report: findings by severity, and results by outcome
+/// (`passed + warned + denied + invalid == documents`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Number of judged objects (results).
@@ -136,6 +137,18 @@ pub struct Summary {
     pub warnings: usize,
     /// Findings with severity `info`.
     pub infos: usize,
+    /// Results allowed with no warning (infos and patches only, or nothing).
+    #[serde(default)]
+    pub passed: usize,
+    /// Results allowed with at least one warning.
+    #[serde(default)]
+    pub warned: usize,
+    /// Results denied by an error finding of a rule (the object was read).
+    #[serde(default)]
+    pub denied: usize,
+    /// Results with an `input-invalid` finding: the document could not be read, or not all of it.
+    #[serde(default)]
+    pub invalid: usize,
 }
 
 /// The verdict on one object of a text input, with where it came from.
@@ -179,12 +192,27 @@ impl Report {
             documents: results.len(),
             ..Summary::default()
         };
-        for f in results.iter().flat_map(|r| &r.findings) {
-            match f.severity {
-                Severity::Error => summary.errors += 1,
-                Severity::Warning => summary.warnings += 1,
-                Severity::Info => summary.infos += 1,
+        for r in &results {
+            let (mut invalid, mut warned) = (false, false);
+            for f in &r.findings {
+                match f.severity {
+                    Severity::Error => summary.errors += 1,
+                    Severity::Warning => summary.warnings += 1,
+                    Severity::Info => summary.infos += 1,
+                }
+                invalid |= f.rule == RuleId::InputInvalid;
+                warned |= f.severity == Severity::Warning;
             }
+            let outcome = if invalid {
+                &mut summary.invalid
+            } else if !r.allowed {
+                &mut summary.denied
+            } else if warned {
+                &mut summary.warned
+            } else {
+                &mut summary.passed
+            };
+            *outcome += 1;
         }
         Report { summary, results }
     }
@@ -197,5 +225,64 @@ impl Report {
     /// Compact JSON, the byte-for-byte form every surface returns.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(allowed: bool, findings: &[(RuleId, Severity)]) -> DocumentResult {
+        DocumentResult {
+            source: None,
+            document: 0,
+            kind: None,
+            namespace: None,
+            name: None,
+            allowed,
+            findings: findings
+                .iter()
+                .map(|&(rule, severity)| Finding {
+                    rule,
+                    severity,
+                    path: String::new(),
+                    message: String::new(),
+                    fix: None,
+                    line: None,
+                    preexisting: false,
+                })
+                .collect(),
+            patch: Vec::new(),
+            existing: false,
+        }
+    }
+
+    #[test]
+    fn summary_counts_documents_by_outcome() {
+        use RuleId::{ImageDigestRequired, ImageMutableTag, InputInvalid, PinDigests};
+        use Severity::{Error, Info, Warning};
+        let report = Report::new(vec![
+            result(true, &[]),
+            result(true, &[(PinDigests, Info)]),
+            result(true, &[(ImageDigestRequired, Warning), (PinDigests, Info)]),
+            result(
+                false,
+                &[(ImageMutableTag, Error), (ImageDigestRequired, Warning)],
+            ),
+            result(false, &[(InputInvalid, Error)]),
+            // Read in part: still counted as invalid, not as denied by its other finding.
+            result(false, &[(InputInvalid, Error), (ImageMutableTag, Error)]),
+        ]);
+        let s = report.summary;
+        assert_eq!(
+            (s.documents, s.passed, s.warned, s.denied, s.invalid),
+            (6, 2, 1, 1, 2)
+        );
+        assert_eq!((s.errors, s.warnings, s.infos), (4, 2, 2));
+        assert_eq!(s.passed + s.warned + s.denied + s.invalid, s.documents);
+        // The new counts are additive JSON: a report without them still reads.
+        let old: Summary =
+            serde_json::from_str(r#"{"documents":1,"errors":0,"warnings":1,"infos":0}"#).unwrap();
+        assert_eq!((old.warnings, old.warned), (1, 0));
     }
 }

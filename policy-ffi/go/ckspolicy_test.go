@@ -116,6 +116,9 @@ func TestFixtures(t *testing.T) {
 			if !bytes.Equal(r.Raw, got) || r.Summary.Documents != len(r.Results) {
 				t.Fatalf("typed report disagrees: %+v", r.Summary)
 			}
+			if s := r.Summary; s.Passed+s.Warned+s.Denied+s.Invalid != s.Documents {
+				t.Fatalf("outcomes do not add up to the documents: %+v", s)
+			}
 		})
 	}
 }

@@ -10,12 +10,21 @@ type Report struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// Summary counts judged objects and findings by severity.
+// Summary counts judged objects, findings by severity, and objects by outcome
+// (Passed+Warned+Denied+Invalid == Documents).
 type Summary struct {
 	Documents int `json:"documents"`
 	Errors    int `json:"errors"`
 	Warnings  int `json:"warnings"`
 	Infos     int `json:"infos"`
+	// Passed: allowed with no warning.
+	Passed int `json:"passed"`
+	// Warned: allowed with at least one warning.
+	Warned int `json:"warned"`
+	// Denied: read, and denied by an error finding.
+	Denied int `json:"denied"`
+	// Invalid: with an input-invalid finding.
+	Invalid int `json:"invalid"`
 }
 
 // Result is the verdict on one object.

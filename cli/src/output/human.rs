@@ -41,9 +41,13 @@ pub fn render(report: &Report) -> String {
     }
     let s = report.summary;
     out.push_str(&format!(
-        "{} document{}: {} error{}, {} warning{}, {} info{}\n",
+        "{} document{} ({} passed, {} with warnings, {} denied, {} invalid): {} error{}, {} warning{}, {} info{}\n",
         s.documents,
         plural(s.documents),
+        s.passed,
+        s.warned,
+        s.denied,
+        s.invalid,
         s.errors,
         plural(s.errors),
         s.warnings,

@@ -14,6 +14,8 @@ pub mod labels;
 pub mod namespaces;
 pub mod nodepool;
 pub mod nodes;
+pub mod pod_template_unknown;
+pub mod removed_apis;
 pub mod sunk;
 pub mod tolerations;
 pub mod webhooks;
@@ -126,6 +128,10 @@ use Severity::{Error, Info, Warning};
 catalogue! {
     InputInvalid = "input-invalid", Error, Validate, no_check,
         "the document is not valid YAML/JSON, not a Kubernetes object, has a field of the wrong type, or exceeds an input limit";
+    ApiVersionRemoved = "api-version-removed", Error, Validate, removed_apis::check,
+        "the apiVersion/kind was removed at or before Kubernetes 1.33 (the oldest CKS runs), so the API server refuses it";
+    PodTemplateUnknown = "pod-template-unknown", Info, Validate, pod_template_unknown::check,
+        "a custom resource of a kind with no pod-template location holds `containers` that no rule judged; declare it in settings `templates`";
     ImageReferenceInvalid = "image-reference-invalid", Error, Validate, images::check_reference,
         "an image string does not parse as an OCI/Docker reference";
     ImageDigestRequired = "image-digest-required", Warning, Validate, images::check_digest_required,

@@ -108,6 +108,11 @@ class Summary:
     errors: int
     warnings: int
     infos: int
+    #: Results by outcome: ``passed + warned + denied + invalid == documents``.
+    passed: int = 0
+    warned: int = 0
+    denied: int = 0
+    invalid: int = 0
 
 
 @dataclass(frozen=True)

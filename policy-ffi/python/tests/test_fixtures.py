@@ -20,6 +20,8 @@ def test_fixture(case):
     report = policy.evaluate(case.input, source=case.input_name, context=case.context)
     assert report.raw == got
     assert report.summary.documents == len(report.results)
+    s = report.summary
+    assert s.passed + s.warned + s.denied + s.invalid == s.documents
     policy.close()
 
 

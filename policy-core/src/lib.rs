@@ -30,6 +30,7 @@ pub mod image_ref;
 mod inline_pods;
 pub mod input;
 mod json_position;
+pub mod kubewarden;
 mod label_diff;
 pub mod label_syntax;
 pub mod nodetypes;

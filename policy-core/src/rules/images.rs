@@ -263,12 +263,16 @@ pub fn pin_digests(input: &Input<'_>, out: &mut Out<'_>) {
                 patches.push(PatchOp::replace(path, serde_json::Value::String(pinned)));
             }
             None if configured && !allowed(input.policy, written, r) => {
+                let key = r.normalized_name_tag();
+                let why = match input.context.unresolved.get(&key) {
+                    Some(reason) => format!("the registry lookup of `{key}` failed ({reason})"),
+                    None => format!("no digest is known for `{key}`"),
+                };
                 found.push((
                     path,
                     format!(
-                        "{} uses `{written}`, which could not be pinned: no digest is known for `{}`; add it to `images.digests` or pin the image by digest",
+                        "{} uses `{written}`, which could not be pinned: {why}; add it to `images.digests` or pin the image by digest",
                         img.who(),
-                        r.normalized_name_tag()
                     ),
                 ));
             }

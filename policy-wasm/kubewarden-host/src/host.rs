@@ -73,9 +73,10 @@ pub struct Table {
 
 impl Table {
     /// The default refusal when a namespace is not in the table: what Kubewarden answers when
-    /// the policy was not granted the resource.
+    /// the policy was not granted the resource (kubewarden/kubewarden-controller,
+    /// `crates/policy-evaluator/src/runtimes/callback.rs`, the `get_resource` arm).
     pub const REFUSED: &'static str =
-        "Policy has not been granted access to Kubernetes resources: v1/Namespace";
+        "Policy has not been granted access to Kubernetes v1/Namespace resources. The violation has been reported.";
 
     fn answer(&self, ns: &str, op: &str, payload: &[u8]) -> Result<Vec<u8>, HostError> {
         let value: Value = serde_json::from_slice(payload)?;

@@ -26,6 +26,7 @@ pub mod error;
 pub mod eval;
 #[cfg(feature = "yaml")]
 pub mod fix;
+mod glob;
 pub mod image_ref;
 mod inline_pods;
 pub mod input;

@@ -2,10 +2,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_json::Value;
 
 use crate::error::{SettingsError, SettingsProblem};
+use crate::glob::Globs;
 use crate::image_ref::ImageRef;
 use crate::nodetypes;
 use crate::rules::{RuleId, RuleInfo, RULES};
@@ -28,25 +28,24 @@ pub struct Policy {
     settings: Settings,
     pub(crate) rules: Vec<RuleState>,
     pub(crate) shapes: Shapes,
-    pub(crate) exempt_users: GlobSet,
-    pub(crate) exempt_groups: GlobSet,
-    pub(crate) exempt_service_accounts: GlobSet,
-    pub(crate) image_allow: GlobSet,
-    pub(crate) mutable_tags: HashSet<String>,
+    pub(crate) exempt_users: Globs,
+    pub(crate) exempt_groups: Globs,
+    pub(crate) exempt_service_accounts: Globs,
+    pub(crate) image_allow: Globs,
     /// Lock map keyed by normalized `repo:tag`.
     pub(crate) digests: HashMap<String, String>,
     pub(crate) known_workload_labels: HashSet<String>,
-    pub(crate) accelerator_resources: GlobSet,
-    pub(crate) database_images: GlobSet,
+    pub(crate) accelerator_resources: Globs,
+    pub(crate) database_images: Globs,
     /// Known Instance IDs (built-in and settings).
-    pub(crate) instance_ids: HashSet<String>,
+    pub(crate) instance_ids: nodetypes::Names,
     /// Rack-scale Instance IDs (built-in and settings).
-    pub(crate) rack_scale: HashSet<String>,
+    pub(crate) rack_scale: nodetypes::Names,
     /// Published legacy `node.kubernetes.io/type` → Instance ID (built-in and settings).
-    pub(crate) legacy_types: HashMap<String, String>,
-    pub(crate) sunk_schedulers: GlobSet,
-    pub(crate) gang_namespaces: GlobSet,
-    pub(crate) control_plane_namespaces: GlobSet,
+    pub(crate) legacy_types: nodetypes::Mapping,
+    pub(crate) sunk_schedulers: Globs,
+    pub(crate) gang_namespaces: Globs,
+    pub(crate) control_plane_namespaces: Globs,
 }
 
 impl Default for Policy {
@@ -97,20 +96,8 @@ fn compile_templates(s: &Settings, problems: &mut Vec<SettingsProblem>) -> Shape
     shapes
 }
 
-fn globs(path: &str, patterns: &[String], problems: &mut Vec<SettingsProblem>) -> GlobSet {
-    let mut b = GlobSetBuilder::new();
-    for (i, p) in patterns.iter().enumerate() {
-        match Glob::new(p) {
-            Ok(g) => {
-                b.add(g);
-            }
-            Err(e) => problems.push(SettingsProblem::new(
-                format!("{path}/{i}"),
-                format!("`{p}` is not a valid glob: {}", e.kind()),
-            )),
-        }
-    }
-    b.build().unwrap_or_else(|_| GlobSet::empty())
+fn globs(path: &str, patterns: &[String], problems: &mut Vec<SettingsProblem>) -> Globs {
+    Globs::new(path, patterns, problems)
 }
 
 impl Policy {
@@ -125,21 +112,20 @@ impl Policy {
                 })
                 .collect(),
             shapes: Shapes::new(),
-            exempt_users: GlobSet::empty(),
-            exempt_groups: GlobSet::empty(),
-            exempt_service_accounts: GlobSet::empty(),
-            image_allow: GlobSet::empty(),
-            mutable_tags: HashSet::new(),
+            exempt_users: Globs::default(),
+            exempt_groups: Globs::default(),
+            exempt_service_accounts: Globs::default(),
+            image_allow: Globs::default(),
             digests: HashMap::new(),
             known_workload_labels: HashSet::new(),
-            accelerator_resources: GlobSet::empty(),
-            database_images: GlobSet::empty(),
-            instance_ids: HashSet::new(),
-            rack_scale: HashSet::new(),
-            legacy_types: HashMap::new(),
-            sunk_schedulers: GlobSet::empty(),
-            gang_namespaces: GlobSet::empty(),
-            control_plane_namespaces: GlobSet::empty(),
+            accelerator_resources: Globs::default(),
+            database_images: Globs::default(),
+            instance_ids: nodetypes::Names::default(),
+            rack_scale: nodetypes::Names::default(),
+            legacy_types: nodetypes::Mapping::default(),
+            sunk_schedulers: Globs::default(),
+            gang_namespaces: Globs::default(),
+            control_plane_namespaces: Globs::default(),
         }
     }
 
@@ -248,27 +234,16 @@ impl Policy {
             }
         }
 
-        let mut instance_ids: HashSet<String> = nodetypes::INSTANCE_IDS
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        instance_ids.extend(s.node_types.instance_ids.iter().cloned());
-        let mut rack_scale: HashSet<String> = nodetypes::RACK_SCALE
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        rack_scale.extend(s.node_types.rack_scale.iter().cloned());
-        instance_ids.extend(rack_scale.iter().cloned());
-        let mut legacy_types: HashMap<String, String> = nodetypes::LEGACY_PUBLISHED
-            .iter()
-            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-            .collect();
-        legacy_types.extend(
+        let instance_ids = nodetypes::Names::new(
+            &[nodetypes::INSTANCE_IDS, nodetypes::RACK_SCALE],
             s.node_types
-                .legacy
+                .instance_ids
                 .iter()
-                .map(|(a, b)| (a.clone(), b.clone())),
+                .chain(&s.node_types.rack_scale),
         );
+        let rack_scale = nodetypes::Names::new(&[nodetypes::RACK_SCALE], &s.node_types.rack_scale);
+        let legacy_types =
+            nodetypes::Mapping::new(nodetypes::LEGACY_PUBLISHED, &s.node_types.legacy);
 
         let shapes = compile_templates(s, &mut problems);
         let policy = Policy {
@@ -282,7 +257,6 @@ impl Policy {
                 &mut problems,
             ),
             image_allow: globs("/images/allow", &s.images.allow, &mut problems),
-            mutable_tags: s.images.mutable_tags.iter().cloned().collect(),
             digests,
             known_workload_labels: s.labels.known_workload.iter().cloned().collect(),
             accelerator_resources: globs(
@@ -337,6 +311,11 @@ impl Policy {
     /// The settings this policy was compiled from.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Whether `tag` is one of settings `images.mutableTags` (a short list, read in place).
+    pub(crate) fn is_mutable_tag(&self, tag: &str) -> bool {
+        self.settings.images.mutable_tags.iter().any(|t| t == tag)
     }
 
     /// Whether a rule runs under these settings.

@@ -174,7 +174,7 @@ pub fn check_mutable_tag(input: &Input<'_>, out: &mut Out<'_>) {
                 "{} uses `{written}` with no tag, so it runs whatever `latest` pointed to when the CKS registry proxy cached it; pin it by digest or use an immutable tag",
                 img.who()
             ),
-            Some(t) if input.policy.mutable_tags.contains(t) => format!(
+            Some(t) if input.policy.is_mutable_tag(t) => format!(
                 "{} uses `{written}`, whose tag `{t}` is mutable and may be served stale by the CKS registry proxy; pin it by digest or use an immutable tag",
                 img.who()
             ),

@@ -42,6 +42,7 @@ pub mod policy;
 pub mod rules;
 pub mod scheduling;
 pub mod settings;
+mod settings_paths;
 pub mod templates;
 mod text;
 pub mod verdict;
@@ -498,5 +499,8 @@ fn response_review(uid: &str, v: &Verdict) -> AdmissionReviewResponse {
 fn uid_of(bytes: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(bytes).ok()?;
     let r = v.get("request").unwrap_or(&v);
-    r.get("uid")?.as_str().map(str::to_owned)
+    r.get("uid")?
+        .as_str()
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
 }

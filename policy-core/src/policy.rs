@@ -143,6 +143,22 @@ impl Policy {
             .collect();
         for (id, o) in &s.rules {
             match RuleId::parse(id) {
+                // A document that cannot be read is never judged, so it is always reported, as
+                // an error: turning the rule off or lowering it could not take effect.
+                Some(RuleId::InputInvalid) => {
+                    if o.enabled == Some(false) {
+                        problems.push(SettingsProblem::new(
+                            "/rules/input-invalid/enabled",
+                            "`input-invalid` cannot be turned off: a document that cannot be read is never judged, so it is always reported",
+                        ));
+                    }
+                    if o.severity.is_some_and(|sev| sev != Severity::Error) {
+                        problems.push(SettingsProblem::new(
+                            "/rules/input-invalid/severity",
+                            "`input-invalid` is always an error: a document that cannot be read is never judged, so it must not be admitted",
+                        ));
+                    }
+                }
                 Some(rid) => {
                     let st = &mut rules[rid.index()];
                     if let Some(e) = o.enabled {
@@ -297,13 +313,23 @@ impl Policy {
     /// Empty input means default settings. Every problem is listed: unknown keys, wrong types,
     /// invalid globs, out-of-range values.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, SettingsError> {
-        let (settings, mut problems) = parse_settings_lenient(bytes)?;
-        match Policy::new(settings) {
+        let lenient = parse_settings_lenient(bytes)?;
+        let mut problems = lenient.problems;
+        if lenient.stopped {
+            return Err(finish(bytes, problems, true));
+        }
+        match Policy::new(lenient.settings) {
             Ok(p) if problems.is_empty() => Ok(p),
-            Ok(_) => Err(SettingsError::Invalid { problems }),
+            Ok(_) => Err(finish(bytes, problems, false)),
             Err(e) => {
-                problems.extend(e.problems().iter().cloned());
-                Err(SettingsError::Invalid { problems })
+                problems.extend(e.problems().iter().map(|p| {
+                    let mut p = p.clone();
+                    if let Some(origin) = &lenient.origin {
+                        p.path = origin.original_pointer(&p.path);
+                    }
+                    p
+                }));
+                Err(finish(bytes, problems, false))
             }
         }
     }
@@ -332,17 +358,69 @@ impl Policy {
 /// Parses settings text, collecting every problem: each offending key is reported and dropped,
 /// then parsing is retried, so one typo does not hide the next.
 pub fn parse_settings(bytes: &[u8]) -> Result<Settings, SettingsError> {
-    let (settings, problems) = parse_settings_lenient(bytes)?;
-    if problems.is_empty() {
-        Ok(settings)
+    let lenient = parse_settings_lenient(bytes)?;
+    if lenient.problems.is_empty() {
+        Ok(lenient.settings)
     } else {
-        Err(SettingsError::Invalid { problems })
+        Err(finish(bytes, lenient.problems, lenient.stopped))
     }
 }
 
-/// Like [`parse_settings`], but returns the settings left after dropping every offending key,
-/// with the problems found, so that compiling them can report further problems.
-fn parse_settings_lenient(bytes: &[u8]) -> Result<(Settings, Vec<SettingsProblem>), SettingsError> {
+/// Most problems listed; past it, one last entry counts the rest.
+pub const MAX_SETTINGS_PROBLEMS: usize = 100;
+/// Most offending entries dropped and retried while reading settings (each retry reads the
+/// whole document again); past it the count of the rest is a lower bound.
+const MAX_SETTINGS_RETRIES: usize = 1000;
+
+/// Settings read leniently: what was left after dropping every offending entry, the problems
+/// found (at the positions written), where each array element came from, and whether reading
+/// stopped at [`MAX_SETTINGS_RETRIES`] with problems left.
+struct Lenient {
+    settings: Settings,
+    problems: Vec<SettingsProblem>,
+    origin: Option<crate::settings_paths::Origin>,
+    stopped: bool,
+}
+
+/// The error for `problems`: at most [`MAX_SETTINGS_PROBLEMS`] of them, then an entry saying
+/// how many more there are (never cut silently), each with its line in the settings text when
+/// it is found there.
+fn finish(bytes: &[u8], mut problems: Vec<SettingsProblem>, stopped: bool) -> SettingsError {
+    if problems.len() > MAX_SETTINGS_PROBLEMS || stopped {
+        let keep = problems.len().min(MAX_SETTINGS_PROBLEMS - 1);
+        let rest = problems.len() - keep;
+        problems.truncate(keep);
+        problems.push(SettingsProblem::new(
+            "",
+            if stopped {
+                format!("… and at least {rest} more problems (reading stopped after {MAX_SETTINGS_RETRIES}; fix these first)")
+            } else {
+                format!("… and {rest} more problems")
+            },
+        ));
+    }
+    #[cfg(feature = "yaml")]
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        for p in &mut problems {
+            p.line = crate::pointer::tokens(&p.path)
+                .filter(|t| !t.is_empty())
+                .and_then(|t| crate::yaml::locate(text, &t));
+        }
+    }
+    #[cfg(not(feature = "yaml"))]
+    let _ = bytes;
+    SettingsError::Invalid { problems }
+}
+
+/// Reads settings text leniently (see [`Lenient`]). `Err` only when nothing can be read at all
+/// (not UTF-8, not YAML/JSON, not a map).
+fn parse_settings_lenient(bytes: &[u8]) -> Result<Lenient, SettingsError> {
+    let defaults = || Lenient {
+        settings: Settings::default(),
+        problems: Vec::new(),
+        origin: None,
+        stopped: false,
+    };
     let text = std::str::from_utf8(bytes).map_err(|e| SettingsError::Invalid {
         problems: vec![SettingsProblem::new(
             "",
@@ -350,26 +428,34 @@ fn parse_settings_lenient(bytes: &[u8]) -> Result<(Settings, Vec<SettingsProblem
         )],
     })?;
     if text.trim().is_empty() {
-        return Ok((Settings::default(), Vec::new()));
+        return Ok(defaults());
     }
     let mut value: Value =
         crate::input::parse_settings_value(text).map_err(|p| SettingsError::Invalid {
             problems: vec![SettingsProblem::new("", p)],
         })?;
     if value.is_null() {
-        return Ok((Settings::default(), Vec::new()));
+        return Ok(defaults());
     }
     if !value.is_object() {
         return Err(SettingsError::Invalid {
             problems: vec![SettingsProblem::new("", "settings must be a map")],
         });
     }
+    let mut origin = crate::settings_paths::Origin::of(&value);
     let mut problems = Vec::new();
-    for _ in 0..256 {
+    for _ in 0..MAX_SETTINGS_RETRIES {
         let mut track = serde_path_to_error::Track::new();
         let de = serde_path_to_error::Deserializer::new(&value, &mut track);
         match <Settings as serde::Deserialize>::deserialize(de) {
-            Ok(s) => return Ok((s, problems)),
+            Ok(settings) => {
+                return Ok(Lenient {
+                    settings,
+                    problems,
+                    origin: Some(origin),
+                    stopped: false,
+                })
+            }
             Err(e) => {
                 let mut tokens = crate::error::path_tokens(&track.path());
                 let msg = e.to_string();
@@ -382,18 +468,20 @@ fn parse_settings_lenient(bytes: &[u8]) -> Result<(Settings, Vec<SettingsProblem
                         tokens.push(field.to_owned());
                     }
                 }
+                let written = origin.original(&tokens);
                 let ptr = crate::pointer::join(
                     "",
-                    &tokens.iter().map(String::as_str).collect::<Vec<_>>(),
+                    &written.iter().map(String::as_str).collect::<Vec<_>>(),
                 );
                 problems.push(SettingsProblem::new(ptr, msg));
                 if tokens.is_empty() || !remove_at(&mut value, &tokens) {
-                    return Err(SettingsError::Invalid { problems });
+                    return Err(finish(bytes, problems, false));
                 }
+                origin.remove(&tokens);
             }
         }
     }
-    Err(SettingsError::Invalid { problems })
+    Err(finish(bytes, problems, true))
 }
 
 fn remove_at(value: &mut Value, tokens: &[String]) -> bool {

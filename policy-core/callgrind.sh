@@ -28,3 +28,19 @@ for f in "$inputs"/*.json; do
   printf '| %s | %s | %s | %s | %s× | %s | %s× |\n' "$(basename "$f")" "$(wc -c <"$f")" "$p" "$e" \
     "$(python3 -c "print(f'{$e/$p:.2f}')")" "$r" "$(python3 -c "print(f'{$r/$p:.2f}')")"
 done
+
+# Compiling settings into a `Policy` (what a fresh Kubewarden instance pays on every request):
+# `Policy::new(Settings::default())`, and `Policy::from_slice` of the settings in
+# policy-core/benches/settings/ (`default.json` is empty: the defaults through the text path;
+# `readme.json` is the Kubewarden README's example).
+printf '\n| settings | instr/compile |\n|---|---|\n'
+percompile() { # op file -> instructions per call, start-up subtracted
+  local one many
+  one=$(count "$1" "$2" 1)
+  many=$(count "$1" "$2" $((n + 1)))
+  echo $(((many - one) / n))
+}
+printf '| Policy::new(Settings::default()) | %s |\n' "$(percompile policy-default /dev/null)"
+for f in "$root"/policy-core/benches/settings/*.json; do
+  printf '| from_slice %s | %s |\n' "$(basename "$f")" "$(percompile compile "$f")"
+done

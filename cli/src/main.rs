@@ -134,8 +134,12 @@ fn load_policy(settings: Option<&PathBuf>) -> Result<Policy, Fatal> {
     };
     Policy::from_slice(&bytes).map_err(|e| {
         let mut msg = String::from("invalid settings:");
+        let file = settings.map(|p| p.display().to_string());
         for p in e.problems() {
-            msg.push_str(&format!("\n  {p}"));
+            match (&file, p.line) {
+                (Some(f), Some(l)) => msg.push_str(&format!("\n  {f}:{l}: {p}")),
+                _ => msg.push_str(&format!("\n  {p}")),
+            }
         }
         Fatal(msg)
     })

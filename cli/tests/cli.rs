@@ -158,6 +158,70 @@ fn usage_and_io_errors_exit_two() {
     }
 }
 
+/// Issue 11, item 7: each settings problem at the index written, with its line; a setting that
+/// cannot take effect is refused.
+#[test]
+fn settings_problems_name_their_index_and_line() {
+    let dir = std::env::temp_dir().join(format!("cks-cli-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let s = dir.join("settings.yaml");
+    std::fs::write(
+        &s,
+        "images:\n  allow: [1, 2, \"[\"]\nrules:\n  input-invalid:\n    enabled: false\n",
+    )
+    .unwrap();
+    let o = cks(&[
+        "check",
+        "--settings",
+        s.to_str().unwrap(),
+        "examples/cpu-pod.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    let f = s.display();
+    for want in [
+        format!("{f}:2: /images/allow/0: "),
+        format!("{f}:2: /images/allow/1: "),
+        format!("{f}:2: /images/allow/2: `[` is not a valid glob"),
+        format!("{f}:5: /rules/input-invalid/enabled: `input-invalid` cannot be turned off"),
+    ] {
+        assert!(err.contains(&want), "lacks {want:?}: {err}");
+    }
+}
+
+/// Issue 11, item 7: an AdmissionReview without `request.uid` cannot be answered: `review`
+/// exits 2 saying why; `check` reports it as `input-invalid`.
+#[test]
+fn a_review_without_uid_is_an_error() {
+    for uid in [serde_json::json!(null), serde_json::json!("")] {
+        let mut review = serde_json::json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"kind": {"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE",
+                "userInfo": {"username": "u"}, "namespace": "ns",
+                "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                    "spec": {"containers": [{"name": "c", "image": format!("nginx@{D}")}]}}}});
+        if !uid.is_null() {
+            review["request"]["uid"] = uid.clone();
+        }
+        let o = cks_stdin(&["review", "-"], review.to_string().as_bytes());
+        assert_eq!(o.status.code(), Some(2), "uid {uid}");
+        assert!(o.stdout.is_empty(), "no answer without a uid");
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(err.contains("has no `uid`"), "{err}");
+        let o = cks_stdin(
+            &["check", "--format", "json", "-"],
+            review.to_string().as_bytes(),
+        );
+        assert_eq!(o.status.code(), Some(1), "uid {uid}");
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let f = &v["results"][0]["findings"][0];
+        assert_eq!(f["rule"], "input-invalid", "{v}");
+        assert!(
+            f["message"].as_str().unwrap().contains("has no `uid`"),
+            "{v}"
+        );
+    }
+}
+
 #[test]
 fn sarif_is_valid_json_with_results() {
     let o = cks(&["check", "--format", "sarif", "examples/"]);

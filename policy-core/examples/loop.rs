@@ -1,9 +1,11 @@
 //! Runs one operation N times on one input, for instruction counts under
 //! `valgrind --tool=callgrind` (repeatable on a noisy machine, unlike wall time).
 //!
-//! `cargo run --release -p policy-core --example loop -- <parse|evaluate|review|check|policy> FILE [N]`
-//! (`check` judges the bytes as manifest text, as `cks-policy check` does; `policy` builds a
-//! `Policy` from the file's settings.)
+//! `cargo run --release -p policy-core --example loop -- <parse|evaluate|review|check|compile|policy-default> FILE [N]`
+//!
+//! `check` judges the bytes as manifest text, as `cks-policy check` does; `compile` compiles
+//! FILE as settings (`Policy::from_slice`; an empty file is the defaults); `policy-default`
+//! compiles `Settings::default()` with `Policy::new` (FILE is not read).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::hint::black_box;
@@ -13,7 +15,12 @@ use policy_core::{Context, Policy};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let op = args.get(1).map(String::as_str).unwrap_or("evaluate");
-    let bytes = std::fs::read(args.get(2).expect("input file")).expect("read input");
+    let path = args.get(2).expect("input file");
+    let bytes = if op == "policy-default" {
+        Vec::new()
+    } else {
+        std::fs::read(path).expect("read input")
+    };
     let n: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let policy = Policy::default();
     let ctx = Context::default();
@@ -31,8 +38,11 @@ fn main() {
             "check" => {
                 black_box(policy_core::check(&policy, None, black_box(&bytes), &ctx));
             }
-            "policy" => {
+            "compile" => {
                 black_box(Policy::from_slice(black_box(&bytes)).unwrap());
+            }
+            "policy-default" => {
+                black_box(Policy::new(black_box(policy_core::Settings::default())).unwrap());
             }
             other => panic!("unknown op {other}"),
         }

@@ -9,6 +9,10 @@ pub struct SettingsProblem {
     pub path: String,
     /// What is wrong.
     pub message: String,
+    /// The 1-based line of the field in the settings text, when the settings were given as
+    /// text ([`crate::Policy::from_slice`], YAML builds) and the field is found there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
 }
 
 impl SettingsProblem {
@@ -17,6 +21,7 @@ impl SettingsProblem {
         SettingsProblem {
             path: path.into(),
             message: message.into(),
+            line: None,
         }
     }
 }

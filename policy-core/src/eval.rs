@@ -21,6 +21,12 @@ pub struct Context {
     /// Extra `pin-digests` lock entries resolved by the caller for this request (normalized
     /// `repo:tag` → digest), e.g. by the Kubewarden module through the host's OCI capability.
     pub digests: BTreeMap<String, String>,
+    /// Images whose digest the caller tried to resolve and could not (normalized `repo:tag` →
+    /// why, already made safe to show), filled by [`crate::admission::evaluate_in_cluster`]:
+    /// `pin-digests` names the reason in its finding. Not part of the context JSON.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub unresolved: BTreeMap<String, String>,
 }
 
 /// Views of the judged object that several rules share, each computed on first use.

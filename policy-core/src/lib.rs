@@ -26,10 +26,12 @@ pub mod error;
 pub mod eval;
 #[cfg(feature = "yaml")]
 pub mod fix;
+mod glob;
 pub mod image_ref;
 mod inline_pods;
 pub mod input;
 mod json_position;
+pub mod kubewarden;
 mod label_diff;
 pub mod label_syntax;
 pub mod nodetypes;
@@ -41,6 +43,7 @@ mod read;
 pub mod rules;
 pub mod scheduling;
 pub mod settings;
+mod settings_paths;
 mod source;
 pub mod templates;
 mod text;
@@ -175,5 +178,8 @@ fn response_review(uid: &str, v: &Verdict) -> AdmissionReviewResponse {
 fn uid_of(bytes: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(bytes).ok()?;
     let r = v.get("request").unwrap_or(&v);
-    r.get("uid")?.as_str().map(str::to_owned)
+    r.get("uid")?
+        .as_str()
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
 }

@@ -86,3 +86,67 @@ pub const LEGACY_SELECTOR_KEYS: &[&str] = &[
     "cpu.coreweave.cloud/family",
     "ethernet.coreweave.cloud/speed",
 ];
+
+/// A built-in name table extended by settings, read without copying the built-in part (so
+/// compiling settings does not hash every built-in name).
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    builtin: &'static [&'static [&'static str]],
+    extra: std::collections::HashSet<String>,
+}
+
+impl Names {
+    /// The built-in `tables` plus the settings' `extra` names.
+    pub(crate) fn new<'a>(
+        tables: &'static [&'static [&'static str]],
+        extra: impl IntoIterator<Item = &'a String>,
+    ) -> Self {
+        Names {
+            builtin: tables,
+            extra: extra.into_iter().cloned().collect(),
+        }
+    }
+
+    /// Whether `name` is in the table.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.builtin.iter().any(|t| t.contains(&name)) || self.extra.contains(name)
+    }
+
+    /// Every name (built-in first; a name may appear twice).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        self.builtin
+            .iter()
+            .flat_map(|t| t.iter().copied())
+            .chain(self.extra.iter().map(String::as_str))
+    }
+}
+
+/// A built-in mapping extended (and overridden) by settings.
+#[derive(Debug, Default)]
+pub(crate) struct Mapping {
+    builtin: &'static [(&'static str, &'static str)],
+    extra: std::collections::HashMap<String, String>,
+}
+
+impl Mapping {
+    /// The built-in `table` with the settings' `extra` entries, which win on the same key.
+    pub(crate) fn new(
+        table: &'static [(&'static str, &'static str)],
+        extra: &std::collections::BTreeMap<String, String>,
+    ) -> Self {
+        Mapping {
+            builtin: table,
+            extra: extra.iter().map(|(a, b)| (a.clone(), b.clone())).collect(),
+        }
+    }
+
+    /// The value for `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.extra.get(key).map(String::as_str).or_else(|| {
+            self.builtin
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| *v)
+        })
+    }
+}

@@ -523,6 +523,15 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
             };
         }
         if is_request && kind.is_none() {
+            // A webhook's response must contain `uid`, "copied from the `request.uid` sent to
+            // the webhook" (https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#response),
+            // and the API server refuses an answer whose uid differs, so a request without one
+            // cannot be answered.
+            if req.uid.is_empty() {
+                return Err(de::Error::custom(
+                    "the AdmissionRequest has no `uid`: the API server always sends one and refuses an answer without it",
+                ));
+            }
             req.kind = gvk;
             return Ok(Doc::Review(Box::new(req)));
         }

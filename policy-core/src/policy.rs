@@ -2,10 +2,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_json::Value;
 
 use crate::error::{SettingsError, SettingsProblem};
+use crate::glob::Globs;
 use crate::image_ref::ImageRef;
 use crate::nodetypes;
 use crate::rules::{RuleId, RuleInfo, RULES};
@@ -28,25 +28,24 @@ pub struct Policy {
     settings: Settings,
     pub(crate) rules: Vec<RuleState>,
     pub(crate) shapes: Shapes,
-    pub(crate) exempt_users: GlobSet,
-    pub(crate) exempt_groups: GlobSet,
-    pub(crate) exempt_service_accounts: GlobSet,
-    pub(crate) image_allow: GlobSet,
-    pub(crate) mutable_tags: HashSet<String>,
+    pub(crate) exempt_users: Globs,
+    pub(crate) exempt_groups: Globs,
+    pub(crate) exempt_service_accounts: Globs,
+    pub(crate) image_allow: Globs,
     /// Lock map keyed by normalized `repo:tag`.
     pub(crate) digests: HashMap<String, String>,
     pub(crate) known_workload_labels: HashSet<String>,
-    pub(crate) accelerator_resources: GlobSet,
-    pub(crate) database_images: GlobSet,
+    pub(crate) accelerator_resources: Globs,
+    pub(crate) database_images: Globs,
     /// Known Instance IDs (built-in and settings).
-    pub(crate) instance_ids: HashSet<String>,
+    pub(crate) instance_ids: nodetypes::Names,
     /// Rack-scale Instance IDs (built-in and settings).
-    pub(crate) rack_scale: HashSet<String>,
+    pub(crate) rack_scale: nodetypes::Names,
     /// Published legacy `node.kubernetes.io/type` → Instance ID (built-in and settings).
-    pub(crate) legacy_types: HashMap<String, String>,
-    pub(crate) sunk_schedulers: GlobSet,
-    pub(crate) gang_namespaces: GlobSet,
-    pub(crate) control_plane_namespaces: GlobSet,
+    pub(crate) legacy_types: nodetypes::Mapping,
+    pub(crate) sunk_schedulers: Globs,
+    pub(crate) gang_namespaces: Globs,
+    pub(crate) control_plane_namespaces: Globs,
 }
 
 impl Default for Policy {
@@ -97,20 +96,8 @@ fn compile_templates(s: &Settings, problems: &mut Vec<SettingsProblem>) -> Shape
     shapes
 }
 
-fn globs(path: &str, patterns: &[String], problems: &mut Vec<SettingsProblem>) -> GlobSet {
-    let mut b = GlobSetBuilder::new();
-    for (i, p) in patterns.iter().enumerate() {
-        match Glob::new(p) {
-            Ok(g) => {
-                b.add(g);
-            }
-            Err(e) => problems.push(SettingsProblem::new(
-                format!("{path}/{i}"),
-                format!("`{p}` is not a valid glob: {}", e.kind()),
-            )),
-        }
-    }
-    b.build().unwrap_or_else(|_| GlobSet::empty())
+fn globs(path: &str, patterns: &[String], problems: &mut Vec<SettingsProblem>) -> Globs {
+    Globs::new(path, patterns, problems)
 }
 
 impl Policy {
@@ -125,21 +112,20 @@ impl Policy {
                 })
                 .collect(),
             shapes: Shapes::new(),
-            exempt_users: GlobSet::empty(),
-            exempt_groups: GlobSet::empty(),
-            exempt_service_accounts: GlobSet::empty(),
-            image_allow: GlobSet::empty(),
-            mutable_tags: HashSet::new(),
+            exempt_users: Globs::default(),
+            exempt_groups: Globs::default(),
+            exempt_service_accounts: Globs::default(),
+            image_allow: Globs::default(),
             digests: HashMap::new(),
             known_workload_labels: HashSet::new(),
-            accelerator_resources: GlobSet::empty(),
-            database_images: GlobSet::empty(),
-            instance_ids: HashSet::new(),
-            rack_scale: HashSet::new(),
-            legacy_types: HashMap::new(),
-            sunk_schedulers: GlobSet::empty(),
-            gang_namespaces: GlobSet::empty(),
-            control_plane_namespaces: GlobSet::empty(),
+            accelerator_resources: Globs::default(),
+            database_images: Globs::default(),
+            instance_ids: nodetypes::Names::default(),
+            rack_scale: nodetypes::Names::default(),
+            legacy_types: nodetypes::Mapping::default(),
+            sunk_schedulers: Globs::default(),
+            gang_namespaces: Globs::default(),
+            control_plane_namespaces: Globs::default(),
         }
     }
 
@@ -157,6 +143,22 @@ impl Policy {
             .collect();
         for (id, o) in &s.rules {
             match RuleId::parse(id) {
+                // A document that cannot be read is never judged, so it is always reported, as
+                // an error: turning the rule off or lowering it could not take effect.
+                Some(RuleId::InputInvalid) => {
+                    if o.enabled == Some(false) {
+                        problems.push(SettingsProblem::new(
+                            "/rules/input-invalid/enabled",
+                            "`input-invalid` cannot be turned off: a document that cannot be read is never judged, so it is always reported",
+                        ));
+                    }
+                    if o.severity.is_some_and(|sev| sev != Severity::Error) {
+                        problems.push(SettingsProblem::new(
+                            "/rules/input-invalid/severity",
+                            "`input-invalid` is always an error: a document that cannot be read is never judged, so it must not be admitted",
+                        ));
+                    }
+                }
                 Some(rid) => {
                     let st = &mut rules[rid.index()];
                     if let Some(e) = o.enabled {
@@ -248,27 +250,16 @@ impl Policy {
             }
         }
 
-        let mut instance_ids: HashSet<String> = nodetypes::INSTANCE_IDS
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        instance_ids.extend(s.node_types.instance_ids.iter().cloned());
-        let mut rack_scale: HashSet<String> = nodetypes::RACK_SCALE
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        rack_scale.extend(s.node_types.rack_scale.iter().cloned());
-        instance_ids.extend(rack_scale.iter().cloned());
-        let mut legacy_types: HashMap<String, String> = nodetypes::LEGACY_PUBLISHED
-            .iter()
-            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-            .collect();
-        legacy_types.extend(
+        let instance_ids = nodetypes::Names::new(
+            &[nodetypes::INSTANCE_IDS, nodetypes::RACK_SCALE],
             s.node_types
-                .legacy
+                .instance_ids
                 .iter()
-                .map(|(a, b)| (a.clone(), b.clone())),
+                .chain(&s.node_types.rack_scale),
         );
+        let rack_scale = nodetypes::Names::new(&[nodetypes::RACK_SCALE], &s.node_types.rack_scale);
+        let legacy_types =
+            nodetypes::Mapping::new(nodetypes::LEGACY_PUBLISHED, &s.node_types.legacy);
 
         let shapes = compile_templates(s, &mut problems);
         let policy = Policy {
@@ -282,7 +273,6 @@ impl Policy {
                 &mut problems,
             ),
             image_allow: globs("/images/allow", &s.images.allow, &mut problems),
-            mutable_tags: s.images.mutable_tags.iter().cloned().collect(),
             digests,
             known_workload_labels: s.labels.known_workload.iter().cloned().collect(),
             accelerator_resources: globs(
@@ -323,13 +313,23 @@ impl Policy {
     /// Empty input means default settings. Every problem is listed: unknown keys, wrong types,
     /// invalid globs, out-of-range values.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, SettingsError> {
-        let (settings, mut problems) = parse_settings_lenient(bytes)?;
-        match Policy::new(settings) {
+        let lenient = parse_settings_lenient(bytes)?;
+        let mut problems = lenient.problems;
+        if lenient.stopped {
+            return Err(finish(bytes, problems, true));
+        }
+        match Policy::new(lenient.settings) {
             Ok(p) if problems.is_empty() => Ok(p),
-            Ok(_) => Err(SettingsError::Invalid { problems }),
+            Ok(_) => Err(finish(bytes, problems, false)),
             Err(e) => {
-                problems.extend(e.problems().iter().cloned());
-                Err(SettingsError::Invalid { problems })
+                problems.extend(e.problems().iter().map(|p| {
+                    let mut p = p.clone();
+                    if let Some(origin) = &lenient.origin {
+                        p.path = origin.original_pointer(&p.path);
+                    }
+                    p
+                }));
+                Err(finish(bytes, problems, false))
             }
         }
     }
@@ -337,6 +337,11 @@ impl Policy {
     /// The settings this policy was compiled from.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Whether `tag` is one of settings `images.mutableTags` (a short list, read in place).
+    pub(crate) fn is_mutable_tag(&self, tag: &str) -> bool {
+        self.settings.images.mutable_tags.iter().any(|t| t == tag)
     }
 
     /// Whether a rule runs under these settings.
@@ -353,17 +358,69 @@ impl Policy {
 /// Parses settings text, collecting every problem: each offending key is reported and dropped,
 /// then parsing is retried, so one typo does not hide the next.
 pub fn parse_settings(bytes: &[u8]) -> Result<Settings, SettingsError> {
-    let (settings, problems) = parse_settings_lenient(bytes)?;
-    if problems.is_empty() {
-        Ok(settings)
+    let lenient = parse_settings_lenient(bytes)?;
+    if lenient.problems.is_empty() {
+        Ok(lenient.settings)
     } else {
-        Err(SettingsError::Invalid { problems })
+        Err(finish(bytes, lenient.problems, lenient.stopped))
     }
 }
 
-/// Like [`parse_settings`], but returns the settings left after dropping every offending key,
-/// with the problems found, so that compiling them can report further problems.
-fn parse_settings_lenient(bytes: &[u8]) -> Result<(Settings, Vec<SettingsProblem>), SettingsError> {
+/// Most problems listed; past it, one last entry counts the rest.
+pub const MAX_SETTINGS_PROBLEMS: usize = 100;
+/// Most offending entries dropped and retried while reading settings (each retry reads the
+/// whole document again); past it the count of the rest is a lower bound.
+const MAX_SETTINGS_RETRIES: usize = 1000;
+
+/// Settings read leniently: what was left after dropping every offending entry, the problems
+/// found (at the positions written), where each array element came from, and whether reading
+/// stopped at [`MAX_SETTINGS_RETRIES`] with problems left.
+struct Lenient {
+    settings: Settings,
+    problems: Vec<SettingsProblem>,
+    origin: Option<crate::settings_paths::Origin>,
+    stopped: bool,
+}
+
+/// The error for `problems`: at most [`MAX_SETTINGS_PROBLEMS`] of them, then an entry saying
+/// how many more there are (never cut silently), each with its line in the settings text when
+/// it is found there.
+fn finish(bytes: &[u8], mut problems: Vec<SettingsProblem>, stopped: bool) -> SettingsError {
+    if problems.len() > MAX_SETTINGS_PROBLEMS || stopped {
+        let keep = problems.len().min(MAX_SETTINGS_PROBLEMS - 1);
+        let rest = problems.len() - keep;
+        problems.truncate(keep);
+        problems.push(SettingsProblem::new(
+            "",
+            if stopped {
+                format!("… and at least {rest} more problems (reading stopped after {MAX_SETTINGS_RETRIES}; fix these first)")
+            } else {
+                format!("… and {rest} more problems")
+            },
+        ));
+    }
+    #[cfg(feature = "yaml")]
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        for p in &mut problems {
+            p.line = crate::pointer::tokens(&p.path)
+                .filter(|t| !t.is_empty())
+                .and_then(|t| crate::yaml::locate(text, &t));
+        }
+    }
+    #[cfg(not(feature = "yaml"))]
+    let _ = bytes;
+    SettingsError::Invalid { problems }
+}
+
+/// Reads settings text leniently (see [`Lenient`]). `Err` only when nothing can be read at all
+/// (not UTF-8, not YAML/JSON, not a map).
+fn parse_settings_lenient(bytes: &[u8]) -> Result<Lenient, SettingsError> {
+    let defaults = || Lenient {
+        settings: Settings::default(),
+        problems: Vec::new(),
+        origin: None,
+        stopped: false,
+    };
     let text = std::str::from_utf8(bytes).map_err(|e| SettingsError::Invalid {
         problems: vec![SettingsProblem::new(
             "",
@@ -371,26 +428,34 @@ fn parse_settings_lenient(bytes: &[u8]) -> Result<(Settings, Vec<SettingsProblem
         )],
     })?;
     if text.trim().is_empty() {
-        return Ok((Settings::default(), Vec::new()));
+        return Ok(defaults());
     }
     let mut value: Value =
         crate::input::parse_settings_value(text).map_err(|p| SettingsError::Invalid {
             problems: vec![SettingsProblem::new("", p)],
         })?;
     if value.is_null() {
-        return Ok((Settings::default(), Vec::new()));
+        return Ok(defaults());
     }
     if !value.is_object() {
         return Err(SettingsError::Invalid {
             problems: vec![SettingsProblem::new("", "settings must be a map")],
         });
     }
+    let mut origin = crate::settings_paths::Origin::of(&value);
     let mut problems = Vec::new();
-    for _ in 0..256 {
+    for _ in 0..MAX_SETTINGS_RETRIES {
         let mut track = serde_path_to_error::Track::new();
         let de = serde_path_to_error::Deserializer::new(&value, &mut track);
         match <Settings as serde::Deserialize>::deserialize(de) {
-            Ok(s) => return Ok((s, problems)),
+            Ok(settings) => {
+                return Ok(Lenient {
+                    settings,
+                    problems,
+                    origin: Some(origin),
+                    stopped: false,
+                })
+            }
             Err(e) => {
                 let mut tokens = crate::error::path_tokens(&track.path());
                 let msg = e.to_string();
@@ -403,18 +468,20 @@ fn parse_settings_lenient(bytes: &[u8]) -> Result<(Settings, Vec<SettingsProblem
                         tokens.push(field.to_owned());
                     }
                 }
+                let written = origin.original(&tokens);
                 let ptr = crate::pointer::join(
                     "",
-                    &tokens.iter().map(String::as_str).collect::<Vec<_>>(),
+                    &written.iter().map(String::as_str).collect::<Vec<_>>(),
                 );
                 problems.push(SettingsProblem::new(ptr, msg));
                 if tokens.is_empty() || !remove_at(&mut value, &tokens) {
-                    return Err(SettingsError::Invalid { problems });
+                    return Err(finish(bytes, problems, false));
                 }
+                origin.remove(&tokens);
             }
         }
     }
-    Err(SettingsError::Invalid { problems })
+    Err(finish(bytes, problems, true))
 }
 
 fn remove_at(value: &mut Value, tokens: &[String]) -> bool {

@@ -210,29 +210,45 @@ pub struct InterruptionSettings {
     pub database_images: Vec<String>,
 }
 
+/// The default `interruption.databaseImages`: `*/<db>` and `*/<db>-*` for each
+/// single-instance database image (written out, so the defaults need no formatting).
+pub const DEFAULT_DATABASE_IMAGES: &[&str] = &[
+    "*/postgres",
+    "*/postgres-*",
+    "*/mysql",
+    "*/mysql-*",
+    "*/mariadb",
+    "*/mariadb-*",
+    "*/mongo",
+    "*/mongo-*",
+    "*/redis",
+    "*/redis-*",
+    "*/valkey",
+    "*/valkey-*",
+    "*/cassandra",
+    "*/cassandra-*",
+    "*/etcd",
+    "*/etcd-*",
+    "*/clickhouse",
+    "*/clickhouse-*",
+    "*/elasticsearch",
+    "*/elasticsearch-*",
+    "*/opensearch",
+    "*/opensearch-*",
+    "*/cockroachdb",
+    "*/cockroachdb-*",
+    "*/timescaledb",
+    "*/timescaledb-*",
+];
+
 impl Default for InterruptionSettings {
     fn default() -> Self {
-        let dbs = [
-            "postgres",
-            "mysql",
-            "mariadb",
-            "mongo",
-            "redis",
-            "valkey",
-            "cassandra",
-            "etcd",
-            "clickhouse",
-            "elasticsearch",
-            "opensearch",
-            "cockroachdb",
-            "timescaledb",
-        ];
-        let mut database_images = Vec::new();
-        for db in dbs {
-            database_images.push(format!("*/{db}"));
-            database_images.push(format!("*/{db}-*"));
+        InterruptionSettings {
+            database_images: DEFAULT_DATABASE_IMAGES
+                .iter()
+                .map(|d| (*d).to_owned())
+                .collect(),
         }
-        InterruptionSettings { database_images }
     }
 }
 

@@ -344,41 +344,66 @@ impl Shape {
     }
 }
 
-/// The location table compiled into one trie per (group, kind).
+/// The location table compiled into one trie per (group, kind). The built-in trie of a kind is
+/// built the first time an object of that kind is read, so compiling settings costs one small
+/// allocation here, not the whole table; settings `templates` are added eagerly, merged with
+/// the built-in trie of the same kind.
 #[derive(Debug, Default)]
 pub struct Shapes {
-    by_kind: Vec<(Box<str>, Box<str>, Shape)>,
+    /// The trie of each [`LOCATIONS`] entry, by index, built on first use.
+    builtin: Vec<std::sync::OnceLock<Shape>>,
+    /// Kinds with settings `templates`: the built-in trie (if any) plus the settings' pointers.
+    custom: Vec<(Box<str>, Box<str>, Shape)>,
+}
+
+/// The trie of one built-in location.
+fn location_shape(l: &Location) -> Shape {
+    let mut shape = Shape::default();
+    for (pattern, leaf) in l.leaves {
+        let tokens: Vec<&str> = pattern.split('/').filter(|t| !t.is_empty()).collect();
+        shape.insert(&tokens, *leaf);
+    }
+    shape
+}
+
+/// The index in [`LOCATIONS`] of `group`/`kind`.
+fn location_index(group: &str, kind: &str) -> Option<usize> {
+    LOCATIONS
+        .iter()
+        .position(|l| l.kind == kind && l.group == group)
 }
 
 impl Shapes {
-    /// Compiles [`LOCATIONS`].
+    /// The built-in [`LOCATIONS`], each compiled when first needed.
     pub fn new() -> Self {
-        let mut shapes = Shapes::default();
-        for l in LOCATIONS {
-            for (pattern, leaf) in l.leaves {
-                let tokens: Vec<&str> = pattern.split('/').filter(|t| !t.is_empty()).collect();
-                shapes.add(l.group, l.kind, &tokens, *leaf);
-            }
+        Shapes {
+            builtin: LOCATIONS
+                .iter()
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+            custom: Vec::new(),
         }
-        shapes
     }
 
     /// Adds one location: `tokens` (unescaped, `*` for any key or index) of `group`/`kind` hold
-    /// `leaf`. Used for the built-in table and for settings `templates`.
+    /// `leaf`. Used for settings `templates`.
     pub fn add<S: AsRef<str>>(&mut self, group: &str, kind: &str, tokens: &[S], leaf: Leaf) {
         let i = match self
-            .by_kind
+            .custom
             .iter()
             .position(|(g, k, _)| &**g == group && &**k == kind)
         {
             Some(i) => i,
             None => {
-                self.by_kind
-                    .push((group.into(), kind.into(), Shape::default()));
-                self.by_kind.len() - 1
+                let base = match location_index(group, kind) {
+                    Some(l) if !self.builtin.is_empty() => location_shape(&LOCATIONS[l]),
+                    _ => Shape::default(),
+                };
+                self.custom.push((group.into(), kind.into(), base));
+                self.custom.len() - 1
             }
         };
-        self.by_kind[i].2.insert(tokens, leaf);
+        self.custom[i].2.insert(tokens, leaf);
     }
 
     /// The trie for an object, from its `apiVersion` and `kind`. A removed apiVersion
@@ -392,10 +417,17 @@ impl Shapes {
     }
 
     fn by_group(&self, group: &str, kind: &str) -> Option<&Shape> {
-        self.by_kind
+        if let Some((_, _, s)) = self
+            .custom
             .iter()
             .find(|(g, k, _)| &**k == kind && &**g == group)
-            .map(|(_, _, s)| s)
+        {
+            return Some(s);
+        }
+        let i = location_index(group, kind)?;
+        self.builtin
+            .get(i)
+            .map(|cell| cell.get_or_init(|| location_shape(&LOCATIONS[i])))
     }
 }
 
@@ -461,5 +493,30 @@ mod tests {
         // Only the kinds the guide names: `extensions/v1beta1` never served StatefulSets.
         assert!(shapes.get("extensions/v1beta1", "StatefulSet").is_none());
         assert!(shapes.get("extensions/v1", "DaemonSet").is_none());
+    }
+
+    /// One entry per kind: the lazily built trie of a kind is that of its only entry.
+    #[test]
+    fn locations_are_unique_per_kind() {
+        for (i, l) in LOCATIONS.iter().enumerate() {
+            assert_eq!(
+                location_index(l.group, l.kind),
+                Some(i),
+                "{}/{}",
+                l.group,
+                l.kind
+            );
+        }
+    }
+
+    #[test]
+    fn settings_templates_extend_the_builtin_trie() {
+        let mut shapes = Shapes::new();
+        shapes.add("apps", "Deployment", &["spec", "extra"], Leaf::PodTemplate);
+        shapes.add("x.io", "Run", &["spec", "t"], Leaf::PodTemplate);
+        let d = shapes.get("apps/v1", "Deployment").unwrap();
+        assert!(d.child("spec").and_then(|s| s.child("template")).is_some());
+        assert!(d.child("spec").and_then(|s| s.child("extra")).is_some());
+        assert!(shapes.get("x.io/v1", "Run").is_some());
     }
 }

@@ -55,6 +55,8 @@ func (c Code) String() string { return C.GoString(C.cks_policy_result_name(C.uin
 type Problem struct {
 	Path    string `json:"path"`
 	Message string `json:"message"`
+	// Line is the problem's 1-based line in the settings text, 0 when it is not found there.
+	Line int `json:"line,omitempty"`
 }
 
 // Error is a failed call: its code and every problem the library listed.

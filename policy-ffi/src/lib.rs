@@ -241,7 +241,8 @@ pub extern "C" fn cks_policy_version() -> *const c_char {
 /// policy handle written to `*out_policy`.
 ///
 /// On `CKS_POLICY_INVALID_SETTINGS`, `*out_error` (when `out_error` is not NULL) receives
-/// `{"problems":[{"path":"/images/allow/0","message":"…"},…]}` listing every problem; free it
+/// `{"problems":[{"path":"/images/allow/0","message":"…","line":3},…]}` listing every problem
+/// (`line`, the problem's line in the settings text, only when it is found there); free it
 /// with [`cks_policy_buffer_free`]. `*out_policy` is written only on success; release the
 /// handle with [`cks_policy_free`].
 ///

@@ -174,7 +174,7 @@ pub fn check_mutable_tag(input: &Input<'_>, out: &mut Out<'_>) {
                 "{} uses `{written}` with no tag, so it runs whatever `latest` pointed to when the CKS registry proxy cached it; pin it by digest or use an immutable tag",
                 img.who()
             ),
-            Some(t) if input.policy.mutable_tags.contains(t) => format!(
+            Some(t) if input.policy.is_mutable_tag(t) => format!(
                 "{} uses `{written}`, whose tag `{t}` is mutable and may be served stale by the CKS registry proxy; pin it by digest or use an immutable tag",
                 img.who()
             ),
@@ -263,12 +263,16 @@ pub fn pin_digests(input: &Input<'_>, out: &mut Out<'_>) {
                 patches.push(PatchOp::replace(path, serde_json::Value::String(pinned)));
             }
             None if configured && !allowed(input.policy, written, r) => {
+                let key = r.normalized_name_tag();
+                let why = match input.context.unresolved.get(&key) {
+                    Some(reason) => format!("the registry lookup of `{key}` failed ({reason})"),
+                    None => format!("no digest is known for `{key}`"),
+                };
                 found.push((
                     path,
                     format!(
-                        "{} uses `{written}`, which could not be pinned: no digest is known for `{}`; add it to `images.digests` or pin the image by digest",
+                        "{} uses `{written}`, which could not be pinned: {why}; add it to `images.digests` or pin the image by digest",
                         img.who(),
-                        r.normalized_name_tag()
                     ),
                 ));
             }

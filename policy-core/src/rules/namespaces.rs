@@ -3,7 +3,7 @@
 use crate::eval::{Input, Out};
 use crate::label_diff::{coreweave_label_changes, Change};
 use crate::label_syntax::show;
-use crate::object::{Object, Operation};
+use crate::object::{Object, Operation, Request};
 use crate::pointer;
 
 pub use crate::cks::{CONTROL_PLANE, ORG_LABEL};
@@ -53,6 +53,19 @@ fn is_control_plane_labelled(o: Option<&Object>) -> bool {
         .is_some_and(|v| v == CONTROL_PLANE)
 }
 
+/// The namespace `control-plane-namespace` judges `obj` (the judged object: `object`, or
+/// `oldObject` on DELETE) in: its own `metadata.namespace`, else the request's; `None` for a
+/// cluster-scoped object. A Namespace is judged by its own labels, never looked up. The one
+/// definition the rule and the admission lookups ([`crate::admission::namespace_lookup`]) share.
+pub(crate) fn judged_namespace<'a>(obj: &'a Object, request: &'a Request) -> Option<&'a str> {
+    if obj.is("", "Namespace") {
+        return None;
+    }
+    obj.namespace()
+        .or(request.namespace.as_deref())
+        .filter(|ns| !ns.is_empty())
+}
+
 /// `control-plane-namespace`: UPDATE or DELETE of a Namespace labelled
 /// `ns.coreweave.cloud/org=control-plane` (its own labels, in `object` or `oldObject`), and
 /// CREATE, UPDATE or DELETE of any namespaced object inside a control-plane namespace. Runs on
@@ -87,11 +100,7 @@ pub fn check_control_plane_namespace(input: &Input<'_>, out: &mut Out<'_>) {
         out.report(pointer::join("/metadata/labels", &[ORG_LABEL]), msg, None);
         return;
     }
-    let Some(ns) = obj
-        .namespace()
-        .or(input.request.namespace.as_deref())
-        .filter(|ns| !ns.is_empty())
-    else {
+    let Some(ns) = judged_namespace(obj, input.request) else {
         return;
     };
     let control_plane = match input.namespace_labels(ns) {

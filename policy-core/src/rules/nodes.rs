@@ -223,7 +223,6 @@ fn known_instance_id<'p>(policy: &'p Policy, value: &'p str) -> Option<&'p str> 
     policy
         .legacy_types
         .get(value)
-        .map(String::as_str)
         .or_else(|| policy.instance_ids.contains(value).then_some(value))
 }
 
@@ -240,9 +239,9 @@ fn likely_instance_id(value: &str) -> Option<&'static str> {
 /// The nearest known Instance ID within two edits, first in sorted order on ties.
 fn nearest_instance_id<'p>(policy: &'p Policy, value: &str) -> Option<&'p str> {
     let mut best: Option<(usize, &str)> = None;
-    for id in &policy.instance_ids {
+    for id in policy.instance_ids.iter() {
         let d = distance(value, id);
-        if d <= 2 && best.is_none_or(|(bd, b)| d < bd || (d == bd && id.as_str() < b)) {
+        if d <= 2 && best.is_none_or(|(bd, b)| d < bd || (d == bd && id < b)) {
             best = Some((d, id));
         }
     }
@@ -479,7 +478,7 @@ pub fn check_unknown_instance_type(input: &Input<'_>, out: &mut Out<'_>) {
                 return;
             }
             for (i, v) in sel.values.iter().enumerate() {
-                if policy.instance_ids.contains(*v) {
+                if policy.instance_ids.contains(v) {
                     continue;
                 }
                 let mut path = sel.path(spec_path);

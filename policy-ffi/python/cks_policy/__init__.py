@@ -48,6 +48,8 @@ class Problem:
 
     path: str
     message: str
+    line: Optional[int] = None
+    """The problem's 1-based line in the settings text, when it is found there."""
 
 
 class PolicyError(Exception):
@@ -187,7 +189,9 @@ def _error(rc: int, err) -> PolicyError:
     problems: List[Problem] = []
     if err.data != ffi.NULL:
         body = json.loads(_take(err))
-        problems = [Problem(p["path"], p["message"]) for p in body.get("problems", [])]
+        problems = [
+            Problem(p["path"], p["message"], p.get("line")) for p in body.get("problems", [])
+        ]
     return PolicyError(code, problems)
 
 

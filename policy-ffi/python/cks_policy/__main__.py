@@ -2,7 +2,7 @@
 
 Prints the report JSON the library produced for FILE (``-`` reads stdin), byte for byte what
 ``cks-policy check --format json FILE`` prints for one file, and exits as the CLI does: 0 no
-error findings, 1 error findings (including ``input-invalid``), 2 usage or I/O errors and
+error findings, 1 error findings (unreadable input included), 2 usage or I/O errors and
 invalid settings or context. It only marshals: every verdict and count is the library's.
 For directories, other formats and the rest of the commands, use the ``cks-policy`` CLI.
 """

@@ -1,6 +1,15 @@
 //! Per-request latency of the Kubewarden module in a wasmtime waPC host, next to the native
 //! `policy_core::evaluate_request` on the same AdmissionReviews, in the same run.
 //!
+//! Two ways to run the module: one instance reused for every request (what `kwctl bench`
+//! measures; the module's settings cache hits), and a **fresh instance per request**, as
+//! policy-server 1.31 runs a policy (instantiate the pre-compiled module, `wapc_init`,
+//! `validate`): the settings are compiled on every request. The fresh-instance cases run with
+//! default settings and with the Kubewarden README's example settings
+//! (`policy-core/benches/settings/readme.json`). With `CKS_UPSTREAM_WASM` naming another waPC
+//! policy (upstream `pod-privileged`, built from source), it runs the same way with `{}`
+//! settings, in the same process, for comparison.
+//!
 //! Inputs: `../shared/bench-inputs/*.json` from the repository root (override with
 //! `CKS_BENCH_INPUTS`). The module: `CKS_KUBEWARDEN_WASM`.
 //!
@@ -13,7 +22,7 @@
 use std::hint::black_box;
 use std::path::PathBuf;
 
-use cks_policy_kubewarden_host::{Instance, Table};
+use cks_policy_kubewarden_host::{compile_module, compiled, Instance, Table};
 use criterion::{criterion_group, criterion_main, Criterion};
 use policy_core::{Context, Policy};
 use serde_json::{json, Value};
@@ -38,6 +47,76 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// The host table for `request`: its namespace is known, as in a cluster that granted the
+/// lookup.
+fn table_for(request: &Value) -> Table {
+    let mut table = Table::default();
+    if let Some(ns) = request.get("namespace").and_then(Value::as_str) {
+        table.namespaces.insert(ns.to_owned(), Default::default());
+    }
+    table
+}
+
+fn readme_settings() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../policy-core/benches/settings/readme.json");
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+fn fresh(c: &mut Criterion) {
+    let ours = compiled().unwrap();
+    let upstream = std::env::var_os("CKS_UPSTREAM_WASM")
+        .map(|p| compile_module(std::path::Path::new(&p)).unwrap());
+    for (name, bytes) in inputs() {
+        let review: Value = serde_json::from_slice(&bytes).unwrap();
+        let request = review.get("request").unwrap_or(&review).clone();
+        let mut g = c.benchmark_group(format!("{name} fresh instance"));
+        // What instantiating costs before any request is judged (the floor of the rows below).
+        g.bench_function("cks-policy, instantiate only", |b| {
+            b.iter(|| Instance::of(ours, table_for(&request)).unwrap())
+        });
+        if let Some(up) = &upstream {
+            g.bench_function("upstream pod-privileged, instantiate only", |b| {
+                b.iter(|| Instance::of(up, Table::default()).unwrap())
+            });
+        }
+        for (label, settings) in [
+            ("default settings", json!({})),
+            ("README settings", readme_settings()),
+        ] {
+            let payload =
+                serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
+            // The answer is a real answer, not an error.
+            let first = Instance::of(ours, table_for(&request)).unwrap();
+            first.validate_raw(&payload).unwrap();
+            g.bench_function(format!("cks-policy, {label}"), |b| {
+                b.iter(|| {
+                    let m = Instance::of(ours, table_for(&request)).unwrap();
+                    m.call("validate", black_box(&payload)).unwrap()
+                })
+            });
+        }
+        if let Some(up) = &upstream {
+            let payload = serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
+            let answer: Value = serde_json::from_slice(
+                &Instance::of(up, Table::default())
+                    .unwrap()
+                    .call("validate", &payload)
+                    .unwrap(),
+            )
+            .unwrap();
+            assert!(answer.get("accepted").is_some(), "{name}: {answer}");
+            g.bench_function("upstream pod-privileged, {} settings", |b| {
+                b.iter(|| {
+                    let m = Instance::of(up, Table::default()).unwrap();
+                    m.call("validate", black_box(&payload)).unwrap()
+                })
+            });
+        }
+        g.finish();
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let settings = json!({});
     let policy = Policy::from_slice(b"{}").unwrap();
@@ -46,11 +125,7 @@ fn bench(c: &mut Criterion) {
         let review: Value = serde_json::from_slice(&bytes).unwrap();
         let request = review.get("request").unwrap_or(&review).clone();
         // The host knows the request's namespace, as in a cluster that granted the lookup.
-        let mut table = Table::default();
-        if let Some(ns) = request.get("namespace").and_then(Value::as_str) {
-            table.namespaces.insert(ns.to_owned(), Default::default());
-        }
-        let module = Instance::new(table).unwrap();
+        let module = Instance::new(table_for(&request)).unwrap();
         let payload =
             serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap();
         // Same verdict both ways, so both sides do the same work.
@@ -69,5 +144,5 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, fresh);
 criterion_main!(benches);

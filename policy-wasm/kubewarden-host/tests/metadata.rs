@@ -123,3 +123,24 @@ fn artifacthub_package_matches_metadata() {
         "package version follows the workspace version"
     );
 }
+
+/// `USAGE.md` (what `kwctl annotate -u` embeds) lists every rule with its default severity, and
+/// the README's annotate step embeds it.
+#[test]
+fn usage_lists_every_rule() {
+    let usage = std::fs::read_to_string(kubewarden_dir().join("USAGE.md")).unwrap();
+    for r in policy_core::rules() {
+        let sev = if r.default_enabled {
+            r.default_severity.as_str()
+        } else {
+            "off"
+        };
+        assert!(
+            usage.contains(&format!("| `{}` | {sev}", r.id)),
+            "USAGE.md lacks `{}` with default {sev}",
+            r.id
+        );
+    }
+    let readme = std::fs::read_to_string(kubewarden_dir().join("README.md")).unwrap();
+    assert!(readme.contains("--usage-path policy-wasm/kubewarden/USAGE.md"));
+}

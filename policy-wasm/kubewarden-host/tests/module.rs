@@ -566,7 +566,10 @@ fn namespace_lookup_failure_falls_back_to_settings_with_a_warning() {
         "control-plane-namespace",
         Severity::Warning,
         "/metadata/namespace",
-        cks_policy_kubewarden_message("cw-system", "namespaces \"cw-system\" is forbidden"),
+        cks_policy_kubewarden_message(
+            "cw-system",
+            "the lookup failed: namespaces \"cw-system\" is forbidden",
+        ),
     );
     let v = native(&request, &settings, &Context::default(), vec![warning]);
     assert_eq!(a, expected_answer(&v, request.get("object"), ""));
@@ -591,11 +594,47 @@ fn namespace_lookup_failure_falls_back_to_settings_with_a_warning() {
     assert!(m.table.calls().is_empty(), "{:?}", m.table.calls());
 }
 
-/// The fallback warning's text, as the module words it.
-fn cks_policy_kubewarden_message(namespace: &str, reason: &str) -> String {
+/// The fallback warning's text, as the core words it.
+fn cks_policy_kubewarden_message(namespace: &str, why: &str) -> String {
     format!(
-        "labels of namespace `{namespace}` unavailable, judged by `controlPlaneNamespaces` only (grant the policy `v1/Namespace` in `contextAwareResources`): {reason}"
+        "labels of namespace `{namespace}` unavailable, judged by `controlPlaneNamespaces` only: {why}"
     )
+}
+
+#[test]
+fn a_refused_namespace_lookup_blames_the_missing_grant() {
+    let m = instance(Table::default());
+    let request = create_request(&pod("team", &format!("nginx@{DIGEST}")));
+    let a = m.validate(&request, &json!({})).unwrap();
+    let warning = finding(
+        "control-plane-namespace",
+        Severity::Warning,
+        "/metadata/namespace",
+        cks_policy_kubewarden_message(
+            "team",
+            "the policy is not granted `v1/Namespace` (add it to `contextAwareResources`)",
+        ),
+    );
+    let v = native(&request, &json!({}), &Context::default(), vec![warning]);
+    assert_eq!(a, expected_answer(&v, request.get("object"), ""));
+}
+
+#[test]
+fn a_namespace_request_does_not_look_up_itself() {
+    // UPDATE and DELETE of a Namespace carry `request.namespace` = its own name (as kwctl and
+    // the API server send them): it is judged by its own labels, with no lookup.
+    let m = instance(Table::default());
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}});
+    for op in ["UPDATE", "DELETE"] {
+        let mut request = create_request(&ns);
+        request["operation"] = json!(op);
+        request["namespace"] = json!("team");
+        request["oldObject"] = ns.clone();
+        let a = m.validate(&request, &json!({})).unwrap();
+        assert!(a.accepted, "{op}: {a:?}");
+        assert_eq!(a.warnings, None, "{op}: {a:?}");
+    }
+    assert!(m.table.calls().is_empty(), "{:?}", m.table.calls());
 }
 
 #[test]
@@ -632,23 +671,38 @@ fn digests_resolve_through_the_host() {
 }
 
 #[test]
-fn failed_digest_lookup_is_an_error_naming_the_image() {
+fn failed_digest_lookup_reports_at_the_configured_severity() {
     let image = "docker.io/library/nginx:1.25";
-    let m = instance(Table {
+    let table = || Table {
+        namespaces: [("default".to_owned(), BTreeMap::new())].into(),
         digests: [(image.to_owned(), Err("registry unreachable".to_owned()))].into(),
         ..Table::default()
-    });
-    let settings = json!({"images": {"resolveDigests": true}});
+    };
     let request = create_request(&pod("default", "nginx:1.25"));
+    // `rules.pin-digests.severity: error`: the unpinned image denies, naming the reason.
+    let settings = json!({"images": {"resolveDigests": true}, "rules": {"pin-digests": {"severity": "error"}}});
+    let m = instance(table());
     let a = m.validate(&request, &settings).unwrap();
     assert!(!a.accepted, "{a:?}");
-    let msg = a.message.unwrap();
+    let msg = a.message.clone().unwrap();
     assert!(
         msg.contains(&format!(
-            "pin-digests: cannot resolve the digest of `{image}`"
-        )) && msg.contains("registry unreachable"),
+            "pin-digests: container `web` uses `nginx:1.25`, which could not be pinned: the registry lookup of `{image}` failed (registry unreachable)"
+        )),
         "{msg}"
     );
+    let mut context = Context::default();
+    context
+        .unresolved
+        .insert(image.to_owned(), "registry unreachable".to_owned());
+    let v = native(&request, &settings, &context, vec![]);
+    assert_eq!(a, expected_answer(&v, request.get("object"), ""));
+    // The default severity (info) admits the pod unpinned; the digest rule still warns.
+    let settings = json!({"images": {"resolveDigests": true}});
+    let a = instance(table()).validate(&request, &settings).unwrap();
+    let v = native(&request, &settings, &context, vec![]);
+    assert!(a.accepted, "{a:?}");
+    assert_eq!(a, expected_answer(&v, request.get("object"), ""));
     // Without `resolveDigests` the host is never asked.
     let m = instance(Table::default());
     m.validate(&request, &json!({})).unwrap();

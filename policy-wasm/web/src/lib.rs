@@ -16,32 +16,21 @@
 //! The plain Rust functions ([`compile`], [`run`], [`settings_report`], [`policy_core::fix::apply`]) carry
 //! the logic and are tested natively; the `#[wasm_bindgen]` items only convert errors.
 
-use policy_core::{Context, Policy};
+use policy_core::{Context, Policy, SettingsProblem};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 /// The source name echoed in reports when the caller gives none.
 pub const DEFAULT_SOURCE: &str = "manifest";
 
-/// One settings problem with the 1-based line of its field in the settings text, when found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LocatedProblem {
-    /// RFC 6901 pointer into the settings document (`""` for the whole document).
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-    /// Line of the field in the settings text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u32>,
-}
-
 /// The answer of [`settings_report`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SettingsReport {
     /// Whether the settings compile.
     pub valid: bool,
-    /// Every problem found (empty when valid).
-    pub problems: Vec<LocatedProblem>,
+    /// Every problem found (empty when valid), each with the line of its field in the
+    /// settings text when the core finds it there.
+    pub problems: Vec<SettingsProblem>,
 }
 
 /// Settings text as the core reads it: blank text means the defaults (`{}`).
@@ -57,17 +46,7 @@ fn settings_bytes(settings: &str) -> &[u8] {
 pub fn compile(settings: &str) -> Result<Policy, SettingsReport> {
     Policy::from_slice(settings_bytes(settings)).map_err(|e| SettingsReport {
         valid: false,
-        problems: e
-            .problems()
-            .iter()
-            .map(|p| LocatedProblem {
-                path: p.path.clone(),
-                message: p.message.clone(),
-                line: policy_core::pointer::tokens(&p.path)
-                    .filter(|t| !t.is_empty())
-                    .and_then(|t| policy_core::yaml::locate(settings, &t)),
-            })
-            .collect(),
+        problems: e.problems().to_vec(),
     })
 }
 
@@ -302,6 +281,9 @@ mod tests {
             json.starts_with(r#"{"valid":false,"problems":[{"#),
             "{json}"
         );
+        // The core found the line; the page only passes it on.
+        assert_eq!(r.problems[0].path, "/images/mutableTags");
+        assert_eq!(r.problems[0].line, Some(3), "{json}");
     }
 
     #[test]

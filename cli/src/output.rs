@@ -15,7 +15,9 @@ pub fn human(report: &Report) -> String {
                 "{source}: judged as existing cluster objects (read back from a cluster, or `audit`): change rules do not apply and nothing is patched\n"
             ));
         }
-        for f in &r.findings {
+        // Silenced findings are counted, not printed: `--format json` or `sarif` lists them.
+        let suppressed = r.findings.iter().filter(|f| f.suppressed.is_some()).count();
+        for f in r.findings.iter().filter(|f| f.suppressed.is_none()) {
             match f.line {
                 Some(l) => out.push_str(&format!("{source}:{l}: ")),
                 None => out.push_str(&format!("{source}: ")),
@@ -34,6 +36,9 @@ pub fn human(report: &Report) -> String {
                 out.push_str(&format!("    fix: {fix}\n"));
             }
         }
+        if suppressed > 0 {
+            out.push_str(&suppressed_line(source, r, suppressed));
+        }
     }
     let s = report.summary;
     out.push_str(&format!(
@@ -47,7 +52,25 @@ pub fn human(report: &Report) -> String {
         s.infos,
         plural(s.infos),
     ));
+    if s.suppressed > 0 {
+        out.insert_str(
+            out.len() - 1,
+            &format!(" ({} suppressed by exceptions)", s.suppressed),
+        );
+    }
     out
+}
+
+/// `source: N findings suppressed by exceptions [Kind/name]`, one line per document.
+fn suppressed_line(source: &str, r: &policy_core::DocumentResult, n: usize) -> String {
+    let object = match (&r.kind, &r.name) {
+        (Some(kind), Some(name)) => format!(" [{kind}/{name}]"),
+        _ => String::new(),
+    };
+    format!(
+        "{source}: {n} finding{} suppressed by exceptions{object}\n",
+        plural(n)
+    )
 }
 
 fn plural(n: usize) -> &'static str {
@@ -79,7 +102,7 @@ pub fn sarif(report: &Report) -> String {
             if let Some(l) = f.line {
                 region = json!({"startLine": l});
             }
-            json!({
+            let mut result = json!({
                 "ruleId": f.rule,
                 "level": level(f.severity),
                 "message": {"text": f.message},
@@ -91,7 +114,9 @@ pub fn sarif(report: &Report) -> String {
                     "logicalLocations": [{"fullyQualifiedName": f.path, "kind": "member"}],
                 }],
                 "properties": {"document": r.document, "kind": r.kind, "name": r.name},
-            })
+            });
+            add_sarif_suppression(&mut result, f);
+            result
         })
         .collect();
     let doc = json!({
@@ -110,6 +135,20 @@ pub fn sarif(report: &Report) -> String {
         "{}\n",
         serde_json::to_string_pretty(&doc).unwrap_or_default()
     )
+}
+
+/// SARIF 2.1.0 §3.27.23 `suppressions` (§3.35 suppression object): an exception in the object's
+/// own annotation is `inSource`, one in settings `external`; the reason is the justification.
+fn add_sarif_suppression(result: &mut Value, f: &policy_core::Finding) {
+    let Some(s) = &f.suppressed else {
+        return;
+    };
+    let kind = match s.by {
+        policy_core::SuppressedBy::Annotation => "inSource",
+        policy_core::SuppressedBy::Settings => "external",
+    };
+    result["suppressions"] =
+        json!([{"kind": kind, "status": "accepted", "justification": s.reason}]);
 }
 
 fn level(s: Severity) -> &'static str {

@@ -71,7 +71,7 @@ pub fn truncate(s: &str, max: usize) -> String {
 pub fn error_messages(v: &Verdict) -> Vec<String> {
     v.findings
         .iter()
-        .filter(|f| f.severity == Severity::Error)
+        .filter(|f| f.denies())
         .map(|f| format!("{}: {}", f.rule, f.message))
         .collect()
 }
@@ -81,7 +81,7 @@ pub fn warnings(v: &Verdict) -> Vec<String> {
     let all: Vec<String> = v
         .findings
         .iter()
-        .filter(|f| f.severity == Severity::Warning)
+        .filter(|f| f.counted_severity() == Some(Severity::Warning))
         .map(|f| truncate(&format!("{}: {}", f.rule, f.message), MAX_WARNING))
         .collect();
     let mut out = Vec::new();
@@ -183,6 +183,7 @@ mod tests {
             fix: None,
             line: None,
             preexisting: false,
+            suppressed: None,
         };
         let v = Verdict {
             allowed: true,

@@ -24,6 +24,7 @@ pub mod admission;
 mod cks;
 pub mod error;
 pub mod eval;
+pub mod exceptions;
 #[cfg(feature = "yaml")]
 pub mod fix;
 pub mod image_ref;
@@ -50,7 +51,8 @@ pub mod yaml;
 pub use admission::{AdmissionResponse, AdmissionReviewResponse};
 pub use error::{ReviewError, SettingsError, SettingsProblem};
 pub use eval::{evaluate, Context};
-pub use object::{Doc, Judgement, Object, Operation, PodRef, Request, UserInfo};
+pub use exceptions::{SuppressedBy, Suppression};
+pub use object::{Doc, Judgement, Object, Operation, Origin, PodRef, Request, UserInfo};
 pub use policy::Policy;
 pub use rules::images::images_to_resolve;
 pub use rules::{RuleId, RuleInfo, RULES};
@@ -88,11 +90,13 @@ struct Unit {
 /// (`audit`) or when it carries `metadata.resourceVersion` (read back from a cluster, as
 /// `kubectl get -o yaml` prints it), else a CREATE.
 fn manifest_request(o: Object, existing: bool) -> Request {
-    if existing || o.metadata.resource_version.is_some() {
+    let mut r = if existing || o.metadata.resource_version.is_some() {
         Request::existing(o)
     } else {
         Request::create(o)
-    }
+    };
+    r.origin = object::Origin::Manifest;
+    r
 }
 
 fn units(doc: Result<Doc, Problem>, existing: bool) -> Vec<Unit> {
@@ -179,6 +183,7 @@ fn input_invalid(problem: &Problem) -> Finding {
         fix: None,
         line: problem.line,
         preexisting: false,
+        suppressed: None,
     }
 }
 
@@ -472,6 +477,7 @@ pub fn review(
                 fix: None,
                 line: None,
                 preexisting: false,
+                suppressed: None,
             };
             let v = Verdict {
                 allowed: false,

@@ -47,6 +47,8 @@ pub struct Policy {
     pub(crate) sunk_schedulers: GlobSet,
     pub(crate) gang_namespaces: GlobSet,
     pub(crate) control_plane_namespaces: GlobSet,
+    /// Settings `exceptions`, compiled.
+    pub(crate) exceptions: crate::exceptions::Exceptions,
 }
 
 impl Default for Policy {
@@ -97,7 +99,11 @@ fn compile_templates(s: &Settings, problems: &mut Vec<SettingsProblem>) -> Shape
     shapes
 }
 
-fn globs(path: &str, patterns: &[String], problems: &mut Vec<SettingsProblem>) -> GlobSet {
+pub(crate) fn globs(
+    path: &str,
+    patterns: &[String],
+    problems: &mut Vec<SettingsProblem>,
+) -> GlobSet {
     let mut b = GlobSetBuilder::new();
     for (i, p) in patterns.iter().enumerate() {
         match Glob::new(p) {
@@ -140,6 +146,7 @@ impl Policy {
             sunk_schedulers: GlobSet::empty(),
             gang_namespaces: GlobSet::empty(),
             control_plane_namespaces: GlobSet::empty(),
+            exceptions: crate::exceptions::Exceptions::default(),
         }
     }
 
@@ -271,6 +278,7 @@ impl Policy {
         );
 
         let shapes = compile_templates(s, &mut problems);
+        let exceptions = crate::exceptions::compile(&s.exceptions, &mut problems);
         let policy = Policy {
             rules,
             shapes,
@@ -309,6 +317,7 @@ impl Policy {
                 &s.control_plane_namespaces,
                 &mut problems,
             ),
+            exceptions,
             settings,
         };
         if problems.is_empty() {

@@ -47,6 +47,9 @@ pub struct Settings {
     pub control_plane_namespaces: Vec<String>,
     /// Input limits.
     pub limits: Limits,
+    /// Objects allowed to break named rules: settings entries, and whether admission honours
+    /// the objects' own exception annotation (see [`crate::exceptions`]).
+    pub exceptions: ExceptionSettings,
 }
 
 impl Default for Settings {
@@ -71,6 +74,7 @@ impl Default for Settings {
                 .map(|n| (*n).to_owned())
                 .collect(),
             limits: Limits::default(),
+            exceptions: ExceptionSettings::default(),
         }
     }
 }
@@ -325,6 +329,39 @@ impl Default for Limits {
             max_aliases: 100,
         }
     }
+}
+
+/// Exceptions: which objects may break which rules, and why (see [`crate::exceptions`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ExceptionSettings {
+    /// Whether admission (an AdmissionRequest, on any surface) honours the object's own
+    /// `cks-policy.example.invalid/exceptions` annotation. Manifests checked or audited from
+    /// files always honour it; by default an object cannot exempt itself from admission.
+    pub annotations: bool,
+    /// Each entry silences its rules for the objects it matches; a silenced finding is still
+    /// reported, marked `suppressed`, and does not deny.
+    pub list: Vec<Exception>,
+}
+
+/// One exception: the rules it silences, the objects it applies to, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Exception {
+    /// Rule ids to silence (at least one; `input-invalid` cannot be silenced).
+    pub rules: Vec<String>,
+    /// Globs over the object's namespace; absent matches any object, and an object without a
+    /// namespace (cluster-scoped, or a manifest that names none) matches only when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespaces: Option<Vec<String>>,
+    /// Globs over the object's `kind` (`Deployment`); absent matches any kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kinds: Option<Vec<String>>,
+    /// Globs over `metadata.name` (else `metadata.generateName`); absent matches any name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<Vec<String>>,
+    /// Why these objects may break these rules: required, reported with every silenced finding.
+    pub reason: String,
 }
 
 /// The JSON Schema of [`Settings`], as checked in at `policy-core/settings.schema.json`.

@@ -319,12 +319,11 @@ fn pod(namespace: &str, image: &str) -> Value {
 /// The core's verdict on `request` under `settings` and `context`, plus extra findings.
 fn native(request: &Value, settings: &Value, context: &Context, extra: Vec<Finding>) -> Verdict {
     let policy = Policy::from_slice(&serde_json::to_vec(settings).unwrap()).unwrap();
-    let (_, mut v) =
+    let (req, mut v) =
         policy_core::evaluate_request(&policy, &serde_json::to_vec(request).unwrap(), context)
             .unwrap();
     if !extra.is_empty() {
-        v.findings.extend(extra);
-        v.allowed = !v.findings.iter().any(|f| f.severity == Severity::Error);
+        policy_core::exceptions::add_host_findings(&policy, &req, &mut v, extra);
     }
     v
 }
@@ -338,6 +337,7 @@ fn finding(rule: &str, severity: Severity, path: &str, message: String) -> Findi
         fix: None,
         line: None,
         preexisting: false,
+        suppressed: None,
     }
 }
 

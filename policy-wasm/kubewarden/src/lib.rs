@@ -202,11 +202,7 @@ fn validate_response(payload: &[u8], host: &dyn Host) -> ValidationResponse {
 
     let mut verdict = policy_core::evaluate(&policy, &request, &context);
     if !extra.is_empty() {
-        verdict.findings.append(&mut extra);
-        verdict.allowed = !verdict
-            .findings
-            .iter()
-            .any(|f| f.severity == Severity::Error);
+        policy_core::exceptions::add_host_findings(&policy, &request, &mut verdict, extra);
     }
     answer(&verdict, request_bytes)
 }
@@ -330,6 +326,7 @@ fn lookup_namespace(
             fix: None,
             line: None,
             preexisting: false,
+            suppressed: None,
         }),
     }
 }
@@ -383,6 +380,7 @@ fn resolve_digests(
                 fix: None,
                 line: None,
                 preexisting: false,
+                suppressed: None,
             }),
         }
     }

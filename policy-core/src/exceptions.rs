@@ -19,8 +19,10 @@
 //! The annotation's value is one clause per line, `<rule>[,<rule>…]: <reason>`: rule ids
 //! separated by commas (spaces around them allowed), a colon, and a non-empty reason (which may
 //! itself hold colons). Blank lines are skipped. A value that does not parse, or names an
-//! unknown rule, `input-invalid` or `exception-annotation-invalid`, silences nothing and is
-//! reported as an `exception-annotation-invalid` finding at the annotation's path.
+//! unknown rule, `input-invalid`, `exception-annotation-invalid` or a rule that judges a change
+//! (who may change reserved labels or control-plane objects: the object cannot vouch for its
+//! own requester, even with `exceptions.annotations`), silences nothing and is reported as an
+//! `exception-annotation-invalid` finding at the annotation's path.
 
 use globset::GlobSet;
 use serde::{Deserialize, Serialize};
@@ -29,7 +31,7 @@ use crate::error::SettingsProblem;
 use crate::eval::{Input, Out};
 use crate::object::{Object, Origin, Request};
 use crate::policy::{globs, Policy};
-use crate::rules::{RuleId, RULES};
+use crate::rules::{Judges, RuleId, RULES};
 use crate::settings::ExceptionSettings;
 use crate::text::distance;
 
@@ -218,6 +220,9 @@ fn parse_annotation(value: &str) -> Result<Vec<Clause>, Vec<String>> {
                 continue;
             }
             match exceptable_rule(id) {
+                Ok(r) if r.info().judges == Judges::Change => problems.push(format!(
+                    "{at}`{id}` judges who may change an object, which the object cannot vouch for itself (use settings `exemptions` or `exceptions.list`)"
+                )),
                 Ok(r) => rules.push(r),
                 Err(m) => problems.push(format!("{at}{m}")),
             }
@@ -437,6 +442,10 @@ mod tests {
                 "`exception-annotation-invalid` cannot be excepted",
                 "`input-invalid` cannot be excepted"
             ]
+        );
+        assert_eq!(
+            err("control-plane-namespace: r"),
+            vec!["`control-plane-namespace` judges who may change an object, which the object cannot vouch for itself (use settings `exemptions` or `exceptions.list`)"]
         );
         // Ids are exact: no case folding, no globs.
         assert!(parse_annotation("Broad-Toleration: r").is_err());

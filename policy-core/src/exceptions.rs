@@ -116,7 +116,7 @@ pub(crate) fn compile(s: &ExceptionSettings, problems: &mut Vec<SettingsProblem>
         if e.rules.is_empty() {
             problems.push(SettingsProblem::new(
                 format!("{at}/rules"),
-                "must name at least one rule",
+                "is required: name at least one rule",
             ));
         }
         let mut rules = Vec::new();
@@ -129,7 +129,7 @@ pub(crate) fn compile(s: &ExceptionSettings, problems: &mut Vec<SettingsProblem>
         if e.reason.trim().is_empty() {
             problems.push(SettingsProblem::new(
                 format!("{at}/reason"),
-                "must not be empty: say why these objects may break these rules",
+                "is required: say why these objects may break these rules",
             ));
         }
         let mut list = |field: &str, patterns: &Option<Vec<String>>| {
@@ -368,7 +368,7 @@ mod tests {
                 ),
                 (
                     "/exceptions/list/0/reason".to_owned(),
-                    "must not be empty: say why these objects may break these rules".to_owned()
+                    "is required: say why these objects may break these rules".to_owned()
                 ),
                 (
                     "/exceptions/list/0/kinds".to_owned(),
@@ -380,18 +380,34 @@ mod tests {
                 ),
             ]
         );
-        let missing = problems(r#"{"exceptions": {"list": [{"rules": []}]}}"#);
-        assert_eq!(missing.len(), 1, "{missing:?}");
-        assert_eq!(missing[0].0, "/exceptions/list/0");
-        assert!(
-            missing[0].1.contains("missing field `reason`"),
-            "{missing:?}"
+        // A missing `reason` or `rules` is reported at its own path, with the entry's other
+        // problems, not by dropping the entry.
+        assert_eq!(
+            problems(r#"{"exceptions": {"list": [{"names": ["x"]}, {"rules": ["nope"]}]}}"#),
+            vec![
+                (
+                    "/exceptions/list/0/rules".to_owned(),
+                    "is required: name at least one rule".to_owned()
+                ),
+                (
+                    "/exceptions/list/0/reason".to_owned(),
+                    "is required: say why these objects may break these rules".to_owned()
+                ),
+                (
+                    "/exceptions/list/1/rules/0".to_owned(),
+                    "unknown rule id `nope` (run `cks-policy rules` for the list)".to_owned()
+                ),
+                (
+                    "/exceptions/list/1/reason".to_owned(),
+                    "is required: say why these objects may break these rules".to_owned()
+                ),
+            ]
         );
         assert_eq!(
             problems(r#"{"exceptions": {"list": [{"rules": [], "reason": "r"}]}}"#),
             vec![(
                 "/exceptions/list/0/rules".to_owned(),
-                "must name at least one rule".to_owned()
+                "is required: name at least one rule".to_owned()
             )]
         );
         assert_eq!(

@@ -331,7 +331,7 @@ impl Default for Limits {
     }
 }
 
-/// Exceptions: which objects may break which rules, and why (see [`crate::exceptions`]).
+/// Exceptions: which objects may break which rules, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ExceptionSettings {
@@ -344,11 +344,16 @@ pub struct ExceptionSettings {
     pub list: Vec<Exception>,
 }
 
-/// One exception: the rules it silences, the objects it applies to, and why.
+/// One exception: the rules it silences, the objects it applies to, and why (`rules` and
+/// `reason` are required).
+// Both are read with defaults (the schema still marks them required) so that a missing one is
+// reported at its own path beside the entry's other problems, instead of dropping the entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(transform = require_rules_and_reason)]
 pub struct Exception {
     /// Rule ids to silence (at least one; `input-invalid` cannot be silenced).
+    #[serde(default)]
     pub rules: Vec<String>,
     /// Globs over the object's namespace; absent matches any object, and an object without a
     /// namespace (cluster-scoped, or a manifest that names none) matches only when absent.
@@ -361,7 +366,16 @@ pub struct Exception {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub names: Option<Vec<String>>,
     /// Why these objects may break these rules: required, reported with every silenced finding.
+    #[serde(default)]
     pub reason: String,
+}
+
+/// Marks [`Exception`]'s `rules` and `reason` required in the JSON Schema.
+fn require_rules_and_reason(schema: &mut schemars::Schema) {
+    schema.insert(
+        String::from("required"),
+        serde_json::json!(["reason", "rules"]),
+    );
 }
 
 /// The JSON Schema of [`Settings`], as checked in at `policy-core/settings.schema.json`.

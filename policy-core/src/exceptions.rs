@@ -6,9 +6,9 @@
 //! does not patch. Two sources, settings first:
 //!
 //! - settings `exceptions.list`: `{rules, namespaces, kinds, names, reason}`, globs compiled
-//!   once in [`crate::Policy`]; an absent glob list matches anything, and an object without a
-//!   namespace (cluster-scoped, or a manifest that names none) matches only an entry without
-//!   `namespaces`;
+//!   once in [`crate::Policy`]; an absent (or empty) glob list matches anything, and an object
+//!   without a namespace (cluster-scoped, or a manifest that names none) matches only an entry
+//!   without `namespaces`;
 //! - the annotation [`ANNOTATION`] on the object's own `metadata` (not on pod templates),
 //!   honoured for manifests read from text ([`Origin::Manifest`]: `check`, `audit`) and, for
 //!   AdmissionRequests (`review`, the Kubewarden module, a typed [`Request`]), only when
@@ -57,6 +57,69 @@ pub struct Suppression {
     /// The reason the exception gives.
     pub reason: String,
 }
+
+/// The JSON Schema of settings `exceptions`, written by hand: deriving it cost the browser
+/// engine 7 KB of schema-building code. `schema_is_the_settings_shape` checks it against the
+/// settings types.
+pub fn settings_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    // Through `Value`, whose parser the engine has anyway (`Schema`'s own costs 1.5 KB).
+    match serde_json::from_str(SETTINGS_SCHEMA) {
+        Ok(serde_json::Value::Object(m)) => schemars::Schema::from(m),
+        _ => schemars::Schema::default(),
+    }
+}
+
+const SETTINGS_SCHEMA: &str = r#"{
+  "description": "Objects allowed to break named rules: settings entries, and whether admission honours the objects' own exception annotation.",
+  "type": "object",
+  "additionalProperties": false,
+  "default": {"annotations": false, "list": []},
+  "properties": {
+    "annotations": {
+      "description": "Whether admission (an AdmissionRequest, on any surface) honours the object's own `cks-policy.example.invalid/exceptions` annotation. Manifests checked or audited from files always honour it; by default an object cannot exempt itself from admission.",
+      "type": "boolean",
+      "default": false
+    },
+    "list": {
+      "description": "Each entry silences its rules for the objects it matches; a silenced finding is still reported, marked `suppressed`, and does not deny.",
+      "type": "array",
+      "default": [],
+      "items": {
+        "description": "One exception: the rules it silences, the objects it applies to, and why.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["reason", "rules"],
+        "properties": {
+          "rules": {
+            "description": "Rule ids to silence (at least one; `input-invalid` cannot be silenced).",
+            "type": "array",
+            "items": {"type": "string"}
+          },
+          "namespaces": {
+            "description": "Globs over the object's namespace; absent or empty matches any object, and an object without a namespace (cluster-scoped, or a manifest that names none) matches only then.",
+            "type": "array",
+            "items": {"type": "string"}
+          },
+          "kinds": {
+            "description": "Globs over the object's `kind` (`Deployment`); absent or empty matches any kind.",
+            "type": "array",
+            "items": {"type": "string"}
+          },
+          "names": {
+            "description": "Globs over `metadata.name` (else `metadata.generateName`); absent or empty matches any name.",
+            "type": "array",
+            "items": {"type": "string"}
+          },
+          "reason": {
+            "description": "Why these objects may break these rules: required, reported with every silenced finding.",
+            "type": "string",
+            "minLength": 1
+          }
+        }
+      }
+    }
+  }
+}"#;
 
 /// Settings `exceptions`, compiled: each entry's rules and globs.
 #[derive(Debug, Default)]
@@ -132,15 +195,9 @@ pub(crate) fn compile(s: &ExceptionSettings, problems: &mut Vec<SettingsProblem>
                 "is required: say why these objects may break these rules",
             ));
         }
-        let mut list = |field: &str, patterns: &Option<Vec<String>>| {
-            let patterns = patterns.as_ref()?;
-            if patterns.is_empty() {
-                problems.push(SettingsProblem::new(
-                    format!("{at}/{field}"),
-                    "must not be empty (leave it out to match any)",
-                ));
-            }
-            Some(globs(&format!("{at}/{field}"), patterns, problems))
+        // An empty list matches anything: no glob set to consult.
+        let mut list = |field: &str, patterns: &[String]| {
+            (!patterns.is_empty()).then(|| globs(&format!("{at}/{field}"), patterns, problems))
         };
         let namespaces = list("namespaces", &e.namespaces);
         let kinds = list("kinds", &e.kinds);
@@ -371,10 +428,6 @@ mod tests {
                     "is required: say why these objects may break these rules".to_owned()
                 ),
                 (
-                    "/exceptions/list/0/kinds".to_owned(),
-                    "must not be empty (leave it out to match any)".to_owned()
-                ),
-                (
                     "/exceptions/list/0/names/0".to_owned(),
                     "`[` is not a valid glob: unclosed character class; missing ']'".to_owned()
                 ),
@@ -466,6 +519,43 @@ mod tests {
         // Ids are exact: no case folding, no globs.
         assert!(parse_annotation("Broad-Toleration: r").is_err());
         assert!(parse_annotation("*: r").is_err());
+    }
+
+    #[test]
+    fn schema_is_the_settings_shape() {
+        let schema: serde_json::Value = serde_json::from_str(SETTINGS_SCHEMA).unwrap();
+        let keys = |v: &serde_json::Value| {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        let full = crate::settings::ExceptionSettings {
+            annotations: true,
+            list: vec![crate::settings::Exception {
+                rules: vec!["a".into()],
+                namespaces: vec!["a".into()],
+                kinds: vec!["a".into()],
+                names: vec!["a".into()],
+                reason: "r".into(),
+            }],
+        };
+        let value = serde_json::to_value(&full).unwrap();
+        assert_eq!(keys(&schema["properties"]), keys(&value));
+        assert_eq!(
+            keys(&schema["properties"]["list"]["items"]["properties"]),
+            keys(&value["list"][0])
+        );
+        assert_eq!(
+            schema["default"],
+            serde_json::to_value(crate::settings::ExceptionSettings::default()).unwrap()
+        );
+        // It is what the settings schema holds.
+        let settings: serde_json::Value =
+            serde_json::from_str(&crate::settings::schema_json()).unwrap();
+        assert_eq!(
+            settings["properties"]["exceptions"]["properties"],
+            schema["properties"]
+        );
     }
 
     #[test]

@@ -48,7 +48,8 @@ pub struct Settings {
     /// Input limits.
     pub limits: Limits,
     /// Objects allowed to break named rules: settings entries, and whether admission honours
-    /// the objects' own exception annotation (see [`crate::exceptions`]).
+    /// the objects' own exception annotation.
+    #[schemars(schema_with = "crate::exceptions::settings_schema")]
     pub exceptions: ExceptionSettings,
 }
 
@@ -331,8 +332,9 @@ impl Default for Limits {
     }
 }
 
-/// Exceptions: which objects may break which rules, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+/// Exceptions: which objects may break which rules, and why. Its JSON Schema is written by
+/// hand ([`crate::exceptions::settings_schema`]): the derived one cost the browser engine 7 KB.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ExceptionSettings {
     /// Whether admission (an AdmissionRequest, on any surface) honours the object's own
@@ -348,34 +350,25 @@ pub struct ExceptionSettings {
 /// `reason` are required).
 // Both are read with defaults (the schema still marks them required) so that a missing one is
 // reported at its own path beside the entry's other problems, instead of dropping the entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(transform = require_rules_and_reason)]
 pub struct Exception {
     /// Rule ids to silence (at least one; `input-invalid` cannot be silenced).
     #[serde(default)]
     pub rules: Vec<String>,
-    /// Globs over the object's namespace; absent matches any object, and an object without a
-    /// namespace (cluster-scoped, or a manifest that names none) matches only when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<Vec<String>>,
-    /// Globs over the object's `kind` (`Deployment`); absent matches any kind.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kinds: Option<Vec<String>>,
-    /// Globs over `metadata.name` (else `metadata.generateName`); absent matches any name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub names: Option<Vec<String>>,
+    /// Globs over the object's namespace; absent or empty matches any object, and an object
+    /// without a namespace (cluster-scoped, or a manifest that names none) matches only then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+    /// Globs over the object's `kind` (`Deployment`); absent or empty matches any kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<String>,
+    /// Globs over `metadata.name` (else `metadata.generateName`); absent or empty matches any name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
     /// Why these objects may break these rules: required, reported with every silenced finding.
     #[serde(default)]
     pub reason: String,
-}
-
-/// Marks [`Exception`]'s `rules` and `reason` required in the JSON Schema.
-fn require_rules_and_reason(schema: &mut schemars::Schema) {
-    schema.insert(
-        String::from("required"),
-        serde_json::json!(["reason", "rules"]),
-    );
 }
 
 /// The JSON Schema of [`Settings`], as checked in at `policy-core/settings.schema.json`.

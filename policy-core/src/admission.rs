@@ -148,6 +148,7 @@ fn namespace_unavailable(policy: &Policy, namespace: &str, error: &LookupError) 
         fix: None,
         line: None,
         preexisting: false,
+        suppressed: None,
     }
 }
 
@@ -199,11 +200,8 @@ pub fn evaluate_in_cluster(
     }
     let mut verdict = crate::eval::evaluate(policy, request, &context);
     if !extra.is_empty() {
-        verdict.findings.append(&mut extra);
-        verdict.allowed = !verdict
-            .findings
-            .iter()
-            .any(|f| f.severity == Severity::Error);
+        // Exceptions silence a failed lookup's finding too.
+        crate::exceptions::add_host_findings(policy, request, &mut verdict, extra);
     }
     verdict
 }
@@ -270,7 +268,7 @@ pub fn truncate(s: &str, max: usize) -> String {
 pub fn error_messages(v: &Verdict) -> Vec<String> {
     v.findings
         .iter()
-        .filter(|f| f.severity == Severity::Error)
+        .filter(|f| f.denies())
         .map(|f| format!("{}: {}", f.rule, f.message))
         .collect()
 }
@@ -280,7 +278,7 @@ pub fn warnings(v: &Verdict) -> Vec<String> {
     let all: Vec<String> = v
         .findings
         .iter()
-        .filter(|f| f.severity == Severity::Warning)
+        .filter(|f| f.counted_severity() == Some(Severity::Warning))
         .map(|f| truncate(&format!("{}: {}", f.rule, f.message), MAX_WARNING))
         .collect();
     let mut out = Vec::new();
@@ -373,6 +371,7 @@ mod tests {
             fix: None,
             line: None,
             preexisting: false,
+            suppressed: None,
         };
         let v = Verdict {
             allowed: true,

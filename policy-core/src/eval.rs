@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::exceptions::Suppression;
 use crate::object::{Judgement, Object, Operation, Request};
 use crate::policy::Policy;
 use crate::rules::{Judges, RuleId, RuleKind, RULES};
@@ -100,12 +101,15 @@ impl<'a> Input<'a> {
 }
 
 /// Where one rule reports: bound to the rule's id and configured severity, with whether it
-/// may report and patch decided once (settings and the requester's exemption).
+/// may report and patch decided once (settings, the requester's exemption and the object's
+/// exceptions).
 pub struct Out<'o> {
     rule: RuleId,
     severity: Severity,
     reports: bool,
     patches: bool,
+    /// The exception that silences this rule on the judged object: its findings carry it.
+    suppressed: Option<&'o Suppression>,
     findings: &'o mut Vec<Finding>,
     patch: &'o mut Vec<PatchOp>,
 }
@@ -134,6 +138,7 @@ impl Out<'_> {
             fix,
             line: None,
             preexisting: false,
+            suppressed: self.suppressed.cloned(),
         });
     }
 
@@ -212,7 +217,7 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
             mark_preexisting(policy, request, old, context, exempt, &mut findings);
         }
     }
-    let allowed = !findings.iter().any(|f| f.severity == Severity::Error);
+    let allowed = !findings.iter().any(Finding::denies);
     Verdict {
         allowed,
         findings,
@@ -240,6 +245,7 @@ fn run(
     };
     let (mut findings, mut patch) = (Vec::new(), Vec::new());
     let deleting = request.operation == Operation::Delete;
+    let suppressions = crate::exceptions::suppressions(policy, request, object);
     for (i, rule) in RULES.iter().enumerate() {
         let state = &policy.rules[i];
         if !state.enabled
@@ -249,12 +255,15 @@ fn run(
             continue;
         }
         // The one gate: an exempt requester's request is not validated, and mutations still
-        // apply (a rule that does both keeps its patch and drops its findings).
+        // apply (a rule that does both keeps its patch and drops its findings). A rule an
+        // exception silences on this object still reports, marked, and does not patch.
+        let suppressed = suppressions.get(i).and_then(Option::as_ref);
         let mut out = Out {
             rule: RuleId::ALL[i],
             severity: state.severity,
             reports: !(exempt && rule.kind != RuleKind::Mutate),
-            patches: rule.kind != RuleKind::Validate,
+            patches: rule.kind != RuleKind::Validate && suppressed.is_none(),
+            suppressed,
             findings: &mut findings,
             patch: &mut patch,
         };
@@ -314,6 +323,7 @@ fn mark_preexisting(
         name: request.name.clone(),
         dry_run: request.dry_run,
         judgement: Judgement::Admission,
+        origin: request.origin,
     };
     let (before, _) = run(policy, &as_created, old, context, exempt, true);
     if before.is_empty() {

@@ -24,6 +24,7 @@ pub mod admission;
 mod cks;
 pub mod error;
 pub mod eval;
+pub mod exceptions;
 #[cfg(feature = "yaml")]
 pub mod fix;
 mod glob;
@@ -55,7 +56,8 @@ pub mod yaml;
 pub use admission::{AdmissionResponse, AdmissionReviewResponse};
 pub use error::{ReviewError, SettingsError, SettingsProblem};
 pub use eval::{evaluate, Context};
-pub use object::{Doc, Judgement, Object, Operation, PodRef, Request, UserInfo};
+pub use exceptions::{SuppressedBy, Suppression};
+pub use object::{Doc, Judgement, Object, Operation, Origin, PodRef, Request, UserInfo};
 pub use policy::Policy;
 pub use rules::images::images_to_resolve;
 pub use rules::{RuleId, RuleInfo, RULES};
@@ -154,6 +156,7 @@ pub fn review(
                 fix: None,
                 line: None,
                 preexisting: false,
+                suppressed: None,
             };
             let v = Verdict {
                 allowed: false,

@@ -276,6 +276,21 @@ pub struct Request {
     /// Whether the object is judged as admission would judge the request, or as an object
     /// that already exists in the cluster.
     pub judgement: Judgement,
+    /// Where the request came from: an AdmissionRequest (the default), or a manifest the
+    /// caller read from text. Decides whether the object's own exception annotation counts.
+    pub origin: Origin,
+}
+
+/// Where a request came from, which decides whether the object may exempt itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Origin {
+    /// An AdmissionRequest (from an AdmissionReview, or built by a caller): the object's own
+    /// exception annotation counts only when settings `exceptions.annotations` is true.
+    #[default]
+    AdmissionRequest,
+    /// A manifest read from text (`check`, `audit`, `evaluate_value` of a manifest): the
+    /// exception annotation always counts, as it is the author's own file.
+    Manifest,
 }
 
 /// How a request is judged.

@@ -46,6 +46,8 @@ pub struct Policy {
     pub(crate) sunk_schedulers: Globs,
     pub(crate) gang_namespaces: Globs,
     pub(crate) control_plane_namespaces: Globs,
+    /// Settings `exceptions`, compiled.
+    pub(crate) exceptions: crate::exceptions::Exceptions,
 }
 
 impl Default for Policy {
@@ -96,7 +98,7 @@ fn compile_templates(s: &Settings, problems: &mut Vec<SettingsProblem>) -> Shape
     shapes
 }
 
-fn globs(path: &str, patterns: &[String], problems: &mut Vec<SettingsProblem>) -> Globs {
+pub(crate) fn globs(path: &str, patterns: &[String], problems: &mut Vec<SettingsProblem>) -> Globs {
     Globs::new(path, patterns, problems)
 }
 
@@ -126,6 +128,7 @@ impl Policy {
             sunk_schedulers: Globs::default(),
             gang_namespaces: Globs::default(),
             control_plane_namespaces: Globs::default(),
+            exceptions: crate::exceptions::Exceptions::default(),
         }
     }
 
@@ -262,6 +265,7 @@ impl Policy {
             nodetypes::Mapping::new(nodetypes::LEGACY_PUBLISHED, &s.node_types.legacy);
 
         let shapes = compile_templates(s, &mut problems);
+        let exceptions = crate::exceptions::compile(&s.exceptions, &mut problems);
         let policy = Policy {
             rules,
             shapes,
@@ -299,6 +303,7 @@ impl Policy {
                 &s.control_plane_namespaces,
                 &mut problems,
             ),
+            exceptions,
             settings,
         };
         if problems.is_empty() {

@@ -47,6 +47,10 @@ pub struct Settings {
     pub control_plane_namespaces: Vec<String>,
     /// Input limits.
     pub limits: Limits,
+    /// Objects allowed to break named rules: settings entries, and whether admission honours
+    /// the objects' own exception annotation.
+    #[schemars(schema_with = "crate::exceptions::settings_schema")]
+    pub exceptions: ExceptionSettings,
 }
 
 impl Default for Settings {
@@ -71,6 +75,7 @@ impl Default for Settings {
                 .map(|n| (*n).to_owned())
                 .collect(),
             limits: Limits::default(),
+            exceptions: ExceptionSettings::default(),
         }
     }
 }
@@ -345,6 +350,45 @@ impl Default for Limits {
             max_alias_nodes: 100_000,
         }
     }
+}
+
+/// Exceptions: which objects may break which rules, and why. Its JSON Schema is written by
+/// hand ([`crate::exceptions::settings_schema`]): the derived one cost the browser engine 7 KB.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ExceptionSettings {
+    /// Whether admission (an AdmissionRequest, on any surface) honours the object's own
+    /// `cks-policy.example.invalid/exceptions` annotation. Manifests checked or audited from
+    /// files always honour it; by default an object cannot exempt itself from admission.
+    pub annotations: bool,
+    /// Each entry silences its rules for the objects it matches; a silenced finding is still
+    /// reported, marked `suppressed`, and does not deny.
+    pub list: Vec<Exception>,
+}
+
+/// One exception: the rules it silences, the objects it applies to, and why (`rules` and
+/// `reason` are required).
+// Both are read with defaults (the schema still marks them required) so that a missing one is
+// reported at its own path beside the entry's other problems, instead of dropping the entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Exception {
+    /// Rule ids to silence (at least one; `input-invalid` cannot be silenced).
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// Globs over the object's namespace; absent or empty matches any object, and an object
+    /// without a namespace (cluster-scoped, or a manifest that names none) matches only then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+    /// Globs over the object's `kind` (`Deployment`); absent or empty matches any kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<String>,
+    /// Globs over `metadata.name` (else `metadata.generateName`); absent or empty matches any name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+    /// Why these objects may break these rules: required, reported with every silenced finding.
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// The JSON Schema of [`Settings`], as checked in at `policy-core/settings.schema.json`.

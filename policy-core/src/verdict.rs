@@ -2,6 +2,7 @@
 
 use schemars::JsonSchema;
 
+use crate::exceptions::Suppression;
 use crate::rules::RuleId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -51,6 +52,22 @@ pub struct Finding {
     /// On UPDATE: `oldObject` already had this finding, so it does not deny (ratcheting).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub preexisting: bool,
+    /// Set when an exception (settings or the object's annotation) silences this finding: it
+    /// is still reported, but does not deny, warn or count in the summary's severities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
+}
+
+impl Finding {
+    /// Whether this finding denies admission: severity `error` and not suppressed.
+    pub fn denies(&self) -> bool {
+        self.severity == Severity::Error && self.suppressed.is_none()
+    }
+
+    /// The severity this finding counts with, `None` when an exception silences it.
+    pub fn counted_severity(&self) -> Option<Severity> {
+        self.suppressed.is_none().then_some(self.severity)
+    }
 }
 
 /// One RFC 6902 operation; the engine emits `add`, `replace` and `remove` only.
@@ -107,7 +124,7 @@ impl PatchOp {
 /// The judgement of one object.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
-    /// True when no finding has severity `error`.
+    /// True when no finding denies (severity `error`, not suppressed).
     pub allowed: bool,
     /// Findings in rule-table order, then document order.
     pub findings: Vec<Finding>,
@@ -116,11 +133,11 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// Number of findings with the given severity.
+    /// Number of findings with the given severity that are not suppressed.
     pub fn count(&self, severity: Severity) -> usize {
         self.findings
             .iter()
-            .filter(|f| f.severity == severity)
+            .filter(|f| f.counted_severity() == Some(severity))
             .count()
     }
 }
@@ -149,6 +166,14 @@ pub struct Summary {
     /// Results with an `input-invalid` finding: the document could not be read, or not all of it.
     #[serde(default)]
     pub invalid: usize,
+    /// Findings an exception silenced (counted here only, not in the severities above);
+    /// omitted when zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suppressed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The verdict on one object of a text input, with where it came from.
@@ -164,7 +189,7 @@ pub struct DocumentResult {
     pub namespace: Option<String>,
     /// The object's name (`metadata.name`, else `generateName`).
     pub name: Option<String>,
-    /// True when no finding has severity `error`.
+    /// True when no finding denies (severity `error`, not suppressed).
     pub allowed: bool,
     /// Findings, paths relative to the document.
     pub findings: Vec<Finding>,
@@ -195,13 +220,16 @@ impl Report {
         for r in &results {
             let (mut invalid, mut warned) = (false, false);
             for f in &r.findings {
-                match f.severity {
-                    Severity::Error => summary.errors += 1,
-                    Severity::Warning => summary.warnings += 1,
-                    Severity::Info => summary.infos += 1,
+                match f.counted_severity() {
+                    Some(Severity::Error) => summary.errors += 1,
+                    Some(Severity::Warning) => {
+                        summary.warnings += 1;
+                        warned = true;
+                    }
+                    Some(Severity::Info) => summary.infos += 1,
+                    None => summary.suppressed += 1,
                 }
                 invalid |= f.rule == RuleId::InputInvalid;
-                warned |= f.severity == Severity::Warning;
             }
             let outcome = if invalid {
                 &mut summary.invalid
@@ -250,6 +278,7 @@ mod tests {
                     fix: None,
                     line: None,
                     preexisting: false,
+                    suppressed: None,
                 })
                 .collect(),
             patch: Vec::new(),

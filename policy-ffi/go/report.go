@@ -25,6 +25,8 @@ type Summary struct {
 	Denied int `json:"denied"`
 	// Invalid: with an input-invalid finding.
 	Invalid int `json:"invalid"`
+	// Suppressed counts findings an exception silenced (not counted in the severities).
+	Suppressed int `json:"suppressed,omitempty"`
 }
 
 // Result is the verdict on one object.
@@ -63,6 +65,16 @@ type Finding struct {
 	// Preexisting is set on UPDATE when oldObject already had the finding (ratcheting): it
 	// does not deny.
 	Preexisting bool `json:"preexisting,omitempty"`
+	// Suppressed is set when an exception silences the finding: it is reported but does not
+	// deny, warn or count in the summary's severities.
+	Suppressed *Suppression `json:"suppressed,omitempty"`
+}
+
+// Suppression says what silenced a finding: By is "settings" (settings exceptions.list) or
+// "annotation" (the object's own exception annotation), Reason the reason it gives.
+type Suppression struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"`
 }
 
 // PatchOp is one RFC 6902 JSON Patch operation (add, replace or remove).

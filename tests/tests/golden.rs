@@ -49,8 +49,16 @@ fn findings_snapshot() {
         let v: serde_json::Value = serde_json::from_str(&case.run()).unwrap();
         for r in v["results"].as_array().unwrap() {
             for f in r["findings"].as_array().unwrap() {
+                let suppressed = match f.get("suppressed") {
+                    Some(s) => format!(
+                        " [suppressed by {}: {}]",
+                        s["by"].as_str().unwrap(),
+                        s["reason"].as_str().unwrap()
+                    ),
+                    None => String::new(),
+                };
                 lines.push(format!(
-                    "{} #{} {} {} {} :: {}",
+                    "{} #{} {} {} {} :: {}{suppressed}",
                     case.name,
                     r["document"],
                     f["severity"].as_str().unwrap(),

@@ -19,7 +19,9 @@ pub fn render(report: &Report) -> String {
                 "{source}: judged as existing cluster objects (read back from a cluster, or `audit`): change rules do not apply and nothing is patched\n"
             ));
         }
-        for f in &r.findings {
+        // Silenced findings are counted, not printed: `--format json` or `sarif` lists them.
+        let suppressed = r.findings.iter().filter(|f| f.suppressed.is_some()).count();
+        for f in r.findings.iter().filter(|f| f.suppressed.is_none()) {
             match f.line {
                 Some(l) => out.push_str(&format!("{source}:{l}: ")),
                 None => out.push_str(&format!("{source}: ")),
@@ -38,6 +40,9 @@ pub fn render(report: &Report) -> String {
                 out.push_str(&format!("    fix: {}\n", visible(fix)));
             }
         }
+        if suppressed > 0 {
+            out.push_str(&suppressed_line(&source, r, suppressed));
+        }
     }
     let s = report.summary;
     out.push_str(&format!(
@@ -55,5 +60,23 @@ pub fn render(report: &Report) -> String {
         s.infos,
         plural(s.infos),
     ));
+    if s.suppressed > 0 {
+        out.insert_str(
+            out.len() - 1,
+            &format!(" ({} suppressed by exceptions)", s.suppressed),
+        );
+    }
     out
+}
+
+/// `source: N findings suppressed by exceptions [Kind/name]`, one line per document.
+fn suppressed_line(source: &str, r: &policy_core::DocumentResult, n: usize) -> String {
+    let object = match (&r.kind, &r.name) {
+        (Some(kind), Some(name)) => format!(" [{}/{}]", visible(kind), visible(name)),
+        _ => String::new(),
+    };
+    format!(
+        "{source}: {n} finding{} suppressed by exceptions{object}\n",
+        plural(n)
+    )
 }

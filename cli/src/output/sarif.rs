@@ -91,6 +91,7 @@ pub fn render(report: &Report, base_dir: Option<&str>) -> String {
             if let Some(i) = catalogue.iter().position(|x| x.id == f.rule.as_str()) {
                 result["ruleIndex"] = json!(i);
             }
+            add_suppression(&mut result, f);
             result
         })
         .collect();
@@ -129,6 +130,20 @@ fn level(s: Severity) -> &'static str {
         Severity::Warning => "warning",
         Severity::Info => "note",
     }
+}
+
+/// SARIF 2.1.0 §3.27.23 `suppressions` (§3.35 suppression object): an exception in the object's
+/// own annotation is `inSource`, one in settings `external`; the reason is the justification.
+fn add_suppression(result: &mut Value, f: &policy_core::Finding) {
+    let Some(s) = &f.suppressed else {
+        return;
+    };
+    let kind = match s.by {
+        policy_core::SuppressedBy::Annotation => "inSource",
+        policy_core::SuppressedBy::Settings => "external",
+    };
+    result["suppressions"] =
+        json!([{"kind": kind, "status": "accepted", "justification": s.reason}]);
 }
 
 #[cfg(test)]

@@ -86,11 +86,13 @@ struct Batch<'a> {
 /// (`audit`) or when it carries `metadata.resourceVersion` (read back from a cluster, as
 /// `kubectl get -o yaml` prints it), else a CREATE.
 fn manifest_request(o: Object, existing: bool) -> Request {
-    if existing || o.metadata.resource_version.is_some() {
+    let mut r = if existing || o.metadata.resource_version.is_some() {
         Request::existing(o)
     } else {
         Request::create(o)
-    }
+    };
+    r.origin = object::Origin::Manifest;
+    r
 }
 
 fn units(doc: Result<Doc, Problem>, existing: bool) -> Vec<Unit> {
@@ -141,6 +143,7 @@ pub(crate) fn input_invalid(problem: &Problem) -> Finding {
         fix: None,
         line: problem.line,
         preexisting: false,
+        suppressed: None,
     }
 }
 

@@ -196,6 +196,8 @@ catalogue! {
         "the manifest installs a component CKS manages itself (device plugin, upstream Kueue, Network Operator)";
     DraClaimUnused = "dra-claim-unused", Warning, Validate, accelerators::check_dra_claim_unused,
         "a pod-level DRA resource claim that no container lists under `resources.claims`";
+    ExceptionAnnotationInvalid = "exception-annotation-invalid", Error, Validate, crate::exceptions::check_annotation,
+        "the object's `cks-policy.example.invalid/exceptions` annotation does not parse or names a rule that cannot be excepted, so it silences nothing";
 }
 
 impl RuleId {

@@ -32,6 +32,7 @@ __all__ = [
     "Result",
     "ReviewResponse",
     "Summary",
+    "Suppression",
     "rules",
     "settings_schema",
     "__version__",
@@ -63,6 +64,14 @@ class PolicyError(Exception):
 
 
 @dataclass(frozen=True)
+class Suppression:
+    """What silenced a finding: ``by`` is ``"settings"`` or ``"annotation"``, with its reason."""
+
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Finding:
     """One thing a rule found, at an RFC 6901 pointer into the document."""
 
@@ -74,6 +83,8 @@ class Finding:
     line: Optional[int] = None
     #: On UPDATE: ``oldObject`` already had it, so it does not deny (ratcheting).
     preexisting: bool = False
+    #: Set when an exception silences it: reported, but it does not deny or count.
+    suppressed: Optional[Suppression] = None
 
 
 _ABSENT: Any = None
@@ -115,6 +126,8 @@ class Summary:
     warned: int = 0
     denied: int = 0
     invalid: int = 0
+    #: Findings an exception silenced (not counted in the severities above).
+    suppressed: int = 0
 
 
 @dataclass(frozen=True)
@@ -202,6 +215,13 @@ def _known(cls: Any, d: Mapping[str, Any]) -> Dict[str, Any]:
     return {k: v for k, v in d.items() if k in names}
 
 
+def _finding(f: Mapping[str, Any]) -> Finding:
+    known = _known(Finding, f)
+    if known.get("suppressed") is not None:
+        known["suppressed"] = Suppression(**_known(Suppression, known["suppressed"]))
+    return Finding(**known)
+
+
 def _report(raw: str) -> Report:
     v = json.loads(raw)
     return Report(
@@ -214,7 +234,7 @@ def _report(raw: str) -> Report:
                 namespace=r["namespace"],
                 name=r["name"],
                 allowed=r["allowed"],
-                findings=[Finding(**_known(Finding, f)) for f in r["findings"]],
+                findings=[_finding(f) for f in r["findings"]],
                 patch=[PatchOp(**_known(PatchOp, p)) for p in r["patch"]],
                 existing=r.get("existing", False),
             )

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use cks_policy_kubewarden_host::{create_request, Answer, Instance, Table};
 use cks_policy_tests::{cases, Case};
-use policy_core::{admission, patch, Context, Finding, Policy, Report, Severity, Verdict};
+use policy_core::{
+    admission, exceptions, patch, Context, Finding, Policy, Report, Severity, Verdict,
+};
 use serde_json::{json, Value};
 
 const DIGEST: &str = "sha256:3f5e8b5c7ab2740c0f7b1e3e8d3d7b5f0c1a2b3c4d5e6f7081920a1b2c3d4e5f";
@@ -167,12 +169,18 @@ fn request_namespace(request: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Whether a golden unit was a manifest object (sent as a CREATE) or an AdmissionRequest.
+enum UnitKind {
+    Object,
+    Request,
+}
+
 #[test]
 fn every_golden_case_matches_expected() {
     let all = cases();
     assert!(!all.is_empty(), "no fixtures found");
     let mut failures = Vec::new();
-    let (mut judged, mut garbage, mut exported) = (0usize, 0usize, 0usize);
+    let (mut judged, mut garbage, mut exported, mut annotated) = (0usize, 0usize, 0usize, 0usize);
     for case in &all {
         let policy = Policy::from_slice(&case.settings)
             .unwrap_or_else(|e| panic!("{}: settings: {e}", case.name));
@@ -205,15 +213,20 @@ fn every_golden_case_matches_expected() {
         );
         for (i, (unit, want)) in units.into_iter().zip(&expected.results).enumerate() {
             let label = format!("{} result #{i} (document {})", case.name, want.document);
-            let (request, object, prefix) = match unit {
+            let (request, object, prefix, unit_kind) = match unit {
                 Unit::Garbage => {
                     garbage += 1;
                     continue;
                 }
-                Unit::Object { object, prefix } => (create_request(&object), Some(object), prefix),
+                Unit::Object { object, prefix } => (
+                    create_request(&object),
+                    Some(object),
+                    prefix,
+                    UnitKind::Object,
+                ),
                 Unit::Request(r) => {
                     let o = r.get("object").filter(|o| o.is_object()).cloned();
-                    (r, o, String::new())
+                    (r, o, String::new(), UnitKind::Request)
                 }
             };
             let got = match module.validate(&request, &settings) {
@@ -242,8 +255,18 @@ fn every_golden_case_matches_expected() {
             // `check` as existing state, but an admission request is judged by its operation:
             // sent here as a CREATE, the module must agree with the core on that CREATE. (How
             // the module answers Kubewarden's background audit is issue 10's remaining work.)
-            let verdict = if want.existing {
-                exported += 1;
+            // Likewise a manifest carrying the exception annotation: `check` honours it (the
+            // author's own file), admission only with `exceptions.annotations: true`.
+            let self_excepted = matches!(&unit_kind, UnitKind::Object)
+                && object
+                    .as_ref()
+                    .and_then(|o| o["metadata"]["annotations"].get(exceptions::ANNOTATION))
+                    .is_some();
+            if self_excepted {
+                annotated += 1;
+            }
+            let verdict = if want.existing || self_excepted {
+                exported += usize::from(want.existing);
                 native(&request, &settings, &context, Vec::new())
             } else {
                 Verdict {
@@ -285,10 +308,11 @@ fn every_golden_case_matches_expected() {
         }
     }
     eprintln!(
-        "golden: {} cases, {judged} objects judged by the module ({exported} exported objects as CREATEs, compared with the core's CREATE verdict), {garbage} unreadable documents",
+        "golden: {} cases, {judged} objects judged by the module ({exported} exported and {annotated} self-excepted objects as CREATEs, compared with the core's CREATE verdict), {garbage} unreadable documents",
         all.len()
     );
     assert!(exported > 0, "the exported-object cases were not sent");
+    assert!(annotated > 0, "the self-excepted manifests were not sent");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -311,12 +335,11 @@ fn pod(namespace: &str, image: &str) -> Value {
 /// The core's verdict on `request` under `settings` and `context`, plus extra findings.
 fn native(request: &Value, settings: &Value, context: &Context, extra: Vec<Finding>) -> Verdict {
     let policy = Policy::from_slice(&serde_json::to_vec(settings).unwrap()).unwrap();
-    let (_, mut v) =
+    let (req, mut v) =
         policy_core::evaluate_request(&policy, &serde_json::to_vec(request).unwrap(), context)
             .unwrap();
     if !extra.is_empty() {
-        v.findings.extend(extra);
-        v.allowed = !v.findings.iter().any(|f| f.severity == Severity::Error);
+        policy_core::exceptions::add_host_findings(&policy, &req, &mut v, extra);
     }
     v
 }
@@ -330,6 +353,7 @@ fn finding(rule: &str, severity: Severity, path: &str, message: String) -> Findi
         fix: None,
         line: None,
         preexisting: false,
+        suppressed: None,
     }
 }
 

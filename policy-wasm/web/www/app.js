@@ -290,7 +290,7 @@ function renderReport(report) {
       sec.append(el("p", "muted clean", "No findings."));
     }
     for (const sev of SEVERITIES) {
-      const group = r.findings.filter((f) => f.severity === sev);
+      const group = r.findings.filter((f) => f.severity === sev && !f.suppressed);
       if (group.length === 0) continue;
       const g = el("div", `group group-${sev}`);
       g.append(el("h3", "", `${SEVERITY_TITLE[sev]} (${group.length})`));
@@ -300,6 +300,22 @@ function renderReport(report) {
         if (f.line !== undefined && (rank[sev] > (rank[marks.get(f.line)] || 0))) {
           marks.set(f.line, sev);
         }
+      }
+      g.append(ul);
+      sec.append(g);
+    }
+    // Findings an exception silenced: listed with their reason, never counted or marked.
+    const silenced = r.findings.filter((f) => f.suppressed);
+    if (silenced.length > 0) {
+      const g = el("details", "group group-suppressed");
+      g.dataset.testid = "suppressed";
+      g.append(el("summary", "", `Suppressed by exceptions (${silenced.length})`));
+      const ul = el("ul", "findings");
+      for (const f of silenced) {
+        const li = renderFinding(f);
+        li.dataset.suppressed = f.suppressed.by;
+        li.append(el("div", "fix", `suppressed by ${f.suppressed.by}: ${f.suppressed.reason}`));
+        ul.append(li);
       }
       g.append(ul);
       sec.append(g);
@@ -319,7 +335,7 @@ function renderReport(report) {
   } else {
     summary.append(
       el("strong", denied ? "denied" : "allowed", denied ? `${denied} of ${report.results.length} denied` : `all ${report.results.length} allowed`),
-      ` · ${s.errors} error${s.errors === 1 ? "" : "s"}, ${s.warnings} warning${s.warnings === 1 ? "" : "s"}, ${s.infos} info · `,
+      ` · ${s.errors} error${s.errors === 1 ? "" : "s"}, ${s.warnings} warning${s.warnings === 1 ? "" : "s"}, ${s.infos} info${s.suppressed ? `, ${s.suppressed} suppressed` : ""} · `,
       el("span", "muted", `${(performance.now() - state.t0).toFixed(0)} ms`),
     );
   }

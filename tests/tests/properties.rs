@@ -741,7 +741,7 @@ fn finding_lines_are_the_lines_of_their_fields() {
 #[test]
 fn finding_lines_in_tricky_yaml() {
     const POD: &str = "spec:\n  containers:\n  - name: a\n    image: nginx\n    securityContext: {privileged: true}\n";
-    let inputs: Vec<(&str, String)> = vec![
+    let mut inputs: Vec<(&str, String)> = vec![
         ("anchors", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  labels: &l\n    app: a\n  annotations: *l\nspec:\n  containers:\n  - &c\n    name: a\n    image: nginx\n  - *c\n  - <<: *c\n    name: b\n".to_owned()),
         ("duplicates", format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\nkind: Pod\n{POD}")),
         ("binary", format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  labels:\n    !!binary cW9zLmNvcmV3ZWF2ZS5jbG91ZC9pbnRlcnJ1cHRhYmxl: \"true\"\n{POD}")),
@@ -749,6 +749,20 @@ fn finding_lines_in_tricky_yaml() {
         ("review", "apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nrequest:\n  uid: u\n  operation: CREATE\n  kind: {group: \"\", version: v1, kind: Pod}\n  object:\n    apiVersion: v1\n    kind: Pod\n    metadata:\n      name: a\n    spec:\n      containers:\n      - name: a\n        image: nginx\n".to_owned()),
         ("multi", format!("# comment\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: a}}\n{POD}---\n---\n# Source: chart/templates/pod.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n{POD}--- # x\napiVersion: v1\nkind: Pod\nmetadata: {{name: c, labels: {{enabled: yes}}}}\n{POD}")),
     ];
+    let json = |v: Value| serde_json::to_string_pretty(&v).unwrap();
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"},
+        "spec": {"containers": [{"name": "a", "image": "nginx", "securityContext": {"privileged": true}}]}});
+    inputs.push(("json-pod", json(pod.clone())));
+    inputs.push((
+        "json-list",
+        json(json!({"apiVersion": "v1", "kind": "List", "items": [pod.clone(), pod.clone()]})),
+    ));
+    inputs.push(("json-review", json(json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "request": {"uid": "u", "operation": "CREATE", "kind": {"group": "", "version": "v1", "kind": "Pod"}, "object": pod}}))));
+    inputs.push((
+        "json-duplicate",
+        "{\n \"apiVersion\": \"apps/v1\",\n \"kind\": \"ConfigMap\",\n \"metadata\": {\"name\": \"a\"},\n \"spec\": {\"template\": {\"spec\": {\"containers\": [\n  {\"name\": \"a\", \"image\": \"nginx\"}]}}},\n \"kind\": \"StatefulSet\"\n}\n".to_owned(),
+    ));
     let policy = Policy::default();
     let mut checked = 0usize;
     let mut failures = Vec::new();
@@ -790,4 +804,33 @@ fn line_reader_reads_lines() {
     assert_eq!(at("/a/g/c"), 3);
     assert_eq!(at("/a/h"), 11);
     assert_eq!(at("/a/nope/deeper"), 1);
+}
+
+/// A bare AdmissionRequest (no AdmissionReview envelope) holds its object at `/object`, but
+/// `read/mod.rs` `units` locates every finding under `/request/object`, so each falls back to
+/// line 1. Run with `--ignored` once that is fixed (reported to the lead with the fuzz work).
+#[test]
+#[ignore = "known bug in policy-core read/mod.rs: bare AdmissionRequest lines use /request/object"]
+fn finding_lines_in_a_bare_admission_request() {
+    let text = serde_json::to_string_pretty(&json!({"uid": "u", "operation": "CREATE",
+        "kind": {"group": "", "version": "v1", "kind": "Pod"},
+        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"},
+            "spec": {"containers": [{"name": "a", "image": "nginx"}]}}}))
+    .unwrap();
+    let report = check(
+        &Policy::default(),
+        Some("r.json"),
+        text.as_bytes(),
+        &Context::default(),
+    );
+    let (mut failures, mut skipped) = (Vec::new(), Vec::new());
+    let n = check_lines(
+        "bare-request",
+        text.as_bytes(),
+        &report,
+        &mut failures,
+        &mut skipped,
+    );
+    assert!(n > 0);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -24,7 +24,12 @@ fn invalid_documents(report: &Report) -> Vec<usize> {
 }
 
 fn documents(report: &Report) -> usize {
-    report.results.iter().map(|r| r.document + 1).max().unwrap_or(0)
+    report
+        .results
+        .iter()
+        .map(|r| r.document + 1)
+        .max()
+        .unwrap_or(0)
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -38,7 +43,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if !fixed.changed {
-        assert_eq!(fixed.text, text, "unchanged fix must return the text as given");
+        assert_eq!(
+            fixed.text, text,
+            "unchanged fix must return the text as given"
+        );
         return;
     }
     assert!(

@@ -723,6 +723,17 @@ fn finding_lines_are_the_lines_of_their_fields() {
         let policy = Policy::from_slice(&case.settings).unwrap();
         let context: Context = serde_json::from_slice(&case.context).unwrap();
         let report = check(&policy, Some(&case.input_name), &case.input, &context);
+        // Nothing to locate when every finding is a whole-document `input-invalid` (an alias
+        // bomb, too deep, control characters): this reader would expand or descend without the
+        // core's budgets.
+        let locatable = report
+            .results
+            .iter()
+            .flat_map(|r| &r.findings)
+            .any(|f| !(f.rule == "input-invalid" && f.path.is_empty()));
+        if !locatable {
+            continue;
+        }
         checked += check_lines(
             &case.name,
             &case.input,

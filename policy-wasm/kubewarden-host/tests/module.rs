@@ -201,6 +201,21 @@ fn every_golden_case_matches_expected() {
         if !context.digests.is_empty() {
             settings["images"]["resolveDigests"] = json!(true);
         }
+        // The API server sends the module JSON it has already decoded: text that is not UTF-8
+        // never reaches it, so such a manifest case has no admission form to compare.
+        if std::str::from_utf8(&case.input).is_err() {
+            continue;
+        }
+        // A key written twice is a problem of the text: the API server's strict decoding
+        // refuses it before admission, and what the module would see is the decoded object.
+        if expected
+            .results
+            .iter()
+            .flat_map(|r| &r.findings)
+            .any(|f| f.rule == "input-invalid" && f.message.contains("is set twice"))
+        {
+            continue;
+        }
         let module = instance(table_for(&context));
         let units = units(case, &policy);
         assert_eq!(

@@ -64,7 +64,7 @@ pub use rules::{RuleId, RuleInfo, RULES};
 pub use scheduling::{fits_report, fits_report_with_pods, FitsError, FitsReport};
 pub use settings::Settings;
 pub use source::{unreadable, SourceProblem};
-pub use verdict::{DocumentResult, Finding, PatchOp, Report, Severity, Summary, Verdict};
+pub use verdict::{DocumentResult, Finding, Outcome, PatchOp, Report, Severity, Summary, Verdict};
 
 use serde_json::Value;
 

@@ -68,6 +68,33 @@ impl Finding {
     pub fn counted_severity(&self) -> Option<Severity> {
         self.suppressed.is_none().then_some(self.severity)
     }
+
+    /// What the finding means for its object, for report formats that sort findings into
+    /// outcomes (JUnit failures, OpenReports results).
+    pub fn outcome(&self) -> Outcome {
+        match self.counted_severity() {
+            None => Outcome::Suppressed,
+            Some(_) if self.rule == RuleId::InputInvalid => Outcome::Invalid,
+            Some(Severity::Error) => Outcome::Denies,
+            Some(Severity::Warning) => Outcome::Warns,
+            Some(Severity::Info) => Outcome::Informs,
+        }
+    }
+}
+
+/// What one finding means for its object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The document could not be read (`input-invalid`): it is denied.
+    Invalid,
+    /// An error of a rule: the object is denied.
+    Denies,
+    /// A warning: admitted with a warning.
+    Warns,
+    /// Information only.
+    Informs,
+    /// Silenced by an exception: reported, counted apart, never denies.
+    Suppressed,
 }
 
 /// One RFC 6902 operation; the engine emits `add`, `replace` and `remove` only.
@@ -259,6 +286,25 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcomes_follow_rule_severity_and_suppression() {
+        let mut f = result(false, &[(RuleId::InputInvalid, Severity::Error)]).findings[0].clone();
+        assert_eq!(f.outcome(), Outcome::Invalid);
+        f.rule = RuleId::ImageMutableTag;
+        assert_eq!(f.outcome(), Outcome::Denies);
+        f.severity = Severity::Warning;
+        assert_eq!(f.outcome(), Outcome::Warns);
+        f.severity = Severity::Info;
+        assert_eq!(f.outcome(), Outcome::Informs);
+        f.severity = Severity::Error;
+        f.suppressed = Some(crate::Suppression {
+            by: crate::SuppressedBy::Settings,
+            reason: String::from("r"),
+        });
+        assert_eq!(f.outcome(), Outcome::Suppressed);
+        assert!(!f.denies());
+    }
 
     fn result(allowed: bool, findings: &[(RuleId, Severity)]) -> DocumentResult {
         DocumentResult {

@@ -25,16 +25,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "Severity::",
         "maps each severity to its GitHub workflow command (`error`/`warning`/`notice`): a fixed output encoding",
     ),
-    (
-        "cli/src/output/junit.rs",
-        "Severity::",
-        "JUnit has one `failure` kind: error findings are written as failures, the others as output",
-    ),
-    (
-        "cli/src/output/openreports.rs",
-        "Severity::",
-        "maps each severity to the OpenReports `result`/`severity` enums of its CRD: a fixed output encoding",
-    ),
 ];
 
 /// Where wrapper code lives, and which file names count.

@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 
-use policy_core::{DocumentResult, Report, Severity};
+use policy_core::{DocumentResult, Finding, Report};
 
 use super::text::visible;
 
@@ -68,7 +68,7 @@ pub fn render(report: &Report) -> String {
             None => suites.push((source, vec![r])),
         }
     }
-    let failed = |r: &DocumentResult| r.findings.iter().any(|f| f.severity == Severity::Error);
+    let failed = |r: &DocumentResult| r.findings.iter().any(Finding::denies);
     let total_failed = report.results.iter().filter(|r| failed(r)).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -99,7 +99,7 @@ pub fn render(report: &Report) -> String {
             out.push_str(">\n");
             let mut notes = String::new();
             for f in &r.findings {
-                if f.severity == Severity::Error {
+                if f.denies() {
                     let mut body = format!("{}{}: {}", f.rule, line_note(f.line), f.message);
                     if !f.path.is_empty() {
                         body.push_str(&format!("\nat {}", f.path));

@@ -16,18 +16,20 @@
 
 use std::collections::BTreeMap;
 
-use policy_core::{DocumentResult, Finding, Report, RuleId, Severity};
+use policy_core::{DocumentResult, Finding, Outcome, Report};
 use serde_json::{json, Map, Value};
 
 /// The `source` of every report and result.
 pub const SOURCE: &str = "cks-policy";
 
+/// The CRD's `result` and `severity` enums for a finding's outcome (the core decides it).
 fn outcome(f: &Finding) -> (&'static str, &'static str) {
-    match f.severity {
-        Severity::Error if f.rule == RuleId::InputInvalid => ("error", "high"),
-        Severity::Error => ("fail", "high"),
-        Severity::Warning => ("warn", "medium"),
-        Severity::Info => ("pass", "info"),
+    match f.outcome() {
+        Outcome::Invalid => ("error", "high"),
+        Outcome::Denies => ("fail", "high"),
+        Outcome::Warns => ("warn", "medium"),
+        Outcome::Informs => ("pass", "info"),
+        Outcome::Suppressed => ("skip", "info"),
     }
 }
 

@@ -406,10 +406,16 @@ fn finish(bytes: &[u8], mut problems: Vec<SettingsProblem>, stopped: bool) -> Se
     }
     #[cfg(feature = "yaml")]
     if let Ok(text) = std::str::from_utf8(bytes) {
-        for p in &mut problems {
-            p.line = crate::pointer::tokens(&p.path)
-                .filter(|t| !t.is_empty())
-                .and_then(|t| crate::yaml::locate(text, &t));
+        // One read of the text for every problem's line.
+        let wanted: Vec<(usize, Vec<String>)> = problems
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| crate::pointer::tokens(&p.path).map(|t| (i, t)))
+            .filter(|(_, t)| !t.is_empty())
+            .collect();
+        let pointers: Vec<Vec<String>> = wanted.iter().map(|(_, t)| t.clone()).collect();
+        for ((i, _), line) in wanted.iter().zip(crate::yaml::locate_all(text, &pointers)) {
+            problems[*i].line = line;
         }
     }
     #[cfg(not(feature = "yaml"))]

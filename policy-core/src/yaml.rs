@@ -61,15 +61,27 @@ pub fn parse_documents_within(
 /// the deepest existing ancestor when the node does not exist (e.g. a path a patch will add).
 /// Reads only the first document.
 pub fn locate(text: &str, tokens: &[String]) -> Option<u32> {
+    locate_all(text, std::slice::from_ref(&tokens.to_vec()))
+        .pop()
+        .flatten()
+}
+
+/// [`locate`] for many pointers, reading the text once.
+pub fn locate_all(text: &str, pointers: &[Vec<String>]) -> Vec<Option<u32>> {
     let lines = Lines::new(text.as_bytes());
-    let chunk = split_documents(text)
+    let doc = split_documents(text)
         .into_iter()
-        .find(|c| !is_blank(c.text))?;
-    let doc = read(chunk.text, chunk.start as u32, budget())
-        .into_iter()
-        .next()?
-        .ok()?;
-    Some(lines.line(doc.root.locate(tokens).0))
+        .find(|c| !is_blank(c.text))
+        .and_then(|chunk| {
+            read(chunk.text, chunk.start as u32, budget())
+                .into_iter()
+                .next()?
+                .ok()
+        });
+    pointers
+        .iter()
+        .map(|t| doc.as_ref().map(|d| lines.line(d.root.locate(t).0)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -33,15 +33,6 @@ struct DocAt {
     json: bool,
 }
 
-fn budget() -> Budget {
-    let l = crate::settings::Limits::default();
-    Budget {
-        max_depth: l.max_depth,
-        max_aliases: l.max_aliases,
-        max_alias_nodes: l.max_alias_nodes,
-    }
-}
-
 /// Reads the documents of `text` in the order `check` numbers them; `None` for a document that
 /// cannot be read.
 fn documents(text: &str) -> Vec<Option<DocAt>> {
@@ -55,7 +46,7 @@ fn documents(text: &str) -> Vec<Option<DocAt>> {
         if is_blank(chunk.text) {
             continue;
         }
-        for d in read(chunk.text, chunk.start as u32, budget()) {
+        for d in read(chunk.text, chunk.start as u32, Budget::default()) {
             match d {
                 Ok(d) if matches!(d.root.value, Val::Scalar(Scalar::Null)) => {}
                 Ok(d) => out.push(Some(DocAt {

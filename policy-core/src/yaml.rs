@@ -7,19 +7,6 @@ use crate::input::{is_blank, split_documents, Problem};
 use crate::read::tree::Lines;
 use crate::read::yaml::{read, Budget};
 
-/// Budgets for documents read outside a policy (settings, tests): the default limits.
-fn budget() -> Budget {
-    budget_of(&crate::settings::Limits::default())
-}
-
-fn budget_of(l: &crate::settings::Limits) -> Budget {
-    Budget {
-        max_depth: l.max_depth,
-        max_aliases: l.max_aliases,
-        max_alias_nodes: l.max_alias_nodes,
-    }
-}
-
 /// Parses every YAML document in `text` into JSON values, as kubectl would send them (YAML 1.1
 /// scalars, merge keys applied, the last of duplicate keys kept). `line_offset` is added to
 /// reported lines. Empty documents are returned as `Value::Null`.
@@ -39,7 +26,7 @@ pub fn parse_documents_within(
         if is_blank(chunk.text) {
             continue;
         }
-        for doc in read(chunk.text, chunk.start as u32, budget_of(limits)) {
+        for doc in read(chunk.text, chunk.start as u32, Budget::from(limits)) {
             out.push(match doc {
                 Ok(d) => Ok(d.root.to_value()),
                 Err(e) => {
@@ -73,7 +60,7 @@ pub fn locate_all(text: &str, pointers: &[Vec<String>]) -> Vec<Option<u32>> {
         .into_iter()
         .find(|c| !is_blank(c.text))
         .and_then(|chunk| {
-            read(chunk.text, chunk.start as u32, budget())
+            read(chunk.text, chunk.start as u32, Budget::default())
                 .into_iter()
                 .next()?
                 .ok()

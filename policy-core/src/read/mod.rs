@@ -614,12 +614,7 @@ fn judge_json(batch: &mut Batch<'_>, origin: &Origin<'_>) {
 
 #[cfg(feature = "yaml")]
 fn judge_yaml(batch: &mut Batch<'_>, bytes: &[u8], invalid: &[usize], whole: &Origin<'_>) {
-    let limits = batch.policy.settings().limits;
-    let budget = yaml::Budget {
-        max_depth: limits.max_depth,
-        max_aliases: limits.max_aliases,
-        max_alias_nodes: limits.max_alias_nodes,
-    };
+    let budget = yaml::Budget::from(&batch.policy.settings().limits);
     let text = batch.text;
     let mut document = 0usize;
     for chunk in input::split_documents(text) {

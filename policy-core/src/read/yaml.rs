@@ -27,6 +27,23 @@ pub(crate) struct Budget {
     pub max_alias_nodes: usize,
 }
 
+impl From<&crate::settings::Limits> for Budget {
+    fn from(l: &crate::settings::Limits) -> Self {
+        Budget {
+            max_depth: l.max_depth,
+            max_aliases: l.max_aliases,
+            max_alias_nodes: l.max_alias_nodes,
+        }
+    }
+}
+
+impl Default for Budget {
+    /// The default limits, for text read outside a policy (settings, `--fix` read-back).
+    fn default() -> Self {
+        Budget::from(&crate::settings::Limits::default())
+    }
+}
+
 /// One YAML document read.
 #[derive(Debug)]
 pub(crate) struct YamlDoc {

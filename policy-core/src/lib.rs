@@ -112,7 +112,7 @@ pub fn parse_request(policy: &Policy, bytes: &[u8]) -> Result<Request, ReviewErr
         });
     }
     match input::json_doc(policy, bytes) {
-        Ok(Doc::Review(r)) => Ok(*r),
+        Ok(Doc::Review(r) | Doc::Request(r)) => Ok(*r),
         Ok(_) => Err(ReviewError::Invalid(String::from(
             "expected an admission.k8s.io/v1 AdmissionReview or AdmissionRequest",
         ))),

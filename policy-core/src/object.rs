@@ -365,8 +365,10 @@ pub enum Doc {
     Object(Box<Object>),
     /// A `kind: List` (or `*List`) with its items.
     List(Vec<Object>),
-    /// An AdmissionReview's request, or a bare AdmissionRequest.
+    /// An AdmissionReview's request.
     Review(Box<Request>),
+    /// A bare AdmissionRequest (no AdmissionReview around it).
+    Request(Box<Request>),
 }
 
 /// Parses one document with the given shapes.
@@ -466,7 +468,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                         shapes: self.shapes,
                     })?;
                     match doc {
-                        Doc::Review(r) => request = Some(*r),
+                        Doc::Review(r) | Doc::Request(r) => request = Some(*r),
                         _ => return Err(de::Error::custom("`request` is not an AdmissionRequest")),
                     }
                 }
@@ -548,7 +550,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                 ));
             }
             req.kind = gvk;
-            return Ok(Doc::Review(Box::new(req)));
+            return Ok(Doc::Request(Box::new(req)));
         }
         let (Some(api_version), Some(kind)) = (api_version, kind) else {
             return Err(de::Error::custom(

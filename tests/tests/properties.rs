@@ -820,11 +820,9 @@ fn line_reader_reads_lines() {
     assert_eq!(at("/a/nope/deeper"), 1);
 }
 
-/// A bare AdmissionRequest (no AdmissionReview envelope) holds its object at `/object`, but
-/// `read/mod.rs` `units` locates every finding under `/request/object`, so each falls back to
-/// line 1. Run with `--ignored` once that is fixed (reported to the lead with the fuzz work).
+/// A bare AdmissionRequest (no AdmissionReview envelope) holds its object at `/object`: its
+/// findings are located there, not under `/request/object`.
 #[test]
-#[ignore = "known bug in policy-core read/mod.rs: bare AdmissionRequest lines use /request/object"]
 fn finding_lines_in_a_bare_admission_request() {
     let text = serde_json::to_string_pretty(&json!({"uid": "u", "operation": "CREATE",
         "kind": {"group": "", "version": "v1", "kind": "Pod"},

@@ -114,11 +114,16 @@ fn units(doc: Result<Doc, Problem>, existing: bool) -> Vec<Unit> {
                 notes: Vec::new(),
             })
             .collect(),
-        Ok(Doc::Review(r)) => {
-            let locate_prefix = if r.operation == Operation::Delete {
-                "/request/oldObject"
-            } else {
-                "/request/object"
+        Ok(doc @ (Doc::Review(_) | Doc::Request(_))) => {
+            let enveloped = matches!(doc, Doc::Review(_));
+            let (Doc::Review(r) | Doc::Request(r)) = doc else {
+                return Vec::new();
+            };
+            let locate_prefix = match (enveloped, r.operation == Operation::Delete) {
+                (true, true) => "/request/oldObject",
+                (true, false) => "/request/object",
+                (false, true) => "/oldObject",
+                (false, false) => "/object",
             };
             vec![Unit {
                 prefix: String::new(),

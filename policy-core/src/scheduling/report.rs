@@ -75,7 +75,7 @@ fn objects(policy: &Policy, v: &Value) -> Result<Vec<Object>, String> {
     match value_doc(policy, v) {
         Ok(Doc::Object(o)) => Ok(vec![*o]),
         Ok(Doc::List(items)) => Ok(items),
-        Ok(Doc::Review(r)) => Ok(r.object.into_iter().collect()),
+        Ok(Doc::Review(r) | Doc::Request(r)) => Ok(r.object.into_iter().collect()),
         Err(p) => Err(match p.line {
             Some(l) => format!("{} (line {l})", p.message),
             None => p.message,

@@ -257,7 +257,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     let out = std::str::from_utf8(bytes)
                         .map_err(|e| format!("not UTF-8: {e}"))
                         .and_then(|text| {
-                            policy_core::fix::apply(text, &report).map_err(|e| e.to_string())
+                            policy_core::fix_text(text, &report).map_err(|e| e.to_string())
                         })
                         .map_err(|e| Fatal(format!("{source}: {e}")))?;
                     if write {

@@ -1,4 +1,4 @@
-//! `--fix`: the text edits `fix::apply` makes from `check`'s patches. When it returns the fixed
+//! `--fix`: the text edits `fix_text` makes from `check`'s patches. When it returns the fixed
 //! text, that text must read back: judging it again finds no `input-invalid` in a document
 //! whose original had none, and the number of documents is unchanged (`apply` only edits
 //! inside patched documents and reads each of them back before returning).
@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use policy_core::{check, fix, Context, Policy, Report, RuleId};
+use policy_core::{check, fix_text, Context, Policy, Report, RuleId};
 
 /// Compiled once per process (see `check.rs`).
 static POLICY: OnceLock<Policy> = OnceLock::new();
@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
     let policy = POLICY.get_or_init(Policy::default);
     let context = Context::default();
     let before = check(policy, Some("fuzz.yaml"), data, &context);
-    let Ok(fixed) = fix::apply(text, &before) else {
+    let Ok(fixed) = fix_text(text, &before) else {
         return;
     };
     if !fixed.changed {

@@ -31,48 +31,45 @@ impl Problem {
     }
 }
 
+#[cfg(feature = "yaml")]
 /// One document of a text input.
 #[derive(Debug, Clone, Copy)]
 pub struct Chunk<'a> {
     /// The document's text.
     pub text: &'a str,
-    /// Lines before it in the whole input.
-    pub line_offset: u32,
     /// Byte offset of its text in the whole input.
     pub start: usize,
 }
 
+#[cfg(feature = "yaml")]
 /// Splits text into documents the way kubectl does: on lines that are `---`, optionally followed
 /// by spaces and a comment. A JSON text is one document.
 pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
     let mut start = 0usize;
-    let mut start_line = 0u32;
     let mut pos = 0usize;
-    for (line_no, line) in (0u32..).zip(text.split_inclusive('\n')) {
+    for line in text.split_inclusive('\n') {
         let bare = line.trim_end_matches(['\n', '\r']);
         if let Some(rest) = bare.strip_prefix("---") {
             let rest = rest.trim_start();
             if rest.is_empty() || rest.starts_with('#') {
                 chunks.push(Chunk {
                     text: &text[start..pos],
-                    line_offset: start_line,
                     start,
                 });
                 start = pos + line.len();
-                start_line = line_no + 1;
             }
         }
         pos += line.len();
     }
     chunks.push(Chunk {
         text: &text[start..],
-        line_offset: start_line,
         start,
     });
     chunks
 }
 
+#[cfg(feature = "yaml")]
 /// True when a document holds nothing but whitespace and comments.
 pub fn is_blank(text: &str) -> bool {
     text.lines().all(|l| {
@@ -362,7 +359,6 @@ mod tests {
         let c = split_documents("a: 1\n---\nb: 2\n--- # c\nc: 3\n---x\n");
         assert_eq!(c.len(), 3);
         assert_eq!(c[1].text, "b: 2\n");
-        assert_eq!(c[1].line_offset, 2);
         assert_eq!(c[2].text, "c: 3\n---x\n");
         assert!(is_blank("# only\n\n...\n"));
     }

@@ -151,6 +151,7 @@ pub fn dns1123_label_problem(s: &str) -> Option<String> {
     None
 }
 
+#[cfg(test)]
 /// True when `s` is a valid DNS-1123 subdomain.
 pub fn is_dns1123_subdomain(s: &str) -> bool {
     !s.is_empty() && dns1123_subdomain_problems(s).is_empty()
@@ -239,11 +240,13 @@ fn fast_key_ok(key: &str) -> bool {
     }
 }
 
+#[cfg(test)]
 /// True when `key` is a valid label key.
 pub fn is_valid_key(key: &str) -> bool {
     key_problems(key).is_empty()
 }
 
+#[cfg(test)]
 /// True when `value` is a valid label value.
 pub fn is_valid_value(value: &str) -> bool {
     value_problems(value).is_empty()

@@ -19,51 +19,63 @@
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub mod accelerator;
-pub mod admission;
+// Every module is private: the contract is the short list of re-exports below (in the manner
+// of cedar-policy's `api.rs` and regorus's `lib.rs`). `kubewarden` (the waPC protocol) and
+// `yaml` (kubectl's YAML reading, for tools that need the same reader) are namespaces of the
+// façade, themselves small.
+mod accelerator;
+mod admission;
 mod cks;
-pub mod error;
-pub mod eval;
-pub mod exceptions;
+mod error;
+mod eval;
+mod exceptions;
 #[cfg(feature = "yaml")]
-pub mod fix;
+mod fix;
 mod glob;
-pub mod image_ref;
+mod image_ref;
 mod inline_pods;
-pub mod input;
+mod input;
 mod json_position;
 pub mod kubewarden;
 mod label_diff;
-pub mod label_syntax;
-pub mod nodetypes;
-pub mod object;
-pub mod patch;
-pub mod pointer;
-pub mod policy;
+mod label_syntax;
+mod nodetypes;
+mod object;
+mod patch;
+mod pointer;
+mod policy;
 mod read;
-pub mod rules;
-pub mod scheduling;
-pub mod settings;
+mod rules;
+mod scheduling;
+mod settings;
 mod settings_paths;
 mod source;
-pub mod templates;
+mod templates;
 mod text;
-pub mod verdict;
+mod verdict;
 mod view;
 #[cfg(feature = "yaml")]
 pub mod yaml;
 
 pub use admission::{AdmissionResponse, AdmissionReviewResponse};
+#[cfg(feature = "yaml")]
+pub use error::FixError;
 pub use error::{ReviewError, SettingsError, SettingsProblem};
 pub use eval::{evaluate, Context};
-pub use exceptions::{SuppressedBy, Suppression};
+pub use exceptions::{
+    add_host_findings, SuppressedBy, Suppression, ANNOTATION as EXCEPTION_ANNOTATION,
+};
+#[cfg(feature = "yaml")]
+pub use fix::{apply as fix_text, Fixed};
 pub use object::{Doc, Judgement, Object, Operation, Origin, PodRef, Request, UserInfo};
+pub use patch::{apply as apply_patch, PatchError};
 pub use policy::Policy;
 pub use rules::images::images_to_resolve;
-pub use rules::{RuleId, RuleInfo, RULES};
-pub use scheduling::{fits_report, fits_report_with_pods, FitsError, FitsReport};
-pub use settings::Settings;
+pub use rules::{Judges, RuleId, RuleInfo, RuleKind, RULES};
+pub use scheduling::{fits_report, fits_report_with_pods, FitsError, FitsReport, NodeFit};
+pub use settings::{Settings, DEFAULT_CONTROL_PLANE_NAMESPACES};
 pub use source::{unreadable, SourceProblem};
+pub use templates::{Location, LOCATIONS as POD_TEMPLATE_LOCATIONS};
 pub use verdict::{DocumentResult, Finding, Outcome, PatchOp, Report, Severity, Summary, Verdict};
 
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! Settings compiled once into a reusable, thread-safe policy object.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -360,17 +360,6 @@ impl Policy {
     }
 }
 
-/// Parses settings text, collecting every problem: each offending key is reported and dropped,
-/// then parsing is retried, so one typo does not hide the next.
-pub fn parse_settings(bytes: &[u8]) -> Result<Settings, SettingsError> {
-    let lenient = parse_settings_lenient(bytes)?;
-    if lenient.problems.is_empty() {
-        Ok(lenient.settings)
-    } else {
-        Err(finish(bytes, lenient.problems, lenient.stopped))
-    }
-}
-
 /// Most problems listed; past it, one last entry counts the rest.
 pub const MAX_SETTINGS_PROBLEMS: usize = 100;
 /// Most offending entries dropped and retried while reading settings (each retry reads the
@@ -523,14 +512,6 @@ fn remove_at(value: &mut Value, tokens: &[String]) -> bool {
             _ => false,
         },
         _ => false,
-    }
-}
-
-/// Settings as the sorted map the CLI and wrappers show.
-pub fn default_settings_json() -> BTreeMap<String, Value> {
-    match serde_json::to_value(Settings::default()) {
-        Ok(Value::Object(m)) => m.into_iter().collect(),
-        _ => BTreeMap::new(),
     }
 }
 

@@ -160,6 +160,17 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The messages an admission denial carries, each `rule: message` (empty when allowed).
+    pub fn error_messages(&self) -> Vec<String> {
+        crate::admission::error_messages(self)
+    }
+
+    /// The warnings an admission answer carries, bounded as the API server keeps them: each
+    /// at most 256 bytes, 4 KiB in all.
+    pub fn warnings(&self) -> Vec<String> {
+        crate::admission::warnings(self)
+    }
+
     /// Number of findings with the given severity that are not suppressed.
     pub fn count(&self, severity: Severity) -> usize {
         self.findings

@@ -1,9 +1,7 @@
 //! Shared read-only views of the judged object that several rules need, each computed at most
 //! once per evaluation (see [`crate::eval::Input`]): every container of every pod, in one walk.
 
-use k8s_openapi::api::core::v1::{
-    EnvVar, PodSpec, ResourceRequirements, SecurityContext, VolumeMount,
-};
+use k8s_openapi::api::core::v1::{EnvVar, PodSpec, SecurityContext, VolumeMount};
 
 use crate::object::Object;
 use crate::pointer;
@@ -30,8 +28,6 @@ pub struct ContainerRef<'a> {
     pub mounts: &'a [VolumeMount],
     /// `securityContext`.
     pub security: Option<&'a SecurityContext>,
-    /// `resources` (ephemeral containers have none).
-    pub resources: Option<&'a ResourceRequirements>,
 }
 
 impl ContainerRef<'_> {
@@ -58,7 +54,7 @@ fn pod_containers<'a>(
     };
     // `Container` and `EphemeralContainer` are distinct types with the same fields.
     macro_rules! push {
-        ($list:literal, $what:literal, $c:expr, $i:expr, $resources:expr) => {
+        ($list:literal, $what:literal, $c:expr, $i:expr) => {
             out.push(ContainerRef {
                 pod,
                 path: at($list, $i),
@@ -69,24 +65,17 @@ fn pod_containers<'a>(
                 env: $c.env.as_deref().unwrap_or_default(),
                 mounts: $c.volume_mounts.as_deref().unwrap_or_default(),
                 security: $c.security_context.as_ref(),
-                resources: $resources,
             })
         };
     }
     for (i, c) in spec.init_containers.iter().flatten().enumerate() {
-        push!(
-            "initContainers",
-            "init container",
-            c,
-            i,
-            c.resources.as_ref()
-        );
+        push!("initContainers", "init container", c, i);
     }
     for (i, c) in spec.containers.iter().enumerate() {
-        push!("containers", "container", c, i, c.resources.as_ref());
+        push!("containers", "container", c, i);
     }
     for (i, c) in spec.ephemeral_containers.iter().flatten().enumerate() {
-        push!("ephemeralContainers", "ephemeral container", c, i, None);
+        push!("ephemeralContainers", "ephemeral container", c, i);
     }
 }
 

@@ -8,7 +8,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use policy_core::{check, patch, Context, Policy, Report, Severity};
+use policy_core::{apply_patch, check, Context, Policy, Report, Severity};
 use serde_json::{json, Value};
 
 fn corpus_dir() -> PathBuf {
@@ -112,7 +112,7 @@ fn corpus_patches_are_idempotent() {
                 let raw = serde_json::to_string(&doc).unwrap();
                 let first = check(&policy, None, raw.as_bytes(), &Context::default());
                 let mut patched = doc.clone();
-                patch::apply(&mut patched, &first.results[0].patch).unwrap();
+                apply_patch(&mut patched, &first.results[0].patch).unwrap();
                 let again = serde_json::to_string(&patched).unwrap();
                 let second = check(&policy, None, again.as_bytes(), &Context::default());
                 assert!(

@@ -1,10 +1,10 @@
 //! Properties of the toleration mutations (`cpu-compute-toleration` on Pods,
 //! `sunk-daemonset-tolerations` on DaemonSets): applying the patch with
-//! `policy_core::patch::apply` and judging the result again yields no patch, the user's
+//! `policy_core::apply_patch` and judging the result again yields no patch, the user's
 //! tolerations are kept as written (the patch only appends), and the mutation's finding is gone.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use policy_core::{check, patch, Context, Policy, Report};
+use policy_core::{apply_patch, check, Context, Policy, Report};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -132,7 +132,7 @@ proptest! {
     fn mutated_objects_yield_no_further_patch(doc in object(), policy in policy()) {
         let first = judge(&policy, &doc);
         let mut patched = doc.clone();
-        patch::apply(&mut patched, &first.results[0].patch).unwrap();
+        apply_patch(&mut patched, &first.results[0].patch).unwrap();
 
         let second = judge(&policy, &patched);
         prop_assert!(second.results[0].patch.is_empty(), "second patch {:?} for {}", second.results[0].patch, doc);

@@ -3,12 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use policy_core::{
-    check, evaluate, exceptions, parse_request, review, Context, Finding, Origin, Policy, Request,
-    RuleId, Severity, SuppressedBy,
+    add_host_findings, check, evaluate, parse_request, review, Context, Finding, Origin, Policy,
+    Request, RuleId, Severity, SuppressedBy, EXCEPTION_ANNOTATION,
 };
 use serde_json::{json, Value};
 
-const KEY: &str = exceptions::ANNOTATION;
+const KEY: &str = EXCEPTION_ANNOTATION;
 
 fn deployment(image: &str, annotation: Option<&str>) -> Value {
     let mut metadata = json!({"name": "vendor", "namespace": "apps"});
@@ -196,13 +196,13 @@ fn host_findings_are_silenced_like_the_rule_s_own() {
         preexisting: false,
         suppressed: None,
     };
-    exceptions::add_host_findings(&p, &request, &mut v, vec![failed(RuleId::PinDigests)]);
+    add_host_findings(&p, &request, &mut v, vec![failed(RuleId::PinDigests)]);
     assert!(v.allowed, "an excepted rule's failed lookup must not deny");
     assert_eq!(
         v.findings.last().unwrap().suppressed.as_ref().unwrap().by,
         SuppressedBy::Settings
     );
-    exceptions::add_host_findings(
+    add_host_findings(
         &p,
         &request,
         &mut v,

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use cks_policy_tests::cases;
-use policy_core::{check, patch, review, Context, Policy, Report};
+use policy_core::{apply_patch, check, review, Context, Policy, Report};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -157,7 +157,7 @@ fn assert_idempotent(policy: &Policy, doc: &Value) {
     let first = run(policy, &text);
     let mut patched = doc.clone();
     for r in &first.results {
-        patch::apply(&mut patched, &r.patch).unwrap();
+        apply_patch(&mut patched, &r.patch).unwrap();
     }
     let second = run(policy, &serde_json::to_string(&patched).unwrap());
     for r in &second.results {
@@ -261,10 +261,8 @@ fn fixture_patches_are_idempotent() {
         let docs: Vec<Value> = if text.trim_start().starts_with('{') {
             vec![serde_json::from_str(text).unwrap()]
         } else {
-            policy_core::input::split_documents(text)
-                .iter()
-                .filter(|c| !policy_core::input::is_blank(c.text))
-                .flat_map(|c| policy_core::yaml::parse_documents(c.text, 0))
+            policy_core::yaml::parse_documents(text, 0)
+                .into_iter()
                 .map(|r| r.unwrap_or(Value::Null))
                 .collect()
         };
@@ -276,7 +274,7 @@ fn fixture_patches_are_idempotent() {
                 } else {
                     &mut d
                 };
-                patch::apply(target, &r.patch).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+                apply_patch(target, &r.patch).unwrap_or_else(|e| panic!("{}: {e}", case.name));
             }
             out.push_str("---\n");
             out.push_str(&serde_json::to_string(&d).unwrap());

@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use cks_policy_tests::cases;
-use policy_core::rules::{Judges, RuleKind};
 use policy_core::{check, Context, Policy, Severity};
+use policy_core::{Judges, RuleKind};
 
 /// The case's documents that are single manifests (not Lists, not AdmissionReviews).
 fn manifest_documents(text: &str) -> Vec<String> {
@@ -47,7 +47,7 @@ fn unchanged_state_findings_are_preexisting_and_do_not_deny() {
         // with exceptions is tested in `exceptions.rs`.
         for doc in manifest_documents(&text)
             .into_iter()
-            .filter(|d| !d.contains(policy_core::exceptions::ANNOTATION))
+            .filter(|d| !d.contains(policy_core::EXCEPTION_ANNOTATION))
         {
             let created = check(&policy, None, doc.as_bytes(), &context);
             if created.results.len() != 1

@@ -155,3 +155,19 @@ fn the_scan_finds_what_it_looks_for() {
     assert!(names(&lines[0].1, "pin-digests"));
     assert!(!names(&lines[0].1, "control-plane-namespace"));
 }
+
+/// The core's contract is its façade (issue 10, item 4): every module of `policy-core` is
+/// private except the two namespaces the façade documents, so a wrapper cannot reach past the
+/// re-exports into a rule's internals.
+#[test]
+fn policy_core_exports_only_its_facade() {
+    let lib = std::fs::read_to_string(root().join("policy-core/src/lib.rs")).unwrap();
+    let public: Vec<&str> = lib
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod "))
+        .map(|m| m.trim_end_matches(';'))
+        .collect();
+    assert_eq!(public, ["kubewarden", "yaml"], "public modules of policy-core");
+    let private = lib.lines().filter(|l| l.starts_with("mod ")).count();
+    assert!(private > 20, "expected the engine's modules to be private, found {private}");
+}

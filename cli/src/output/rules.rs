@@ -13,13 +13,13 @@ pub fn rules_table() -> String {
             "off"
         };
         let kind = match r.kind {
-            policy_core::rules::RuleKind::Validate => "",
-            policy_core::rules::RuleKind::Mutate => " (mutation)",
-            policy_core::rules::RuleKind::Both => " (+mutation)",
+            policy_core::RuleKind::Validate => "",
+            policy_core::RuleKind::Mutate => " (mutation)",
+            policy_core::RuleKind::Both => " (+mutation)",
         };
         let judges = match r.judges {
-            policy_core::rules::Judges::Change => "change",
-            policy_core::rules::Judges::State => "state",
+            policy_core::Judges::Change => "change",
+            policy_core::Judges::State => "state",
         };
         out.push_str(&format!(
             "{:<w$}  {:<7}  {:<6}  {}{}\n",

@@ -238,11 +238,6 @@ impl<'de> serde::Deserialize<'de> for RuleId {
     }
 }
 
-/// Looks up a rule's description by id string.
-pub fn lookup(id: &str) -> Option<&'static RuleInfo> {
-    RuleId::parse(id).map(RuleId::info)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

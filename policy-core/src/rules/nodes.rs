@@ -564,6 +564,7 @@ pub fn check_legacy_node_selector(input: &Input<'_>, out: &mut Out<'_>) {
     }
 }
 
+#[cfg(test)]
 /// Selected label values per key for tests and callers: every `nodeSelector` entry and affinity
 /// requirement of `spec`, as `(pointer relative to the spec, key, operator, values)`.
 pub fn node_selections(spec: &PodSpec) -> Vec<(String, String, String, Vec<String>)> {

@@ -570,4 +570,85 @@ mod tests {
             ReasonKind::Lifecycle
         );
     }
+
+    // The property: adding a toleration never reduces the set of nodes a pod fits.
+    mod more_tolerations {
+        use super::*;
+        use k8s_openapi::api::core::v1::{NodeSpec, Taint, Toleration};
+        use proptest::prelude::*;
+
+        fn taint() -> impl Strategy<Value = Taint> {
+            (
+                prop_oneof![
+                    Just("is_cpu_compute"),
+                    Just("is_gpu"),
+                    Just("sunk.coreweave.com/lock"),
+                    Just("a")
+                ],
+                prop::option::of(prop_oneof![Just("true"), Just(""), Just("x")]),
+                prop_oneof![
+                    Just("NoSchedule"),
+                    Just("PreferNoSchedule"),
+                    Just("NoExecute")
+                ],
+            )
+                .prop_map(|(k, v, e)| Taint {
+                    key: k.into(),
+                    value: v.map(Into::into),
+                    effect: e.into(),
+                    time_added: None,
+                })
+        }
+
+        fn toleration() -> impl Strategy<Value = Toleration> {
+            (
+                prop_oneof![
+                    Just(""),
+                    Just("is_cpu_compute"),
+                    Just("is_gpu"),
+                    Just("sunk.coreweave.com/lock"),
+                    Just("a")
+                ],
+                prop::option::of(prop_oneof![Just("Exists"), Just("Equal"), Just("Gt")]),
+                prop::option::of(prop_oneof![Just("true"), Just(""), Just("x")]),
+                prop::option::of(prop_oneof![
+                    Just("NoSchedule"),
+                    Just("PreferNoSchedule"),
+                    Just("NoExecute")
+                ]),
+                prop::option::of(0i64..100),
+            )
+                .prop_map(|(k, op, v, e, s)| Toleration {
+                    key: (!k.is_empty()).then(|| k.into()),
+                    operator: op.map(Into::into),
+                    value: v.map(Into::into),
+                    effect: e.map(Into::into),
+                    toleration_seconds: s,
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn adding_a_toleration_never_reduces_fitting_nodes(
+                nodes in prop::collection::vec((prop::collection::vec(taint(), 0..4), any::<bool>()), 1..6),
+                tolerations in prop::collection::vec(toleration(), 0..3),
+                extra in toleration(),
+            ) {
+                let meta = ObjectMeta { name: Some("n".into()), ..ObjectMeta::default() };
+                let specs: Vec<NodeSpec> = nodes.into_iter().map(|(taints, cordon)| NodeSpec {
+                    taints: Some(taints), unschedulable: Some(cordon), ..NodeSpec::default()
+                }).collect();
+                let before = PodSpec { tolerations: Some(tolerations.clone()), ..PodSpec::default() };
+                let mut more = tolerations;
+                more.push(extra);
+                let after = PodSpec { tolerations: Some(more), ..PodSpec::default() };
+                for spec in &specs {
+                    let view = NodeView { metadata: &meta, spec: Some(spec) };
+                    let fit_before = reasons(&before, view, None).is_empty();
+                    let fit_after = reasons(&after, view, None).is_empty();
+                    prop_assert!(!fit_before || fit_after, "a toleration removed a fitting node: {spec:?}");
+                }
+            }
+        }
+    }
 }

@@ -61,6 +61,7 @@ impl<'a> NodeLifecycle<'a> {
         self.reserved == Some(CONTROL_PLANE)
     }
 
+    #[cfg(test)]
     /// Whether this org's workloads can run here: production, reserved for the org, not pending.
     pub fn can_run(&self, org_id: &str) -> bool {
         self.is_production() && self.reserved == Some(org_id) && !self.is_pending()

@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use policy_core::settings::DEFAULT_CONTROL_PLANE_NAMESPACES;
+use policy_core::DEFAULT_CONTROL_PLANE_NAMESPACES;
 use policy_core::{Context, Policy, Severity};
 use serde_json::{json, Map, Value};
 

@@ -72,7 +72,7 @@ fn metadata_declares_what_the_module_needs() {
 #[test]
 fn every_catalogue_kind_is_routed_to_the_policy() {
     let rules = &yaml("metadata.yml")["rules"];
-    let mut kinds: Vec<(&str, &str)> = policy_core::templates::LOCATIONS
+    let mut kinds: Vec<(&str, &str)> = policy_core::POD_TEMPLATE_LOCATIONS
         .iter()
         .map(|l| (l.group, l.kind))
         .collect();

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use cks_policy_kubewarden_host::{create_request, Answer, Instance, Table};
 use cks_policy_tests::{cases, Case};
 use policy_core::{
-    admission, exceptions, patch, Context, Finding, Policy, Report, Severity, Verdict,
+    apply_patch, Context, Finding, Policy, Report, Severity, Verdict, EXCEPTION_ANNOTATION,
 };
 use serde_json::{json, Value};
 
@@ -23,12 +23,12 @@ fn instance(table: Table) -> Instance {
 
 /// What the module must answer for a verdict on `object`.
 fn expected_answer(v: &Verdict, object: Option<&Value>, patch_prefix: &str) -> Answer {
-    let warnings = admission::warnings(v);
+    let warnings = v.warnings();
     let warnings = (!warnings.is_empty()).then_some(warnings);
     if !v.allowed {
         return Answer {
             accepted: false,
-            message: Some(admission::error_messages(v).join("; ")),
+            message: Some(v.error_messages().join("; ")),
             code: Some(if v.findings.iter().any(|f| f.rule == "input-invalid") {
                 400
             } else {
@@ -54,7 +54,7 @@ fn expected_answer(v: &Verdict, object: Option<&Value>, patch_prefix: &str) -> A
                 op
             })
             .collect();
-        patch::apply(&mut o, &ops).expect("expected patch applies");
+        apply_patch(&mut o, &ops).expect("expected patch applies");
         o
     });
     Answer {
@@ -275,7 +275,7 @@ fn every_golden_case_matches_expected() {
             let self_excepted = matches!(&unit_kind, UnitKind::Object)
                 && object
                     .as_ref()
-                    .and_then(|o| o["metadata"]["annotations"].get(exceptions::ANNOTATION))
+                    .and_then(|o| o["metadata"]["annotations"].get(EXCEPTION_ANNOTATION))
                     .is_some();
             if self_excepted {
                 annotated += 1;
@@ -354,7 +354,7 @@ fn native(request: &Value, settings: &Value, context: &Context, extra: Vec<Findi
         policy_core::evaluate_request(&policy, &serde_json::to_vec(request).unwrap(), context)
             .unwrap();
     if !extra.is_empty() {
-        policy_core::exceptions::add_host_findings(&policy, &req, &mut v, extra);
+        policy_core::add_host_findings(&policy, &req, &mut v, extra);
     }
     v
 }

@@ -13,7 +13,7 @@
 //! - `rules()` → the rule catalogue as JSON, `settingsSchema()` → the settings JSON Schema,
 //!   `version()`.
 //!
-//! The plain Rust functions ([`compile`], [`run`], [`settings_report`], [`policy_core::fix::apply`]) carry
+//! The plain Rust functions ([`compile`], [`run`], [`settings_report`], [`policy_core::fix_text`]) carry
 //! the logic and are tested natively; the `#[wasm_bindgen]` items only convert errors.
 
 use policy_core::{Context, Policy, SettingsProblem};
@@ -122,7 +122,7 @@ pub fn run(
     };
     let fixed = std::str::from_utf8(bytes)
         .map_err(|e| format!("input is not UTF-8 text: {e}"))
-        .and_then(|text| policy_core::fix::apply(text, &report).map_err(|e| e.to_string()));
+        .and_then(|text| policy_core::fix_text(text, &report).map_err(|e| e.to_string()));
     let (fixed, changed, fix_error) = match fixed {
         Ok(f) => (Some(f.text), f.changed, None),
         Err(e) => (None, false, Some(e)),

@@ -49,7 +49,7 @@ pub(crate) fn scan_locate(
         i: ws,
         out: Scan::default(),
         limit: max_depth.min(MAX_SCAN_DEPTH),
-        keys: Vec::new(),
+        keys: Vec::with_capacity(64),
         pointers,
         best: vec![(0, u32::try_from(ws).unwrap_or(0)); pointers.len()],
     };
@@ -65,52 +65,49 @@ struct Scanner<'a, 'p> {
     i: usize,
     out: Scan,
     limit: usize,
-    /// Keys seen per open object, reused across objects of the same depth.
-    keys: Vec<Keys<'a>>,
+    /// The keys of every open object, innermost last, each with its [`fingerprint`]: an
+    /// object's keys are `keys[base..]` while it is read, and are dropped when it ends.
+    keys: Vec<(u64, Cow<'a, [u8]>)>,
     /// Pointers to locate, as tokens.
     pointers: &'p [Vec<String>],
     /// Per pointer: tokens matched so far and the offset of the deepest match.
     best: Vec<(usize, u32)>,
 }
 
-/// The keys of one open object: compared while few (by a fingerprint first), hashed once there
-/// are many.
-#[derive(Default)]
-struct Keys<'a> {
-    list: Vec<(u64, Cow<'a, [u8]>)>,
-    set: Option<HashSet<Cow<'a, [u8]>>>,
+/// The index of the first `"` or `\\` in `b`: a word at a time (the "has zero byte" test of
+/// Hacker's Delight, 6-1), then byte by byte for the tail.
+fn special(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has = |w: u64, c: u8| {
+        let x = w ^ (ONES * u64::from(c));
+        x.wrapping_sub(ONES) & !x & HIGH
+    };
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let hit = has(w, b'"') | has(w, b'\\');
+        if hit != 0 {
+            // The lowest flagged byte is a true match (borrows only run upwards).
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|p| i + p)
 }
 
-/// Length and first bytes of a key: different keys of one object almost always differ here.
+/// Length and the first, middle and last bytes of a key: different keys of one object almost
+/// always differ here (label keys often share a prefix, so the last bytes count), in a few
+/// instructions whatever the key's length.
 fn fingerprint(k: &[u8]) -> u64 {
-    let mut f = (k.len() as u64) << 56;
-    for (i, b) in k.iter().take(7).enumerate() {
-        f |= u64::from(*b) << (8 * i);
-    }
-    f
-}
-
-impl<'a> Keys<'a> {
-    fn clear(&mut self) {
-        self.list.clear();
-        self.set = None;
-    }
-
-    /// Adds a key; true when it was already there.
-    fn insert(&mut self, key: Cow<'a, [u8]>) -> bool {
-        if let Some(set) = &mut self.set {
-            return !set.insert(key);
-        }
-        let f = fingerprint(&key);
-        if self.list.iter().any(|(g, k)| *g == f && *k == key) {
-            return true;
-        }
-        self.list.push((f, key));
-        if self.list.len() > 32 {
-            self.set = Some(self.list.drain(..).map(|(_, k)| k).collect());
-        }
-        false
-    }
+    let n = k.len();
+    let byte = |i: usize| k.get(i).copied().map_or(0, u64::from);
+    ((n as u64) << 32) | byte(0) | (byte(n / 2) << 8) | (byte(n.wrapping_sub(1)) << 16)
 }
 
 impl<'a> Scanner<'a, '_> {
@@ -121,13 +118,14 @@ impl<'a> Scanner<'a, '_> {
     }
 
     /// Skips a string starting at `"`; returns its raw contents and whether it has escapes.
+    /// Eight bytes are tested at a time for `"` or `\\` (most keys and values are shorter than
+    /// `memchr`'s set-up is worth).
     fn string(&mut self) -> Option<(&'a [u8], bool)> {
         let start = self.i + 1;
         let mut i = start;
         let mut escaped = false;
         loop {
-            let off = memchr::memchr2(b'"', b'\\', self.b.get(i..)?)?;
-            i += off;
+            i += special(self.b.get(i..)?)?;
             if self.b[i] == b'\\' {
                 escaped = true;
                 i += 2;
@@ -227,10 +225,9 @@ impl<'a> Scanner<'a, '_> {
     fn object(&mut self, depth: usize, live: &[usize]) -> Option<()> {
         self.enter(depth)?;
         self.i += 1;
-        if self.keys.len() < depth {
-            self.keys.resize_with(depth, Keys::default);
-        }
-        self.keys[depth - 1].clear();
+        let base = self.keys.len();
+        // Hashed instead of compared once the object has many keys (a big ConfigMap).
+        let mut set: Option<HashSet<Cow<'a, [u8]>>> = None;
         let mut kind_is_list = false;
         let mut has_items = false;
         self.ws();
@@ -275,8 +272,18 @@ impl<'a> Scanner<'a, '_> {
                 let k = key.clone();
                 self.follow(live, depth - 1, key_at, |t| t.as_bytes() == k.as_ref())
             };
-            if self.keys[depth - 1].insert(key) {
-                self.out.duplicates = true;
+            if let Some(set) = &mut set {
+                self.out.duplicates |= !set.insert(key);
+            } else {
+                let f = fingerprint(&key);
+                if self.keys[base..].iter().any(|(g, k)| *g == f && *k == key) {
+                    self.out.duplicates = true;
+                } else {
+                    self.keys.push((f, key));
+                    if self.keys.len() - base > 32 {
+                        set = Some(self.keys.drain(base..).map(|(_, k)| k).collect());
+                    }
+                }
             }
             self.value(depth, &next)?;
             self.ws();
@@ -287,6 +294,7 @@ impl<'a> Scanner<'a, '_> {
                 }
                 b'}' => {
                     self.i += 1;
+                    self.keys.truncate(base);
                     if depth == 1 {
                         self.out.list = kind_is_list && has_items;
                     }
@@ -545,6 +553,35 @@ mod tests {
         assert!(scan(br#"{"a":1"#, 128).invalid);
         let many: String = (0..100).map(|i| format!("\"k{i}\":1,")).collect();
         assert!(scan(format!("{{{many}\"k7\":2}}").as_bytes(), 128).duplicates);
+        // Keys of a parent, its children and its siblings never count as duplicates of each
+        // other, before and after an object is hashed (more than 32 keys).
+        let nested =
+            format!("{{\"a\":{{\"a\":{{\"a\":1}}}},\"b\":{{{many}\"a\":{{\"k7\":1}}}},\"c\":1}}");
+        assert!(!scan(nested.as_bytes(), 128).duplicates, "{nested}");
+        assert!(scan(br#"{"a":{"b":{"c":1},"b":2}}"#, 128).duplicates);
+        // Same fingerprint (length, first, middle and last bytes), different keys.
+        assert!(!scan(br#"{"abxcd":1,"abycd":2}"#, 128).duplicates);
+    }
+
+    /// `special` agrees with a byte-by-byte search: each position of `"` and `\\` in and
+    /// across 8-byte words, none at all, and bytes of multi-byte UTF-8 characters (≥ 0x80).
+    #[test]
+    fn special_finds_the_first_quote_or_backslash() {
+        let naive = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\');
+        for len in 0..40 {
+            for at in 0..=len {
+                for mark in [b'"', b'\\'] {
+                    let mut b: Vec<u8> = "é€x".bytes().cycle().take(len).collect();
+                    if at < len {
+                        b[at] = mark;
+                    }
+                    assert_eq!(special(&b), naive(&b), "{b:?}");
+                    b.push(b'"');
+                    assert_eq!(special(&b), naive(&b), "{b:?}");
+                }
+            }
+        }
+        assert_eq!(special(br#"ab\c"d"#), Some(2));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! RFC 6901 JSON Pointers: building them from path segments and reading them back.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Appends one reference token to `pointer`, escaping `~` as `~0` and `/` as `~1` (RFC 6901 §3).
@@ -43,6 +44,27 @@ pub fn tokens(pointer: &str) -> Option<Vec<String>> {
     rest.split('/').map(unescape).collect()
 }
 
+/// [`tokens`] without copying: a token borrows from `pointer` unless it has an escape.
+pub fn borrowed_tokens(pointer: &str) -> Option<Vec<Cow<'_, str>>> {
+    if pointer.is_empty() {
+        return Some(Vec::new());
+    }
+    let rest = pointer.strip_prefix('/')?;
+    let mut out = Vec::with_capacity(8);
+    let mut start = 0;
+    // `/` is ASCII, so every cut is on a character boundary.
+    for end in memchr::memchr_iter(b'/', rest.as_bytes()).chain([rest.len()]) {
+        let token = &rest[start..end];
+        out.push(if token.contains('~') {
+            Cow::Owned(unescape(token)?)
+        } else {
+            Cow::Borrowed(token)
+        });
+        start = end + 1;
+    }
+    Some(out)
+}
+
 /// Unescapes one reference token (`~1` → `/`, then `~0` → `~`); `None` on a dangling `~`.
 pub fn unescape(token: &str) -> Option<String> {
     if !token.contains('~') {
@@ -67,6 +89,29 @@ pub fn unescape(token: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `borrowed_tokens` splits and unescapes exactly as `tokens` does (RFC 6901, section 4).
+    #[test]
+    fn borrowed_tokens_agree_with_tokens() {
+        for p in [
+            "",
+            "/",
+            "//",
+            "/a",
+            "/a/b",
+            "/a~1b/c~0d",
+            "/~01",
+            "/é/€",
+            "/a/",
+            "/~",
+            "/~2",
+            "a",
+        ] {
+            let owned = tokens(p);
+            let borrowed = borrowed_tokens(p).map(|t| t.into_iter().map(String::from).collect());
+            assert_eq!(borrowed, owned, "{p:?}");
+        }
+    }
 
     #[test]
     fn escapes_per_rfc6901() {

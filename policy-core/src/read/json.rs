@@ -38,7 +38,7 @@ pub(crate) fn scan(bytes: &[u8], max_depth: usize) -> Scan {
 pub(crate) fn scan_locate(
     bytes: &[u8],
     max_depth: usize,
-    pointers: &[Vec<String>],
+    pointers: &[Vec<Cow<'_, str>>],
 ) -> (Scan, Vec<u32>) {
     let ws = bytes
         .iter()
@@ -66,16 +66,18 @@ struct Scanner<'a, 'p> {
     out: Scan,
     limit: usize,
     /// The keys of every open object, innermost last, each with its [`fingerprint`]: an
-    /// object's keys are `keys[base..]` while it is read, and are dropped when it ends.
-    keys: Vec<(u64, Cow<'a, [u8]>)>,
+    /// object's keys are `keys[base..]` while it is read, and are dropped when it ends. An
+    /// object with a key that has escapes, or with many keys, uses a set of its own instead.
+    keys: Vec<(u64, &'a [u8])>,
     /// Pointers to locate, as tokens.
-    pointers: &'p [Vec<String>],
+    pointers: &'p [Vec<Cow<'p, str>>],
     /// Per pointer: tokens matched so far and the offset of the deepest match.
     best: Vec<(usize, u32)>,
 }
 
 /// The index of the first `"` or `\\` in `b`: a word at a time (the "has zero byte" test of
 /// Hacker's Delight, 6-1), then byte by byte for the tail.
+#[inline(always)]
 fn special(b: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -104,6 +106,7 @@ fn special(b: &[u8]) -> Option<usize> {
 /// Length and the first, middle and last bytes of a key: different keys of one object almost
 /// always differ here (label keys often share a prefix, so the last bytes count), in a few
 /// instructions whatever the key's length.
+#[inline(always)]
 fn fingerprint(k: &[u8]) -> u64 {
     let n = k.len();
     let byte = |i: usize| k.get(i).copied().map_or(0, u64::from);
@@ -111,6 +114,7 @@ fn fingerprint(k: &[u8]) -> u64 {
 }
 
 impl<'a> Scanner<'a, '_> {
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
             self.i += 1;
@@ -120,6 +124,7 @@ impl<'a> Scanner<'a, '_> {
     /// Skips a string starting at `"`; returns its raw contents and whether it has escapes.
     /// Eight bytes are tested at a time for `"` or `\\` (most keys and values are shorter than
     /// `memchr`'s set-up is worth).
+    #[inline(always)]
     fn string(&mut self) -> Option<(&'a [u8], bool)> {
         let start = self.i + 1;
         let mut i = start;
@@ -248,9 +253,11 @@ impl<'a> Scanner<'a, '_> {
             } else {
                 Cow::Borrowed(raw)
             };
-            self.ws();
             if self.b.get(self.i) != Some(&b':') {
-                return None;
+                self.ws();
+                if self.b.get(self.i) != Some(&b':') {
+                    return None;
+                }
             }
             self.i += 1;
             self.ws();
@@ -272,21 +279,28 @@ impl<'a> Scanner<'a, '_> {
                 let k = key.clone();
                 self.follow(live, depth - 1, key_at, |t| t.as_bytes() == k.as_ref())
             };
+            if set.is_none() && (escaped || self.keys.len() - base >= 32) {
+                set = Some(
+                    self.keys
+                        .drain(base..)
+                        .map(|(_, k)| Cow::Borrowed(k))
+                        .collect(),
+                );
+            }
             if let Some(set) = &mut set {
                 self.out.duplicates |= !set.insert(key);
             } else {
-                let f = fingerprint(&key);
-                if self.keys[base..].iter().any(|(g, k)| *g == f && *k == key) {
+                let f = fingerprint(raw);
+                if self.keys[base..].iter().any(|(g, k)| *g == f && *k == raw) {
                     self.out.duplicates = true;
                 } else {
-                    self.keys.push((f, key));
-                    if self.keys.len() - base > 32 {
-                        set = Some(self.keys.drain(base..).map(|(_, k)| k).collect());
-                    }
+                    self.keys.push((f, raw));
                 }
             }
             self.value(depth, &next)?;
-            self.ws();
+            if !matches!(self.b.get(self.i), Some(b',' | b'}')) {
+                self.ws();
+            }
             match self.b.get(self.i)? {
                 b',' => {
                     self.i += 1;
@@ -535,7 +549,7 @@ fn number(w: &str) -> Option<Scalar> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pointer::tokens;
+    use crate::pointer::{borrowed_tokens, tokens};
 
     #[test]
     fn scan_finds_duplicates_depth_and_lists() {
@@ -595,10 +609,10 @@ mod tests {
             "/spec/nope",
             "/kind",
         ];
-        let ptrs: Vec<Vec<String>> = want.iter().map(|p| tokens(p).unwrap()).collect();
+        let ptrs: Vec<Vec<Cow<str>>> = want.iter().map(|p| borrowed_tokens(p).unwrap()).collect();
         let (_, found) = scan_locate(text.as_bytes(), 128, &ptrs);
-        for (p, at) in ptrs.iter().zip(&found) {
-            assert_eq!(node.locate(p).0, *at, "{p:?}");
+        for (p, at) in want.iter().zip(&found) {
+            assert_eq!(node.locate(&tokens(p).unwrap()).0, *at, "{p:?}");
         }
         assert_eq!(&text[found[0] as usize..found[0] as usize + 7], "\"image\"");
     }

@@ -589,11 +589,14 @@ fn judge_json(batch: &mut Batch<'_>, origin: &Origin<'_>) {
     batch.judge(0, units, &Where::Deferred, origin);
     // The findings still without a line, as (result, finding, pointer tokens).
     let mut wanted: Vec<(usize, usize)> = Vec::new();
-    let mut pointers: Vec<Vec<String>> = Vec::new();
+    let mut pointers: Vec<Vec<std::borrow::Cow<'_, str>>> = Vec::new();
     for (r, prefix) in (first..batch.results.len()).zip(&prefixes) {
         for (i, f) in batch.results[r].findings.iter().enumerate() {
             if f.line.is_none() {
-                if let Some(t) = pointer::tokens(&format!("{prefix}{}", f.path)) {
+                let prefixed =
+                    pointer::borrowed_tokens(prefix).zip(pointer::borrowed_tokens(&f.path));
+                if let Some((mut t, rest)) = prefixed {
+                    t.extend(rest);
                     wanted.push((r, i));
                     pointers.push(t);
                 }

@@ -129,5 +129,8 @@ fn generated_update_vectors_keep_their_promise() {
         assert_eq!(r["allowed"], preexisting, "{}", case.name);
         pairs += usize::from(preexisting);
     }
-    assert!(pairs >= 20, "expected a generated pair per state rule, found {pairs}");
+    assert!(
+        pairs >= 20,
+        "expected a generated pair per state rule, found {pairs}"
+    );
 }

@@ -167,7 +167,14 @@ fn policy_core_exports_only_its_facade() {
         .filter_map(|l| l.trim().strip_prefix("pub mod "))
         .map(|m| m.trim_end_matches(';'))
         .collect();
-    assert_eq!(public, ["kubewarden", "yaml"], "public modules of policy-core");
+    assert_eq!(
+        public,
+        ["kubewarden", "yaml"],
+        "public modules of policy-core"
+    );
     let private = lib.lines().filter(|l| l.starts_with("mod ")).count();
-    assert!(private > 20, "expected the engine's modules to be private, found {private}");
+    assert!(
+        private > 20,
+        "expected the engine's modules to be private, found {private}"
+    );
 }

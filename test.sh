@@ -39,3 +39,5 @@ bash .ci/test-pre-commit.sh
 
 step "done"
 echo "all suites passed in $(( $(date +%s) - start ))s"
+# What the run left on disk, so a CI log shows how close it came to the machine's limit.
+du -sh "${CARGO_TARGET_DIR:-target}" fuzz/target 2>/dev/null || true

@@ -88,9 +88,9 @@ pub fn rules() -> &'static [RuleInfo] {
     &RULES
 }
 
-/// The JSON Schema of the settings.
+/// The JSON Schema of the settings (`policy-core/settings.schema.json`).
 pub fn settings_schema() -> String {
-    settings::schema_json()
+    settings::SCHEMA.to_owned()
 }
 
 /// Judges manifest text: YAML or JSON, one or many documents, `kind: List`, or AdmissionReviews.

@@ -45,23 +45,30 @@ pub struct Chunk<'a> {
 /// Splits text into documents the way kubectl does: on lines that are `---`, optionally followed
 /// by spaces and a comment. A JSON text is one document.
 pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
+    let b = text.as_bytes();
     let mut chunks = Vec::new();
     let mut start = 0usize;
-    let mut pos = 0usize;
-    for line in text.split_inclusive('\n') {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        if let Some(rest) = bare.strip_prefix("---") {
-            let rest = rest.trim_start();
-            if rest.is_empty() || rest.starts_with('#') {
-                chunks.push(Chunk {
-                    text: &text[start..pos],
-                    start,
-                });
-                start = pos + line.len();
-            }
+    // Only a line that starts with `---` can be a separator: look at line starts alone.
+    let mut at_line = |s: usize| {
+        if !b[s..].starts_with(b"---") {
+            return;
         }
-        pos += line.len();
-    }
+        let end = memchr::memchr(b'\n', &b[s..]).map_or(b.len(), |n| s + n + 1);
+        let rest = text[s + 3..end].trim_end_matches(['\n', '\r']).trim_start();
+        if rest.is_empty() || rest.starts_with('#') {
+            chunks.push(Chunk {
+                text: &text[start..s],
+                start,
+            });
+            start = end;
+        }
+    };
+    at_line(0);
+    crate::read::each_byte(b, b'\n', |i| {
+        if i + 1 < b.len() {
+            at_line(i + 1);
+        }
+    });
     chunks.push(Chunk {
         text: &text[start..],
         start,
@@ -352,6 +359,50 @@ mod tests {
         assert!(json_depth_exceeds(&[b'['; 200], 128));
         assert!(!json_depth_exceeds(br#""unterminated [[[["#, 1));
         assert!(!json_depth_exceeds(b"\"ends in escape\\", 1));
+    }
+
+    /// The line-by-line splitter `split_documents` replaced, kept to compare against.
+    fn split_by_lines(text: &str) -> Vec<(usize, &str)> {
+        let mut chunks = Vec::new();
+        let (mut start, mut pos) = (0usize, 0usize);
+        for line in text.split_inclusive('\n') {
+            let bare = line.trim_end_matches(['\n', '\r']);
+            if let Some(rest) = bare.strip_prefix("---") {
+                let rest = rest.trim_start();
+                if rest.is_empty() || rest.starts_with('#') {
+                    chunks.push((start, &text[start..pos]));
+                    start = pos + line.len();
+                }
+            }
+            pos += line.len();
+        }
+        chunks.push((start, &text[start..]));
+        chunks
+    }
+
+    #[test]
+    fn splits_as_the_line_by_line_reader_did() {
+        let cases = [
+            "",
+            "---",
+            "---\n",
+            "\n---",
+            "a\n---",
+            "---x\n---\n",
+            "--- # c\r\n---\t\n",
+            "a: 1\n---\nb: 2\n--- # c\nc: 3\n---x\n",
+            " ---\n----\n---\u{3000}\n",
+            "---\n---\n---",
+            "x\r\n---\r\ny\r\n",
+            "é\n---\n€---\n--- é\n",
+        ];
+        for text in cases {
+            let got: Vec<(usize, &str)> = split_documents(text)
+                .iter()
+                .map(|c| (c.start, c.text))
+                .collect();
+            assert_eq!(got, split_by_lines(text), "{text:?}");
+        }
     }
 
     #[test]

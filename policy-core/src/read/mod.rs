@@ -20,6 +20,8 @@ use crate::policy::Policy;
 use crate::rules::RuleId;
 use crate::verdict::{DocumentResult, Finding, Report, Severity, Verdict};
 
+#[cfg(feature = "yaml")]
+pub(crate) use tree::each_byte;
 use tree::{Lines, Node, Val};
 
 /// A key written twice in one mapping: byte offsets of both keys.

@@ -45,24 +45,33 @@ pub fn tokens(pointer: &str) -> Option<Vec<String>> {
 }
 
 /// [`tokens`] without copying: a token borrows from `pointer` unless it has an escape.
+#[cfg(test)]
 pub fn borrowed_tokens(pointer: &str) -> Option<Vec<Cow<'_, str>>> {
+    let mut out = Vec::new();
+    push_tokens(pointer, &mut out).then_some(out)
+}
+
+/// Appends the tokens of `pointer` to `out`, borrowed as in [`borrowed_tokens`]; false (with
+/// `out` partly extended) when it is not a JSON Pointer.
+pub fn push_tokens<'a>(pointer: &'a str, out: &mut Vec<Cow<'a, str>>) -> bool {
     if pointer.is_empty() {
-        return Some(Vec::new());
+        return true;
     }
-    let rest = pointer.strip_prefix('/')?;
-    let mut out = Vec::with_capacity(8);
-    let mut start = 0;
-    // `/` is ASCII, so every cut is on a character boundary.
-    for end in memchr::memchr_iter(b'/', rest.as_bytes()).chain([rest.len()]) {
-        let token = &rest[start..end];
-        out.push(if token.contains('~') {
-            Cow::Owned(unescape(token)?)
+    let Some(rest) = pointer.strip_prefix('/') else {
+        return false;
+    };
+    // `/` and `~` are ASCII, so every cut is on a character boundary.
+    for token in rest.split('/') {
+        if token.contains('~') {
+            match unescape(token) {
+                Some(t) => out.push(Cow::Owned(t)),
+                None => return false,
+            }
         } else {
-            Cow::Borrowed(token)
-        });
-        start = end + 1;
+            out.push(Cow::Borrowed(token));
+        }
     }
-    Some(out)
+    true
 }
 
 /// Unescapes one reference token (`~1` → `/`, then `~0` → `~`); `None` on a dangling `~`.

@@ -595,10 +595,8 @@ fn judge_json(batch: &mut Batch<'_>, origin: &Origin<'_>) {
     for (r, prefix) in (first..batch.results.len()).zip(&prefixes) {
         for (i, f) in batch.results[r].findings.iter().enumerate() {
             if f.line.is_none() {
-                let prefixed =
-                    pointer::borrowed_tokens(prefix).zip(pointer::borrowed_tokens(&f.path));
-                if let Some((mut t, rest)) = prefixed {
-                    t.extend(rest);
+                let mut t = Vec::with_capacity(16);
+                if pointer::push_tokens(prefix, &mut t) && pointer::push_tokens(&f.path, &mut t) {
                     wanted.push((r, i));
                     pointers.push(t);
                 }

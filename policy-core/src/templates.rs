@@ -9,7 +9,8 @@
 pub enum Leaf {
     /// A `PodTemplateSpec` (`metadata` + `spec`).
     PodTemplate,
-    /// The object's own `spec` is a `PodSpec` (kind Pod).
+    /// A bare `PodSpec`: a Pod's own `spec`, or one a custom resource embeds without pod
+    /// metadata (KServe's LLMInferenceService).
     PodSpec,
     /// A Node's `spec`.
     NodeSpec,
@@ -95,6 +96,18 @@ const KSERVE_ISVC: &[(&str, Leaf)] = &[
     ("/spec/predictor", Leaf::Inline(Inline::KServeComponent)),
     ("/spec/transformer", Leaf::Inline(Inline::KServeComponent)),
     ("/spec/explainer", Leaf::Inline(Inline::KServeComponent)),
+];
+
+/// KServe LLMInferenceService and LLMInferenceServiceConfig (`v1alpha1` and `v1alpha2`,
+/// kserve/kserve `pkg/apis/serving/v1alpha2/llm_inference_service_types.go`): the spec inlines a
+/// `WorkloadSpec` whose `template` and `worker` are bare `corev1.PodSpec`s, `prefill` is another
+/// `WorkloadSpec`, and `router.scheduler.template` is the endpoint picker's `PodSpec`.
+const KSERVE_LLMISVC: &[(&str, Leaf)] = &[
+    ("/spec/template", PodSpec),
+    ("/spec/worker", PodSpec),
+    ("/spec/prefill/template", PodSpec),
+    ("/spec/prefill/worker", PodSpec),
+    ("/spec/router/scheduler/template", PodSpec),
 ];
 
 /// Knative Serving (`serving.knative.dev/v1` `ServiceSpec`/`ConfigurationSpec` hold a
@@ -265,6 +278,12 @@ pub const LOCATIONS: &[Location] = &[
         &[("/spec", Capture)],
     ),
     loc("serving.kserve.io", "InferenceService", KSERVE_ISVC),
+    loc("serving.kserve.io", "LLMInferenceService", KSERVE_LLMISVC),
+    loc(
+        "serving.kserve.io",
+        "LLMInferenceServiceConfig",
+        KSERVE_LLMISVC,
+    ),
     loc(
         "serving.kserve.io",
         "ServingRuntime",

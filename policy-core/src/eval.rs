@@ -23,7 +23,7 @@ pub struct Context {
     /// `repo:tag` → digest), e.g. by the Kubewarden module through the host's OCI capability.
     pub digests: BTreeMap<String, String>,
     /// Images whose digest the caller tried to resolve and could not (normalized `repo:tag` →
-    /// why, already made safe to show), filled by [`crate::admission::evaluate_in_cluster`]:
+    /// why, already made safe to show), filled by `admission::evaluate_in_cluster`:
     /// `pin-digests` names the reason in its finding. Not part of the context JSON.
     #[serde(skip)]
     #[schemars(skip)]

@@ -214,7 +214,7 @@ pub fn validate(policy: &Policy, request: &[u8], host: &dyn Host) -> ValidationR
 }
 
 /// The `validate` answer for a verdict on the request JSON `request`: errors reject (400 or
-/// 403, [`admission::denial_code`]), warnings are bounded as the API server keeps them, and a
+/// 403, `admission::denial_code`), warnings are bounded as the API server keeps them, and a
 /// patch is answered as the patched object.
 pub fn answer(verdict: &Verdict, request: &[u8]) -> ValidationResponse {
     let warnings = admission::warnings(verdict);

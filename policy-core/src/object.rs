@@ -40,7 +40,7 @@ pub struct Object {
     /// Raw values captured at table locations (`/spec/parallelism`, …), in document order.
     pub captured: Vec<(String, Value)>,
     /// `containers` lists in a custom resource of a kind the table does not know, which no
-    /// pod rule judged ([`crate::rules::pod_template_unknown`]).
+    /// pod rule judged (the `pod-template-unknown` rule).
     pub unjudged_containers: ContainerLists,
 }
 
@@ -144,7 +144,7 @@ impl Object {
     }
     /// True for the given group and kind. A removed apiVersion counts as its replacement's
     /// group (an `extensions/v1beta1` DaemonSet is an `apps` DaemonSet to the rules; see
-    /// [`crate::rules::removed_apis`]).
+    /// `rules::removed_apis`).
     pub fn is(&self, group: &str, kind: &str) -> bool {
         self.kind == kind
             && (self.group() == group

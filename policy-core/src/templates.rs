@@ -53,7 +53,7 @@ pub struct Location {
     pub kind: &'static str,
     /// Pointer patterns and what each holds.
     pub leaves: &'static [(&'static str, Leaf)],
-    /// What the rules know about the kind ([`DISTRIBUTED`], [`GANG`]).
+    /// What the rules know about the kind (`DISTRIBUTED`, `GANG`).
     pub traits: u8,
 }
 

@@ -143,8 +143,8 @@ fn usage_by_node(policy: &Policy, pods: &[u8]) -> Result<BTreeMap<String, NodeUs
 /// YAML/JSON or a `kind: List`) are the pods already running; each counts against the node in
 /// its `spec.nodeName` unless it is in phase `Succeeded` or `Failed`. Every node with a
 /// `status.allocatable` is judged on resources as kube-scheduler's NodeResourcesFit filter does
-/// ([`super::resources`]), giving `resources` reasons; a node without one is not, and its entry
-/// carries the note [`NO_ALLOCATABLE`] in `notes` (absent from the JSON when empty).
+/// (`scheduling::resources`), giving `resources` reasons; a node without one is not, and its entry
+/// carries the note `NO_ALLOCATABLE` in `notes` (absent from the JSON when empty).
 pub fn fits_report_with_pods(
     policy: &Policy,
     pod: &[u8],

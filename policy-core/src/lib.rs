@@ -93,6 +93,12 @@ pub fn settings_schema() -> String {
     settings::SCHEMA.to_owned()
 }
 
+/// The JSON Schema of the settings generated from the types, which [`settings_schema`] must
+/// equal (a test in `tests/` checks it and rewrites the file with `UPDATE_FIXTURES=1`).
+pub fn generate_settings_schema() -> String {
+    settings::schema_json()
+}
+
 /// Judges manifest text: YAML or JSON, one or many documents, `kind: List`, or AdmissionReviews.
 ///
 /// Never fails: unreadable documents become `input-invalid` findings and the rest are judged.

@@ -22,6 +22,25 @@ fn readme_documents_every_rule_and_setting() {
     }
 }
 
+/// The schema the library ships is the one its types generate. To regenerate it:
+/// `UPDATE_FIXTURES=1 cargo test -p cks-policy-tests --test docs`.
+#[test]
+fn shipped_settings_schema_is_current() {
+    let generated = policy_core::generate_settings_schema();
+    let path = root().join("policy-core/settings.schema.json");
+    if std::env::var_os("UPDATE_FIXTURES").is_some() && generated != policy_core::settings_schema()
+    {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    assert_eq!(
+        generated,
+        policy_core::settings_schema(),
+        "stale policy-core/settings.schema.json: run `UPDATE_FIXTURES=1 cargo test -p cks-policy-tests --test docs`"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), generated);
+}
+
 #[test]
 fn kubewarden_policy_example_passes_webhook_scope() {
     let path = root().join("policy-wasm/kubewarden/examples/cluster-admission-policy.yaml");

@@ -64,7 +64,7 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
         }
     };
     at_line(0);
-    crate::read::each_byte(b, b'\n', |i| {
+    crate::read::bytes::each(b, b'\n', |i| {
         if i + 1 < b.len() {
             at_line(i + 1);
         }

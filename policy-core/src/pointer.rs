@@ -37,11 +37,8 @@ pub fn join(base: &str, tokens: &[&str]) -> String {
 
 /// Splits a pointer into its unescaped reference tokens; `None` when it is not a valid pointer.
 pub fn tokens(pointer: &str) -> Option<Vec<String>> {
-    if pointer.is_empty() {
-        return Some(Vec::new());
-    }
-    let rest = pointer.strip_prefix('/')?;
-    rest.split('/').map(unescape).collect()
+    let mut out = Vec::new();
+    push_tokens(pointer, &mut out).then(|| out.into_iter().map(Cow::into_owned).collect())
 }
 
 /// [`tokens`] without copying: a token borrows from `pointer` unless it has an escape.

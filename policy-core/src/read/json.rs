@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use super::bytes;
 use super::resolve::Scalar;
 use super::tree::{find, push, Member, Node, Style, Val};
 use super::{Duplicate, ReadError};
@@ -75,34 +76,6 @@ struct Scanner<'a, 'p> {
     best: Vec<(usize, u32)>,
 }
 
-/// The index of the first `"` or `\\` in `b`: a word at a time (the "has zero byte" test of
-/// Hacker's Delight, 6-1), then byte by byte for the tail.
-#[inline(always)]
-fn special(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has = |w: u64, c: u8| {
-        let x = w ^ (ONES * u64::from(c));
-        x.wrapping_sub(ONES) & !x & HIGH
-    };
-    let mut i = 0;
-    while let Some(chunk) = b.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let hit = has(w, b'"') | has(w, b'\\');
-        if hit != 0 {
-            // The lowest flagged byte is a true match (borrows only run upwards).
-            return Some(i + (hit.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    b[i..]
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\')
-        .map(|p| i + p)
-}
-
 /// Length and the first, middle and last bytes of a key: different keys of one object almost
 /// always differ here (label keys often share a prefix, so the last bytes count), in a few
 /// instructions whatever the key's length.
@@ -130,7 +103,7 @@ impl<'a> Scanner<'a, '_> {
         let mut i = start;
         let mut escaped = false;
         loop {
-            i += special(self.b.get(i..)?)?;
+            i += bytes::first_of2(self.b.get(i..)?, b'"', b'\\')?;
             if self.b[i] == b'\\' {
                 escaped = true;
                 i += 2;
@@ -575,27 +548,6 @@ mod tests {
         assert!(scan(br#"{"a":{"b":{"c":1},"b":2}}"#, 128).duplicates);
         // Same fingerprint (length, first, middle and last bytes), different keys.
         assert!(!scan(br#"{"abxcd":1,"abycd":2}"#, 128).duplicates);
-    }
-
-    /// `special` agrees with a byte-by-byte search: each position of `"` and `\\` in and
-    /// across 8-byte words, none at all, and bytes of multi-byte UTF-8 characters (≥ 0x80).
-    #[test]
-    fn special_finds_the_first_quote_or_backslash() {
-        let naive = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\');
-        for len in 0..40 {
-            for at in 0..=len {
-                for mark in [b'"', b'\\'] {
-                    let mut b: Vec<u8> = "é€x".bytes().cycle().take(len).collect();
-                    if at < len {
-                        b[at] = mark;
-                    }
-                    assert_eq!(special(&b), naive(&b), "{b:?}");
-                    b.push(b'"');
-                    assert_eq!(special(&b), naive(&b), "{b:?}");
-                }
-            }
-        }
-        assert_eq!(special(br#"ab\c"d"#), Some(2));
     }
 
     #[test]

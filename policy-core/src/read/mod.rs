@@ -6,6 +6,7 @@
 //! unless a first cheap scan finds duplicate keys or a list. Findings get their line from the
 //! tree, or from one pass over the JSON text: never by parsing again per finding.
 
+pub(crate) mod bytes;
 pub(crate) mod json;
 pub(crate) mod resolve;
 pub(crate) mod tree;
@@ -20,8 +21,6 @@ use crate::policy::Policy;
 use crate::rules::RuleId;
 use crate::verdict::{DocumentResult, Finding, Report, Severity, Verdict};
 
-#[cfg(feature = "yaml")]
-pub(crate) use tree::each_byte;
 use tree::{Lines, Node, Val};
 
 /// A key written twice in one mapping: byte offsets of both keys.

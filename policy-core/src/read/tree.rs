@@ -280,33 +280,6 @@ pub(crate) struct Lines {
     starts: Vec<u32>,
 }
 
-/// Calls `f` with the index of every `needle` in `b`, in order, testing eight bytes at a time
-/// (the exact zero-byte test of Hacker's Delight, 6-1). Used where matches are dense (line
-/// starts of YAML), where restarting `memchr` after every match costs more.
-#[cfg(feature = "yaml")]
-pub(crate) fn each_byte(b: &[u8], needle: u8, mut f: impl FnMut(usize)) {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let pattern = u64::from_le_bytes([needle; 8]);
-    let mut i = 0;
-    while let Some(chunk) = b.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ pattern;
-        // The high bit of each byte of `x` that is zero, and of no other.
-        let mut hits = !((((x & LOW7) + LOW7) | x) | LOW7);
-        while hits != 0 {
-            f(i + (hits.trailing_zeros() / 8) as usize);
-            hits &= hits - 1;
-        }
-        i += 8;
-    }
-    for (j, &c) in b.iter().enumerate().skip(i) {
-        if c == needle {
-            f(j);
-        }
-    }
-}
-
 impl Lines {
     /// Indexes `text`.
     pub fn new(text: &[u8]) -> Self {
@@ -376,33 +349,6 @@ mod tests {
 
     #[test]
     fn lines_find_offsets() {
-        for text in [
-            "",
-            "\n",
-            "a\n\n\n\n\n\n\n\n\nb",
-            "0123456\n89abcdef\n",
-            "é\n€\n\u{1F600}\n\n",
-        ] {
-            let mut got = Vec::new();
-            each_byte(text.as_bytes(), b'\n', |i| got.push(i));
-            let want: Vec<usize> = memchr::memchr_iter(b'\n', text.as_bytes()).collect();
-            assert_eq!(got, want, "{text:?}");
-        }
-        // Every byte value as needle and as neighbour, runs of matches, and every tail length.
-        let bytes: Vec<u8> = (0..700u32).map(|i| (i * 37 % 256) as u8).collect();
-        for needle in [0u8, 1, b'\n', 0x7f, 0x80, 0xfe, 0xff] {
-            for len in [0, 1, 7, 8, 9, 15, 16, 17, 300, 700] {
-                let b = &bytes[..len];
-                let mut got = Vec::new();
-                each_byte(b, needle, |i| got.push(i));
-                let want: Vec<usize> = (0..len).filter(|&i| b[i] == needle).collect();
-                assert_eq!(got, want, "needle {needle} len {len}");
-            }
-            let run = vec![needle; 20];
-            let mut got = Vec::new();
-            each_byte(&run, needle, |i| got.push(i));
-            assert_eq!(got, (0..20).collect::<Vec<_>>());
-        }
         let l = Lines::new(b"a\nbc\n\nd");
         assert_eq!(l.line(0), 1);
         assert_eq!(l.line(1), 1);

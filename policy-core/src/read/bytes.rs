@@ -7,6 +7,7 @@
 const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 
 /// The eight bytes of `b` from `i`, little-endian, when there are eight.
+#[cfg(feature = "yaml")]
 #[inline(always)]
 fn word(b: &[u8], i: usize) -> Option<u64> {
     let mut w = [0u8; 8];
@@ -15,6 +16,7 @@ fn word(b: &[u8], i: usize) -> Option<u64> {
 }
 
 /// The high bit of each byte of `w` equal to `c`, and of no other.
+#[cfg(feature = "yaml")]
 #[inline(always)]
 fn equal(w: u64, c: u8) -> u64 {
     let x = w ^ u64::from_le_bytes([c; 8]);

@@ -71,6 +71,22 @@ pub(crate) fn read(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc,
             offset: base + u32::try_from(at).unwrap_or(u32::MAX - base),
         })];
     }
+    let nesting = budget.max_depth.min(YAML_RUST_NESTING);
+    if let Some(events) = super::block::events(text, base, nesting) {
+        let docs = read_events(text, base, budget, Source::Block(events.into_iter()));
+        // The fast reader must agree with yaml-rust2 on everything it reads: every debug
+        // build (tests, fixtures on every surface, the fuzz targets) checks that it does.
+        #[cfg(debug_assertions)]
+        {
+            let full = read_once(text, text, base, budget, &[]);
+            debug_assert_eq!(
+                format!("{docs:?}"),
+                format!("{full:?}"),
+                "the block reader disagrees with yaml-rust2 on {text:?}"
+            );
+        }
+        return docs;
+    }
     let first = read_once(text, text, base, budget, &[]);
     if !needs_repair(&first) {
         return first;
@@ -135,6 +151,21 @@ fn forbidden_char(text: &str) -> Option<(usize, char)> {
     text.char_indices().find(|(_, c)| !allowed(*c))
 }
 
+/// Reads a chunk with the block reader (when it can) and with yaml-rust2, for tests that
+/// compare them: both results as their debug text.
+#[cfg(test)]
+pub(crate) fn read_both(text: &str, base: u32, budget: Budget) -> (Option<String>, String) {
+    let nesting = budget.max_depth.min(YAML_RUST_NESTING);
+    let fast = super::block::events(text, base, nesting).map(|e| {
+        format!(
+            "{:?}",
+            read_events(text, base, budget, Source::Block(e.into_iter()))
+        )
+    });
+    let full = format!("{:?}", read_once(text, text, base, budget, &[]));
+    (fast, full)
+}
+
 /// The nesting yaml-rust2's parser itself refuses beyond.
 const YAML_RUST_NESTING: usize = 255;
 
@@ -192,9 +223,24 @@ fn read_once(
     budget: Budget,
     shifts: &[(usize, usize)],
 ) -> Vec<Result<YamlDoc, ReadError>> {
+    let source = Source::Full(
+        Box::new(Parser::new_from_str(text)),
+        Offsets::new(original, text, base, shifts),
+    );
+    read_events(original, base, budget, source)
+}
+
+/// Builds the documents of one chunk from its events.
+fn read_events(
+    original: &str,
+    base: u32,
+    budget: Budget,
+    source: Source<'_>,
+) -> Vec<Result<YamlDoc, ReadError>> {
     let mut r = Reader {
-        parser: Parser::new_from_str(text),
-        offsets: Offsets::new(original, text, base, shifts),
+        source,
+        original,
+        base,
         anchors: Vec::new(),
         budget,
         aliases: 0,
@@ -232,9 +278,20 @@ fn read_once(
     }
 }
 
+/// Where a chunk's events come from.
+enum Source<'a> {
+    /// The block reader's events, already at absolute offsets.
+    Block(std::vec::IntoIter<(Event, u32)>),
+    /// yaml-rust2, whose character marks become offsets.
+    Full(Box<Parser<std::str::Chars<'a>>>, Offsets<'a>),
+}
+
 struct Reader<'a> {
-    parser: Parser<std::str::Chars<'a>>,
-    offsets: Offsets<'a>,
+    source: Source<'a>,
+    /// The chunk as given.
+    original: &'a str,
+    /// Its offset in the whole input.
+    base: u32,
     /// Anchored nodes by anchor id, with their node count and height.
     anchors: Vec<Option<(Node, usize, usize)>>,
     budget: Budget,
@@ -244,9 +301,22 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// The byte at an absolute offset of the chunk.
+    fn byte_at(&self, offset: u32) -> Option<u8> {
+        let i = offset.checked_sub(self.base)? as usize;
+        self.original.as_bytes().get(i).copied()
+    }
+
     fn next(&mut self) -> Result<(Event, u32), ReadError> {
-        match self.parser.next_token() {
-            Ok((ev, mark)) => Ok((ev, self.offsets.at(&mark))),
+        let (parser, offsets) = match &mut self.source {
+            Source::Block(events) => {
+                let end = self.base + u32::try_from(self.original.len()).unwrap_or(0);
+                return Ok(events.next().unwrap_or((Event::StreamEnd, end)));
+            }
+            Source::Full(parser, offsets) => (parser, offsets),
+        };
+        match parser.next_token() {
+            Ok((ev, mark)) => Ok((ev, offsets.at(&mark))),
             Err(e) => Err(ReadError {
                 // yaml-rust2's own nesting guard, which can fire while scanning ahead of the
                 // reader's `limits.maxDepth` check.
@@ -258,7 +328,7 @@ impl Reader<'_> {
                 } else {
                     format!("not valid YAML: {}", e.info())
                 },
-                offset: self.offsets.at(e.marker()),
+                offset: offsets.at(e.marker()),
             }),
         }
     }
@@ -286,7 +356,7 @@ impl Reader<'_> {
             }
             Event::SequenceStart(anchor, _) => {
                 self.deeper(depth, start)?;
-                let flow = self.offsets.byte_at(start) == Some(b'[');
+                let flow = self.byte_at(start) == Some(b'[');
                 let mut items = Vec::new();
                 let end = loop {
                     let (ev, at) = self.next()?;
@@ -447,7 +517,7 @@ impl Reader<'_> {
                 }
             }
         };
-        let flow = self.offsets.byte_at(start) == Some(b'{') && first_key.is_none_or(|k| k > start);
+        let flow = self.byte_at(start) == Some(b'{') && first_key.is_none_or(|k| k > start);
         let node = Node {
             start: if flow {
                 start
@@ -574,12 +644,6 @@ impl<'a> Offsets<'a> {
             byte = original.min(self.original.len());
         }
         self.base + u32::try_from(byte).unwrap_or(u32::MAX - self.base)
-    }
-
-    /// The byte at an absolute offset of the original text.
-    fn byte_at(&self, offset: u32) -> Option<u8> {
-        let i = offset.checked_sub(self.base)? as usize;
-        self.original.as_bytes().get(i).copied()
     }
 }
 

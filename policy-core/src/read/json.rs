@@ -208,6 +208,8 @@ impl<'a> Scanner<'a, '_> {
         let mut set: Option<HashSet<Cow<'a, [u8]>>> = None;
         let mut kind_is_list = false;
         let mut has_items = false;
+        // One bit per fingerprint seen in this object: the keys are compared only on a hit.
+        let mut seen = 0u64;
         self.ws();
         if self.b.get(self.i) == Some(&b'}') {
             self.i += 1;
@@ -249,8 +251,8 @@ impl<'a> Scanner<'a, '_> {
             let next = if live.is_empty() {
                 Vec::new()
             } else {
-                let k = key.clone();
-                self.follow(live, depth - 1, key_at, |t| t.as_bytes() == k.as_ref())
+                let k: &[u8] = key.as_ref();
+                self.follow(live, depth - 1, key_at, |t| t.as_bytes() == k)
             };
             if set.is_none() && (escaped || self.keys.len() - base >= 32) {
                 set = Some(
@@ -264,9 +266,11 @@ impl<'a> Scanner<'a, '_> {
                 self.out.duplicates |= !set.insert(key);
             } else {
                 let f = fingerprint(raw);
-                if self.keys[base..].iter().any(|(g, k)| *g == f && *k == raw) {
+                let bit = 1u64 << ((f ^ (f >> 29)) & 63);
+                if seen & bit != 0 && self.keys[base..].iter().any(|(g, k)| *g == f && *k == raw) {
                     self.out.duplicates = true;
                 } else {
+                    seen |= bit;
                     self.keys.push((f, raw));
                 }
             }

@@ -6,7 +6,7 @@
 //! unless a first cheap scan finds duplicate keys or a list. Findings get their line from the
 //! tree, or from one pass over the JSON text: never by parsing again per finding.
 
-#[cfg(feature = "yaml")]
+#[cfg(feature = "fast-yaml")]
 mod block;
 pub(crate) mod bytes;
 pub(crate) mod json;

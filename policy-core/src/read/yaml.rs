@@ -71,8 +71,9 @@ pub(crate) fn read(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc,
             offset: base + u32::try_from(at).unwrap_or(u32::MAX - base),
         })];
     }
-    let nesting = budget.max_depth.min(YAML_RUST_NESTING);
-    if let Some(events) = super::block::events(text, base, nesting) {
+    #[cfg(feature = "fast-yaml")]
+    if let Some(events) = super::block::events(text, base, budget.max_depth.min(YAML_RUST_NESTING))
+    {
         let docs = read_events(text, base, budget, Source::Block(events.into_iter()));
         // The fast reader must agree with yaml-rust2 on everything it reads: every debug
         // build (tests, fixtures on every surface, the fuzz targets) checks that it does.
@@ -153,7 +154,7 @@ fn forbidden_char(text: &str) -> Option<(usize, char)> {
 
 /// Reads a chunk with the block reader (when it can) and with yaml-rust2, for tests that
 /// compare them: both results as their debug text.
-#[cfg(test)]
+#[cfg(all(test, feature = "fast-yaml"))]
 pub(crate) fn read_both(text: &str, base: u32, budget: Budget) -> (Option<String>, String) {
     let nesting = budget.max_depth.min(YAML_RUST_NESTING);
     let fast = super::block::events(text, base, nesting).map(|e| {
@@ -281,6 +282,7 @@ fn read_events(
 /// Where a chunk's events come from.
 enum Source<'a> {
     /// The block reader's events, already at absolute offsets.
+    #[cfg(feature = "fast-yaml")]
     Block(std::vec::IntoIter<(Event, u32)>),
     /// yaml-rust2, whose character marks become offsets.
     Full(Box<Parser<std::str::Chars<'a>>>, Offsets<'a>),
@@ -309,6 +311,7 @@ impl Reader<'_> {
 
     fn next(&mut self) -> Result<(Event, u32), ReadError> {
         let (parser, offsets) = match &mut self.source {
+            #[cfg(feature = "fast-yaml")]
             Source::Block(events) => {
                 let end = self.base + u32::try_from(self.original.len()).unwrap_or(0);
                 return Ok(events.next().unwrap_or((Event::StreamEnd, end)));

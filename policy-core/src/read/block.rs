@@ -33,8 +33,8 @@ pub(crate) fn events(text: &str, base: u32, max_depth: usize) -> Option<Vec<(Eve
     }
     let next = if r.is_dash(p) {
         r.seq(p, 0, false, 0)?
-    } else if r.key(p).is_some() {
-        r.map(p, 0, 0)?
+    } else if let Some(key) = r.key(p) {
+        r.map(p, 0, 0, key)?
     } else {
         return None;
     };
@@ -45,6 +45,9 @@ pub(crate) fn events(text: &str, base: u32, max_depth: usize) -> Option<Vec<(Eve
     r.out.push((Event::StreamEnd, end));
     Some(r.out)
 }
+
+/// A mapping key read: its text, style and the position after its `:`.
+type Key = (String, TScalarStyle, usize);
 
 /// The next content: its position and column (-1 at the end of the text).
 type Next = (usize, isize);
@@ -152,16 +155,10 @@ impl Block<'_> {
     }
 
     /// A mapping key at `p`: its text, style and the position after its `:`.
-    fn key(&self, p: usize) -> Option<(String, TScalarStyle, usize)> {
+    fn key(&self, p: usize) -> Option<Key> {
         let c = self.byte(p)?;
         let (text, style, end) = if c == b'\'' || c == b'"' {
-            let (text, end) = self.quoted(p)?;
-            let style = if c == b'"' {
-                TScalarStyle::DoubleQuoted
-            } else {
-                TScalarStyle::SingleQuoted
-            };
-            (text, style, end)
+            self.quoted(p)?
         } else {
             if indicator(c) {
                 return None;
@@ -191,8 +188,9 @@ impl Block<'_> {
         Some((text, style, end + 1))
     }
 
-    /// A one-line quoted scalar at `p`: its value and the position after the closing quote.
-    fn quoted(&self, p: usize) -> Option<(String, usize)> {
+    /// A one-line quoted scalar at `p`: its value, style and the position after the closing
+    /// quote.
+    fn quoted(&self, p: usize) -> Option<(String, TScalarStyle, usize)> {
         let q = self.byte(p)?;
         let mut s = String::new();
         let mut i = p + 1;
@@ -210,7 +208,12 @@ impl Block<'_> {
                     run = i;
                     continue;
                 }
-                return Some((s, i + 1));
+                let style = if q == b'"' {
+                    TScalarStyle::DoubleQuoted
+                } else {
+                    TScalarStyle::SingleQuoted
+                };
+                return Some((s, style, i + 1));
             }
             if c == b'\\' && q == b'"' {
                 s.push_str(std::str::from_utf8(&self.b[run..i]).ok()?);
@@ -253,16 +256,17 @@ impl Block<'_> {
         }
     }
 
-    /// A block mapping whose first key is at `p`, in column `c`.
-    fn map(&mut self, mut p: usize, c: isize, depth: usize) -> Option<Next> {
+    /// A block mapping whose first key, already read, is at `p`, in column `c`.
+    fn map(&mut self, mut p: usize, c: isize, depth: usize, first: Key) -> Option<Next> {
         if depth >= self.max_depth {
             return None;
         }
         let at = self.at(p);
         self.out.push((Event::MappingStart(0, None), at));
+        let mut key = first;
         loop {
-            let (key, style, after) = self.key(p)?;
-            self.scalar(key, style, p);
+            let (text, style, after) = key;
+            self.scalar(text, style, p);
             let q = self.spaces(after);
             let next = if self.eol(q) || (q > after && self.byte(q) == Some(b'#')) {
                 let (n, ncol) = self.after_value(q)?;
@@ -279,6 +283,7 @@ impl Block<'_> {
             };
             if next.1 == c && !self.is_dash(next.0) {
                 p = next.0;
+                key = self.key(p)?;
                 continue;
             }
             if next.1 < c {
@@ -294,8 +299,8 @@ impl Block<'_> {
     fn below(&mut self, p: usize, col: isize, owner: isize, depth: usize) -> Option<Next> {
         if self.is_dash(p) {
             self.seq(p, col, false, depth)
-        } else if self.key(p).is_some() {
-            self.map(p, col, depth)
+        } else if let Some(key) = self.key(p) {
+            self.map(p, col, depth, key)
         } else {
             self.value(p, owner, depth)
         }
@@ -321,8 +326,8 @@ impl Block<'_> {
             let qcol = c + isize::try_from(q - p).ok()?;
             let next = if self.is_dash(q) {
                 self.seq(q, qcol, false, depth + 1)?
-            } else if self.key(q).is_some() {
-                self.map(q, qcol, depth + 1)?
+            } else if let Some(key) = self.key(q) {
+                self.map(q, qcol, depth + 1, key)?
             } else {
                 self.value(q, c, depth + 1)?
             };
@@ -344,12 +349,7 @@ impl Block<'_> {
         let c = self.byte(q)?;
         match c {
             b'\'' | b'"' => {
-                let (text, end) = self.quoted(q)?;
-                let style = if c == b'"' {
-                    TScalarStyle::DoubleQuoted
-                } else {
-                    TScalarStyle::SingleQuoted
-                };
+                let (text, style, end) = self.quoted(q)?;
                 self.scalar(text, style, q);
                 self.after_value(end)
             }
@@ -572,12 +572,7 @@ impl Block<'_> {
         let c = self.byte(i)?;
         match c {
             b'\'' | b'"' => {
-                let (text, end) = self.quoted(i)?;
-                let style = if c == b'"' {
-                    TScalarStyle::DoubleQuoted
-                } else {
-                    TScalarStyle::SingleQuoted
-                };
+                let (text, style, end) = self.quoted(i)?;
                 self.scalar(text, style, i);
                 Some(end)
             }

@@ -584,8 +584,9 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                 .map_err(de::Error::custom)?;
             }
         }
-        // A list only when its kind ends in `List` and it has an `items` array (apimachinery's
-        // `meta.IsListType`); a custom kind such as `PriorityList` without one is an object.
+        // A `…List` kind with an `items` array (what `kubectl get -o yaml` prints, read by
+        // `fits`). Manifests never reach this with a top-level `items`: `read::list_items`
+        // reads those from the tree first, as kubectl does, whatever their kind.
         if is_list(Some(&kind)) && shape.is_none() {
             if let Some(items) = items {
                 return Ok(Doc::List(items));

@@ -17,7 +17,8 @@ pub(crate) struct Scan {
     pub duplicates: bool,
     /// Nesting goes deeper than the limit.
     pub too_deep: bool,
-    /// The top level has a string `kind` ending in `List` and an `items` array.
+    /// The top level has an `items` member: kubectl reads the document as a list, whatever
+    /// its kind (see `read::list_items`).
     pub list: bool,
     /// The text is not valid JSON (the typed reader says where).
     pub invalid: bool,
@@ -206,8 +207,6 @@ impl<'a> Scanner<'a, '_> {
         let base = self.keys.len();
         // Hashed instead of compared once the object has many keys (a big ConfigMap).
         let mut set: Option<HashSet<Cow<'a, [u8]>>> = None;
-        let mut kind_is_list = false;
-        let mut has_items = false;
         // One bit per fingerprint seen in this object: the keys are compared only on a hit.
         let mut seen = 0u64;
         self.ws();
@@ -236,17 +235,8 @@ impl<'a> Scanner<'a, '_> {
             }
             self.i += 1;
             self.ws();
-            if depth == 1 {
-                match key.as_ref() {
-                    b"kind" if self.b.get(self.i) == Some(&b'"') => {
-                        let save = self.i;
-                        let (v, _) = self.string()?;
-                        kind_is_list = v.ends_with(b"List");
-                        self.i = save;
-                    }
-                    b"items" => has_items = self.b.get(self.i) == Some(&b'['),
-                    _ => {}
-                }
+            if depth == 1 && key.as_ref() == b"items" {
+                self.out.list = true;
             }
             let next = if live.is_empty() {
                 Vec::new()
@@ -286,9 +276,6 @@ impl<'a> Scanner<'a, '_> {
                 b'}' => {
                     self.i += 1;
                     self.keys.truncate(base);
-                    if depth == 1 {
-                        self.out.list = kind_is_list && has_items;
-                    }
                     return Some(());
                 }
                 _ => return None,
@@ -540,7 +527,11 @@ mod tests {
         assert!(!scan(br#"{"a":[[[1]]]}"#, 4).too_deep);
         assert!(scan(br#"{"kind":"PodList","items":[]}"#, 128).list);
         assert!(!scan(br#"{"kind":"PriorityList","spec":{}}"#, 128).list);
-        assert!(!scan(br#"{"kind":"List","items":{}}"#, 128).list);
+        // kubectl: any top-level `items`, whatever the kind or the value (helpers.go, `decode`).
+        assert!(scan(br#"{"kind":"ConfigMap","items":null}"#, 128).list);
+        assert!(scan(br#"{"kind":"List","items":{}}"#, 128).list);
+        assert!(scan(br#"{"k\u0069nd":"X","\u0069tems":[]}"#, 128).list);
+        assert!(!scan(br#"{"kind":"X","spec":{"items":[]}}"#, 128).list);
         assert!(scan(br#"{"a":1"#, 128).invalid);
         let many: String = (0..100).map(|i| format!("\"k{i}\":1,")).collect();
         assert!(scan(format!("{{{many}\"k7\":2}}").as_bytes(), 128).duplicates);

@@ -43,13 +43,29 @@ pub(crate) struct ReadError {
     pub offset: u32,
 }
 
+/// What a unit holds to judge.
+enum Judged {
+    /// A request (a manifest object is judged as a CREATE or as existing state).
+    Request(Box<Request>),
+    /// A document that could not be read.
+    Bad(Problem),
+    /// The outer object of a document kubectl reads as a list although its kind is not a
+    /// `…List`: never created itself, reported with one `read-as-list` finding.
+    ListHeader {
+        kind: Option<String>,
+        namespace: Option<String>,
+        name: Option<String>,
+        finding: Finding,
+    },
+}
+
 /// One object to judge, found in a document.
 struct Unit {
     /// Pointer prefix from the document root to the judged object (`/items/3`).
     prefix: String,
     /// Extra prefix used only to find lines (`/request/object` in an AdmissionReview).
     locate_prefix: &'static str,
-    judged: Result<Request, Problem>,
+    judged: Judged,
     /// Problems that do not stop judging (duplicate keys).
     notes: Vec<Problem>,
 }
@@ -59,7 +75,19 @@ impl Unit {
         Unit {
             prefix: String::new(),
             locate_prefix: "",
-            judged: Err(p),
+            judged: Judged::Bad(p),
+            notes: Vec::new(),
+        }
+    }
+
+    fn request(prefix: String, r: Result<Request, Problem>) -> Unit {
+        Unit {
+            prefix,
+            locate_prefix: "",
+            judged: match r {
+                Ok(r) => Judged::Request(Box::new(r)),
+                Err(p) => Judged::Bad(p),
+            },
             notes: Vec::new(),
         }
     }
@@ -101,21 +129,14 @@ fn manifest_request(o: Object, existing: bool) -> Request {
 fn units(doc: Result<Doc, Problem>, existing: bool) -> Vec<Unit> {
     match doc {
         Err(p) => vec![Unit::bad(p)],
-        Ok(Doc::Object(o)) => vec![Unit {
-            prefix: String::new(),
-            locate_prefix: "",
-            judged: Ok(manifest_request(*o, existing)),
-            notes: Vec::new(),
-        }],
+        Ok(Doc::Object(o)) => vec![Unit::request(
+            String::new(),
+            Ok(manifest_request(*o, existing)),
+        )],
         Ok(Doc::List(items)) => items
             .into_iter()
             .enumerate()
-            .map(|(i, o)| Unit {
-                prefix: format!("/items/{i}"),
-                locate_prefix: "",
-                judged: Ok(manifest_request(o, existing)),
-                notes: Vec::new(),
-            })
+            .map(|(i, o)| Unit::request(format!("/items/{i}"), Ok(manifest_request(o, existing))))
             .collect(),
         Ok(doc @ (Doc::Review(_) | Doc::Request(_))) => {
             let enveloped = matches!(doc, Doc::Review(_));
@@ -131,7 +152,7 @@ fn units(doc: Result<Doc, Problem>, existing: bool) -> Vec<Unit> {
             vec![Unit {
                 prefix: String::new(),
                 locate_prefix,
-                judged: Ok(*r),
+                judged: Judged::Request(r),
                 notes: Vec::new(),
             }]
         }
@@ -204,7 +225,22 @@ impl<'a> Batch<'a> {
         for u in units {
             let mut existing = false;
             let (kind, namespace, name, mut verdict) = match &u.judged {
-                Err(p) => (
+                Judged::ListHeader {
+                    kind,
+                    namespace,
+                    name,
+                    finding,
+                } => (
+                    kind.clone(),
+                    namespace.clone(),
+                    name.clone(),
+                    Verdict {
+                        allowed: true,
+                        findings: vec![finding.clone()],
+                        patch: vec![],
+                    },
+                ),
+                Judged::Bad(p) => (
                     None,
                     None,
                     None,
@@ -214,7 +250,7 @@ impl<'a> Batch<'a> {
                         patch: vec![],
                     },
                 ),
-                Ok(req) => {
+                Judged::Request(req) => {
                     existing = req.judged_as() == Judgement::Audit;
                     let obj = req.object.as_ref().or(req.old_object.as_ref());
                     let v = evaluate(self.policy, req, self.context);
@@ -288,27 +324,36 @@ impl<'a> Batch<'a> {
         dups: &[Duplicate],
         origin: &Origin<'_>,
     ) {
-        let mut units = match list_items(self.policy, root) {
-            Some(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let judged = match self.typed(item) {
-                        Ok(Doc::Object(o)) => Ok(manifest_request(*o, self.existing)),
-                        Ok(_) => Err(Problem::new(
-                            "a list item must be a single Kubernetes object",
-                        )),
-                        Err(p) => Err(p),
+        let mut units = match list_items(root) {
+            List::No => units(self.typed(root), self.existing),
+            List::Invalid(p) => vec![Unit::bad(
+                self.at_node(p, root.get("items").unwrap_or(root)),
+            )],
+            List::Items { items, inherit } => {
+                let mut out = Vec::with_capacity(items.len() + 1);
+                if let Some(header) = self.list_header(root, items.len()) {
+                    out.push(header);
+                }
+                for (i, item) in items.iter().enumerate() {
+                    let prefix = format!("/items/{i}");
+                    let judged = if item
+                        .get("items")
+                        .is_some_and(|n| matches!(n.value, Val::Seq(_)))
+                    {
+                        Err(self.at_node(Problem::new(NESTED_LIST), item))
+                    } else {
+                        match self.typed_item(item, inherit) {
+                            Ok(Doc::Object(o)) => Ok(manifest_request(*o, self.existing)),
+                            Ok(_) => Err(Problem::new(
+                                "a list item must be a single Kubernetes object",
+                            )),
+                            Err(p) => Err(p),
+                        }
                     };
-                    Unit {
-                        prefix: format!("/items/{i}"),
-                        locate_prefix: "",
-                        judged,
-                        notes: Vec::new(),
-                    }
-                })
-                .collect(),
-            None => units(self.typed(root), self.existing),
+                    out.push(Unit::request(prefix, judged));
+                }
+                out
+            }
         };
         for d in dups {
             let Some(path) = path_of_key(root, d.second) else {
@@ -383,6 +428,167 @@ impl<'a> Batch<'a> {
     }
 }
 
+impl Batch<'_> {
+    /// A problem placed at `node`'s line and column.
+    fn at_node(&self, mut p: Problem, node: &Node) -> Problem {
+        let (line, column) = self.lines.line_col(self.text, node.start);
+        p.line = Some(line);
+        p.column = Some(column);
+        p
+    }
+
+    /// The typed read of a list item; an item with neither `kind` nor `apiVersion` takes the
+    /// list's, as apimachinery's `decodeToList` sets them.
+    fn typed_item(&self, item: &Node, inherit: Option<Inherit<'_>>) -> Result<Doc, Problem> {
+        let Some(inherit) = inherit.filter(|_| needs_inherit(item)) else {
+            return self.typed(item);
+        };
+        let mut node = item.clone();
+        if let Val::Map(members) = &mut node.value {
+            members.retain(|m| m.key != "kind" && m.key != "apiVersion");
+            let scalar = |s: &str| Node {
+                start: item.start,
+                end: 0,
+                style: tree::Style::Quoted,
+                copied: true,
+                value: Val::Scalar(resolve::Scalar::Str(s.to_owned())),
+            };
+            if let Some(av) = inherit.api_version {
+                members.push(tree::Member {
+                    key: String::from("apiVersion"),
+                    key_start: item.start,
+                    value: scalar(av),
+                });
+            }
+            members.push(tree::Member {
+                key: String::from("kind"),
+                key_start: item.start,
+                value: scalar(inherit.kind),
+            });
+        }
+        self.typed(&node)
+    }
+
+    /// The result of a document kubectl reads as a list although its kind is not a `…List`:
+    /// the outer object with one `read-as-list` finding (none when that rule is off).
+    fn list_header(&self, root: &Node, items: usize) -> Option<Unit> {
+        let kind = root.get("kind").and_then(Node::as_str)?;
+        if object::is_list(Some(kind)) {
+            return None;
+        }
+        let state = self.policy.rules[RuleId::ReadAsList.index()];
+        if !state.enabled {
+            return None;
+        }
+        let meta = root.get("metadata");
+        let field = |k: &str| {
+            meta.and_then(|m| m.get(k))
+                .and_then(Node::as_str)
+                .map(str::to_owned)
+        };
+        let objects = match items {
+            0 => String::from("nothing (its `items` is empty)"),
+            1 => String::from("only its 1 item (judged below)"),
+            n => format!("only its {n} items (judged below)"),
+        };
+        Some(Unit {
+            prefix: String::new(),
+            locate_prefix: "",
+            judged: Judged::ListHeader {
+                kind: Some(kind.to_owned()),
+                namespace: field("namespace"),
+                name: field("name"),
+                finding: Finding {
+                    rule: RuleId::ReadAsList,
+                    severity: state.severity,
+                    path: String::from("/items"),
+                    message: format!(
+                        "this `{kind}` has a top-level `items`, so kubectl reads the document as a list: it creates {objects}, never the `{kind}` itself; remove `items`, or write `kind: List` if a list is meant"
+                    ),
+                    fix: None,
+                    line: None,
+                    preexisting: false,
+                    suppressed: None,
+                },
+            },
+            notes: Vec::new(),
+        })
+    }
+}
+
+/// kubectl's error for a list inside a list (cli-runtime's `FlattenListVisitor` calls
+/// `meta.ExtractList` on it, which fails for an `Unstructured`).
+const NESTED_LIST: &str = "a list item with its own `items` array is a list inside a list, which kubectl refuses (\"is not a list: no Items field in this object\"); put its items in the outer list";
+
+/// The list's `apiVersion` and item kind, for items that name neither.
+#[derive(Clone, Copy)]
+struct Inherit<'n> {
+    api_version: Option<&'n str>,
+    kind: &'n str,
+}
+
+/// What kubectl makes of a document's top level.
+enum List<'n> {
+    /// Not a list: no `items` member.
+    No,
+    /// A list: its items (none for `items: null`) and what items without a kind inherit.
+    Items {
+        items: &'n [Node],
+        inherit: Option<Inherit<'n>>,
+    },
+    /// kubectl refuses it.
+    Invalid(Problem),
+}
+
+/// A document is a list when its top level has an `items` member, whatever its kind: that is
+/// how kubectl decides. apimachinery's unstructured JSON scheme (`unstructuredJSONScheme.decode`
+/// in `pkg/apis/meta/v1/unstructured/helpers.go`) decodes any object whose `items` is present
+/// and not absent (`null` included: a `json.RawMessage` receives it) with `decodeToList`, which
+/// fails unless `items` is an array (or null) of objects; `Decode` then requires the list's
+/// `kind`. cli-runtime's `FlattenListVisitor` (`pkg/resource/visitor.go`) creates only the
+/// items. An item with neither `kind` nor `apiVersion` takes `kind` without its `List` suffix
+/// and the list's `apiVersion`.
+fn list_items(root: &Node) -> List<'_> {
+    let Some(items) = root.get("items") else {
+        return List::No;
+    };
+    let items: &[Node] = match &items.value {
+        Val::Seq(items) => items,
+        Val::Scalar(resolve::Scalar::Null) => &[],
+        _ => {
+            return List::Invalid(Problem::new(
+                "`items` must be a list of objects: kubectl reads any document with a top-level `items` as a list (whatever its kind) and refuses this one",
+            ))
+        }
+    };
+    let kind = match root.get("kind").and_then(Node::as_str) {
+        Some(k) if !k.is_empty() => k,
+        _ => {
+            return List::Invalid(Problem::new(
+                "a document with a top-level `items` is a list to kubectl, and a list needs a string `kind` (`List`)",
+            ))
+        }
+    };
+    let inherit = Inherit {
+        api_version: root
+            .get("apiVersion")
+            .and_then(Node::as_str)
+            .filter(|v| !v.is_empty()),
+        kind: kind.strip_suffix("List").unwrap_or(kind),
+    };
+    List::Items {
+        items,
+        inherit: Some(inherit),
+    }
+}
+
+/// Whether an item names neither `kind` nor `apiVersion` (as strings; apimachinery's
+/// `GetKind` reads anything else as empty).
+fn needs_inherit(item: &Node) -> bool {
+    let empty = |k: &str| item.get(k).and_then(Node::as_str).is_none_or(str::is_empty);
+    matches!(item.value, Val::Map(_)) && empty("kind") && empty("apiVersion")
+}
+
 /// A field where Kubernetes wants a string but kubectl read an unquoted bool or number: the
 /// message names what was written.
 fn unquoted_message(text: &str, n: &Node, p: &Problem) -> Option<String> {
@@ -418,24 +624,6 @@ fn plain_text(text: &str, start: usize) -> Option<&str> {
         }
     }
     Some(rest[..end].trim_end())
-}
-
-/// The items of a list document: its kind ends in `List` and it has an `items` array (as
-/// apimachinery's `meta.IsListType` decides), unless settings declare that kind.
-fn list_items<'n>(policy: &Policy, root: &'n Node) -> Option<&'n [Node]> {
-    let kind = root.get("kind")?.as_str()?;
-    if !object::is_list(Some(kind)) {
-        return None;
-    }
-    if let Some(av) = root.get("apiVersion").and_then(Node::as_str) {
-        if policy.shapes.get(av, kind).is_some() {
-            return None;
-        }
-    }
-    match &root.get("items")?.value {
-        Val::Seq(items) => Some(items),
-        _ => None,
-    }
 }
 
 /// The JSON Pointer of the member whose key starts at `offset`.
@@ -681,7 +869,7 @@ pub(crate) fn evaluate_value(
     };
     let bytes = serde_json::to_vec(value).unwrap_or_default();
     match json::read(std::str::from_utf8(&bytes).unwrap_or(""), 0) {
-        Ok((root, _)) if list_items(policy, &root).is_some() => {
+        Ok((root, _)) if !matches!(list_items(&root), List::No) => {
             batch.judge_tree(0, &root, &[], &origin);
             // A caller's value has no lines.
             for r in &mut batch.results {

@@ -128,6 +128,8 @@ use Severity::{Error, Info, Warning};
 catalogue! {
     InputInvalid = "input-invalid", Error, Validate, no_check,
         "the document is not valid YAML/JSON, not a Kubernetes object, has a field of the wrong type, or exceeds an input limit";
+    ReadAsList = "read-as-list", Info, Validate, no_check,
+        "a document whose kind is not a `…List` has a top-level `items`, so kubectl reads it as a list and creates only its items";
     ApiVersionRemoved = "api-version-removed", Error, Validate, removed_apis::check,
         "the apiVersion/kind was removed at or before Kubernetes 1.33 (the oldest CKS runs), so the API server refuses it";
     PodTemplateUnknown = "pod-template-unknown", Info, Validate, pod_template_unknown::check,

@@ -387,3 +387,44 @@ impl Walk<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An endless input that hands out odd-sized reads, like a pipe or a file still growing.
+    struct Endless(usize);
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.0 += 1;
+            let n = buf.len().min(1 + self.0 * 7919 % 100_000);
+            buf[..n].fill(b'y');
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_endless_input_stops_at_the_cap_and_holds_no_more() {
+        for cap in [1, 2, 1000, CHUNK - 1, CHUNK, CHUNK + 1, 4 * 1024 * 1024 + 4] {
+            let (bytes, ended) = read_at_most(&mut Endless(0), cap).unwrap();
+            assert!(!ended);
+            assert_eq!(bytes.len(), cap);
+            assert!(bytes.capacity() <= cap, "{cap}: {}", bytes.capacity());
+        }
+    }
+
+    #[test]
+    fn an_input_within_the_cap_is_read_whole() {
+        let text = b"apiVersion: v1\n".repeat(10_000);
+        let (bytes, ended) = read_at_most(&mut &text[..], text.len() + 1).unwrap();
+        assert!(ended);
+        assert_eq!(bytes, text);
+        // Exactly the cap: more may follow, so it is not known to have ended.
+        let (bytes, ended) = read_at_most(&mut &text[..], text.len()).unwrap();
+        assert!(!ended);
+        assert_eq!(bytes.len(), text.len());
+        let (bytes, ended) = read_at_most(&mut &b""[..], 10).unwrap();
+        assert!(ended && bytes.is_empty());
+    }
+}

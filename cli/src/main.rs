@@ -121,14 +121,7 @@ struct Fatal(String);
 
 /// The words of a refusal past `limit` bytes, as the core says it.
 fn too_large(size: Option<u64>, limit: usize) -> String {
-    let problem = policy_core::SourceProblem::TooLarge { size, limit };
-    let report = policy_core::unreadable("", &problem);
-    report
-        .results
-        .first()
-        .and_then(|r| r.findings.first())
-        .map(|f| f.message.clone())
-        .unwrap_or_default()
+    policy_core::SourceProblem::TooLarge { size, limit }.to_string()
 }
 
 /// Reads `path` (`-`: stdin) for `review` and `fits`, refusing it past `limit` bytes

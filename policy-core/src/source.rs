@@ -68,6 +68,14 @@ impl SourceProblem {
     }
 }
 
+/// The words of the `input-invalid` finding, for a caller that reports the problem itself
+/// (`review` and `fits` refuse an input as a usage error).
+impl std::fmt::Display for SourceProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
 /// The report for a source that could not be read: one `input-invalid` error result naming
 /// `source` and the problem. Like [`crate::check`], it never fails.
 pub fn unreadable(source: &str, problem: &SourceProblem) -> Report {
@@ -149,5 +157,13 @@ mod tests {
             .message
             .starts_with("input is more than 10 bytes, above the limit of 10 (`limits.maxBytes`)"));
         assert_eq!(stream.results[0].findings[0].rule, RuleId::InputInvalid);
+        assert_eq!(
+            SourceProblem::TooLarge {
+                size: None,
+                limit: 10
+            }
+            .to_string(),
+            stream.results[0].findings[0].message
+        );
     }
 }

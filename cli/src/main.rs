@@ -170,8 +170,18 @@ fn load_context(policy: &Policy, path: Option<&PathBuf>) -> Result<Context, Fata
     match path {
         None => Ok(Context::default()),
         Some(p) => {
-            let shown = p.display().to_string();
-            let bytes = read_input("context ", &shown, policy.settings().limits.max_bytes)?;
+            // A file, even one named `-` (stdin is the manifests').
+            let limit = policy.settings().limits.max_bytes;
+            let bytes = files::read_bounded(Some(p), limit).map_err(|e| {
+                Fatal(match e {
+                    files::ReadError::Io(e) => {
+                        format!("cannot read context `{}`: {e}", p.display())
+                    }
+                    files::ReadError::TooLarge { size } => {
+                        format!("context `{}`: {}", p.display(), too_large(size, limit))
+                    }
+                })
+            })?;
             serde_json::from_slice(&bytes)
                 .map_err(|e| Fatal(format!("invalid context `{}`: {e}", p.display())))
         }

@@ -1,12 +1,18 @@
-//! Finding the manifest files named on the command line.
+//! Finding the manifest files named on the command line, and reading them with a bound.
 //!
 //! Directories are walked recursively, following symbolic links (as `kubectl apply -R -f`
-//! does), for `*.yaml`, `*.yml` and `*.json`. What cannot be read becomes one input that the
-//! core reports as `input-invalid` ([`policy_core::unreadable`]), and the rest of the batch is
-//! still judged: a missing path, an unreadable file, a broken or looping symbolic link, a
-//! directory named like a manifest, and a FIFO, socket or device met in a walk (reported, never
-//! opened: reading one can block forever). A FIFO or device named on the command line is read,
-//! since the user asked for it (`cks-policy check <(helm template chart)`).
+//! does) that stay inside the directories named on the command line, for `*.yaml`, `*.yml`
+//! and `*.json`. What cannot be read becomes one input that the core reports as
+//! `input-invalid` ([`policy_core::unreadable`]), and the rest of the batch is still judged: a
+//! missing path, an unreadable file, a broken or looping symbolic link, a link that leads
+//! outside the named directories (not followed unless asked), a directory named like a
+//! manifest, a FIFO, socket or device met in a walk (reported, never opened: reading one can
+//! block forever), and an input above `limits.maxBytes`. A FIFO or device named on the command
+//! line is read, since the user asked for it (`cks-policy check <(helm template chart)`).
+//!
+//! Nothing is read past its limit: [`read_at_most`] stops one read buffer past it, whatever
+//! the input is (stdin, a FIFO, `/dev/zero`, a file that grows while read), and never sizes a
+//! buffer from what the file system says.
 
 use std::collections::BTreeSet;
 use std::fs::{FileType, Metadata};
@@ -15,28 +21,69 @@ use std::path::{Path, PathBuf};
 
 use policy_core::SourceProblem;
 
-/// One input: its source name and either its bytes or why it could not be read.
+/// The most bytes a settings file may hold: settings are read before the limits they set, so
+/// their own bound is fixed (the default `limits.maxBytes`).
+pub const SETTINGS_MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// The size of one read: past the limit, at most this much more is ever held.
+const CHUNK: usize = 64 * 1024;
+
+/// What the core's `check` accepts beyond `limits.maxBytes`: a UTF-8 byte order mark, which it
+/// strips before measuring.
+const BOM_LEN: usize = 3;
+
+/// One input found on the command line, not yet read.
 pub struct Input {
     /// The path as given or found (`-` for stdin).
     pub source: String,
-    /// The bytes, or the problem the core reports for this source.
-    pub content: Result<Vec<u8>, SourceProblem>,
+    /// Where its bytes come from, or why there are none.
+    pub origin: Origin,
 }
 
-/// Reads every input: files as named, directories recursively (sorted by path), `-` as stdin.
-/// Only a failure to read stdin is an error (exit 2); every other problem is an [`Input`]
-/// that carries it.
-pub fn collect(paths: &[String]) -> Result<Vec<Input>, String> {
+/// Where an [`Input`]'s bytes come from.
+pub enum Origin {
+    /// Standard input.
+    Stdin,
+    /// A file; `writable` is false when it was reached through a link leading outside the
+    /// directories named (`--follow-symlinks-outside`), so `--fix --write` leaves it alone.
+    File {
+        /// The path to open.
+        path: PathBuf,
+        /// Whether `--fix --write` may rewrite it.
+        writable: bool,
+    },
+    /// The problem the core reports for this source.
+    Problem(SourceProblem),
+}
+
+/// Why reading an input stopped.
+pub enum ReadError {
+    /// The operating system refused (the message names the source).
+    Io(std::io::Error),
+    /// Past `limit` bytes; `size` when the file system knows the whole size.
+    TooLarge {
+        /// The whole size, for a regular file.
+        size: Option<u64>,
+    },
+}
+
+/// Finds every input: files as named, directories recursively (sorted by path), `-` as stdin.
+/// Nothing is read yet. A symbolic link in a walk that leads outside every directory named is
+/// an [`Origin::Problem`] unless `follow_outside`.
+pub fn collect(paths: &[String], follow_outside: bool) -> Vec<Input> {
+    // The directories named, canonical: a link inside a walk may lead anywhere among them.
+    let roots: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| p.as_str() != "-")
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_dir()))
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
     let mut out = Vec::new();
     for p in paths {
         if p == "-" {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|e| format!("cannot read stdin: {e}"))?;
             out.push(Input {
                 source: "-".to_owned(),
-                content: Ok(buf),
+                origin: Origin::Stdin,
             });
             continue;
         }
@@ -49,32 +96,101 @@ pub fn collect(paths: &[String]) -> Result<Vec<Input>, String> {
                     out: &mut found,
                     visited: BTreeSet::new(),
                     stack: Vec::new(),
+                    roots: &roots,
+                    follow_outside,
                 };
-                walk.dir(path, &meta);
+                walk.dir(path, &meta, true);
                 found.sort_by(|a, b| a.source.cmp(&b.source));
                 out.extend(found);
             }
             // Named on the command line: read it, whatever it is (a FIFO from `<(…)` too).
-            Ok(_) => out.push(read(p.clone(), path)),
+            Ok(_) => out.push(Input {
+                source: p.clone(),
+                origin: Origin::File {
+                    path: path.to_path_buf(),
+                    writable: true,
+                },
+            }),
         }
     }
-    Ok(out)
+    out
+}
+
+/// Reads at most `cap` bytes of `r`: the bytes and whether the input ended within them (false:
+/// `cap` bytes were read and more may follow). Holds at most `cap` bytes plus one read buffer;
+/// the buffer grows by doubling up to `cap`, never from a size the input claims.
+pub fn read_at_most(r: &mut impl Read, cap: usize) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = vec![0_u8; CHUNK.min(cap).max(1)];
+    loop {
+        let want = (cap - buf.len()).min(chunk.len());
+        if want == 0 {
+            return Ok((buf, false));
+        }
+        let n = match r.read(&mut chunk[..want]) {
+            Ok(0) => return Ok((buf, true)),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.capacity() - buf.len() < n {
+            let grown = buf
+                .capacity()
+                .saturating_mul(2)
+                .max(buf.len() + n)
+                .max(CHUNK)
+                .min(cap);
+            buf.reserve_exact(grown - buf.len());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Reads a manifest input for `check` or `audit`: at most `limit` bytes (plus a byte order
+/// mark, which the core strips before measuring).
+pub fn read_manifest(origin_path: Option<&Path>, limit: usize) -> Result<Vec<u8>, ReadError> {
+    read_bounded(origin_path, limit.saturating_add(BOM_LEN))
+}
+
+/// Reads `path` (`None`: stdin), refusing it once it is past `limit` bytes.
+pub fn read_bounded(path: Option<&Path>, limit: usize) -> Result<Vec<u8>, ReadError> {
+    let cap = limit.saturating_add(1);
+    match path {
+        None => {
+            let (bytes, ended) =
+                read_at_most(&mut std::io::stdin().lock(), cap).map_err(ReadError::Io)?;
+            if ended {
+                Ok(bytes)
+            } else {
+                Err(ReadError::TooLarge { size: None })
+            }
+        }
+        Some(path) => {
+            let mut file = std::fs::File::open(path).map_err(ReadError::Io)?;
+            // A regular file's size says it is too large without reading it; it never sizes
+            // a buffer (a file may grow or shrink while read).
+            let size = file
+                .metadata()
+                .ok()
+                .filter(Metadata::is_file)
+                .map(|m| m.len());
+            if let Some(size) = size.filter(|&s| s >= cap as u64) {
+                return Err(ReadError::TooLarge { size: Some(size) });
+            }
+            let (bytes, ended) = read_at_most(&mut file, cap).map_err(ReadError::Io)?;
+            if ended {
+                Ok(bytes)
+            } else {
+                Err(ReadError::TooLarge { size: None })
+            }
+        }
+    }
 }
 
 fn io_problem(source: String, e: &std::io::Error) -> Input {
     Input {
         source,
-        content: Err(SourceProblem::Io(e.to_string())),
-    }
-}
-
-fn read(source: String, path: &Path) -> Input {
-    match std::fs::read(path) {
-        Ok(bytes) => Input {
-            source,
-            content: Ok(bytes),
-        },
-        Err(e) => io_problem(source, &e),
+        origin: Origin::Problem(SourceProblem::Io(e.to_string())),
     }
 }
 
@@ -135,15 +251,20 @@ struct Walk<'a> {
     visited: BTreeSet<DirId>,
     /// The directories from the root to the one being walked, to tell a loop.
     stack: Vec<(DirId, PathBuf)>,
+    /// The directories named on the command line, canonical.
+    roots: &'a [PathBuf],
+    /// Whether links leading outside `roots` are followed (`--follow-symlinks-outside`).
+    follow_outside: bool,
 }
 
 impl Walk<'_> {
-    fn dir(&mut self, dir: &Path, meta: &Metadata) {
+    /// Walks `dir`; `inside` is false under a link that led outside the named directories.
+    fn dir(&mut self, dir: &Path, meta: &Metadata, inside: bool) {
         let id = dir_id(dir, meta);
         if let Some((_, ancestor)) = self.stack.iter().find(|(a, _)| *a == id) {
             self.out.push(Input {
                 source: dir.to_string_lossy().into_owned(),
-                content: Err(SourceProblem::Loop {
+                origin: Origin::Problem(SourceProblem::Loop {
                     target: ancestor.to_string_lossy().into_owned(),
                 }),
             });
@@ -173,12 +294,25 @@ impl Walk<'_> {
         paths.sort();
         self.stack.push((id, dir.to_path_buf()));
         for path in paths {
-            self.entry(&path);
+            self.entry(&path, inside);
         }
         self.stack.pop();
     }
 
-    fn entry(&mut self, path: &Path) {
+    /// Where the symbolic link at `path` leads when that is outside every named directory
+    /// (`None`: not a link, or a link that stays inside).
+    fn outside(&self, path: &Path) -> Option<PathBuf> {
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        if !is_link {
+            return None;
+        }
+        // A link that cannot be resolved here was resolved by `metadata` a moment ago: it
+        // changed under the walk, so treat it as outside rather than follow it blind.
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        (!self.roots.iter().any(|r| target.starts_with(r))).then_some(target)
+    }
+
+    fn entry(&mut self, path: &Path, inside: bool) {
         let source = path.to_string_lossy().into_owned();
         let manifest = is_manifest_name(path);
         // `metadata` follows symbolic links: a link to a directory is walked, a link to a file
@@ -199,14 +333,36 @@ impl Walk<'_> {
                 return;
             }
         };
+        // What would be walked or read: a directory, or a regular file named like a manifest
+        // (FIFOs, sockets and devices are reported below without being opened).
+        let followed = if meta.is_dir() {
+            !manifest
+        } else {
+            manifest && meta.is_file()
+        };
+        let mut inside = inside;
+        if followed {
+            if let Some(target) = self.outside(path) {
+                if !self.follow_outside {
+                    self.out.push(Input {
+                        source,
+                        origin: Origin::Problem(SourceProblem::OutsideRoots {
+                            target: target.to_string_lossy().into_owned(),
+                        }),
+                    });
+                    return;
+                }
+                inside = false;
+            }
+        }
         if meta.is_dir() {
             if manifest {
                 self.out.push(Input {
                     source,
-                    content: Err(SourceProblem::Directory),
+                    origin: Origin::Problem(SourceProblem::Directory),
                 });
             } else {
-                self.dir(path, &meta);
+                self.dir(path, &meta, inside);
             }
             return;
         }
@@ -214,14 +370,61 @@ impl Walk<'_> {
             return;
         }
         if meta.is_file() {
-            self.out.push(read(source, path));
+            self.out.push(Input {
+                source,
+                origin: Origin::File {
+                    path: path.to_path_buf(),
+                    writable: inside,
+                },
+            });
         } else {
             self.out.push(Input {
                 source,
-                content: Err(SourceProblem::NotAFile {
+                origin: Origin::Problem(SourceProblem::NotAFile {
                     what: special(&meta.file_type()),
                 }),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An endless input that hands out odd-sized reads, like a pipe or a file still growing.
+    struct Endless(usize);
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.0 += 1;
+            let n = buf.len().min(1 + self.0 * 7919 % 100_000);
+            buf[..n].fill(b'y');
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_endless_input_stops_at_the_cap_and_holds_no_more() {
+        for cap in [1, 2, 1000, CHUNK - 1, CHUNK, CHUNK + 1, 4 * 1024 * 1024 + 4] {
+            let (bytes, ended) = read_at_most(&mut Endless(0), cap).unwrap();
+            assert!(!ended);
+            assert_eq!(bytes.len(), cap);
+            assert!(bytes.capacity() <= cap, "{cap}: {}", bytes.capacity());
+        }
+    }
+
+    #[test]
+    fn an_input_within_the_cap_is_read_whole() {
+        let text = b"apiVersion: v1\n".repeat(10_000);
+        let (bytes, ended) = read_at_most(&mut &text[..], text.len() + 1).unwrap();
+        assert!(ended);
+        assert_eq!(bytes, text);
+        // Exactly the cap: more may follow, so it is not known to have ended.
+        let (bytes, ended) = read_at_most(&mut &text[..], text.len()).unwrap();
+        assert!(!ended);
+        assert_eq!(bytes.len(), text.len());
+        let (bytes, ended) = read_at_most(&mut &b""[..], 10).unwrap();
+        assert!(ended && bytes.is_empty());
     }
 }

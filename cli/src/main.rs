@@ -6,7 +6,7 @@
 mod files;
 mod output;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,8 +45,13 @@ struct JudgeArgs {
     /// (`--format sarif=out.sarif --format human`); at most one goes to stdout.
     #[arg(long = "format", value_name = "FORMAT[=FILE]", value_parser = output::parse_spec, default_value = "human", action = clap::ArgAction::Append)]
     formats: Vec<FormatSpec>,
+    /// Follow symbolic links met in a directory that lead outside every directory named
+    /// (by default each is one `input-invalid` finding and is not followed). `--fix --write`
+    /// still rewrites nothing reached that way.
+    #[arg(long)]
+    follow_symlinks_outside: bool,
     /// Files or directories (searched recursively for *.yaml, *.yml, *.json, following
-    /// symbolic links); `-` for stdin.
+    /// symbolic links that stay inside them); `-` for stdin.
     #[arg(required = true)]
     paths: Vec<String>,
 }
@@ -114,22 +119,37 @@ enum Command {
 /// A usage or I/O error: exit status 2.
 struct Fatal(String);
 
-fn read_input(path: &str) -> Result<Vec<u8>, Fatal> {
-    if path == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| Fatal(format!("cannot read stdin: {e}")))?;
-        Ok(buf)
-    } else {
-        std::fs::read(path).map_err(|e| Fatal(format!("cannot read `{path}`: {e}")))
-    }
+/// The words of a refusal past `limit` bytes, as the core says it.
+fn too_large(size: Option<u64>, limit: usize) -> String {
+    policy_core::SourceProblem::TooLarge { size, limit }.to_string()
+}
+
+/// Reads `path` (`-`: stdin) for `review` and `fits`, refusing it past `limit` bytes
+/// (`limits.maxBytes`) without reading further. `what` names it in errors.
+fn read_input(what: &str, path: &str, limit: usize) -> Result<Vec<u8>, Fatal> {
+    let file = (path != "-").then(|| std::path::Path::new(path));
+    files::read_bounded(file, limit).map_err(|e| match e {
+        files::ReadError::Io(e) if path == "-" => Fatal(format!("cannot read stdin: {e}")),
+        files::ReadError::Io(e) => Fatal(format!("cannot read {what}`{path}`: {e}")),
+        files::ReadError::TooLarge { size } => {
+            Fatal(format!("{what}`{path}`: {}", too_large(size, limit)))
+        }
+    })
 }
 
 fn load_policy(settings: Option<&PathBuf>) -> Result<Policy, Fatal> {
     let bytes = match settings {
-        Some(p) => std::fs::read(p)
-            .map_err(|e| Fatal(format!("cannot read settings `{}`: {e}", p.display())))?,
+        Some(p) => files::read_bounded(Some(p), files::SETTINGS_MAX_BYTES).map_err(|e| {
+            Fatal(match e {
+                files::ReadError::Io(e) => format!("cannot read settings `{}`: {e}", p.display()),
+                files::ReadError::TooLarge { size } => format!(
+                    "settings `{}` are above the limit of {} bytes for a settings file{}",
+                    p.display(),
+                    files::SETTINGS_MAX_BYTES,
+                    size.map(|s| format!(" ({s} bytes)")).unwrap_or_default()
+                ),
+            })
+        })?,
         None => Vec::new(),
     };
     Policy::from_slice(&bytes).map_err(|e| {
@@ -145,12 +165,23 @@ fn load_policy(settings: Option<&PathBuf>) -> Result<Policy, Fatal> {
     })
 }
 
-fn load_context(path: Option<&PathBuf>) -> Result<Context, Fatal> {
+/// Reads the context file, refused past `limits.maxBytes` like any input.
+fn load_context(policy: &Policy, path: Option<&PathBuf>) -> Result<Context, Fatal> {
     match path {
         None => Ok(Context::default()),
         Some(p) => {
-            let bytes = std::fs::read(p)
-                .map_err(|e| Fatal(format!("cannot read context `{}`: {e}", p.display())))?;
+            // A file, even one named `-` (stdin is the manifests').
+            let limit = policy.settings().limits.max_bytes;
+            let bytes = files::read_bounded(Some(p), limit).map_err(|e| {
+                Fatal(match e {
+                    files::ReadError::Io(e) => {
+                        format!("cannot read context `{}`: {e}", p.display())
+                    }
+                    files::ReadError::TooLarge { size } => {
+                        format!("context `{}`: {}", p.display(), too_large(size, limit))
+                    }
+                })
+            })?;
             serde_json::from_slice(&bytes)
                 .map_err(|e| Fatal(format!("invalid context `{}`: {e}", p.display())))
         }
@@ -182,38 +213,98 @@ fn check_formats(formats: &[FormatSpec]) -> Result<(), Fatal> {
 }
 
 /// Writes the report in every format to its file, then the one for stdout (unless `stdout`
-/// is false: `--fix` prints the documents instead).
-fn emit(report: &Report, formats: &[FormatSpec], stdout: bool) -> Result<(), Fatal> {
+/// is false: `--fix` prints the documents instead). A human format already streamed to stdout
+/// only has its summary left to print.
+fn emit(
+    report: &Report,
+    formats: &[FormatSpec],
+    stdout: bool,
+    streamed: bool,
+) -> Result<(), Fatal> {
     let cwd = std::env::current_dir().ok();
     let base_dir = cwd.as_deref().and_then(|d| d.to_str());
     for f in formats {
-        let text = output::render(report, f.format, base_dir);
         match &f.file {
-            Some(file) => std::fs::write(file, text)
+            Some(file) => std::fs::write(file, output::render(report, f.format, base_dir))
                 .map_err(|e| Fatal(format!("cannot write `{file}`: {e}")))?,
-            None if stdout => print(&text)?,
+            None if stdout && streamed && f.format == output::Format::Human => {
+                print(&output::human_summary(report))?;
+            }
+            None if stdout => print(&output::render(report, f.format, base_dir))?,
             None => {}
         }
     }
     Ok(())
 }
 
-/// Judges every input (`check` or `audit`); an input that could not be read is the core's
-/// `input-invalid` result for it. Calls `each` with every readable input's report.
+/// How `check` and `audit` go through their inputs.
+struct Judging<'a> {
+    paths: &'a [String],
+    /// `limits.maxBytes`: no input is read past it.
+    limit: usize,
+    follow_outside: bool,
+    /// The human format streamed to stdout as each input is judged (then only the summary is
+    /// left for the end).
+    stream: Option<output::HumanStream>,
+}
+
+/// Judges every input (`check` or `audit`), one at a time: each is read (never past `limit`),
+/// judged and dropped before the next. An input that could not be read is the core's
+/// `input-invalid` result for it. Calls `each` with every readable input's source, whether
+/// `--fix --write` may rewrite it, and its bytes.
 fn judge(
-    paths: &[String],
-    mut each: impl FnMut(&str, &[u8]) -> Result<Report, Fatal>,
+    judging: &mut Judging<'_>,
+    mut each: impl FnMut(&str, bool, &[u8]) -> Result<Report, Fatal>,
 ) -> Result<Report, Fatal> {
-    let inputs = files::collect(paths).map_err(Fatal)?;
+    let inputs = files::collect(judging.paths, judging.follow_outside);
+    let limit = judging.limit;
     let mut results = Vec::new();
-    for input in &inputs {
-        let report = match &input.content {
-            Ok(bytes) => each(&input.source, bytes)?,
-            Err(problem) => policy_core::unreadable(&input.source, problem),
+    for input in inputs {
+        let (path, writable) = match input.origin {
+            files::Origin::Problem(p) => {
+                let report = policy_core::unreadable(&input.source, &p);
+                judged(judging, &report)?;
+                results.extend(report.results);
+                continue;
+            }
+            files::Origin::Stdin => (None, false),
+            files::Origin::File { path, writable } => (Some(path), writable),
         };
+        let report = match files::read_manifest(path.as_deref(), limit) {
+            Ok(bytes) => each(&input.source, writable, &bytes)?,
+            Err(files::ReadError::Io(e)) if path.is_none() => {
+                return Err(Fatal(format!("cannot read stdin: {e}")));
+            }
+            Err(files::ReadError::Io(e)) => policy_core::unreadable(
+                &input.source,
+                &policy_core::SourceProblem::Io(e.to_string()),
+            ),
+            Err(files::ReadError::TooLarge { size }) => policy_core::unreadable(
+                &input.source,
+                &policy_core::SourceProblem::TooLarge { size, limit },
+            ),
+        };
+        judged(judging, &report)?;
         results.extend(report.results);
     }
     Ok(Report::new(results))
+}
+
+/// Prints one input's results now when the human format is streamed to stdout.
+fn judged(judging: &mut Judging<'_>, report: &Report) -> Result<(), Fatal> {
+    match &mut judging.stream {
+        Some(stream) => print(&stream.results(&report.results)),
+        None => Ok(()),
+    }
+}
+
+/// The streamed human format, when `formats` sends it to stdout (and stdout is the report's).
+fn human_stream(formats: &[FormatSpec], stdout: bool) -> Option<output::HumanStream> {
+    let streamed = stdout
+        && formats
+            .iter()
+            .any(|f| f.file.is_none() && f.format == output::Format::Human);
+    streamed.then(output::HumanStream::default)
 }
 
 fn run(cli: Cli) -> Result<u8, Fatal> {
@@ -224,16 +315,23 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     settings,
                     context,
                     formats,
+                    follow_symlinks_outside,
                     paths,
                 },
         } => {
             check_formats(&formats)?;
             let policy = load_policy(settings.as_ref())?;
-            let context = load_context(context.as_ref())?;
-            let report = judge(&paths, |source, bytes| {
+            let context = load_context(&policy, context.as_ref())?;
+            let mut judging = Judging {
+                paths: &paths,
+                limit: policy.settings().limits.max_bytes,
+                follow_outside: follow_symlinks_outside,
+                stream: human_stream(&formats, true),
+            };
+            let report = judge(&mut judging, |source, _, bytes| {
                 Ok(policy_core::audit(&policy, Some(source), bytes, &context))
             })?;
-            emit(&report, &formats, true)?;
+            emit(&report, &formats, true, judging.stream.is_some())?;
             Ok(u8::from(report.has_errors()))
         }
         Command::Check {
@@ -242,6 +340,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     settings,
                     context,
                     formats,
+                    follow_symlinks_outside,
                     paths,
                 },
             fix,
@@ -249,9 +348,15 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         } => {
             check_formats(&formats)?;
             let policy = load_policy(settings.as_ref())?;
-            let context = load_context(context.as_ref())?;
+            let context = load_context(&policy, context.as_ref())?;
             let mut fixed = String::new();
-            let report = judge(&paths, |source, bytes| {
+            let mut judging = Judging {
+                paths: &paths,
+                limit: policy.settings().limits.max_bytes,
+                follow_outside: follow_symlinks_outside,
+                stream: human_stream(&formats, !fix),
+            };
+            let report = judge(&mut judging, |source, writable, bytes| {
                 let report = policy_core::check(&policy, Some(source), bytes, &context);
                 if fix {
                     let out = std::str::from_utf8(bytes)
@@ -261,7 +366,10 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                         })
                         .map_err(|e| Fatal(format!("{source}: {e}")))?;
                     if write {
-                        if source != "-" && out.changed {
+                        if source == "-" || !out.changed {
+                        } else if !writable {
+                            eprintln!("cks-policy: `{source}` was reached through a symbolic link that leads outside the directories named; it was not rewritten");
+                        } else {
                             std::fs::write(source, &out.text)
                                 .map_err(|e| Fatal(format!("cannot write `{source}`: {e}")))?;
                         }
@@ -274,7 +382,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             if fix && !write {
                 print(&fixed)?;
             }
-            emit(&report, &formats, !fix)?;
+            emit(&report, &formats, !fix, judging.stream.is_some())?;
             Ok(u8::from(report.has_errors()))
         }
         Command::Review {
@@ -283,8 +391,8 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             file,
         } => {
             let policy = load_policy(settings.as_ref())?;
-            let context = load_context(context.as_ref())?;
-            let bytes = read_input(&file)?;
+            let context = load_context(&policy, context.as_ref())?;
+            let bytes = read_input("", &file, policy.settings().limits.max_bytes)?;
             let response = policy_core::review(&policy, &bytes, &context)
                 .map_err(|e| Fatal(format!("{file}: {e}")))?;
             let json = serde_json::to_string(&response)
@@ -300,9 +408,13 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             pod,
         } => {
             let policy = load_policy(settings.as_ref())?;
-            let pod_bytes = read_input(&pod)?;
-            let node_bytes = read_input(&nodes)?;
-            let pods_bytes = pods.as_deref().map(read_input).transpose()?;
+            let limit = policy.settings().limits.max_bytes;
+            let pod_bytes = read_input("", &pod, limit)?;
+            let node_bytes = read_input("nodes ", &nodes, limit)?;
+            let pods_bytes = pods
+                .as_deref()
+                .map(|p| read_input("pods ", p, limit))
+                .transpose()?;
             output::fits(
                 &policy,
                 &pod_bytes,

@@ -24,6 +24,20 @@ pub enum SourceProblem {
         /// The directory the link leads back to, as the caller shows it.
         target: String,
     },
+    /// Larger than `limits.maxBytes`: the caller stopped reading past the limit. `size` is the
+    /// whole size when the caller knows it (a regular file), `None` for a stream.
+    TooLarge {
+        /// The source's size in bytes, when known.
+        size: Option<u64>,
+        /// The `limits.maxBytes` in force.
+        limit: usize,
+    },
+    /// A symbolic link met in a walk that leads outside every directory named on the command
+    /// line; it was not followed. `target` is where it leads (canonical).
+    OutsideRoots {
+        /// Where the link leads, as the caller shows it.
+        target: String,
+    },
 }
 
 impl SourceProblem {
@@ -39,7 +53,26 @@ impl SourceProblem {
             SourceProblem::Loop { target } => format!(
                 "this directory leads back to `{target}`, which contains it (a symbolic link loop); it was not walked again"
             ),
+            // The same words as the core's own check of `limits.maxBytes`.
+            SourceProblem::TooLarge {
+                size: Some(size),
+                limit,
+            } => format!("input is {size} bytes, above the limit of {limit} (`limits.maxBytes`)"),
+            SourceProblem::TooLarge { size: None, limit } => format!(
+                "input is more than {limit} bytes, above the limit of {limit} (`limits.maxBytes`); it was not read further"
+            ),
+            SourceProblem::OutsideRoots { target } => format!(
+                "this symbolic link leads to `{target}`, outside the paths named on the command line; it was not followed (name the target on the command line, or pass `--follow-symlinks-outside`, to judge it)"
+            ),
         }
+    }
+}
+
+/// The words of the `input-invalid` finding, for a caller that reports the problem itself
+/// (`review` and `fits` refuse an input as a usage error).
+impl std::fmt::Display for SourceProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
     }
 }
 
@@ -88,5 +121,49 @@ mod tests {
         assert!(fifo.results[0].findings[0]
             .message
             .starts_with("this source is a FIFO, not a regular file"));
+    }
+
+    /// The caller's refusal reads exactly like the core's own check of `limits.maxBytes` when
+    /// the size is known, so a file refused before it is read looks the same as before.
+    #[test]
+    fn a_source_above_the_limit_reads_like_the_core_check() {
+        let policy = crate::Policy::from_slice(br#"{"limits": {"maxBytes": 10}}"#).unwrap();
+        let core = crate::check(
+            &policy,
+            Some("big.yaml"),
+            b"a: 01234567",
+            &Default::default(),
+        );
+        let known = unreadable(
+            "big.yaml",
+            &SourceProblem::TooLarge {
+                size: Some(11),
+                limit: 10,
+            },
+        );
+        assert_eq!(known.to_json(), core.to_json());
+        assert_eq!(
+            known.results[0].findings[0].message,
+            "input is 11 bytes, above the limit of 10 (`limits.maxBytes`)"
+        );
+        let stream = unreadable(
+            "-",
+            &SourceProblem::TooLarge {
+                size: None,
+                limit: 10,
+            },
+        );
+        assert!(stream.results[0].findings[0]
+            .message
+            .starts_with("input is more than 10 bytes, above the limit of 10 (`limits.maxBytes`)"));
+        assert_eq!(stream.results[0].findings[0].rule, RuleId::InputInvalid);
+        assert_eq!(
+            SourceProblem::TooLarge {
+                size: None,
+                limit: 10
+            }
+            .to_string(),
+            stream.results[0].findings[0].message
+        );
     }
 }

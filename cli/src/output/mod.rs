@@ -11,6 +11,7 @@ mod sarif;
 mod text;
 
 pub use fits::fits;
+pub use human::{summary as human_summary, Stream as HumanStream};
 pub use rules::rules_table;
 
 use policy_core::Report;

@@ -10,10 +10,10 @@
 //!   without a namespace (cluster-scoped, or a manifest that names none) matches only an entry
 //!   without `namespaces`;
 //! - the annotation [`ANNOTATION`] on the object's own `metadata` (not on pod templates),
-//!   honoured for manifests read from text ([`Origin::Manifest`]: `check`, `audit`) and, for
-//!   AdmissionRequests (`review`, the Kubewarden module, a typed [`Request`]), only when
-//!   settings say `exceptions.annotations: true`, so that by default an object cannot exempt
-//!   itself from admission. On UPDATE it is read from the new object (what is submitted), on
+//!   honoured as settings `exceptions.annotations` says: `files` (the default) for manifests
+//!   read from text ([`crate::object::Origin::is_manifest`]: `check`, `audit`) but not for AdmissionRequests
+//!   (`review`, the Kubewarden module, a typed [`Request`]), so that by default an object
+//!   cannot exempt itself from admission; `always`; or `never`, for a strict gate. On UPDATE it is read from the new object (what is submitted), on
 //!   DELETE from `oldObject` (what is judged).
 //!
 //! The annotation's value is one clause per line, `<rule>[,<rule>…]: <reason>`: rule ids
@@ -29,10 +29,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::SettingsProblem;
 use crate::eval::{Input, Out};
-use crate::object::{Object, Origin, Request};
+use crate::object::{Object, Request};
 use crate::policy::{globs, Policy};
 use crate::rules::{Judges, RuleId, RULES};
-use crate::settings::ExceptionSettings;
+use crate::settings::{AnnotationScope, ExceptionSettings};
 use crate::text::distance;
 
 /// The annotation an object carries to name the rules it may break and why. The project's own
@@ -73,12 +73,12 @@ const SETTINGS_SCHEMA: &str = r#"{
   "description": "Objects allowed to break named rules: settings entries, and whether admission honours the objects' own exception annotation.",
   "type": "object",
   "additionalProperties": false,
-  "default": {"annotations": false, "list": []},
+  "default": {"annotations": "files", "list": []},
   "properties": {
     "annotations": {
-      "description": "Whether admission (an AdmissionRequest, on any surface) honours the object's own `cks-policy.example.invalid/exceptions` annotation. Manifests checked or audited from files always honour it; by default an object cannot exempt itself from admission.",
-      "type": "boolean",
-      "default": false
+      "description": "Where the object's own `cks-policy.example.invalid/exceptions` annotation is honoured: `files` (manifests checked or audited from files, not admission: by default an object cannot exempt itself from admission), `always` (admission too) or `never` (a strict gate: only `list` counts). A boolean is still read: true = always, false = files.",
+      "enum": ["files", "always", "never", true, false],
+      "default": "files"
     },
     "list": {
       "description": "Each entry silences its rules for the objects it matches; a silenced finding is still reported, marked `suppressed`, and does not deny.",
@@ -125,7 +125,7 @@ const SETTINGS_SCHEMA: &str = r#"{
 #[derive(Debug, Default)]
 pub(crate) struct Exceptions {
     entries: Vec<Entry>,
-    annotations: bool,
+    annotations: AnnotationScope,
 }
 
 #[derive(Debug)]
@@ -231,7 +231,11 @@ impl Entry {
 
 /// Whether `request`'s object may exempt itself with [`ANNOTATION`].
 fn annotation_honoured(policy: &Policy, request: &Request) -> bool {
-    request.origin == Origin::Manifest || policy.exceptions.annotations
+    match policy.exceptions.annotations {
+        AnnotationScope::Files => request.origin.is_manifest(),
+        AnnotationScope::Always => true,
+        AnnotationScope::Never => false,
+    }
 }
 
 fn annotation(object: &Object) -> Option<&str> {
@@ -400,6 +404,28 @@ mod tests {
     }
 
     #[test]
+    fn annotation_scope_reads_words_and_booleans() {
+        let scope = |v: &str| {
+            Policy::from_slice(format!(r#"{{"exceptions": {{"annotations": {v}}}}}"#).as_bytes())
+                .map(|p| p.exceptions.annotations)
+                .ok()
+        };
+        assert_eq!(scope(r#""files""#), Some(AnnotationScope::Files));
+        assert_eq!(scope(r#""always""#), Some(AnnotationScope::Always));
+        assert_eq!(scope(r#""never""#), Some(AnnotationScope::Never));
+        assert_eq!(scope("true"), Some(AnnotationScope::Always));
+        assert_eq!(scope("false"), Some(AnnotationScope::Files));
+        let bad = problems(r#"{"exceptions": {"annotations": "sometimes"}}"#);
+        assert_eq!(bad.len(), 1, "{bad:?}");
+        assert_eq!(bad[0].0, "/exceptions/annotations");
+        assert!(bad[0].1.contains("`files`, `always` or `never`"), "{bad:?}");
+        assert_eq!(
+            Policy::default().exceptions.annotations,
+            AnnotationScope::Files
+        );
+    }
+
+    #[test]
     fn settings_are_checked() {
         assert!(problems(
             r#"{"exceptions": {"list": [{"rules": ["broad-toleration"], "namespaces": ["bench-*"], "reason": "benchmarks"}]}}"#
@@ -530,7 +556,7 @@ mod tests {
             k
         };
         let full = crate::settings::ExceptionSettings {
-            annotations: true,
+            annotations: AnnotationScope::Always,
             list: vec![crate::settings::Exception {
                 rules: vec!["a".into()],
                 namespaces: vec!["a".into()],

@@ -73,7 +73,7 @@ pub use policy::Policy;
 pub use rules::images::images_to_resolve;
 pub use rules::{Judges, RuleId, RuleInfo, RuleKind, RULES};
 pub use scheduling::{fits_report, fits_report_with_pods, FitsError, FitsReport, NodeFit};
-pub use settings::{Settings, DEFAULT_CONTROL_PLANE_NAMESPACES};
+pub use settings::{AnnotationScope, Settings, DEFAULT_CONTROL_PLANE_NAMESPACES};
 pub use source::{unreadable, SourceProblem};
 pub use templates::{Location, LOCATIONS as POD_TEMPLATE_LOCATIONS};
 pub use verdict::{DocumentResult, Finding, Outcome, PatchOp, Report, Severity, Summary, Verdict};

@@ -289,8 +289,19 @@ pub enum Origin {
     #[default]
     AdmissionRequest,
     /// A manifest read from text (`check`, `audit`, `evaluate_value` of a manifest): the
-    /// exception annotation always counts, as it is the author's own file.
+    /// exception annotation counts unless settings say `exceptions.annotations: never`.
     Manifest,
+    /// A manifest read from text by `check` that carries server-set metadata (a non-zero
+    /// `metadata.resourceVersion`): judged as an existing object, and told so by
+    /// `server-set-metadata`, since change rules do not run on it.
+    ReadBack,
+}
+
+impl Origin {
+    /// Whether the request is a manifest read from text (either kind).
+    pub fn is_manifest(self) -> bool {
+        matches!(self, Origin::Manifest | Origin::ReadBack)
+    }
 }
 
 /// How a request is judged.
@@ -337,8 +348,11 @@ impl Request {
     /// refused by the API server's storage ("resourceVersion should not be set on objects to
     /// be created") whatever admission says, so this shape cannot be used to create anything
     /// unjudged.
+    /// A manifest read from text is never this shape: `check` decides from its
+    /// `resourceVersion` itself (see [`Origin::ReadBack`]).
     pub fn is_background_audit(&self) -> bool {
-        self.operation == Operation::Create
+        self.origin == Origin::AdmissionRequest
+            && self.operation == Operation::Create
             && self.user_info.username.as_deref().is_none_or(str::is_empty)
             && self.user_info.groups.is_empty()
             && self.object.as_ref().is_some_and(|o| {

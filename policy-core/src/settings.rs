@@ -357,13 +357,57 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ExceptionSettings {
-    /// Whether admission (an AdmissionRequest, on any surface) honours the object's own
-    /// `cks-policy.example.invalid/exceptions` annotation. Manifests checked or audited from
-    /// files always honour it; by default an object cannot exempt itself from admission.
-    pub annotations: bool,
+    /// Where the object's own `cks-policy.example.invalid/exceptions` annotation is honoured:
+    /// `files` (the default: `check`/`audit`, not admission), `always` or `never`.
+    pub annotations: AnnotationScope,
     /// Each entry silences its rules for the objects it matches; a silenced finding is still
     /// reported, marked `suppressed`, and does not deny.
     pub list: Vec<Exception>,
+}
+
+/// Where the object's own exception annotation is honoured (settings `exceptions.annotations`).
+/// A boolean is still read: `true` is `always`, `false` is `files`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnnotationScope {
+    /// In manifests judged from files (`check`, `audit`), not in admission: the author's own
+    /// file may say why it breaks a rule, but an object cannot exempt itself from admission.
+    #[default]
+    Files,
+    /// Everywhere, admission included.
+    Always,
+    /// Nowhere: a platform team's strict gate, where only settings `exceptions.list` counts.
+    Never,
+}
+
+impl<'de> Deserialize<'de> for AnnotationScope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = AnnotationScope;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "`files`, `always` or `never` (or a boolean: true = always, false = files)",
+                )
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<AnnotationScope, E> {
+                Ok(if v {
+                    AnnotationScope::Always
+                } else {
+                    AnnotationScope::Files
+                })
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<AnnotationScope, E> {
+                match v {
+                    "files" => Ok(AnnotationScope::Files),
+                    "always" => Ok(AnnotationScope::Always),
+                    "never" => Ok(AnnotationScope::Never),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// One exception: the rules it silences, the objects it applies to, and why (`rules` and

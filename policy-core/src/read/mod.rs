@@ -114,16 +114,33 @@ struct Batch<'a> {
 }
 
 /// The request a manifest object is judged as: existing cluster state when `existing` says so
-/// (`audit`) or when it carries `metadata.resourceVersion` (read back from a cluster, as
-/// `kubectl get -o yaml` prints it), else a CREATE.
+/// (`audit`) or when it carries a server-set `metadata.resourceVersion` (read back from a
+/// cluster, as `kubectl get -o yaml` prints it; then `server-set-metadata` says so), else a
+/// CREATE.
 fn manifest_request(o: Object, existing: bool) -> Request {
-    let mut r = if existing || o.metadata.resource_version.is_some() {
+    let read_back = !existing && server_set(o.metadata.resource_version.as_deref());
+    let mut r = if existing || read_back {
         Request::existing(o)
     } else {
         Request::create(o)
     };
-    r.origin = object::Origin::Manifest;
+    r.origin = if read_back {
+        object::Origin::ReadBack
+    } else {
+        object::Origin::Manifest
+    };
     r
+}
+
+/// Whether a `resourceVersion` is one the API server sets: a non-zero number, as etcd
+/// revisions are. The API server creates an object whose `resourceVersion` is empty or `0`
+/// like any other (the etcd3 store's `Create` refuses only a non-zero version with
+/// `ErrResourceVersionSetOnCreate`), so such a manifest, or one whose version is not a
+/// number at all, is judged as the CREATE it would be.
+fn server_set(resource_version: Option<&str>) -> bool {
+    resource_version
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|v| v != 0)
 }
 
 fn units(doc: Result<Doc, Problem>, existing: bool) -> Vec<Unit> {

@@ -142,12 +142,21 @@ pub fn check_digest_required(input: &Input<'_>, out: &mut Out<'_>) {
         if r.tag.is_none() && untagged_reported {
             continue;
         }
+        let mut message = format!(
+            "{} uses `{written}`, which is not pinned by digest; a digest is the one reference the CKS registry proxy cannot serve stale: pin it as `{written}@sha256:<digest>` or let `pin-digests` do it",
+            img.who()
+        );
+        if let Some(t) = r.tag.as_deref() {
+            let lower = t.to_ascii_lowercase();
+            if lower != t && input.policy.is_mutable_tag(&lower) {
+                message.push_str(&format!(
+                    " (tags are case-sensitive in OCI, so `{t}` is not the mutable tag `{lower}` and `image-mutable-tag` does not name it, but a registry can move it just the same)"
+                ));
+            }
+        }
         found.push((
             img.field("image"),
-            format!(
-                "{} uses `{written}`, which is not pinned by digest; a digest is the one reference the CKS registry proxy cannot serve stale: pin it as `{written}@sha256:<digest>` or let `pin-digests` do it",
-                img.who()
-            ),
+            message,
             format!(
                 "pin the image as `{written}@sha256:<digest>`, or add `{}` to `images.digests` so `pin-digests` pins it",
                 r.normalized_name_tag()

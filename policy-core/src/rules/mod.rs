@@ -103,6 +103,30 @@ macro_rules! catalogue {
 
 fn no_check(_: &Input<'_>, _: &mut Out<'_>) {}
 
+/// A manifest `check` judged as an existing object because it carries a server-set
+/// `metadata.resourceVersion`: says so where a CI gate looks, since that switch silences
+/// every rule that judges a change.
+fn server_set_metadata(input: &Input<'_>, out: &mut Out<'_>) {
+    if input.request.origin != crate::object::Origin::ReadBack {
+        return;
+    }
+    let version = input
+        .object
+        .metadata
+        .resource_version
+        .as_deref()
+        .unwrap_or_default();
+    out.report(
+        "/metadata/resourceVersion",
+        format!(
+            "this object carries `resourceVersion: \"{version}\"`, which only the API server sets, so it was judged as an existing object read back from a cluster and the rules that judge a change (reserved labels, control-plane namespaces) did not run; `kubectl apply` cannot create an object that carries it, so a manifest in a repository should not"
+        ),
+        Some(String::from(
+            "remove `metadata.resourceVersion` (and `uid`, `creationTimestamp`, `managedFields`); judge objects exported from a cluster with `cks-policy audit`",
+        )),
+    );
+}
+
 const fn rule(
     id: &'static str,
     default_severity: Severity,
@@ -130,6 +154,8 @@ catalogue! {
         "the document is not valid YAML/JSON, not a Kubernetes object, has a field of the wrong type, or exceeds an input limit";
     ReadAsList = "read-as-list", Info, Validate, no_check,
         "a document whose kind is not a `…List` has a top-level `items`, so kubectl reads it as a list and creates only its items";
+    ServerSetMetadata = "server-set-metadata", Warning, Validate, server_set_metadata,
+        "a manifest carries `metadata.resourceVersion`, so it was judged as an existing object and the change rules did not run";
     ApiVersionRemoved = "api-version-removed", Error, Validate, removed_apis::check,
         "the apiVersion/kind was removed at or before Kubernetes 1.33 (the oldest CKS runs), so the API server refuses it";
     PodTemplateUnknown = "pod-template-unknown", Info, Validate, pod_template_unknown::check,

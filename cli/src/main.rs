@@ -5,6 +5,7 @@
 
 mod files;
 mod output;
+mod read;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -109,6 +110,18 @@ enum Command {
     },
     /// Print the JSON Schema of the settings.
     Schema,
+    /// Print what the reader built from each input as JSON lines (for the kubectl differential
+    /// test, `e2e/kubectl-diff`): per result its kind, namespace, name, `input-invalid`
+    /// messages and the object's fields the rules read.
+    #[command(hide = true)]
+    Read {
+        /// Settings file (JSON or YAML).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Files or directories, as for `check`; `-` for stdin.
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
 }
 
 /// A usage or I/O error: exit status 2.
@@ -325,6 +338,21 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 ),
             };
             print(&text)?;
+            Ok(0)
+        }
+        Command::Read { settings, paths } => {
+            let policy = load_policy(settings.as_ref())?;
+            for input in files::collect(&paths).map_err(Fatal)? {
+                let text = match &input.content {
+                    Ok(bytes) => read::read(&policy, &input.source, bytes),
+                    Err(problem) => read::line(
+                        &input.source,
+                        &policy_core::unreadable(&input.source, problem),
+                        &[],
+                    ),
+                };
+                print(&text)?;
+            }
             Ok(0)
         }
         Command::Schema => {

@@ -83,6 +83,8 @@ struct Batch<'a> {
     text: &'a str,
     lines: Lines,
     results: Vec<DocumentResult>,
+    /// With [`check_objects`]: the manifest object behind each result, in step with `results`.
+    objects: Option<Vec<Option<Object>>>,
 }
 
 /// The request a manifest object is judged as: existing cluster state when `existing` says so
@@ -182,6 +184,7 @@ impl<'a> Batch<'a> {
             text,
             lines: Lines::new(bytes),
             results: Vec::new(),
+            objects: None,
         }
     }
 
@@ -202,6 +205,17 @@ impl<'a> Batch<'a> {
     /// Judges the units of one document and records their results.
     fn judge(&mut self, document: usize, units: Vec<Unit>, at: &Where<'_>, origin: &Origin<'_>) {
         for u in units {
+            if let Some(objects) = &mut self.objects {
+                // Only a manifest's object: an AdmissionReview's is not a manifest.
+                let manifest = u.locate_prefix.is_empty();
+                objects.push(
+                    u.judged
+                        .as_ref()
+                        .ok()
+                        .filter(|_| manifest)
+                        .and_then(|r| r.object.clone()),
+                );
+            }
             let mut existing = false;
             let (kind, namespace, name, mut verdict) = match &u.judged {
                 Err(p) => (
@@ -501,6 +515,35 @@ pub(crate) fn check_as(
     context: &Context,
     existing: bool,
 ) -> Report {
+    judge_text(policy, source, bytes, context, existing, false).0
+}
+
+/// [`crate::check`] that also returns the manifest object behind each result, in step with the
+/// results; see [`crate::check_objects`].
+pub(crate) fn check_objects(
+    policy: &Policy,
+    source: Option<&str>,
+    bytes: &[u8],
+    context: &Context,
+) -> (Report, Vec<Option<Object>>) {
+    judge_text(policy, source, bytes, context, false, true)
+}
+
+fn finish(batch: Batch<'_>) -> (Report, Vec<Option<Object>>) {
+    (
+        Report::new(batch.results),
+        batch.objects.unwrap_or_default(),
+    )
+}
+
+fn judge_text(
+    policy: &Policy,
+    source: Option<&str>,
+    bytes: &[u8],
+    context: &Context,
+    existing: bool,
+    keep: bool,
+) -> (Report, Vec<Option<Object>>) {
     let limits = policy.settings().limits;
     let origin = Origin {
         source,
@@ -509,6 +552,7 @@ pub(crate) fn check_as(
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if bytes.len() > limits.max_bytes {
         let mut batch = Batch::new(policy, context, existing, "", b"");
+        batch.objects = keep.then(Vec::new);
         batch.bad(
             0,
             Problem::new(format!(
@@ -518,10 +562,11 @@ pub(crate) fn check_as(
             )),
             &origin,
         );
-        return Report::new(batch.results);
+        return finish(batch);
     }
     let (text, invalid) = sanitize(bytes);
     let mut batch = Batch::new(policy, context, existing, &text, bytes);
+    batch.objects = keep.then(Vec::new);
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{') || !cfg!(feature = "yaml") {
         match invalid.first() {
@@ -531,11 +576,11 @@ pub(crate) fn check_as(
             }
             None => judge_json(&mut batch, &origin),
         }
-        return Report::new(batch.results);
+        return finish(batch);
     }
     #[cfg(feature = "yaml")]
     judge_yaml(&mut batch, bytes, &invalid, &origin);
-    Report::new(batch.results)
+    finish(batch)
 }
 
 /// The input as text of the same length: each byte of an invalid UTF-8 sequence becomes `?`,
@@ -607,6 +652,9 @@ fn judge_json(batch: &mut Batch<'_>, origin: &Origin<'_>) {
     let (scan, offsets) = json::scan_locate(text.as_bytes(), limits.max_depth, &pointers);
     if !scan.invalid && (scan.duplicates || scan.list) {
         batch.results.truncate(first);
+        if let Some(objects) = &mut batch.objects {
+            objects.truncate(first);
+        }
         match json::read(text, 0) {
             Ok((root, dups)) => batch.judge_tree(0, &root, &dups, origin),
             Err(e) => {

@@ -674,7 +674,14 @@ fn judge_yaml(batch: &mut Batch<'_>, bytes: &[u8], invalid: &[usize], whole: &Or
     let budget = yaml::Budget::from(&batch.policy.settings().limits);
     let text = batch.text;
     let mut document = 0usize;
-    for chunk in input::split_documents(text) {
+    for mut chunk in input::split_documents(text) {
+        // kubectl parses each document on its own, and go-yaml skips a byte order mark at the
+        // start of what it parses (yaml.v2 readerc.go `yaml_parser_determine_encoding`): a
+        // later document may start with one too (files saved with one, joined by `---`).
+        if let Some(rest) = chunk.text.strip_prefix('\u{feff}') {
+            chunk.text = rest;
+            chunk.start += '\u{feff}'.len_utf8();
+        }
         let start = chunk.start;
         let end = start + chunk.text.len();
         if input::is_blank(chunk.text) {

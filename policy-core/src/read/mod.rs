@@ -684,6 +684,13 @@ fn judge_yaml(batch: &mut Batch<'_>, bytes: &[u8], invalid: &[usize], whole: &Or
         }
         let start = chunk.start;
         let end = start + chunk.text.len();
+        if let Some((at, message)) = input::kubectl_stops(chunk.text) {
+            let mut p = batch.problem_at(message.to_owned(), (start + at) as u32);
+            p.line = p.line.map(|l| l.saturating_sub(whole.first_line));
+            batch.bad(document, p, whole);
+            document += 1;
+            continue;
+        }
         if input::is_blank(chunk.text) {
             continue;
         }

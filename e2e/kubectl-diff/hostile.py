@@ -66,6 +66,7 @@ CASES = {
     "json-stream-concatenated.json": json.dumps(pod_json("a")) + json.dumps(pod_json("b")),
     "json-stream-newlines.json": json.dumps(pod_json("a")) + "\n" + json.dumps(pod_json("b")) + "\n",
     "json-then-yaml.yaml": json.dumps(pod_json("a")) + "\n---\n" + pod("b"),
+    "json-trailing-garbage.json": json.dumps(pod_json("a")) + '"\n',
     "json-array.json": json.dumps([pod_json("a")]),
     "json-pretty.json": json.dumps(pod_json("a"), indent=2),
     "yaml-flow-json-first.yaml": "# leading comment\n" + json.dumps(pod_json("a")) + "\n",
@@ -107,6 +108,10 @@ CASES = {
     "tabs-in-flow.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {\tname: a,\tlabels: {x:\ty}\t}\nspec: {containers: [{name: c, image: nginx}]}\n",
     # A literal block scalar whose last line is only its indentation, with no final newline.
     "block-scalar-eof-spaces.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    x: |\n      line\n      ",
+    # go-yaml v2 ends a plain scalar at `?` in a flow collection (scannerc.go), YAML 1.2 does not.
+    "flow-plain-question.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - {name: c, image: nginx? x}\n",
+    # A flow mapping continued on a line indented less than its block.
+    "flow-continuation-indent.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - {name: c, image:\n nginx}\n",
     "trailing-spaces.yaml": "apiVersion: v1   \nkind: Pod  \nmetadata:   \n  name: a   \nspec: {containers: [{name: c, image: nginx}]}   \n",
 }
 

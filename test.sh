@@ -26,6 +26,10 @@ cargo build -p policy-core --target wasm32-unknown-unknown --features k8s-openap
 step "fuzz (bounded run, corpus seeded from fixtures)"
 fuzz/run.sh "${FUZZ_SECONDS:-30}"
 
+# After the fuzz run, so that CI compares its corpus too. A sample here; everything under CI=true.
+step "kubectl differential (kubectl's resource builder as the reader's oracle)"
+bash e2e/kubectl-diff/run.sh
+
 for surface in policy-wasm/kubewarden policy-ffi policy-wasm/web; do
   step "$surface"
   bash "$surface/test.sh"

@@ -5,6 +5,7 @@
 
 mod files;
 mod output;
+mod read;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -114,6 +115,18 @@ enum Command {
     },
     /// Print the JSON Schema of the settings.
     Schema,
+    /// Print what the reader built from each input as JSON lines (for the kubectl differential
+    /// test, `e2e/kubectl-diff`): per result its kind, namespace, name, `input-invalid`
+    /// messages and the object's fields the rules read.
+    #[command(hide = true)]
+    Read {
+        /// Settings file (JSON or YAML).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Files or directories, as for `check`; `-` for stdin.
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
 }
 
 /// A usage or I/O error: exit status 2.
@@ -437,6 +450,39 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 ),
             };
             print(&text)?;
+            Ok(0)
+        }
+        Command::Read { settings, paths } => {
+            let policy = load_policy(settings.as_ref())?;
+            let limit = policy.settings().limits.max_bytes;
+            for input in files::collect(&paths, false) {
+                let problem = match input.origin {
+                    files::Origin::Problem(p) => p,
+                    files::Origin::Stdin | files::Origin::File { .. } => {
+                        let path = match &input.origin {
+                            files::Origin::File { path, .. } => Some(path.as_path()),
+                            _ => None,
+                        };
+                        match files::read_manifest(path, limit) {
+                            Ok(bytes) => {
+                                print(&read::read(&policy, &input.source, &bytes))?;
+                                continue;
+                            }
+                            Err(files::ReadError::Io(e)) => {
+                                policy_core::SourceProblem::Io(e.to_string())
+                            }
+                            Err(files::ReadError::TooLarge { size }) => {
+                                policy_core::SourceProblem::TooLarge { size, limit }
+                            }
+                        }
+                    }
+                };
+                print(&read::line(
+                    &input.source,
+                    &policy_core::unreadable(&input.source, &problem),
+                    &[],
+                ))?;
+            }
             Ok(0)
         }
         Command::Schema => {

@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use crate::error::FixError;
-use crate::input::{is_blank, split_documents};
+use crate::input::{is_blank, kubectl_stops, split_documents};
 use crate::read::json;
 use crate::read::resolve::{self, Scalar};
 use crate::read::tree::{Node, Style, Val};
@@ -43,6 +43,11 @@ fn documents(text: &str) -> Vec<Option<DocAt>> {
     }
     let mut out = Vec::new();
     for chunk in split_documents(text) {
+        // One unreadable document, as `check` numbers it.
+        if kubectl_stops(chunk.text).is_some() {
+            out.push(None);
+            continue;
+        }
         if is_blank(chunk.text) {
             continue;
         }

@@ -77,6 +77,44 @@ pub fn split_documents(text: &str) -> Vec<Chunk<'_>> {
 }
 
 #[cfg(feature = "yaml")]
+/// Where kubectl stops reading a stream inside this document, if it does, and why: a line that
+/// starts with `---` but is not a separator (k8s.io/apimachinery `pkg/util/yaml/decoder.go`,
+/// `YAMLReader.Read`: "invalid Yaml document separator", the document is dropped), or a
+/// document that begins with the end marker `...` (go-yaml v2: "did not find expected node
+/// content"). kubectl applies neither that document nor any after it. The offset is within
+/// `chunk`, a document as [`split_documents`] returns it (every real separator already split).
+pub fn kubectl_stops(chunk: &str) -> Option<(usize, &'static str)> {
+    if let Some(at) = chunk
+        .strip_prefix("---")
+        .map(|_| 0)
+        .or_else(|| chunk.find("\n---").map(|i| i + 1))
+    {
+        return Some((
+            at,
+            "kubectl stops reading here: a line that starts with `---` must be a document separator, followed only by spaces or a comment (\"invalid Yaml document separator\"); kubectl applies neither this document nor any after it",
+        ));
+    }
+    let mut at = 0;
+    for line in chunk.split_inclusive('\n') {
+        let t = line.trim_end();
+        if let Some(rest) = t.strip_prefix("...") {
+            let rest = rest.trim_start();
+            if rest.is_empty() || rest.starts_with('#') {
+                return Some((
+                    at,
+                    "kubectl stops reading here: a document cannot begin with the end marker `...` (\"did not find expected node content\"); remove it; kubectl applies neither this document nor any after it",
+                ));
+            }
+        }
+        if !(t.trim_start().is_empty() || t.trim_start().starts_with('#')) {
+            return None;
+        }
+        at += line.len();
+    }
+    None
+}
+
+#[cfg(feature = "yaml")]
 /// True when a document holds nothing but whitespace and comments.
 pub fn is_blank(text: &str) -> bool {
     text.lines().all(|l| {
@@ -403,6 +441,23 @@ mod tests {
                 .collect();
             assert_eq!(got, split_by_lines(text), "{text:?}");
         }
+    }
+
+    #[test]
+    fn finds_where_kubectl_stops() {
+        let stops = |t: &str| kubectl_stops(t).map(|(at, _)| at);
+        // apimachinery decoder.go YAMLReader.Read: only spaces or a comment may follow `---`.
+        assert_eq!(stops("--- {a: 1}\n"), Some(0));
+        assert_eq!(stops("a: 1\n---x\n"), Some(5));
+        assert_eq!(stops("a: 1\r\n----\r\n"), Some(6));
+        assert_eq!(stops("a: 1\n --- x\nb: |\n  ---\n"), None);
+        // go-yaml v2 refuses a document that begins with `...`, comments and blank lines aside.
+        assert_eq!(stops("\n...\n"), Some(1));
+        assert_eq!(stops("# c\n... # end\na: 1\n"), Some(4));
+        assert_eq!(stops("a: 1\n...\n"), None);
+        assert_eq!(stops("  ...\n"), None);
+        assert_eq!(stops("...x\n"), None);
+        assert_eq!(stops("# only\n\n"), None);
     }
 
     #[test]

@@ -107,6 +107,19 @@ pub fn check(policy: &Policy, source: Option<&str>, bytes: &[u8], context: &Cont
     read::check_as(policy, source, bytes, context, false)
 }
 
+/// [`check`], also returning the manifest object behind each result as the reader built it, in
+/// step with `report.results`: `None` where the document could not be read, or was an
+/// AdmissionReview or AdmissionRequest. For tools that compare this reader with another (the
+/// kubectl differential test in `e2e/kubectl-diff`).
+pub fn check_objects(
+    policy: &Policy,
+    source: Option<&str>,
+    bytes: &[u8],
+    context: &Context,
+) -> (Report, Vec<Option<Object>>) {
+    read::check_objects(policy, source, bytes, context)
+}
+
 /// Judges manifest text as existing cluster state (what `kubectl get -A -o yaml` prints): like
 /// [`check`], but every object is judged with [`Judgement::Audit`]: change rules do not fire
 /// and nothing is patched; mutations are reported as what CKS admission would have added. An

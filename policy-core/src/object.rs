@@ -566,6 +566,9 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
             req.kind = gvk;
             return Ok(Doc::Request(Box::new(req)));
         }
+        // An empty kind is a missing one, as apimachinery's unstructured scheme decides
+        // (apimachinery unstructured.go `Decode`: `if len(gvk.Kind) == 0` → `NewMissingKindErr`).
+        let kind = kind.filter(|k| !k.is_empty());
         let (Some(api_version), Some(kind)) = (api_version, kind) else {
             return Err(de::Error::custom(
                 "not a Kubernetes object: `apiVersion` and `kind` are required",

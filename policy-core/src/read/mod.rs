@@ -111,6 +111,8 @@ struct Batch<'a> {
     text: &'a str,
     lines: Lines,
     results: Vec<DocumentResult>,
+    /// With [`check_objects`]: the manifest object behind each result, in step with `results`.
+    objects: Option<Vec<Option<Object>>>,
 }
 
 /// The request a manifest object is judged as: existing cluster state when `existing` says so
@@ -220,6 +222,7 @@ impl<'a> Batch<'a> {
             text,
             lines: Lines::new(bytes),
             results: Vec::new(),
+            objects: None,
         }
     }
 
@@ -240,6 +243,14 @@ impl<'a> Batch<'a> {
     /// Judges the units of one document and records their results.
     fn judge(&mut self, document: usize, units: Vec<Unit>, at: &Where<'_>, origin: &Origin<'_>) {
         for u in units {
+            if let Some(objects) = &mut self.objects {
+                // Only a manifest's object: an AdmissionReview's is not a manifest.
+                let manifest = u.locate_prefix.is_empty();
+                objects.push(match &u.judged {
+                    Judged::Request(r) if manifest => r.object.clone(),
+                    _ => None,
+                });
+            }
             let mut existing = false;
             let (kind, namespace, name, mut verdict) = match &u.judged {
                 Judged::ListHeader {
@@ -706,6 +717,35 @@ pub(crate) fn check_as(
     context: &Context,
     existing: bool,
 ) -> Report {
+    judge_text(policy, source, bytes, context, existing, false).0
+}
+
+/// [`crate::check`] that also returns the manifest object behind each result, in step with the
+/// results; see [`crate::check_objects`].
+pub(crate) fn check_objects(
+    policy: &Policy,
+    source: Option<&str>,
+    bytes: &[u8],
+    context: &Context,
+) -> (Report, Vec<Option<Object>>) {
+    judge_text(policy, source, bytes, context, false, true)
+}
+
+fn finish(batch: Batch<'_>) -> (Report, Vec<Option<Object>>) {
+    (
+        Report::new(batch.results),
+        batch.objects.unwrap_or_default(),
+    )
+}
+
+fn judge_text(
+    policy: &Policy,
+    source: Option<&str>,
+    bytes: &[u8],
+    context: &Context,
+    existing: bool,
+    keep: bool,
+) -> (Report, Vec<Option<Object>>) {
     let limits = policy.settings().limits;
     let origin = Origin {
         source,
@@ -714,6 +754,7 @@ pub(crate) fn check_as(
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if bytes.len() > limits.max_bytes {
         let mut batch = Batch::new(policy, context, existing, "", b"");
+        batch.objects = keep.then(Vec::new);
         batch.bad(
             0,
             Problem::new(format!(
@@ -723,10 +764,11 @@ pub(crate) fn check_as(
             )),
             &origin,
         );
-        return Report::new(batch.results);
+        return finish(batch);
     }
     let (text, invalid) = sanitize(bytes);
     let mut batch = Batch::new(policy, context, existing, &text, bytes);
+    batch.objects = keep.then(Vec::new);
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{') || !cfg!(feature = "yaml") {
         match invalid.first() {
@@ -736,11 +778,11 @@ pub(crate) fn check_as(
             }
             None => judge_json(&mut batch, &origin),
         }
-        return Report::new(batch.results);
+        return finish(batch);
     }
     #[cfg(feature = "yaml")]
     judge_yaml(&mut batch, bytes, &invalid, &origin);
-    Report::new(batch.results)
+    finish(batch)
 }
 
 /// The input as text of the same length: each byte of an invalid UTF-8 sequence becomes `?`,
@@ -812,6 +854,9 @@ fn judge_json(batch: &mut Batch<'_>, origin: &Origin<'_>) {
     let (scan, offsets) = json::scan_locate(text.as_bytes(), limits.max_depth, &pointers);
     if !scan.invalid && (scan.duplicates || scan.list) {
         batch.results.truncate(first);
+        if let Some(objects) = &mut batch.objects {
+            objects.truncate(first);
+        }
         match json::read(text, 0) {
             Ok((root, dups)) => batch.judge_tree(0, &root, &dups, origin),
             Err(e) => {
@@ -831,9 +876,23 @@ fn judge_yaml(batch: &mut Batch<'_>, bytes: &[u8], invalid: &[usize], whole: &Or
     let budget = yaml::Budget::from(&batch.policy.settings().limits);
     let text = batch.text;
     let mut document = 0usize;
-    for chunk in input::split_documents(text) {
+    for mut chunk in input::split_documents(text) {
+        // kubectl parses each document on its own, and go-yaml skips a byte order mark at the
+        // start of what it parses (yaml.v2 readerc.go `yaml_parser_determine_encoding`): a
+        // later document may start with one too (files saved with one, joined by `---`).
+        if let Some(rest) = chunk.text.strip_prefix('\u{feff}') {
+            chunk.text = rest;
+            chunk.start += '\u{feff}'.len_utf8();
+        }
         let start = chunk.start;
         let end = start + chunk.text.len();
+        if let Some((at, message)) = input::kubectl_stops(chunk.text) {
+            let mut p = batch.problem_at(message.to_owned(), (start + at) as u32);
+            p.line = p.line.map(|l| l.saturating_sub(whole.first_line));
+            batch.bad(document, p, whole);
+            document += 1;
+            continue;
+        }
         if input::is_blank(chunk.text) {
             continue;
         }

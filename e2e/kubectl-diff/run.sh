@@ -67,8 +67,12 @@ else
   echo "kubectl-diff: note: no shared corpus at $corpus" >&2
 fi
 for f in fuzz/corpus/generated/manifests/*; do args+=("fuzz/${f#fuzz/corpus/}=$f"); done
+# What libFuzzer grew from those seeds differs from run to run, so it is compared in a second
+# pass that reports its differences but does not fail: a random mutant must not fail a change
+# that did not cause it. A difference seen there becomes a hostile.py input (which does fail).
+fuzzed=()
 if [ "$all" = 1 ]; then
-  for f in fuzz/corpus/check/*; do args+=("fuzz/${f#fuzz/corpus/}=$f"); done
+  for f in fuzz/corpus/check/*; do fuzzed+=("fuzz/${f#fuzz/corpus/}=$f"); done
 fi
 
 echo "kubectl-diff: ${#args[@]} files ($([ "$all" = 1 ] && echo everything || echo sample))"
@@ -76,3 +80,11 @@ complete=()
 [ "$all" = 1 ] && complete=(--complete)
 python3 "$here/diff.py" --kubectl "$kubectl" --cks "$cks" --jobs "${KUBECTL_DIFF_JOBS:-2}" "${complete[@]}" \
   ${KUBECTL_DIFF_REPORT:+--report "$KUBECTL_DIFF_REPORT"} "${args[@]}"
+
+if [ ${#fuzzed[@]} -gt 0 ]; then
+  echo "kubectl-diff: the libFuzzer corpus, ${#fuzzed[@]} files (reported, never failing):"
+  if ! python3 "$here/diff.py" --kubectl "$kubectl" --cks "$cks" --jobs "${KUBECTL_DIFF_JOBS:-2}" \
+    --expected /dev/null "${fuzzed[@]}"; then
+    echo "kubectl-diff: NOTE: the libFuzzer corpus differs from kubectl above; add the smallest such input to hostile.py"
+  fi
+fi

@@ -183,13 +183,13 @@ catalogue! {
     NodeLifecycleInconsistent = "node-lifecycle-inconsistent", Warning, Validate, nodes::check_lifecycle,
         "a Node's lifecycle labels contradict the CKS node lifecycle model";
     LegacyNodeType = "legacy-node-type", Warning, Validate, nodes::check_legacy_node_type,
-        "a pod selects nodes by the legacy `node.kubernetes.io/type` label";
+        "a pod selects nodes by `node.kubernetes.io/type` with a legacy value (a current Instance ID there works)";
     MigrateNodeType = "migrate-node-type", Info, Mutate, nodes::migrate_node_type,
-        "rewrites a legacy `node.kubernetes.io/type` selector to `node.kubernetes.io/instance-type` when the mapping is published";
+        "rewrites a `node.kubernetes.io/type` selector to `node.kubernetes.io/instance-type` when every value has a known Instance ID";
     UnknownInstanceType = "unknown-instance-type", Warning, Validate, nodes::check_unknown_instance_type,
         "a pod selects an instance type that is not a known CKS Instance ID";
     LegacyNodeSelector = "legacy-node-selector", Warning, Validate, nodes::check_legacy_node_selector,
-        "a pod selects on labels of the pre-CKS CoreWeave Cloud that no CKS node carries";
+        "a pod selects on labels of the pre-CKS CoreWeave Cloud that no CKS node carries, or on a `gpu.nvidia.com/class` CKS does not offer";
     NodepoolInvalid = "nodepool-invalid", Error, Validate, nodepool::check,
         "a CoreWeave NodePool that CKS would refuse or that can never be satisfied";
     CpuComputeToleration = "cpu-compute-toleration", Info, Mutate, tolerations::cpu_compute_toleration,

@@ -211,7 +211,9 @@ catalogue! {
     GracefulTerminationPeriod = "graceful-termination-period", Warning, Validate, interruption::check_grace_period,
         "a graceful-interruptible pod with no grace period, or with both interruption labels";
     AcceleratorAccessBypass = "accelerator-access-bypass", Error, Validate, accelerators::check_access_bypass,
-        "a container reaches GPUs outside the device plugin or DRA";
+        "a container reaches GPUs outside the device plugin or DRA (`NVIDIA_VISIBLE_DEVICES`, a `/dev` hostPath, or privileged in a pod that requests a GPU)";
+    PrivilegedWithoutAccelerator = "privileged-without-accelerator", Warning, Validate, accelerators::check_privileged_without_accelerator,
+        "a privileged container in a pod that requests no GPU, which can reach every GPU of a GPU node";
     GangSchedulingQueue = "gang-scheduling-queue", Warning, Validate, accelerators::check_gang_queue; default_enabled = false,
         "an accelerator training job in a `gang.namespaces` namespace lacks `kueue.x-k8s.io/queue-name`";
     UnsupportedGpuOperator = "unsupported-gpu-operator", Warning, Validate, accelerators::check_gpu_operator,

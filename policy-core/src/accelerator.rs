@@ -2,9 +2,10 @@
 //! the small part of Kubernetes resource quantities those rules need.
 //!
 //! A pod spec requests an accelerator when:
-//! - a container or initContainer requests or limits `nvidia.com/gpu`,
-//!   `sunk.coreweave.com/accelerator`, or a resource matching the `accelerators.resources` globs,
-//!   with a quantity that is not zero; or
+//! - a container or initContainer requests or limits an NVIDIA device-plugin resource
+//!   ([`is_nvidia_gpu_resource`]: `nvidia.com/gpu`, `nvidia.com/gpu.shared`, any
+//!   `nvidia.com/mig-<profile>` slice), `sunk.coreweave.com/accelerator`, or a resource matching
+//!   the `accelerators.resources` globs, with a quantity that is not zero; or
 //! - the pod has DRA `resourceClaims` (at least one entry), unless
 //!   `accelerators.draClaimsAreAccelerators` is false.
 //!
@@ -40,10 +41,30 @@ pub enum AcceleratorUse {
     ResourceClaims,
 }
 
-/// Whether `name` is an accelerator resource: `nvidia.com/gpu`, `sunk.coreweave.com/accelerator`
-/// or a match of the `accelerators.resources` globs.
+/// The prefix of the NVIDIA device plugin's MIG resources under the `mixed` MIG strategy
+/// (`nvidia.com/mig-1g.5gb`, `nvidia.com/mig-3g.40gb`, and their `.shared` time-sliced forms).
+pub const NVIDIA_MIG_PREFIX: &str = "nvidia.com/mig-";
+
+/// Whether `name` is a resource the NVIDIA device plugin (NVIDIA/k8s-device-plugin README,
+/// "Configuring the NVIDIA device plugin": MIG strategies and shared access) advertises for a
+/// GPU or a part of one: `nvidia.com/gpu` (also under the `single` MIG strategy),
+/// `nvidia.com/gpu.shared` (time-slicing or MPS with `renameByDefault`), and every
+/// `nvidia.com/mig-<profile>` (`mixed` strategy, optionally `.shared`). A MIG slice is a GPU.
+pub fn is_nvidia_gpu_resource(name: &str) -> bool {
+    name == NVIDIA_GPU
+        || name == "nvidia.com/gpu.shared"
+        || name
+            .strip_prefix(NVIDIA_MIG_PREFIX)
+            .is_some_and(|profile| !profile.is_empty())
+}
+
+/// Whether `name` is an accelerator resource: an NVIDIA device-plugin resource
+/// ([`is_nvidia_gpu_resource`]), `sunk.coreweave.com/accelerator` or a match of the
+/// `accelerators.resources` globs.
 pub fn is_accelerator_resource(policy: &Policy, name: &str) -> bool {
-    name == NVIDIA_GPU || name == SUNK_ACCELERATOR || policy.accelerator_resources.is_match(name)
+    is_nvidia_gpu_resource(name)
+        || name == SUNK_ACCELERATOR
+        || policy.accelerator_resources.is_match(name)
 }
 
 fn container_accelerator<'c>(policy: &Policy, c: &'c Container) -> Option<&'c str> {
@@ -76,6 +97,38 @@ pub fn accelerator_use(policy: &Policy, spec: &PodSpec) -> Option<AcceleratorUse
         return Some(AcceleratorUse::ResourceClaims);
     }
     None
+}
+
+/// The first extended resource a pod spec requests or limits that is not an accelerator here
+/// (`google.com/tpu`, `amd.com/gpu`, …): a name with a domain other than Kubernetes' own
+/// (`*kubernetes.io/`) and `rdma/` (CKS's RDMA boolean), with a quantity that is not zero.
+pub fn other_extended_resource(spec: &PodSpec) -> Option<&str> {
+    spec.init_containers
+        .iter()
+        .flatten()
+        .chain(&spec.containers)
+        .filter_map(|c| c.resources.as_ref())
+        .flat_map(|r| [r.requests.as_ref(), r.limits.as_ref()])
+        .flatten()
+        .flat_map(|m| m.iter())
+        .find(|(name, q)| {
+            name.split_once('/')
+                .is_some_and(|(domain, _)| !domain.ends_with("kubernetes.io") && domain != "rdma")
+                && !is_zero(&q.0)
+        })
+        .map(|(name, _)| name.as_str())
+}
+
+/// How messages say that a pod requests no accelerator: `requests no accelerator`, or, when it
+/// requests another extended resource (a TPU, …), that this resource is not one CKS schedules
+/// GPUs by, so a TPU pod is never told it requests none.
+pub fn no_accelerator(spec: &PodSpec) -> std::borrow::Cow<'static, str> {
+    match other_extended_resource(spec) {
+        Some(r) => std::borrow::Cow::Owned(format!(
+            "requests `{r}`, which is not a GPU CKS schedules (`nvidia.com/gpu`, `nvidia.com/mig-*`; list it in `accelerators.resources` if it is an accelerator here)"
+        )),
+        None => std::borrow::Cow::Borrowed("requests no accelerator"),
+    }
 }
 
 /// Whether a pod spec requests an accelerator (see the module documentation).
@@ -234,10 +287,34 @@ mod tests {
             spec(json!({"containers":[{"name":"a","resources":{"limits":{"amd.com/gpu":"1"}}}]}));
         assert!(!requests_accelerator(&d, &amd));
         assert!(requests_accelerator(&p, &amd));
+        // MIG slices and shared GPUs are GPUs (NVIDIA/k8s-device-plugin README: MIG strategy
+        // `mixed`, time-slicing `renameByDefault`).
+        for r in [
+            "nvidia.com/mig-1g.12gb",
+            "nvidia.com/mig-3g.40gb.shared",
+            "nvidia.com/gpu.shared",
+        ] {
+            let mig = spec(json!({"containers":[{"name":"a","resources":{"limits":{r:"1"}}}]}));
+            assert!(requests_accelerator(&d, &mig), "{r}");
+        }
+        for r in [
+            "nvidia.com/mig-",
+            "nvidia.com/migx",
+            "nvidia.com/gpu-shared",
+        ] {
+            assert!(!is_nvidia_gpu_resource(r), "{r}");
+        }
+        let tpu = spec(
+            json!({"containers":[{"name":"a","resources":{"limits":{"google.com/tpu":"4","rdma/ib":"1","kubernetes.io/x":"1"}}}]}),
+        );
+        assert!(!requests_accelerator(&d, &tpu));
+        assert_eq!(other_extended_resource(&tpu), Some("google.com/tpu"));
+        assert!(no_accelerator(&tpu).starts_with("requests `google.com/tpu`, which is not a GPU"));
         let rdma = spec(
             json!({"containers":[{"name":"a","resources":{"limits":{"rdma/ib":"1","cpu":"4"}}}]}),
         );
         assert!(!requests_accelerator(&d, &rdma));
+        assert_eq!(no_accelerator(&rdma), "requests no accelerator");
         let dra = spec(
             json!({"containers":[{"name":"a"}],"resourceClaims":[{"name":"gpu","resourceClaimTemplateName":"t"}]}),
         );

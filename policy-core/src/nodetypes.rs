@@ -76,15 +76,39 @@ pub const NODE_CLASS: &str = "node.coreweave.cloud/class";
 /// The values CKS nodes carry for [`NODE_CLASS`].
 pub const NODE_CLASS_VALUES: &[&str] = &["cpu", "gpu"];
 
-/// Node labels of the pre-CKS CoreWeave Cloud, which no CKS node carries.
+/// Node labels of the pre-CKS CoreWeave Cloud, which no CKS node carries (DOMAIN.md: "no
+/// evidence they exist on CKS nodes").
 pub const LEGACY_SELECTOR_KEYS: &[&str] = &[
-    "gpu.nvidia.com/class",
-    "gpu.nvidia.com/count",
-    "gpu.nvidia.com/vram",
-    "gpu.nvidia.com/model",
     "node.coreweave.cloud/cpu",
     "cpu.coreweave.cloud/family",
     "ethernet.coreweave.cloud/speed",
+];
+
+/// The GPU node labels whose values name a GPU class, judged against [`RETIRED_GPU_CLASSES`].
+/// They, `gpu.nvidia.com/count` and `gpu.nvidia.com/vram` are current CKS node labels (DOMAIN.md,
+/// corrected 2026-12-07: `kubectl describe node` on CKS shows `gpu.nvidia.com/class=
+/// H100_NVLINK_80GB`, `model`, `count=8`, `vram=81`; skypilot-org/skypilot#6701).
+pub const GPU_CLASS_KEYS: &[&str] = &["gpu.nvidia.com/class", "gpu.nvidia.com/model"];
+
+/// GPU classes seen on CKS nodes in `gpu.nvidia.com/class` (DOMAIN.md). Not a closed list: a
+/// class missing here is not reported; it names examples in messages.
+pub const GPU_CLASSES: &[&str] = &["H100_NVLINK_80GB", "A100_NVLINK_80GB", "H200"];
+
+/// `gpu.nvidia.com/class` values of the pre-CKS CoreWeave Cloud that match no CKS Instance ID, so
+/// no CKS node carries them (DOMAIN.md "Labels"). Settings extend the list
+/// (`nodeTypes.retiredGpuClasses`) and take names out of it (`nodeTypes.gpuClasses`).
+pub const RETIRED_GPU_CLASSES: &[&str] = &[
+    "Quadro_RTX_4000",
+    "Quadro_RTX_5000",
+    "RTX_A4000",
+    "RTX_A5000",
+    "RTX_A6000",
+    "A40",
+    "Tesla_V100_NVLINK",
+    "A100_PCIE_40GB",
+    "A100_PCIE_80GB",
+    "A100_NVLINK",
+    "H100_PCIE",
 ];
 
 /// A built-in name table extended by settings, read without copying the built-in part (so

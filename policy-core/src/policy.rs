@@ -43,6 +43,10 @@ pub struct Policy {
     pub(crate) rack_scale: nodetypes::Names,
     /// Published legacy `node.kubernetes.io/type` → Instance ID (built-in and settings).
     pub(crate) legacy_types: nodetypes::Mapping,
+    /// GPU classes CKS does not offer (built-in and settings), less the settings' offered ones.
+    pub(crate) retired_gpu_classes: nodetypes::Names,
+    /// Settings `nodeTypes.gpuClasses`: offered, whatever the retired list says.
+    pub(crate) offered_gpu_classes: HashSet<String>,
     pub(crate) sunk_schedulers: Globs,
     pub(crate) gang_namespaces: Globs,
     pub(crate) control_plane_namespaces: Globs,
@@ -103,6 +107,11 @@ pub(crate) fn globs(path: &str, patterns: &[String], problems: &mut Vec<Settings
 }
 
 impl Policy {
+    /// Whether a `gpu.nvidia.com/class` (or `model`) value names a GPU class CKS does not offer.
+    pub(crate) fn is_retired_gpu_class(&self, class: &str) -> bool {
+        self.retired_gpu_classes.contains(class) && !self.offered_gpu_classes.contains(class)
+    }
+
     fn empty() -> Self {
         Policy {
             settings: Settings::default(),
@@ -125,6 +134,8 @@ impl Policy {
             instance_ids: nodetypes::Names::default(),
             rack_scale: nodetypes::Names::default(),
             legacy_types: nodetypes::Mapping::default(),
+            retired_gpu_classes: nodetypes::Names::default(),
+            offered_gpu_classes: HashSet::new(),
             sunk_schedulers: Globs::default(),
             gang_namespaces: Globs::default(),
             control_plane_namespaces: Globs::default(),
@@ -292,6 +303,11 @@ impl Policy {
             instance_ids,
             rack_scale,
             legacy_types,
+            retired_gpu_classes: nodetypes::Names::new(
+                &[nodetypes::RETIRED_GPU_CLASSES],
+                &s.node_types.retired_gpu_classes,
+            ),
+            offered_gpu_classes: s.node_types.gpu_classes.iter().cloned().collect(),
             sunk_schedulers: globs(
                 "/sunk/schedulerNames",
                 &s.sunk.scheduler_names,

@@ -267,6 +267,12 @@ pub struct NodeTypeSettings {
     pub instance_ids: Vec<String>,
     /// Extra rack-scale (NVL72) Instance IDs.
     pub rack_scale: Vec<String>,
+    /// GPU classes CKS offers in `gpu.nvidia.com/class` / `model`: never reported, even when the
+    /// built-in list of retired classes names them.
+    pub gpu_classes: Vec<String>,
+    /// Extra GPU classes CKS does not offer (beside the built-in pre-CKS ones): selecting them
+    /// in `gpu.nvidia.com/class` / `model` is reported by `legacy-node-selector`.
+    pub retired_gpu_classes: Vec<String>,
 }
 
 /// SUNK settings.

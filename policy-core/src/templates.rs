@@ -155,6 +155,7 @@ pub const LOCATIONS: &[Location] = &[
         &[
             ("/spec/template", PodTemplate),
             ("/spec/parallelism", Capture),
+            ("/spec/completions", Capture),
             ("/spec/completionMode", Capture),
         ],
     )
@@ -165,6 +166,7 @@ pub const LOCATIONS: &[Location] = &[
         &[
             ("/spec/jobTemplate/spec/template", PodTemplate),
             ("/spec/jobTemplate/spec/parallelism", Capture),
+            ("/spec/jobTemplate/spec/completions", Capture),
             ("/spec/jobTemplate/spec/completionMode", Capture),
         ],
     ),
@@ -261,6 +263,11 @@ pub const LOCATIONS: &[Location] = &[
         "compute.coreweave.com",
         "NodePool",
         &[("/spec", NodePoolSpec)],
+    ),
+    loc(
+        "rbac.authorization.k8s.io",
+        "RoleBinding",
+        &[("/roleRef", Capture)],
     ),
     loc(
         "admissionregistration.k8s.io",

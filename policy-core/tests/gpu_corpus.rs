@@ -137,6 +137,7 @@ const FAMILY: &[&str] = &[
     "interruption-label-spelling",
     "graceful-termination-period",
     "accelerator-access-bypass",
+    "privileged-without-accelerator",
     "gang-scheduling-queue",
     "unsupported-gpu-operator",
     "sunk-pod-scheduler",
@@ -158,7 +159,8 @@ fn wrong_copy_of_the_nccl_test_is_caught() {
         .as_object_mut()
         .unwrap()
         .insert("qos.coreweave.com/interruptible".into(), json!("true"));
-    // The launcher reaches GPUs without requesting one, and may sit on a GPU node.
+    // The launcher is privileged without requesting a GPU (a warning: it may reach GPUs), and
+    // may sit on a GPU node.
     let launcher = format!("{specs}/Launcher/template/spec");
     let l = doc.pointer_mut(&launcher).unwrap();
     l["containers"][0]["securityContext"] = json!({"privileged": true});
@@ -167,6 +169,8 @@ fn wrong_copy_of_the_nccl_test_is_caught() {
     let worker = format!("{specs}/Worker/template/spec");
     let w = doc.pointer_mut(&worker).unwrap();
     w["containers"][0]["env"] = json!([{"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"}]);
+    // Privileged while requesting GPUs: it sees every GPU of the node, not only its own (error).
+    w["containers"][0]["securityContext"] = json!({"privileged": true});
     w["tolerations"] = json!([{"operator": "Exists"}]);
     w["volumes"]
         .as_array_mut()
@@ -217,17 +221,22 @@ fn wrong_copy_of_the_nccl_test_is_caught() {
         s(
             "accelerator-access-bypass",
             Severity::Error,
-            format!("{launcher}/containers/0/securityContext/privileged"),
-        ),
-        s(
-            "accelerator-access-bypass",
-            Severity::Error,
             format!("{worker}/containers/0/env/0"),
         ),
         s(
             "accelerator-access-bypass",
             Severity::Error,
             format!("{worker}/volumes/1"),
+        ),
+        s(
+            "accelerator-access-bypass",
+            Severity::Error,
+            format!("{worker}/containers/0/securityContext/privileged"),
+        ),
+        s(
+            "privileged-without-accelerator",
+            Severity::Warning,
+            format!("{launcher}/containers/0/securityContext/privileged"),
         ),
     ];
     assert_eq!(got, want, "findings:\n{}", describe(&report));

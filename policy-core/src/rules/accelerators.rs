@@ -11,8 +11,15 @@
 //!   `/dev`, `/dev/dri` or below it, or starts with `/dev/nvidia` (`/dev/nvidia0`,
 //!   `/dev/nvidiactl`, `/dev/nvidia-uvm`, `/dev/nvidia-caps/…`), and some container
 //!   (any kind) mounts it. `/dev` itself is included because it holds those devices.
-//! - `privileged: true` is reported per container (any kind) in a pod that requests no
-//!   accelerator ([`crate::accelerator`]).
+//! - `privileged: true` is judged by what the container can reach (issue 20): a privileged
+//!   container sees every device of the node, so in a pod that requests an accelerator
+//!   ([`crate::accelerator`]) it reaches all the node's GPUs, not the ones allocated to it, and
+//!   `accelerator-access-bypass` reports it (error). In a pod that requests none (FUSE, CNI and
+//!   storage DaemonSets, CoreWeave's own s3fs reference manifest) it is
+//!   `privileged-without-accelerator` (warning): it may reach GPUs, but most such containers
+//!   need host access for other reasons. Reported per container, any kind. When the pod requests
+//!   another extended resource (`google.com/tpu`, `amd.com/gpu`, …) that is not an accelerator
+//!   here, the message names it instead of saying the pod requests none.
 //! - `gang-scheduling-queue` covers batch Jobs, JobSets, Kubeflow jobs, RayJobs, RayClusters and
 //!   LeaderWorkerSets whose pods request an accelerator, with the label on the object's own
 //!   metadata (where Kueue reads it). It skips objects with an owner reference (their owner
@@ -23,6 +30,7 @@
 //!   `NVIDIADriver` in group `nvidia.com`) at `/kind`, and every container image whose normalized
 //!   repository's last component is `gpu-operator`.
 
+use crate::accelerator::AcceleratorUse;
 use crate::eval::{Input, Out};
 use crate::image_ref::ImageRef;
 use crate::pointer;
@@ -38,7 +46,9 @@ pub fn is_gpu_device_path(path: &str) -> bool {
     p == "/dev" || p == "/dev/dri" || p.starts_with("/dev/dri/") || p.starts_with("/dev/nvidia")
 }
 
-/// `accelerator-access-bypass`: a container reaches GPUs outside the device plugin or DRA.
+/// `accelerator-access-bypass`: a container reaches GPUs outside the device plugin or DRA: it
+/// sets `NVIDIA_VISIBLE_DEVICES`, mounts GPU device nodes from the host, or is privileged in a
+/// pod that requests an accelerator (and so sees every GPU of the node).
 pub fn check_access_bypass(input: &Input<'_>, out: &mut Out<'_>) {
     let obj = input.object;
     for (index, pod) in obj.pod_refs().enumerate() {
@@ -98,17 +108,57 @@ pub fn check_access_bypass(input: &Input<'_>, out: &mut Out<'_>) {
                 None,
             );
         }
-        if input.requests_accelerator(index) {
+        let Some(gpu) = crate::accelerator::accelerator_use(input.policy, pod.spec) else {
             continue;
-        }
-        for c in &ctrs {
-            if c.security.and_then(|s| s.privileged) != Some(true) {
-                continue;
-            }
+        };
+        let asked = match &gpu {
+            AcceleratorUse::Resource {
+                container,
+                resource,
+            } => format!("a pod whose container `{container}` requests `{resource}`"),
+            AcceleratorUse::ResourceClaims => String::from("a pod with DRA resource claims"),
+        };
+        for c in privileged(&ctrs) {
             out.report(
                 pointer::join(&c.path, &["securityContext", "privileged"]),
                 format!(
-                    "{} is privileged in a pod that requests no accelerator, so it can reach every GPU on the node; drop `privileged` or request `nvidia.com/gpu`",
+                    "{} is privileged in {asked}, so it reaches every device of the node, all its GPUs included, not only the ones allocated to the pod; drop `privileged` (the device plugin or DRA gives the allocated devices without it)",
+                    c.who()
+                ),
+                None,
+            );
+        }
+    }
+}
+
+/// The privileged containers of one pod.
+fn privileged<'c, 'a>(
+    ctrs: &'c [&'c ContainerRef<'a>],
+) -> impl Iterator<Item = &'c ContainerRef<'a>> + 'c {
+    ctrs.iter()
+        .copied()
+        .filter(|c| c.security.and_then(|s| s.privileged) == Some(true))
+}
+
+/// `privileged-without-accelerator` (warning): a privileged container in a pod that requests
+/// no accelerator; it can reach every GPU of a GPU node, but is usually privileged for other
+/// host access (FUSE, networking, storage).
+pub fn check_privileged_without_accelerator(input: &Input<'_>, out: &mut Out<'_>) {
+    for (index, pod) in input.object.pod_refs().enumerate() {
+        if input.requests_accelerator(index) {
+            continue;
+        }
+        let ctrs: Vec<&ContainerRef<'_>> = input
+            .containers()
+            .iter()
+            .filter(|c| c.pod == index)
+            .collect();
+        let requests = crate::accelerator::no_accelerator(pod.spec);
+        for c in privileged(&ctrs) {
+            out.report(
+                pointer::join(&c.path, &["securityContext", "privileged"]),
+                format!(
+                    "{} is privileged in a pod that {requests}, so on a GPU node it can reach every GPU outside the device plugin; drop `privileged` unless it needs host access (FUSE, networking), or request `nvidia.com/gpu`",
                     c.who()
                 ),
                 None,

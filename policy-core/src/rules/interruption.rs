@@ -12,8 +12,9 @@
 //!   workload's own metadata are not read by CKS and are `interruption-label-placement`'s concern.
 //!   The value `"false"` is accepted silently: it is ignored by CKS, which is exactly what it asks.
 //! - `interruptible-stateful` reports once per pod, naming the first reason found in this order:
-//!   StatefulSet, distributed training job (Job or CronJob with `parallelism` > 1 or
-//!   `completionMode: Indexed`, or a kind of [`crate::templates::is_distributed_training`]),
+//!   StatefulSet, distributed training job (a Job or CronJob that runs more than one pod at once:
+//!   `min(parallelism, completions)` > 1, whatever its `completionMode`; or a kind of
+//!   [`crate::templates::is_distributed_training`]),
 //!   PersistentVolumeClaim or ephemeral volume, database image (regular containers only, not
 //!   initContainers; the normalized repository against `interruption.databaseImages`).
 //! - `interruption-label-placement` does not report a workload label whose value is `"false"`.
@@ -71,7 +72,18 @@ fn workload_name(obj: &Object) -> String {
     }
 }
 
-/// Why the object is a distributed training job, if it is one (see the module documentation).
+/// Why the object is a distributed training job, if it is one.
+///
+/// *Distributed* means the workload runs several pods **at the same time** that depend on each
+/// other, so evicting one breaks the others. For a batch Job (or a CronJob's job template) that
+/// is: more than one pod may run at once, i.e. `min(parallelism, completions)` > 1, where
+/// `parallelism` defaults to 1 and an unset `completions` does not cap it (the Job controller
+/// never runs more than `completions − succeeded` pods, `pkg/controller/job/job_controller.go`
+/// `manageJob`). `completionMode: Indexed` alone is not distributed: an Indexed Job of one pod
+/// (`completions: 1, parallelism: 1`), or any Job with `parallelism: 1`, runs its pods one after
+/// another, and each can be retried alone. Other kinds are distributed when
+/// [`is_distributed_training`] says so (JobSet, Kubeflow jobs, MPIJob, Ray, LeaderWorkerSet,
+/// Volcano Job).
 fn distributed_training(obj: &Object) -> Option<String> {
     let job_spec = if obj.is("batch", "Job") {
         Some("/spec")
@@ -81,25 +93,33 @@ fn distributed_training(obj: &Object) -> Option<String> {
         None
     };
     if let Some(base) = job_spec {
-        let parallelism = obj
-            .captured(&format!("{base}/parallelism"))
-            .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
-        if let Some(p) = parallelism.filter(|p| *p > 1) {
-            return Some(format!(
-                "{} runs distributed (`parallelism: {p}`)",
-                workload_name(obj)
-            ));
+        let int = |field: &str| {
+            obj.captured(&format!("{base}/{field}"))
+                .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+        };
+        let parallelism = int("parallelism").unwrap_or(1);
+        let completions = int("completions");
+        let together = completions.map_or(parallelism, |c| parallelism.min(c));
+        if together <= 1 {
+            return None;
         }
-        let mode = obj
+        let indexed = obj
             .captured(&format!("{base}/completionMode"))
-            .and_then(|v| v.as_str());
-        if mode == Some("Indexed") {
-            return Some(format!(
-                "{} runs distributed (`completionMode: Indexed`)",
-                workload_name(obj)
-            ));
-        }
-        return None;
+            .and_then(|v| v.as_str())
+            == Some("Indexed");
+        return Some(format!(
+            "{} runs distributed ({together} pods at once: `parallelism: {parallelism}`{}{})",
+            workload_name(obj),
+            match completions {
+                Some(c) => format!(", `completions: {c}`"),
+                None => String::new(),
+            },
+            if indexed {
+                ", `completionMode: Indexed`"
+            } else {
+                ""
+            }
+        ));
     }
     is_distributed_training(obj.group(), &obj.kind)
         .then(|| format!("{} is a distributed training job", workload_name(obj)))

@@ -183,13 +183,13 @@ catalogue! {
     NodeLifecycleInconsistent = "node-lifecycle-inconsistent", Warning, Validate, nodes::check_lifecycle,
         "a Node's lifecycle labels contradict the CKS node lifecycle model";
     LegacyNodeType = "legacy-node-type", Warning, Validate, nodes::check_legacy_node_type,
-        "a pod selects nodes by the legacy `node.kubernetes.io/type` label";
+        "a pod selects nodes by `node.kubernetes.io/type` with a legacy value (a current Instance ID there works)";
     MigrateNodeType = "migrate-node-type", Info, Mutate, nodes::migrate_node_type,
-        "rewrites a legacy `node.kubernetes.io/type` selector to `node.kubernetes.io/instance-type` when the mapping is published";
+        "rewrites a `node.kubernetes.io/type` selector to `node.kubernetes.io/instance-type` when every value has a known Instance ID";
     UnknownInstanceType = "unknown-instance-type", Warning, Validate, nodes::check_unknown_instance_type,
         "a pod selects an instance type that is not a known CKS Instance ID";
     LegacyNodeSelector = "legacy-node-selector", Warning, Validate, nodes::check_legacy_node_selector,
-        "a pod selects on labels of the pre-CKS CoreWeave Cloud that no CKS node carries";
+        "a pod selects on labels of the pre-CKS CoreWeave Cloud that no CKS node carries, or on a `gpu.nvidia.com/class` CKS does not offer";
     NodepoolInvalid = "nodepool-invalid", Error, Validate, nodepool::check,
         "a CoreWeave NodePool that CKS would refuse or that can never be satisfied";
     CpuComputeToleration = "cpu-compute-toleration", Info, Mutate, tolerations::cpu_compute_toleration,
@@ -211,7 +211,9 @@ catalogue! {
     GracefulTerminationPeriod = "graceful-termination-period", Warning, Validate, interruption::check_grace_period,
         "a graceful-interruptible pod with no grace period, or with both interruption labels";
     AcceleratorAccessBypass = "accelerator-access-bypass", Error, Validate, accelerators::check_access_bypass,
-        "a container reaches GPUs outside the device plugin or DRA";
+        "a container reaches GPUs outside the device plugin or DRA (`NVIDIA_VISIBLE_DEVICES`, a `/dev` hostPath, or privileged in a pod that requests a GPU)";
+    PrivilegedWithoutAccelerator = "privileged-without-accelerator", Warning, Validate, accelerators::check_privileged_without_accelerator,
+        "a privileged container in a pod that requests no GPU, which can reach every GPU of a GPU node";
     GangSchedulingQueue = "gang-scheduling-queue", Warning, Validate, accelerators::check_gang_queue; default_enabled = false,
         "an accelerator training job in a `gang.namespaces` namespace lacks `kueue.x-k8s.io/queue-name`";
     UnsupportedGpuOperator = "unsupported-gpu-operator", Warning, Validate, accelerators::check_gpu_operator,

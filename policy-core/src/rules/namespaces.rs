@@ -66,6 +66,28 @@ pub(crate) fn judged_namespace<'a>(obj: &'a Object, request: &'a Request) -> Opt
         .filter(|ns| !ns.is_empty())
 }
 
+/// The Role in `kube-system` that lets an aggregated API server read the client CA for
+/// authenticating the front proxy (Kubernetes creates it; `plugin/pkg/auth/authorizer/rbac/
+/// bootstrappolicy/namespace_policy.go`).
+pub const AUTH_READER_ROLE: &str = "extension-apiserver-authentication-reader";
+
+/// Whether `obj` is the one object users must create in `kube-system`: a RoleBinding there to
+/// the Role [`AUTH_READER_ROLE`], which every aggregated API server (metrics-server,
+/// prometheus-adapter) needs, because a RoleBinding can only grant a Role of its own namespace.
+/// `roleRef` must be exactly `{apiGroup: rbac.authorization.k8s.io, kind: Role, name: …}`.
+fn is_auth_reader_binding(obj: &Object, ns: &str) -> bool {
+    if ns != "kube-system" || !obj.is("rbac.authorization.k8s.io", "RoleBinding") {
+        return false;
+    }
+    let Some(role_ref) = obj.captured("/roleRef") else {
+        return false;
+    };
+    let field = |k: &str| role_ref.get(k).and_then(serde_json::Value::as_str);
+    field("apiGroup") == Some("rbac.authorization.k8s.io")
+        && field("kind") == Some("Role")
+        && field("name") == Some(AUTH_READER_ROLE)
+}
+
 /// `control-plane-namespace`: UPDATE or DELETE of a Namespace labelled
 /// `ns.coreweave.cloud/org=control-plane` (its own labels, in `object` or `oldObject`), and
 /// CREATE, UPDATE or DELETE of any namespaced object inside a control-plane namespace. Runs on
@@ -77,6 +99,11 @@ pub(crate) fn judged_namespace<'a>(obj: &'a Object, request: &'a Request) -> Opt
 /// object is judged by its own labels only. The namespace is the object's `metadata.namespace`,
 /// else the request's. Cluster-scoped objects are never judged. CoreWeave's own automation
 /// must be listed in `exemptions`, or it is denied too.
+///
+/// One object is allowed (SPEC, 2026-12-07): a RoleBinding in `kube-system` to the Role
+/// `extension-apiserver-authentication-reader` (see [`is_auth_reader_binding`]), which cannot be
+/// created anywhere else. Every other object in `kube-system`, other RoleBindings included, is
+/// still reported.
 pub fn check_control_plane_namespace(input: &Input<'_>, out: &mut Out<'_>) {
     let obj = input.object;
     let op = input.operation();
@@ -107,7 +134,7 @@ pub fn check_control_plane_namespace(input: &Input<'_>, out: &mut Out<'_>) {
         Some(labels) => labels.get(ORG_LABEL).is_some_and(|v| v == CONTROL_PLANE),
         None => input.policy.control_plane_namespaces.is_match(ns),
     };
-    if !control_plane {
+    if !control_plane || is_auth_reader_binding(obj, ns) {
         return;
     }
     let what = match obj.name().or(input.request.name.as_deref()) {

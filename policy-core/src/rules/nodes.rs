@@ -7,9 +7,14 @@
 //! are not read.
 //!
 //! Decisions where SPEC is silent:
-//! - `legacy-node-type` reports every selection on `node.kubernetes.io/type`. CKS nodes carry the
-//!   Instance ID in that key too, so a value that is already a known Instance ID still works; it is
-//!   reported (warning) with the current key to use.
+//! - `legacy-node-type` reports a selection on `node.kubernetes.io/type` only when it names a
+//!   value that is not a known Instance ID (a legacy value such as
+//!   `H100_NVLINK_80GB.8.xeon.128`). CKS nodes carry the Instance ID in that key too (seed 003:
+//!   the label "has also been updated to reference the new Node Instance ID"), so a selection
+//!   whose values are all known Instance IDs, or an `Exists`/`DoesNotExist`, works and gets no
+//!   warning; severities are per rule, so the info that `node.kubernetes.io/instance-type` is
+//!   the documented key comes from the `migrate-node-type` mutation (when enabled), not from
+//!   this rule.
 //! - `migrate-node-type` rewrites a selection when every value it names has a known Instance ID:
 //!   a published legacy mapping (built-in or `nodeTypes.legacy`), or a value that already is a
 //!   known Instance ID (the identity mapping). `Exists`/`DoesNotExist` are rewritten to the same
@@ -22,7 +27,13 @@
 //!   integers, never Instance IDs).
 //! - `legacy-node-selector` reports every selection on a pre-CKS key. A positive selection
 //!   (`nodeSelector`, `In`, `Exists`, `Gt`, `Lt`) in a required term matches no CKS node; a
-//!   negative or preferred one has no effect. The message says which.
+//!   negative or preferred one has no effect. The message says which. The GPU labels
+//!   `gpu.nvidia.com/class`, `/model`, `/count`, `/vram` are current CKS node labels
+//!   (DOMAIN.md, corrected 2026-12-07): only a required `nodeSelector`/`In` value of `class` or
+//!   `model` that names a GPU class CKS does not offer ([`crate::nodetypes::RETIRED_GPU_CLASSES`]
+//!   and `nodeTypes.retiredGpuClasses`, less `nodeTypes.gpuClasses`) is reported, by this rule:
+//!   such a value is a label value of the pre-CKS Cloud, which is what the rule is about, while
+//!   `unknown-instance-type` judges Instance IDs only.
 //! - `node-lifecycle-inconsistent` judges Nodes only (NodePools do not carry lifecycle labels)
 //!   and judges the object as it will be, on CREATE and UPDATE alike.
 
@@ -30,7 +41,10 @@ use k8s_openapi::api::core::v1::{NodeSelectorRequirement, PodSpec};
 use serde_json::{json, Value};
 
 use crate::eval::{Input, Out};
-use crate::nodetypes::{LEGACY_CLASS_LIKELY, LEGACY_SELECTOR_KEYS, NODE_CLASS, NODE_CLASS_VALUES};
+use crate::nodetypes::{
+    GPU_CLASSES, GPU_CLASS_KEYS, LEGACY_CLASS_LIKELY, LEGACY_SELECTOR_KEYS, NODE_CLASS,
+    NODE_CLASS_VALUES,
+};
 use crate::object::PodRef;
 use crate::pointer;
 use crate::policy::Policy;
@@ -226,6 +240,17 @@ fn known_instance_id<'p>(policy: &'p Policy, value: &'p str) -> Option<&'p str> 
         .or_else(|| policy.instance_ids.contains(value).then_some(value))
 }
 
+/// Whether a `node.kubernetes.io/type` selection works on CKS as it is: an `Exists` /
+/// `DoesNotExist` (every CKS node carries the key), or values that are all known Instance IDs
+/// (CKS nodes carry the Instance ID in that key too, seed 003).
+fn is_current_type_selection(policy: &Policy, sel: &Selection<'_>) -> bool {
+    match sel.operator {
+        Some("Exists" | "DoesNotExist") => true,
+        None | Some("In" | "NotIn") => sel.values.iter().all(|v| policy.instance_ids.contains(v)),
+        Some(_) => false,
+    }
+}
+
 /// The likely (unpublished) Instance ID for an old GPU class, or a legacy type value that starts
 /// with one (`H100_NVLINK_80GB.8.xeon.128`).
 fn likely_instance_id(value: &str) -> Option<&'static str> {
@@ -299,8 +324,9 @@ fn selector_conflict<'a>(spec: &'a PodSpec, id: &str) -> Option<&'a str> {
         .filter(|v| *v != id)
 }
 
-/// `legacy-node-type`: a pod selects nodes by `node.kubernetes.io/type`. The message names the
-/// Instance ID to select with `node.kubernetes.io/instance-type` when it is known.
+/// `legacy-node-type`: a pod selects nodes by `node.kubernetes.io/type` with a legacy value (one
+/// that is not a known Instance ID). The message names the Instance ID to select with
+/// `node.kubernetes.io/instance-type` when it is known.
 pub fn check_legacy_node_type(input: &Input<'_>, out: &mut Out<'_>) {
     if !out.active() {
         return;
@@ -312,6 +338,9 @@ pub fn check_legacy_node_type(input: &Input<'_>, out: &mut Out<'_>) {
         input,
         |k| k == LEGACY_TYPE,
         |pod, spec_path, sel| {
+            if is_current_type_selection(policy, sel) {
+                return;
+            }
             let path = sel.path(spec_path);
             let what = sel.describe();
             let rewrite = migration(policy, sel);
@@ -326,29 +355,14 @@ pub fn check_legacy_node_type(input: &Input<'_>, out: &mut Out<'_>) {
                 ),
                 None,
             ),
-            (Some(ids), None) if ids.is_empty() => (
-                format!(
-                    "{what} selects nodes by the legacy key `{LEGACY_TYPE}`; select `{INSTANCE_TYPE}` instead{}",
-                    if migrating { " (`migrate-node-type` rewrites it)" } else { "" }
-                ),
-                Some(format!("use the key `{INSTANCE_TYPE}`")),
-            ),
-            (Some(ids), None) => {
-                let legacy_values = sel.values.iter().zip(&ids).any(|(v, id)| v != id);
-                (
+            (Some(ids), None) => (
                     format!(
-                        "{what} selects nodes by the legacy key `{LEGACY_TYPE}`{}; select `{}` instead{}",
-                        if legacy_values {
-                            ", whose old values no CKS node carries"
-                        } else {
-                            ""
-                        },
+                        "{what} selects nodes by the legacy key `{LEGACY_TYPE}`, whose old values no CKS node carries; select `{}` instead{}",
                         target(sel, &ids),
                         if migrating { " (`migrate-node-type` rewrites it)" } else { "" }
                     ),
                     Some(target(sel, &ids)),
-                )
-            }
+                ),
             (None, None) => {
                 let hint = sel
                     .values
@@ -397,10 +411,16 @@ pub fn migrate_node_type(input: &Input<'_>, out: &mut Out<'_>) {
                 }
             }
             let path = sel.path(spec_path);
-            notes.push((
-                path.clone(),
-                format!("{} rewritten to `{}`", sel.describe(), target(sel, &ids)),
-            ));
+            let note = if is_current_type_selection(policy, sel) {
+                format!(
+                    "{} works (CKS nodes carry the Instance ID in `{LEGACY_TYPE}` too), but `{INSTANCE_TYPE}` is the documented key: rewritten to `{}`",
+                    sel.describe(),
+                    target(sel, &ids)
+                )
+            } else {
+                format!("{} rewritten to `{}`", sel.describe(), target(sel, &ids))
+            };
+            notes.push((path.clone(), note));
             match sel.place {
                 Place::NodeSelector => {
                     let has_current = pod
@@ -497,18 +517,47 @@ pub fn check_unknown_instance_type(input: &Input<'_>, out: &mut Out<'_>) {
 }
 
 /// `legacy-node-selector`: a pod selects on a label of the pre-CKS CoreWeave Cloud
-/// (`gpu.nvidia.com/class`, `node.coreweave.cloud/cpu`, …) that no CKS node carries, or asks for a
+/// (`node.coreweave.cloud/cpu`, …) that no CKS node carries, asks `gpu.nvidia.com/class` or
+/// `/model` for a GPU class CKS does not offer, or asks for a
 /// `node.coreweave.cloud/class` value other than the `cpu` and `gpu` that CKS nodes carry (that
 /// label itself is current: see [`NODE_CLASS`]).
 pub fn check_legacy_node_selector(input: &Input<'_>, out: &mut Out<'_>) {
     if !out.active() {
         return;
     }
+    let policy = input.policy;
     let mut found = Vec::new();
     for_each_pod_selection(
         input,
-        |k| k == NODE_CLASS || LEGACY_SELECTOR_KEYS.contains(&k),
+        |k| k == NODE_CLASS || GPU_CLASS_KEYS.contains(&k) || LEGACY_SELECTOR_KEYS.contains(&k),
         |_, spec_path, sel| {
+            if GPU_CLASS_KEYS.contains(&sel.key) {
+                // Only a selection that requires one of its values can miss every node.
+                if !matches!(sel.operator, None | Some("In")) || !sel.requires_label() {
+                    return;
+                }
+                for (i, v) in sel.values.iter().enumerate() {
+                    if !policy.is_retired_gpu_class(v) {
+                        continue;
+                    }
+                    let mut path = sel.path(spec_path);
+                    if sel.operator.is_some() {
+                        path.push_str("/values");
+                        pointer::push_index(&mut path, i);
+                    }
+                    found.push((
+                        path,
+                        format!(
+                            "{} asks for `{}={v}`, a GPU class of the pre-CKS CoreWeave Cloud that CKS does not offer, so it matches no CKS node; select a class CKS nodes carry (such as `{}`) or an Instance ID with `{INSTANCE_TYPE}` (if CKS offers `{v}`, list it in `nodeTypes.gpuClasses`)",
+                            sel.describe(),
+                            sel.key,
+                            GPU_CLASSES.join("`, `"),
+                        ),
+                        None,
+                    ));
+                }
+                return;
+            }
             if sel.key == NODE_CLASS {
                 // Only a selection that requires one of its values can miss every node.
                 if !matches!(sel.operator, None | Some("In")) || !sel.requires_label() {
@@ -539,24 +588,12 @@ pub fn check_legacy_node_selector(input: &Input<'_>, out: &mut Out<'_>) {
             } else {
                 "so it has no effect"
             };
-            let hint = if sel.key == "gpu.nvidia.com/class" {
-                sel.values
-                    .iter()
-                    .find_map(|v| likely_instance_id(v).map(|id| (*v, id)))
-            } else {
-                None
-            };
             let message = format!(
-            "{} uses `{}`, a label of the pre-CKS CoreWeave Cloud that no CKS node carries, {effect}; select the instance type with `{INSTANCE_TYPE}`{}",
-            sel.describe(),
-            sel.key,
-            match hint {
-                Some((v, id)) => format!(" (for `{v}`, likely `{id}`)"),
-                None => String::new(),
-            }
-        );
-            let fix = hint.map(|(_, id)| format!("{INSTANCE_TYPE}: {id}"));
-            found.push((sel.path(spec_path), message, fix));
+                "{} uses `{}`, a label of the pre-CKS CoreWeave Cloud that no CKS node carries, {effect}; select the instance type with `{INSTANCE_TYPE}`",
+                sel.describe(),
+                sel.key,
+            );
+            found.push((sel.path(spec_path), message, None));
         },
     );
     for (path, message, fix) in found {
@@ -639,6 +676,47 @@ mod tests {
             Some("gd-8xa100-i128")
         );
         assert_eq!(likely_instance_id("RTX_A5000"), None);
+    }
+
+    #[test]
+    fn gpu_classes_are_judged_by_value() {
+        let d = Policy::default();
+        for current in ["H100_NVLINK_80GB", "A100_NVLINK_80GB", "H200"] {
+            assert!(!d.is_retired_gpu_class(current), "{current}");
+        }
+        assert!(d.is_retired_gpu_class("A40"));
+        assert!(d.is_retired_gpu_class("Tesla_V100_NVLINK"));
+        let s = Policy::from_slice(
+            br#"{"nodeTypes":{"gpuClasses":["A40"],"retiredGpuClasses":["L4_24GB"]}}"#,
+        )
+        .unwrap();
+        assert!(!s.is_retired_gpu_class("A40"));
+        assert!(s.is_retired_gpu_class("L4_24GB"));
+        assert!(s.is_retired_gpu_class("RTX_A4000"));
+    }
+
+    #[test]
+    fn current_instance_ids_in_the_legacy_key_work() {
+        let p = Policy::default();
+        let mk = |operator, values: Vec<&'static str>| Selection {
+            place: Place::NodeSelector,
+            key: LEGACY_TYPE,
+            operator,
+            values,
+        };
+        assert!(is_current_type_selection(
+            &p,
+            &mk(None, vec!["gd-8xh200ib-i128"])
+        ));
+        assert!(is_current_type_selection(&p, &mk(Some("Exists"), vec![])));
+        assert!(!is_current_type_selection(
+            &p,
+            &mk(
+                Some("In"),
+                vec!["gd-8xh100ib-i128", "H100_NVLINK_80GB.8.xeon.128"]
+            )
+        ));
+        assert!(!is_current_type_selection(&p, &mk(Some("Gt"), vec!["1"])));
     }
 
     #[test]

@@ -70,10 +70,11 @@ pub fn cpu_compute_toleration(input: &Input<'_>, out: &mut Out<'_>) {
             continue;
         }
         let spec_path = pod.spec_path();
+        let requests = crate::accelerator::no_accelerator(pod.spec);
         let message = if input.request.judged_as() == crate::object::Judgement::Audit {
-            "pod requests no accelerator, so CKS admission would have added the `is_cpu_compute:NoSchedule` toleration when it was created (nothing is patched on an existing object); request a GPU if it needs one"
+            format!("pod {requests}, so CKS admission would have added the `is_cpu_compute:NoSchedule` toleration when it was created (nothing is patched on an existing object); request a GPU if it needs one")
         } else {
-            "pod requests no accelerator, so the `is_cpu_compute:NoSchedule` toleration is added as CKS admission does and the pod runs on CPU nodes; request a GPU if it needs one"
+            format!("pod {requests}, so the `is_cpu_compute:NoSchedule` toleration is added as CKS admission does and the pod runs on CPU nodes; request a GPU if it needs one")
         };
         out.report(pointer::join(&spec_path, &["tolerations"]), message, None);
         out.add_tolerations(
@@ -145,7 +146,8 @@ pub fn check_gpu_toleration_without_gpu(input: &Input<'_>, out: &mut Out<'_>) {
             out.report(
                 toleration_path(&pod, i),
                 format!(
-                    "pod requests no accelerator but tolerates `{}`, so it may occupy a GPU node; remove the toleration unless it must run there",
+                    "pod {} but tolerates `{}`, so it may occupy a GPU node; remove the toleration unless it must run there",
+                    crate::accelerator::no_accelerator(pod.spec),
                     describe(t)
                 ),
                 None,

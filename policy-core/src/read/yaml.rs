@@ -54,7 +54,8 @@ enum CopyFor {
 impl Budget {
     /// The budget of one input of `len` bytes read under `l`: at most `maxAliasNodes` alias
     /// nodes per document, and at most that or [`ALIAS_NODES_PER_BYTE`] per byte of the input
-    /// (whichever is more) copied by all anchors and aliases of the input together.
+    /// (whichever is more) produced by all aliases of the input together, and as many kept by
+    /// its anchors (each its own count).
     pub fn for_input(l: &crate::settings::Limits, len: usize) -> Self {
         Budget {
             max_depth: l.max_depth,

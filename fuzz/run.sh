@@ -44,6 +44,18 @@ printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  labels:\n    !!binary
 printf '{"apiVersion":"apps/v1","kind":"ConfigMap","metadata":{"name":"a"},"spec":{"template":{"spec":{"containers":[{"name":"a","image":"nginx","securityContext":{"privileged":true}}]}}},"kind":"StatefulSet"}' >"$m/duplicate.json"
 printf 'apiVersion: v1\nkind: ConfigMap\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: a, name: b}\nspec:\n  template:\n    spec:\n      containers:\n      - {name: a, image: nginx, image: "nginx:1"}\n' >"$m/duplicate.yaml"
 printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: n\n  labels: {enabled: yes, off: on, mode: 0400, hex: 0x1F, n: 1_000, t: ~, f: .inf}\nspec:\n  volumes: [{name: v, secret: {secretName: s, defaultMode: 0400}}]\n  containers: [{name: "n", image: "yes"}]\n' >"$m/yaml11.yaml"
+# Issue 18: the smallest forms that spend each alias budget under the default limits. Anchors
+# nested in anchors (each keeps a copy of what it holds), aliases copying a long string (one
+# node, 45 KB of text each), two documents each under the per-document limit that together
+# spend the input's, and a JSON field no rule reads nested deeper than 128.
+{ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nest}\nx: '; for ((i = 0; i < 40; i++)); do printf '&n%d [' "$i"; done; repeat 4999 '1,'; printf '1'; repeat 40 ']'; printf '\n'; } >"$m/anchor-nest.yaml"
+{ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: text}\ns: &s "'; repeat 45000 'x'; printf '"\nl: ['; repeat 98 '*s,'; printf '*s]\n'; } >"$m/alias-text.yaml"
+for d in 1 2; do
+  printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: d%d}\nx:\n  a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n' "$d"
+  prev=a0; for i in a1 a2 a3; do printf '  %s: &%s [' "$i" "$i"; repeat 9 "*$prev,"; printf '*%s]\n' "$prev"; prev=$i; done
+  printf '  a4: [*a3,*a3,*a3,*a3]\n'
+done >"$m/alias-input-budget.yaml"
+{ printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"z":'; repeat 128 '['; repeat 128 ']'; printf '}'; } >"$m/deep-unread.json"
 { repeat 100000 '['; repeat 100000 ']'; } >"$m/deep-flow.yaml"
 { repeat 20000 '{a: '; printf 'x'; repeat 20000 '}'; } >"$m/deep-flow-map.yaml"
 { repeat 100000 '['; } >"$m/deep-flow-open.json"
@@ -65,6 +77,8 @@ printf 'mode: enforce\nimages:\n  allow: ["registry.example.com/**", "nginx*"]\n
 printf 'a: &a {mode: audit}\n<<: *a\nmode: enforce\nmode: audit\n' >"$s/anchors.yaml"
 { printf '{"images":{"allow":['; for ((i = 0; i < 300; i++)); do printf '%d,' "$i"; done; printf '"x"]}}'; } >"$s/many-problems.json"
 { repeat 50000 '{"a":'; } >"$s/deep.json"
+printf '{"limits":{"maxBytes":16777216,"maxDepth":128,"maxAliases":10000,"maxAliasNodes":1000000}}' >"$s/limits-largest.json"
+printf 'limits: {maxBytes: 16777217, maxDepth: 129, maxAliases: 10001, maxAliasNodes: 1000000000}\n' >"$s/limits-above.yaml"
 printf '{"images":{"allow":["\xff"]}}' >"$s/invalid-utf8.json"
 
 seed() { # corpus dir, files...

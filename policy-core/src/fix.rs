@@ -42,6 +42,7 @@ fn documents(text: &str) -> Vec<Option<DocAt>> {
             .map(|(root, _)| DocAt { root, json: true })];
     }
     let mut out = Vec::new();
+    let mut budget = Budget::default_for(text.len());
     for chunk in split_documents(text) {
         // One unreadable document, as `check` numbers it.
         if kubectl_stops(chunk.text).is_some() {
@@ -51,7 +52,7 @@ fn documents(text: &str) -> Vec<Option<DocAt>> {
         if is_blank(chunk.text) {
             continue;
         }
-        for d in read(chunk.text, chunk.start as u32, Budget::default()) {
+        for d in read(chunk.text, chunk.start as u32, &mut budget) {
             match d {
                 Ok(d) if matches!(d.root.value, Val::Scalar(Scalar::Null)) => {}
                 Ok(d) => out.push(Some(DocAt {

@@ -188,11 +188,16 @@ pub(crate) fn depth_problem(limit: usize) -> Problem {
 /// stopped (see [`crate::json_position`]).
 pub fn json_doc(policy: &Policy, bytes: &[u8]) -> Result<Doc, Problem> {
     let limits = policy.settings().limits;
-    // serde_json refuses nesting deeper than 128 by itself (`RECURSION_LIMIT`), so the text is
-    // scanned only for a lower configured limit.
-    if limits.max_depth < RECURSION_LIMIT && json_depth_exceeds(bytes, limits.max_depth) {
+    // Wherever it is, a field the policy skips included, as the YAML reader refuses it.
+    if json_depth_exceeds(bytes, limits.max_depth) {
         return Err(depth_problem(limits.max_depth));
     }
+    json_doc_within_depth(policy, bytes)
+}
+
+/// [`json_doc`] of text whose nesting the caller has checked against `limits.maxDepth`.
+pub(crate) fn json_doc_within_depth(policy: &Policy, bytes: &[u8]) -> Result<Doc, Problem> {
+    let limits = policy.settings().limits;
     match typed(policy, bytes) {
         Ok(doc) => Ok(doc),
         Err(e) if is_recursion_limit(&e) => Err(depth_problem(limits.max_depth)),
@@ -221,17 +226,20 @@ pub fn json_doc(policy: &Policy, bytes: &[u8]) -> Result<Doc, Problem> {
     }
 }
 
-/// The nesting depth serde_json accepts.
-const RECURSION_LIMIT: usize = 128;
-
 /// Whether serde_json stopped at its nesting limit.
 fn is_recursion_limit(e: &serde_json::Error) -> bool {
     e.to_string().starts_with("recursion limit exceeded")
 }
 
 /// The one typed read of a document: every input, JSON or YAML, goes through this deserializer.
+///
+/// Every caller has checked the nesting against `limits.maxDepth` (at most 128) first, so
+/// serde_json's own limit is off: it stops at 127 levels where a field read before `kind`
+/// is buffered, which would refuse a YAML document (written with sorted keys) that the same
+/// JSON text passes.
 fn typed(policy: &Policy, bytes: &[u8]) -> Result<Doc, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
+    de.disable_recursion_limit();
     DocSeed {
         shapes: &policy.shapes,
     }
@@ -342,9 +350,18 @@ pub(crate) fn parse_settings_value(text: &str) -> Result<Value, String> {
         docs.retain(|d| !matches!(d, Ok(Value::Null)));
         match docs.len() {
             0 => Ok(Value::Null),
-            1 => docs.remove(0).map_err(|p| match p.line {
-                Some(l) => format!("settings are {} (line {l})", p.message),
-                None => format!("settings are {}", p.message),
+            1 => docs.remove(0).map_err(|p| {
+                // "settings are not valid YAML: …", else "settings cannot be read: document
+                // is nested …".
+                let what = if p.message.starts_with("not valid YAML") {
+                    format!("settings are {}", p.message)
+                } else {
+                    format!("settings cannot be read: {}", p.message)
+                };
+                match p.line {
+                    Some(l) => format!("{what} (line {l})"),
+                    None => what,
+                }
             }),
             _ => Err(String::from("settings must be a single YAML document")),
         }

@@ -267,6 +267,27 @@ mod tests {
     use super::*;
     use std::cell::RefCell;
 
+    /// The settings an admin gives Kubewarden meet the same ceilings as every surface's
+    /// (issue 18: `maxAliasNodes: 1000000000` was accepted).
+    #[test]
+    fn settings_above_a_ceiling_are_invalid() {
+        let a = validate_settings(
+            br#"{"limits": {"maxAliasNodes": 1000000000, "maxBytes": 16777217}}"#,
+        );
+        assert!(!a.valid);
+        let msg = a.message.unwrap();
+        for needle in [
+            "/limits/maxAliasNodes",
+            "must be between 0 and 1000000, found 1000000000",
+            "/limits/maxBytes",
+            "must be between 1 and 16777216, found 16777217",
+        ] {
+            assert!(msg.contains(needle), "`{needle}` missing from: {msg}");
+        }
+        let largest = br#"{"limits": {"maxBytes": 16777216, "maxDepth": 128, "maxAliases": 10000, "maxAliasNodes": 1000000}}"#;
+        assert!(validate_settings(largest).valid);
+    }
+
     /// A host that answers from fixed results and records what it was asked.
     #[derive(Default)]
     struct FakeHost {

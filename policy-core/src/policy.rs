@@ -102,6 +102,33 @@ fn compile_templates(s: &Settings, problems: &mut Vec<SettingsProblem>) -> Shape
     shapes
 }
 
+/// Each limit within its range: a value above its ceiling could make a read allocate without
+/// bound (issue 18), so it is refused like any other invalid setting.
+fn check_limits(l: &crate::settings::Limits, problems: &mut Vec<SettingsProblem>) {
+    use crate::settings::{
+        MAX_ALIASES_CEILING, MAX_ALIAS_NODES_CEILING, MAX_BYTES_CEILING, MAX_DEPTH_CEILING,
+    };
+    let ranges = [
+        ("/limits/maxBytes", l.max_bytes, 1, MAX_BYTES_CEILING),
+        ("/limits/maxDepth", l.max_depth, 1, MAX_DEPTH_CEILING),
+        ("/limits/maxAliases", l.max_aliases, 0, MAX_ALIASES_CEILING),
+        (
+            "/limits/maxAliasNodes",
+            l.max_alias_nodes,
+            0,
+            MAX_ALIAS_NODES_CEILING,
+        ),
+    ];
+    for (path, value, min, max) in ranges {
+        if value < min || value > max {
+            problems.push(SettingsProblem::new(
+                path,
+                format!("must be between {min} and {max}, found {value}"),
+            ));
+        }
+    }
+}
+
 pub(crate) fn globs(path: &str, patterns: &[String], problems: &mut Vec<SettingsProblem>) -> Globs {
     Globs::new(path, patterns, problems)
 }
@@ -231,15 +258,7 @@ impl Policy {
             }
         }
 
-        if s.limits.max_depth == 0 || s.limits.max_depth > 128 {
-            problems.push(SettingsProblem::new(
-                "/limits/maxDepth",
-                format!("must be between 1 and 128, found {}", s.limits.max_depth),
-            ));
-        }
-        if s.limits.max_bytes == 0 {
-            problems.push(SettingsProblem::new("/limits/maxBytes", "must be positive"));
-        }
+        check_limits(&s.limits, &mut problems);
         if s.sunk.kill_wait_seconds <= 5 {
             problems.push(SettingsProblem::new(
                 "/sunk/killWaitSeconds",
@@ -539,6 +558,41 @@ mod tests {
         match Policy::from_slice(settings.as_bytes()) {
             Ok(_) => Vec::new(),
             Err(e) => e.problems().iter().map(|p| p.path.clone()).collect(),
+        }
+    }
+
+    /// Each limit: its ceiling is accepted, one more is a problem at its pointer naming the
+    /// ceiling (issue 18: `maxAliasNodes: 1000000000` aborted the host).
+    #[test]
+    fn every_limit_has_a_ceiling() {
+        use crate::settings::{
+            MAX_ALIASES_CEILING, MAX_ALIAS_NODES_CEILING, MAX_BYTES_CEILING, MAX_DEPTH_CEILING,
+        };
+        for (key, min, max) in [
+            ("maxBytes", 1, MAX_BYTES_CEILING),
+            ("maxDepth", 1, MAX_DEPTH_CEILING),
+            ("maxAliases", 0, MAX_ALIASES_CEILING),
+            ("maxAliasNodes", 0, MAX_ALIAS_NODES_CEILING),
+        ] {
+            for ok in [min, max] {
+                let settings = format!(r#"{{"limits": {{"{key}": {ok}}}}}"#);
+                assert!(problem_paths(&settings).is_empty(), "{settings}");
+            }
+            let mut above = vec![max + 1, 1_000_000_000];
+            if min > 0 {
+                above.push(min - 1);
+            }
+            for bad in above {
+                let settings = format!(r#"{{"limits": {{"{key}": {bad}}}}}"#);
+                let e = Policy::from_slice(settings.as_bytes()).unwrap_err();
+                assert_eq!(e.problems().len(), 1, "{settings}");
+                let p = &e.problems()[0];
+                assert_eq!(p.path, format!("/limits/{key}"));
+                assert_eq!(
+                    p.message,
+                    format!("must be between {min} and {max}, found {bad}")
+                );
+            }
         }
     }
 

@@ -22,11 +22,12 @@ pub fn parse_documents_within(
 ) -> Vec<Result<Value, Problem>> {
     let lines = Lines::new(text.as_bytes());
     let mut out = Vec::new();
+    let mut budget = Budget::for_input(limits, text.len());
     for chunk in split_documents(text) {
         if is_blank(chunk.text) {
             continue;
         }
-        for doc in read(chunk.text, chunk.start as u32, Budget::from(limits)) {
+        for doc in read(chunk.text, chunk.start as u32, &mut budget) {
             out.push(match doc {
                 Ok(d) => Ok(d.root.to_value()),
                 Err(e) => {
@@ -60,10 +61,14 @@ pub fn locate_all(text: &str, pointers: &[Vec<String>]) -> Vec<Option<u32>> {
         .into_iter()
         .find(|c| !is_blank(c.text))
         .and_then(|chunk| {
-            read(chunk.text, chunk.start as u32, Budget::default())
-                .into_iter()
-                .next()?
-                .ok()
+            read(
+                chunk.text,
+                chunk.start as u32,
+                &mut Budget::default_for(chunk.text.len()),
+            )
+            .into_iter()
+            .next()?
+            .ok()
         });
     pointers
         .iter()

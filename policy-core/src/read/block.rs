@@ -619,7 +619,7 @@ mod tests {
 
     /// Reads `text` both ways; true when the block reader read it (and agreed).
     fn agrees(text: &str) -> bool {
-        let (fast, full) = read_both(text, 7, Budget::default());
+        let (fast, full) = read_both(text, 7, Budget::default_for(text.len()));
         match fast {
             Some(fast) => {
                 assert_eq!(fast, full, "the two readers disagree on {text:?}");

@@ -10,6 +10,8 @@
 mod block;
 pub(crate) mod bytes;
 pub(crate) mod json;
+#[cfg(all(test, feature = "yaml"))]
+mod limits_tests;
 pub(crate) mod resolve;
 pub(crate) mod tree;
 #[cfg(feature = "yaml")]
@@ -827,13 +829,13 @@ fn judge_json(batch: &mut Batch<'_>, origin: &Origin<'_>) {
     let policy = batch.policy;
     let text = batch.text;
     let limits = policy.settings().limits;
-    // serde_json refuses nesting deeper than 128 by itself; a lower limit is checked first.
-    if limits.max_depth < 128 && input::json_depth_exceeds(text.as_bytes(), limits.max_depth) {
+    // Nesting is checked everywhere, fields the policy skips included, as the YAML reader does.
+    if input::json_depth_exceeds(text.as_bytes(), limits.max_depth) {
         batch.bad(0, input::depth_problem(limits.max_depth), origin);
         return;
     }
     let first = batch.results.len();
-    let doc = input::json_doc(policy, text.as_bytes());
+    let doc = input::json_doc_within_depth(policy, text.as_bytes());
     let units = units(doc, batch.existing);
     let prefixes: Vec<&'static str> = units.iter().map(|u| u.locate_prefix).collect();
     batch.judge(0, units, &Where::Deferred, origin);
@@ -873,7 +875,9 @@ fn judge_json(batch: &mut Batch<'_>, origin: &Origin<'_>) {
 
 #[cfg(feature = "yaml")]
 fn judge_yaml(batch: &mut Batch<'_>, bytes: &[u8], invalid: &[usize], whole: &Origin<'_>) {
-    let budget = yaml::Budget::from(&batch.policy.settings().limits);
+    // One budget for the whole input: what anchors and aliases copy is charged across all
+    // of its documents (issue 18).
+    let mut budget = yaml::Budget::for_input(&batch.policy.settings().limits, bytes.len());
     let text = batch.text;
     let mut document = 0usize;
     for mut chunk in input::split_documents(text) {
@@ -913,7 +917,7 @@ fn judge_yaml(batch: &mut Batch<'_>, bytes: &[u8], invalid: &[usize], whole: &Or
             document += 1;
             continue;
         }
-        for d in yaml::read(chunk.text, start as u32, budget) {
+        for d in yaml::read(chunk.text, start as u32, &mut budget) {
             match d {
                 Ok(doc) => {
                     if matches!(doc.root.value, Val::Scalar(resolve::Scalar::Null)) {

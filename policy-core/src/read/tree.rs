@@ -78,12 +78,18 @@ impl Node {
         }
     }
 
-    /// Number of nodes in this subtree (aliases are charged this when they are expanded).
-    pub fn count(&self) -> usize {
-        1 + match &self.value {
-            Val::Scalar(_) => 0,
-            Val::Seq(items) => items.iter().map(Node::count).sum(),
-            Val::Map(m) => m.iter().map(|e| e.value.count()).sum(),
+    /// Nodes in this subtree and the bytes of text (strings and map keys) it holds: what a
+    /// copy of it allocates, counted before anything is copied.
+    pub fn weight(&self) -> (usize, usize) {
+        let add = |(n, b): (usize, usize), (m, c): (usize, usize)| (n + m, b + c);
+        match &self.value {
+            Val::Scalar(Scalar::Str(s)) => (1, s.len()),
+            Val::Scalar(_) => (1, 0),
+            Val::Seq(items) => items.iter().map(Node::weight).fold((1, 0), add),
+            Val::Map(m) => m
+                .iter()
+                .map(|e| add(e.value.weight(), (0, e.key.len())))
+                .fold((1, 0), add),
         }
     }
 
@@ -346,6 +352,59 @@ pub(crate) fn push(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// README's "Limits" sizes the `maxAliasNodes` ceiling by these: 1,000,000 copied nodes
+    /// stay under about 100 MB (their text is budgeted apart, in bytes).
+    #[test]
+    fn a_node_takes_at_most_80_bytes() {
+        assert!(
+            std::mem::size_of::<Node>() <= 48,
+            "{}",
+            std::mem::size_of::<Node>()
+        );
+        assert!(
+            std::mem::size_of::<Member>() <= 80,
+            "{}",
+            std::mem::size_of::<Member>()
+        );
+    }
+
+    #[test]
+    fn weight_counts_nodes_and_text() {
+        let n = Node {
+            start: 0,
+            end: 0,
+            style: Style::Flow,
+            copied: false,
+            value: Val::Map(vec![Member {
+                key: String::from("key"),
+                key_start: 0,
+                value: Node {
+                    start: 0,
+                    end: 0,
+                    style: Style::Plain,
+                    copied: false,
+                    value: Val::Seq(vec![
+                        Node {
+                            start: 0,
+                            end: 0,
+                            style: Style::Quoted,
+                            copied: false,
+                            value: Val::Scalar(Scalar::Str(String::from("hello"))),
+                        },
+                        Node {
+                            start: 0,
+                            end: 0,
+                            style: Style::Plain,
+                            copied: false,
+                            value: Val::Scalar(Scalar::Int(1)),
+                        },
+                    ]),
+                },
+            }]),
+        };
+        assert_eq!(n.weight(), (4, 3 + 5));
+    }
 
     #[test]
     fn lines_find_offsets() {

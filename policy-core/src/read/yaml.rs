@@ -16,7 +16,14 @@ use super::resolve::{self, Scalar};
 use super::tree::{find, push, Member, Node, Style, Val};
 use super::{Duplicate, ReadError};
 
-/// The budgets a read enforces.
+/// Nodes the anchors and aliases of one input may copy per byte of the input, when that is
+/// more than `limits.maxAliasNodes`: copying a node costs about what reading a byte does, so
+/// the aliases of any input cost at most about as much again as reading it (issue 18).
+pub(crate) const ALIAS_NODES_PER_BYTE: usize = 1;
+
+/// The budgets a read enforces: per document, and what all documents of one input may copy
+/// together. One budget is used for every chunk of an input, so the second part is spent
+/// across them.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Budget {
     /// Deepest nesting of maps and lists.
@@ -25,22 +32,71 @@ pub(crate) struct Budget {
     pub max_aliases: usize,
     /// Most nodes all alias uses of one document may produce.
     pub max_alias_nodes: usize,
+    /// Most nodes the aliases of the whole input may produce, and most nodes its anchors may
+    /// keep copies of (each its own count).
+    pub input_nodes: usize,
+    /// Most bytes of text (strings and keys) the aliases may copy, and the anchors
+    /// (`limits.maxBytes`, each its own count).
+    pub input_text: usize,
+    /// Nodes and bytes of text copied so far in this input, for anchors and for aliases.
+    spent: [(usize, usize); 2],
 }
 
-impl From<&crate::settings::Limits> for Budget {
-    fn from(l: &crate::settings::Limits) -> Self {
+/// What a copy is made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CopyFor {
+    /// An anchor keeps a copy of its node for the aliases to come.
+    Anchor,
+    /// An alias expands to a copy of its anchor's node.
+    Alias,
+}
+
+impl Budget {
+    /// The budget of one input of `len` bytes read under `l`: at most `maxAliasNodes` alias
+    /// nodes per document, and at most that or [`ALIAS_NODES_PER_BYTE`] per byte of the input
+    /// (whichever is more) produced by all aliases of the input together, and as many kept by
+    /// its anchors (each its own count).
+    pub fn for_input(l: &crate::settings::Limits, len: usize) -> Self {
         Budget {
             max_depth: l.max_depth,
             max_aliases: l.max_aliases,
             max_alias_nodes: l.max_alias_nodes,
+            input_nodes: l
+                .max_alias_nodes
+                .max(len.saturating_mul(ALIAS_NODES_PER_BYTE)),
+            input_text: l.max_bytes,
+            spent: [(0, 0); 2],
         }
     }
-}
 
-impl Default for Budget {
-    /// The default limits, for text read outside a policy (settings, `--fix` read-back).
-    fn default() -> Self {
-        Budget::from(&crate::settings::Limits::default())
+    /// The default limits for text read outside a policy (settings, `--fix` read-back).
+    pub fn default_for(len: usize) -> Self {
+        Budget::for_input(&crate::settings::Limits::default(), len)
+    }
+
+    /// Charges a copy of `nodes` nodes holding `text` bytes of text to the input's budget,
+    /// before it is made.
+    fn charge(&mut self, copy: CopyFor, (nodes, text): (usize, usize)) -> Result<(), String> {
+        let (i, what) = match copy {
+            CopyFor::Anchor => (0, "anchors of this input hold"),
+            CopyFor::Alias => (1, "aliases of this input expand to"),
+        };
+        let spent = self.spent[i].0.saturating_add(nodes);
+        if spent > self.input_nodes {
+            return Err(format!(
+                "the YAML {what} more than {} nodes in all (`limits.maxAliasNodes`, or {ALIAS_NODES_PER_BYTE} per byte of input when that is more)",
+                self.input_nodes
+            ));
+        }
+        let spent_text = self.spent[i].1.saturating_add(text);
+        if spent_text > self.input_text {
+            return Err(format!(
+                "the YAML {what} more than {} bytes of text in all (`limits.maxBytes`)",
+                self.input_text
+            ));
+        }
+        self.spent[i] = (spent, spent_text);
+        Ok(())
     }
 }
 
@@ -61,15 +117,32 @@ pub(crate) struct YamlDoc {
 /// and kubectl, accept it (Argo's `examples/secrets.yaml` is written that way). Line folding
 /// drops a continuation line's leading spaces, so the chunk is read again with those lines
 /// indented further: the value is the same, and offsets are mapped back to the text as given.
-pub(crate) fn read(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc, ReadError>> {
+///
+/// What the chunk's anchors and aliases copy is charged to `budget`, which the caller keeps
+/// for the next chunk of the same input.
+pub(crate) fn read(text: &str, base: u32, budget: &mut Budget) -> Vec<Result<YamlDoc, ReadError>> {
+    let (docs, spent) = read_spending(text, base, *budget);
+    *budget = spent;
+    docs
+}
+
+/// [`read`] with the budget left after the chunk returned rather than updated.
+fn read_spending(
+    text: &str,
+    base: u32,
+    budget: Budget,
+) -> (Vec<Result<YamlDoc, ReadError>>, Budget) {
     if let Some((at, c)) = forbidden_char(text) {
-        return vec![Err(ReadError {
-            message: format!(
-                "not valid YAML: control characters are not allowed (U+{:04X}); kubectl refuses the document",
-                u32::from(c)
-            ),
-            offset: base + u32::try_from(at).unwrap_or(u32::MAX - base),
-        })];
+        return (
+            vec![Err(ReadError {
+                message: format!(
+                    "not valid YAML: control characters are not allowed (U+{:04X}); kubectl refuses the document",
+                    u32::from(c)
+                ),
+                offset: base + u32::try_from(at).unwrap_or(u32::MAX - base),
+            })],
+            budget,
+        );
     }
     #[cfg(feature = "fast-yaml")]
     if let Some(events) = super::block::events(text, base, budget.max_depth.min(YAML_RUST_NESTING))
@@ -81,20 +154,20 @@ pub(crate) fn read(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc,
         {
             let full = read_once(text, text, base, budget, &[]);
             debug_assert_eq!(
-                format!("{docs:?}"),
-                format!("{full:?}"),
+                format!("{:?}", docs.0),
+                format!("{:?}", full.0),
                 "the block reader disagrees with yaml-rust2 on {text:?}"
             );
         }
         return docs;
     }
     let first = read_once(text, text, base, budget, &[]);
-    if !needs_repair(&first) {
+    if !needs_repair(&first.0) {
         return first;
     }
     let mut owned = text.to_owned();
     let mut shifts: Vec<(usize, usize)> = Vec::new();
-    let mut failed_at = match first.last() {
+    let mut failed_at = match first.0.last() {
         Some(Err(e)) => e.offset,
         _ => return first,
     };
@@ -123,10 +196,10 @@ pub(crate) fn read(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc,
         }
         shifts.sort_unstable();
         let again = read_once(text, &owned, base, budget, &shifts);
-        if !needs_repair(&again) {
+        if !needs_repair(&again.0) {
             return again;
         }
-        failed_at = match again.last() {
+        failed_at = match again.0.last() {
             Some(Err(e)) => e.offset,
             _ => return again,
         };
@@ -160,10 +233,10 @@ pub(crate) fn read_both(text: &str, base: u32, budget: Budget) -> (Option<String
     let fast = super::block::events(text, base, nesting).map(|e| {
         format!(
             "{:?}",
-            read_events(text, base, budget, Source::Block(e.into_iter()))
+            read_events(text, base, budget, Source::Block(e.into_iter())).0
         )
     });
-    let full = format!("{:?}", read_once(text, text, base, budget, &[]));
+    let full = format!("{:?}", read_once(text, text, base, budget, &[]).0);
     (fast, full)
 }
 
@@ -223,7 +296,7 @@ fn read_once(
     base: u32,
     budget: Budget,
     shifts: &[(usize, usize)],
-) -> Vec<Result<YamlDoc, ReadError>> {
+) -> (Vec<Result<YamlDoc, ReadError>>, Budget) {
     let source = Source::Full(
         Box::new(Parser::new_from_str(text)),
         Offsets::new(original, text, base, shifts),
@@ -231,13 +304,13 @@ fn read_once(
     read_events(original, base, budget, source)
 }
 
-/// Builds the documents of one chunk from its events.
+/// Builds the documents of one chunk from its events; also returns the budget left.
 fn read_events(
     original: &str,
     base: u32,
     budget: Budget,
     source: Source<'_>,
-) -> Vec<Result<YamlDoc, ReadError>> {
+) -> (Vec<Result<YamlDoc, ReadError>>, Budget) {
     let mut r = Reader {
         source,
         original,
@@ -254,12 +327,12 @@ fn read_events(
             Ok(x) => x,
             Err(e) => {
                 out.push(Err(e));
-                return out;
+                return (out, r.budget);
             }
         };
         match ev {
             Event::StreamStart | Event::DocumentStart | Event::DocumentEnd | Event::Nothing => {}
-            Event::StreamEnd => return out,
+            Event::StreamEnd => return (out, r.budget),
             ev => {
                 r.anchors.clear();
                 r.aliases = 0;
@@ -271,7 +344,7 @@ fn read_events(
                     })),
                     Err(e) => {
                         out.push(Err(e));
-                        return out;
+                        return (out, r.budget);
                     }
                 }
             }
@@ -288,14 +361,17 @@ enum Source<'a> {
     Full(Box<Parser<std::str::Chars<'a>>>, Offsets<'a>),
 }
 
+/// An anchored node kept for its aliases, with its weight ([`Node::weight`]) and height.
+type Anchored = (Node, (usize, usize), usize);
+
 struct Reader<'a> {
     source: Source<'a>,
     /// The chunk as given.
     original: &'a str,
     /// Its offset in the whole input.
     base: u32,
-    /// Anchored nodes by anchor id, with their node count and height.
-    anchors: Vec<Option<(Node, usize, usize)>>,
+    /// Anchored nodes by anchor id.
+    anchors: Vec<Option<Anchored>>,
     budget: Budget,
     aliases: usize,
     alias_nodes: usize,
@@ -354,7 +430,7 @@ impl Reader<'_> {
                     copied: false,
                     value: Val::Scalar(scalar),
                 };
-                self.anchor(anchor, &node);
+                self.anchor(anchor, &node)?;
                 Ok(node)
             }
             Event::SequenceStart(anchor, _) => {
@@ -375,7 +451,7 @@ impl Reader<'_> {
                     copied: false,
                     value: Val::Seq(items),
                 };
-                self.anchor(anchor, &node);
+                self.anchor(anchor, &node)?;
                 Ok(node)
             }
             Event::MappingStart(anchor, _) => {
@@ -403,14 +479,24 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn anchor(&mut self, anchor: usize, node: &Node) {
+    /// Keeps a copy of an anchored node for its aliases. The copy is charged to the input's
+    /// budget first: anchors nested in anchors each copy what they hold.
+    fn anchor(&mut self, anchor: usize, node: &Node) -> Result<(), ReadError> {
         if anchor == 0 {
-            return;
+            return Ok(());
         }
+        let weight = node.weight();
+        self.budget
+            .charge(CopyFor::Anchor, weight)
+            .map_err(|message| ReadError {
+                message,
+                offset: node.start,
+            })?;
         if self.anchors.len() <= anchor {
             self.anchors.resize_with(anchor + 1, || None);
         }
-        self.anchors[anchor] = Some((node.clone(), node.count(), node.height()));
+        self.anchors[anchor] = Some((node.clone(), weight, node.height()));
+        Ok(())
     }
 
     fn alias(&mut self, id: usize, at: u32, depth: usize) -> Result<Node, ReadError> {
@@ -424,7 +510,7 @@ impl Reader<'_> {
                 offset: at,
             });
         }
-        let Some(Some((node, count, height))) = self.anchors.get(id) else {
+        let Some(Some((node, weight, height))) = self.anchors.get(id) else {
             return Err(ReadError {
                 message: String::from(
                     "not valid YAML: the alias names an anchor that is not defined before it, or that contains it",
@@ -441,7 +527,7 @@ impl Reader<'_> {
                 offset: at,
             });
         }
-        self.alias_nodes = self.alias_nodes.saturating_add(*count);
+        self.alias_nodes = self.alias_nodes.saturating_add(weight.0);
         if self.alias_nodes > self.budget.max_alias_nodes {
             return Err(ReadError {
                 message: format!(
@@ -451,6 +537,13 @@ impl Reader<'_> {
                 offset: at,
             });
         }
+        // Both budgets are charged before the copy is made.
+        self.budget
+            .charge(CopyFor::Alias, *weight)
+            .map_err(|message| ReadError {
+                message,
+                offset: at,
+            })?;
         let mut copy = node.clone();
         copy.mark_copied();
         copy.start = at;
@@ -532,7 +625,7 @@ impl Reader<'_> {
             copied: false,
             value: Val::Map(members),
         };
-        self.anchor(anchor, &node);
+        self.anchor(anchor, &node)?;
         Ok(node)
     }
 }
@@ -654,14 +747,21 @@ impl<'a> Offsets<'a> {
 mod tests {
     use super::*;
 
-    const B: Budget = Budget {
+    /// The limits these tests read with: 1,000 alias nodes per document.
+    const L: crate::settings::Limits = crate::settings::Limits {
+        max_bytes: 4 * 1024 * 1024,
         max_depth: 128,
         max_aliases: 100,
         max_alias_nodes: 1000,
     };
 
+    /// A fresh budget for one small input.
+    fn b() -> Budget {
+        Budget::for_input(&L, 0)
+    }
+
     fn one(text: &str) -> YamlDoc {
-        let mut docs = read(text, 0, B);
+        let mut docs = read(text, 0, &mut b());
         assert_eq!(docs.len(), 1, "{docs:?}");
         docs.remove(0).unwrap()
     }
@@ -715,7 +815,7 @@ mod tests {
                 "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
             ));
         }
-        let docs = read(&text, 0, B);
+        let docs = read(&text, 0, &mut b());
         let err = docs[0].as_ref().unwrap_err();
         assert!(err.message.contains("maxAliasNodes"), "{err:?}");
     }
@@ -723,7 +823,7 @@ mod tests {
     #[test]
     fn depth_is_refused_early_and_fast() {
         let text = "[".repeat(100_000);
-        let docs = read(&text, 0, B);
+        let docs = read(&text, 0, &mut b());
         let err = docs[0].as_ref().unwrap_err();
         assert!(
             err.message.contains("maxDepth") || err.message.contains("recursion"),
@@ -738,7 +838,7 @@ mod tests {
         let Val::Map(m) = &d.root.value else { panic!() };
         assert_eq!(m[1].key_start, 7);
         assert_eq!(&text[m[1].key_start as usize..], "k: v\n");
-        let docs = read("a: [1, 2]\n", 100, B);
+        let docs = read("a: [1, 2]\n", 100, &mut b());
         let root = &docs[0].as_ref().unwrap().root;
         let a = root.get("a").unwrap();
         assert_eq!((a.start, a.end, a.style), (103, 109, Style::Flow));
@@ -761,26 +861,26 @@ mod tests {
     #[test]
     fn repair_of_an_empty_multiline_quoted_scalar_does_not_overflow() {
         // Found by fuzzing: `e: "` and three line breaks.
-        let _ = read("e: \"\n\n\n\"", 0, B);
-        let _ = read("a:\n  b: '\n x\n '\n  c: '\n y\n '\n", 0, B);
+        let _ = read("e: \"\n\n\n\"", 0, &mut b());
+        let _ = read("a:\n  b: '\n x\n '\n  c: '\n y\n '\n", 0, &mut b());
     }
 
     #[test]
     fn control_characters_are_refused_where_they_are() {
-        let docs = read("a: 1\nb: x\u{0}y\nc: hidden\n", 10, B);
+        let docs = read("a: 1\nb: x\u{0}y\nc: hidden\n", 10, &mut b());
         let e = docs[0].as_ref().unwrap_err();
         assert_eq!(e.offset, 10 + 9);
         assert!(e.message.contains("U+0000"), "{e:?}");
-        assert!(read("a: \u{1b}[2K\n", 0, B)[0].is_err());
-        assert!(read("a: \tb\r\n", 0, B)[0].is_ok());
+        assert!(read("a: \u{1b}[2K\n", 0, &mut b())[0].is_err());
+        assert!(read("a: \tb\r\n", 0, &mut b())[0].is_ok());
     }
 
     #[test]
     fn errors_and_keys() {
-        assert!(read("a: [\n", 0, B)[0].is_err());
-        assert!(read("~: 1\n", 0, B)[0].is_err());
-        assert!(read("? [a]\n: 1\n", 0, B)[0].is_err());
-        assert!(read("a: *nope\n", 0, B)[0].is_err());
-        assert!(read("a: !!int abc\n", 0, B)[0].is_err());
+        assert!(read("a: [\n", 0, &mut b())[0].is_err());
+        assert!(read("~: 1\n", 0, &mut b())[0].is_err());
+        assert!(read("? [a]\n: 1\n", 0, &mut b())[0].is_err());
+        assert!(read("a: *nope\n", 0, &mut b())[0].is_err());
+        assert!(read("a: !!int abc\n", 0, &mut b())[0].is_err());
     }
 }

@@ -297,6 +297,72 @@ static void test_catalogue(void) {
     CHECK(1);
 }
 
+/* The largest value every limit accepts (README "Settings"). */
+static const char LARGEST_LIMITS[] =
+    "{\"limits\":{\"maxBytes\":16777216,\"maxDepth\":128,\"maxAliases\":10000,"
+    "\"maxAliasNodes\":1000000}}";
+
+/* The "billion laughs": nine levels of nine aliases, 9^9 (387,420,489) nodes if expanded. */
+static size_t laughs(char *out, size_t cap) {
+    size_t n = (size_t)snprintf(out, cap, "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\","
+                                          "\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    for (char name = 'b'; name <= 'i'; name++) {
+        char prev = (char)(name - 1);
+        n += (size_t)snprintf(out + n, cap - n, "%c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n",
+                              name, name, prev, prev, prev, prev, prev, prev, prev, prev, prev);
+    }
+    return n;
+}
+
+/* Issue 18: no accepted settings can make the library allocate without bound. Before, settings
+ * `maxAliasNodes: 1000000000` and this document ended the host with SIGABRT (an allocation
+ * failure is not a panic: the panic boundary cannot catch it). Now the largest accepted
+ * settings refuse the document as input-invalid and the host goes on; larger settings are
+ * refused when the policy is made. */
+static void test_limits(void) {
+    char bomb[1024];
+    size_t len = laughs(bomb, sizeof bomb);
+    CHECK(len > 300 && len < sizeof bomb);
+
+    cks_policy *p = new_policy(LARGEST_LIMITS);
+    cks_policy_buffer out = EMPTY, err = EMPTY;
+    for (int i = 0; i < 3; i++) {
+        CHECK_RC(cks_policy_evaluate(p, "bomb.yaml", (const uint8_t *)bomb, len, NULL, 0, &out,
+                                     &err),
+                 CKS_POLICY_OK);
+        CHECK(contains(&out, "\"invalid\":1"));
+        CHECK(contains(&out, "\"rule\":\"input-invalid\""));
+        CHECK(contains(&out, "limits.maxAliasNodes"));
+        CHECK(contains(&out, "\"allowed\":false"));
+        CHECK(err.data == NULL);
+        cks_policy_buffer_free(&out);
+    }
+    /* The host lives on, and the policy still judges. */
+    CHECK_RC(cks_policy_evaluate(p, "pod.yaml", (const uint8_t *)POD, strlen(POD), NULL, 0, &out,
+                                 &err),
+             CKS_POLICY_OK);
+    CHECK(contains(&out, "image-mutable-tag"));
+    cks_policy_buffer_free(&out);
+    cks_policy_free(p);
+
+    /* Above a ceiling: a settings problem naming the setting and its ceiling. */
+    const char *above[][3] = {
+        {"{\"limits\":{\"maxAliasNodes\":1000000000}}", "/limits/maxAliasNodes", "1000000"},
+        {"{\"limits\":{\"maxBytes\":16777217}}", "/limits/maxBytes", "16777216"},
+        {"{\"limits\":{\"maxAliases\":10001}}", "/limits/maxAliases", "10000"},
+        {"{\"limits\":{\"maxDepth\":129}}", "/limits/maxDepth", "128"},
+    };
+    for (size_t i = 0; i < sizeof above / sizeof above[0]; i++) {
+        p = NULL;
+        CHECK_RC(cks_policy_new((const uint8_t *)above[i][0], strlen(above[i][0]), &p, &err),
+                 CKS_POLICY_INVALID_SETTINGS);
+        CHECK(p == NULL);
+        CHECK(contains(&err, above[i][1]));
+        CHECK(contains(&err, above[i][2]));
+        cks_policy_buffer_free(&err);
+    }
+}
+
 static long max_rss_kb(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -358,6 +424,7 @@ int main(int argc, char **argv) {
     test_review();
     test_fits();
     test_catalogue();
+    test_limits();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -27,7 +27,8 @@ impl<'p, T: AsRef<str>> Sorted<'p, T> {
     /// Sorts `pointers` once.
     pub fn new(pointers: &'p [Vec<T>]) -> Self {
         let mut order: Vec<usize> = (0..pointers.len()).collect();
-        order.sort_by(|&a, &b| {
+        // Equal pointers are found at the same place, so their order does not matter.
+        order.sort_unstable_by(|&a, &b| {
             let (a, b) = (&pointers[a], &pointers[b]);
             for (x, y) in a.iter().zip(b) {
                 match x.as_ref().cmp(y.as_ref()) {
@@ -138,7 +139,11 @@ impl<T: AsRef<str>> Walk<'_, '_, T> {
                         rest.start += 1;
                         continue;
                     };
-                    let next = sorted.member(rest.clone(), d, token);
+                    // Equal tokens are adjacent: the group ends at the first other one.
+                    let end = (first + 1..rest.end)
+                        .find(|&i| sorted.token(i, d) != Some(token))
+                        .unwrap_or(rest.end);
+                    let next = first..end;
                     rest.start = next.end.max(first + 1);
                     if let Some(item) = index(token).and_then(|i| items.get(i)) {
                         self.found(&next, item.start);

@@ -27,8 +27,8 @@ impl<'p, T: AsRef<str>> Sorted<'p, T> {
     /// Sorts `pointers` once.
     pub fn new(pointers: &'p [Vec<T>]) -> Self {
         let mut order: Vec<usize> = (0..pointers.len()).collect();
-        // Equal pointers are found at the same place, so their order does not matter.
-        order.sort_unstable_by(|&a, &b| {
+        // Stable: findings come in document order, runs the merge sort takes as they are.
+        order.sort_by(|&a, &b| {
             let (a, b) = (&pointers[a], &pointers[b]);
             for (x, y) in a.iter().zip(b) {
                 match x.as_ref().cmp(y.as_ref()) {

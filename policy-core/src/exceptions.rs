@@ -33,7 +33,7 @@ use crate::object::{Object, Request};
 use crate::policy::{globs, Policy};
 use crate::rules::{Judges, RuleId, RULES};
 use crate::settings::{AnnotationScope, ExceptionSettings};
-use crate::text::distance;
+use crate::text::distance_within;
 
 /// The annotation an object carries to name the rules it may break and why. The project's own
 /// domain (this repository lives at `example.invalid/cks-policy`), never a CoreWeave one.
@@ -150,8 +150,10 @@ fn near_rule(id: &str) -> Option<&'static str> {
     let limit = (id.chars().count() / 5).clamp(1, 3);
     let mut best: Option<(usize, &'static str)> = None;
     for r in RULES.iter().map(|r| r.id) {
-        let d = distance(id, r);
-        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+        let Some(d) = distance_within(id, r, limit) else {
+            continue;
+        };
+        if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, r));
         }
     }

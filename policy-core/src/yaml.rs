@@ -70,10 +70,14 @@ pub fn locate_all(text: &str, pointers: &[Vec<String>]) -> Vec<Option<u32>> {
             .next()?
             .ok()
         });
-    pointers
-        .iter()
-        .map(|t| doc.as_ref().map(|d| lines.line(d.root.locate(t).0)))
-        .collect()
+    match doc {
+        Some(d) => crate::read::locate::locate_all(&d.root, pointers)
+            .0
+            .into_iter()
+            .map(|offset| Some(lines.line(offset)))
+            .collect(),
+        None => vec![None; pointers.len()],
+    }
 }
 
 #[cfg(test)]

@@ -4,8 +4,10 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::ops::Range;
 
 use super::bytes;
+use super::locate::Sorted;
 use super::resolve::Scalar;
 use super::tree::{find, push, Member, Node, Style, Val};
 use super::{Duplicate, ReadError};
@@ -36,7 +38,8 @@ pub(crate) fn scan(bytes: &[u8], max_depth: usize) -> Scan {
 
 /// [`scan`], also finding where each of `pointers` starts (the key of a member, the start of an
 /// item), or its deepest existing ancestor: the same single pass, so judging JSON text reads
-/// it once more, not twice.
+/// it once more, not twice. The pointers are sorted first, so each member and item narrows its
+/// parent's pointers by binary search: the pass costs the same whatever their number.
 pub(crate) fn scan_locate(
     bytes: &[u8],
     max_depth: usize,
@@ -52,11 +55,11 @@ pub(crate) fn scan_locate(
         out: Scan::default(),
         limit: max_depth.min(MAX_SCAN_DEPTH),
         keys: Vec::with_capacity(64),
-        pointers,
+        pointers: Sorted::new(pointers),
         best: vec![(0, u32::try_from(ws).unwrap_or(0)); pointers.len()],
     };
-    let all: Vec<usize> = (0..pointers.len()).collect();
-    if s.value(0, &all).is_none() && !s.out.too_deep {
+    let all = s.pointers.all();
+    if s.value(0, all).is_none() && !s.out.too_deep {
         s.out.invalid = true;
     }
     (s.out, s.best.into_iter().map(|(_, o)| o).collect())
@@ -71,8 +74,8 @@ struct Scanner<'a, 'p> {
     /// object's keys are `keys[base..]` while it is read, and are dropped when it ends. An
     /// object with a key that has escapes, or with many keys, uses a set of its own instead.
     keys: Vec<(u64, &'a [u8])>,
-    /// Pointers to locate, as tokens.
-    pointers: &'p [Vec<Cow<'p, str>>],
+    /// Pointers to locate, as tokens, sorted.
+    pointers: Sorted<'p, Cow<'p, str>>,
     /// Per pointer: tokens matched so far and the offset of the deepest match.
     best: Vec<(usize, u32)>,
 }
@@ -117,7 +120,7 @@ impl<'a> Scanner<'a, '_> {
 
     /// Skips a value, following the pointers in `live` (those whose tokens so far lead here);
     /// `None` on a syntax error or when too deep.
-    fn value(&mut self, depth: usize, live: &[usize]) -> Option<()> {
+    fn value(&mut self, depth: usize, live: Range<usize>) -> Option<()> {
         match *self.b.get(self.i)? {
             b'"' => self.string().map(|_| ()),
             b'{' => self.object(depth + 1, live),
@@ -143,30 +146,17 @@ impl<'a> Scanner<'a, '_> {
         Some(())
     }
 
-    /// The pointers of `live` whose token at `index` satisfies `matches`, recorded as found at
-    /// `at`.
-    fn follow(
-        &mut self,
-        live: &[usize],
-        index: usize,
-        at: usize,
-        matches: impl Fn(&str) -> bool,
-    ) -> Vec<usize> {
-        let mut next = Vec::new();
-        for &p in live {
-            if let Some(t) = self.pointers[p].get(index) {
-                if matches(t) {
-                    next.push(p);
-                    if self.best[p].0 <= index {
-                        self.best[p] = (index + 1, u32::try_from(at).unwrap_or(u32::MAX));
-                    }
-                }
+    /// Records the pointers of `next` (matched up to token `index`) as found at `at`.
+    fn follow(&mut self, next: &Range<usize>, index: usize, at: usize) {
+        for i in next.clone() {
+            let p = self.pointers.pointer(i);
+            if self.best[p].0 <= index {
+                self.best[p] = (index + 1, u32::try_from(at).unwrap_or(u32::MAX));
             }
         }
-        next
     }
 
-    fn array(&mut self, depth: usize, live: &[usize]) -> Option<()> {
+    fn array(&mut self, depth: usize, live: Range<usize>) -> Option<()> {
         self.enter(depth)?;
         self.i += 1;
         self.ws();
@@ -176,16 +166,10 @@ impl<'a> Scanner<'a, '_> {
         }
         let mut index = 0usize;
         loop {
-            let next = if live.is_empty() {
-                Vec::new()
-            } else {
-                let i = self.i;
-                self.follow(live, depth - 1, i, |t| {
-                    t.parse::<usize>().ok() == Some(index)
-                })
-            };
+            let next = self.pointers.item(live.clone(), depth - 1, index);
+            self.follow(&next, depth - 1, self.i);
             index += 1;
-            self.value(depth, &next)?;
+            self.value(depth, next)?;
             self.ws();
             match self.b.get(self.i)? {
                 b',' => {
@@ -201,7 +185,7 @@ impl<'a> Scanner<'a, '_> {
         }
     }
 
-    fn object(&mut self, depth: usize, live: &[usize]) -> Option<()> {
+    fn object(&mut self, depth: usize, live: Range<usize>) -> Option<()> {
         self.enter(depth)?;
         self.i += 1;
         let base = self.keys.len();
@@ -239,11 +223,14 @@ impl<'a> Scanner<'a, '_> {
                 self.out.list = true;
             }
             let next = if live.is_empty() {
-                Vec::new()
+                live.clone()
             } else {
-                let k: &[u8] = key.as_ref();
-                self.follow(live, depth - 1, key_at, |t| t.as_bytes() == k)
+                match std::str::from_utf8(key.as_ref()) {
+                    Ok(k) => self.pointers.member(live.clone(), depth - 1, k),
+                    Err(_) => live.start..live.start,
+                }
             };
+            self.follow(&next, depth - 1, key_at);
             if set.is_none() && (escaped || self.keys.len() - base >= 32) {
                 set = Some(
                     self.keys
@@ -264,7 +251,7 @@ impl<'a> Scanner<'a, '_> {
                     self.keys.push((f, raw));
                 }
             }
-            self.value(depth, &next)?;
+            self.value(depth, next)?;
             if !matches!(self.b.get(self.i), Some(b',' | b'}')) {
                 self.ws();
             }

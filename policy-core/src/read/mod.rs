@@ -12,6 +12,7 @@ pub(crate) mod bytes;
 pub(crate) mod json;
 #[cfg(all(test, feature = "yaml"))]
 mod limits_tests;
+pub(crate) mod locate;
 pub(crate) mod resolve;
 pub(crate) mod tree;
 #[cfg(feature = "yaml")]
@@ -337,8 +338,10 @@ impl<'a> Batch<'a> {
         match at {
             Where::Nowhere => {}
             Where::Tree(root) => {
-                for (i, tokens) in wanted {
-                    let (offset, _) = root.locate(&tokens);
+                let (indices, pointers): (Vec<usize>, Vec<Vec<String>>) =
+                    wanted.into_iter().unzip();
+                let (offsets, _) = locate::locate_all(root, &pointers);
+                for (i, offset) in indices.into_iter().zip(offsets) {
                     v.findings[i].line = Some(self.lines.line(offset));
                 }
             }

@@ -113,7 +113,10 @@ impl Node {
     }
 
     /// The node at JSON Pointer `tokens`, with the offset of the deepest one found: the key of
-    /// a member, the start of an item. `exact` says whether every token was found.
+    /// a member, the start of an item. `exact` says whether every token was found. One pointer
+    /// at a time, for tests: judging locates all of a document's findings in one walk
+    /// ([`super::locate::locate_all`]).
+    #[cfg(test)]
     pub fn locate(&self, tokens: &[String]) -> (u32, bool) {
         let mut cur = self;
         let mut at = self.start;
@@ -123,9 +126,7 @@ impl Node {
                     .iter()
                     .find(|e| &e.key == t)
                     .map(|e| (e.key_start, &e.value)),
-                Val::Seq(items) => t
-                    .parse::<usize>()
-                    .ok()
+                Val::Seq(items) => super::locate::index(t)
                     .and_then(|i| items.get(i))
                     .map(|n| (n.start, n)),
                 Val::Scalar(_) => None,

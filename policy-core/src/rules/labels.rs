@@ -14,7 +14,7 @@ use crate::label_syntax::{self, is_coreweave_key, show};
 use crate::object::Operation;
 use crate::pointer;
 use crate::policy::Policy;
-use crate::text::distance;
+use crate::text::distance_within;
 
 /// CoreWeave-domain pod labels CKS documents for workloads (seed 003, DOMAIN.md).
 pub const KNOWN_WORKLOAD_LABELS: [&str; 4] = [
@@ -169,8 +169,10 @@ pub(crate) fn nearest_known<'p>(policy: &'p Policy, key: &str) -> Option<&'p str
     let mut best: Option<(usize, &str)> = None;
     for k in known_labels(policy) {
         let limit = (k.chars().count() / 5).clamp(1, 3);
-        let d = distance(key, k);
-        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+        let Some(d) = distance_within(key, k, limit) else {
+            continue;
+        };
+        if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, k));
         }
     }
@@ -332,6 +334,7 @@ mod tests {
 
     #[test]
     fn edit_distance() {
+        use crate::text::distance;
         assert_eq!(distance("", ""), 0);
         assert_eq!(distance("abc", ""), 3);
         assert_eq!(distance("kitten", "sitting"), 3);

@@ -50,7 +50,7 @@ use crate::pointer;
 use crate::policy::Policy;
 use crate::rules::RuleId;
 use crate::scheduling::lifecycle::{NodeLifecycle, RESERVED, STATE};
-use crate::text::distance;
+use crate::text::distance_within;
 use crate::verdict::PatchOp;
 
 /// The legacy node type key.
@@ -265,8 +265,10 @@ fn likely_instance_id(value: &str) -> Option<&'static str> {
 fn nearest_instance_id<'p>(policy: &'p Policy, value: &str) -> Option<&'p str> {
     let mut best: Option<(usize, &str)> = None;
     for id in policy.instance_ids.iter() {
-        let d = distance(value, id);
-        if d <= 2 && best.is_none_or(|(bd, b)| d < bd || (d == bd && id < b)) {
+        let Some(d) = distance_within(value, id, 2) else {
+            continue;
+        };
+        if best.is_none_or(|(bd, b)| d < bd || (d == bd && id < b)) {
             best = Some((d, id));
         }
     }

@@ -53,6 +53,9 @@ printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: n\n  labels: {enabled: yes
 { pod a; printf 'x: "a\0b"\n---\n'; pod b; } >"$m/nul.yaml"
 printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: "\033[2K\rOK: all checks passed"}\nspec: {containers: [{name: a, image: nginx}]}\r\n' >"$m/control.yaml"
 printf '\xef\xbb\xbf{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{"containers":[{"name":"a","image":"nginx"}]}}' >"$m/bom.json"
+# A JSON stream: values one after another, then `---` and YAML, then garbage (kubectl-diff).
+printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"}}{"kind":"Pod"}\nnull\n{"kind":"Pod"}' >"$m/json-stream.json"
+printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"}}\n---\nkind: Pod\n---\n}' >"$m/json-then-yaml.yaml"
 printf '# Source: chart/templates/pod.yaml\n' >"$m/helm.yaml"; pod a >>"$m/helm.yaml"
 printf 'apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nrequest:\n  uid: u\n  operation: CREATE\n  kind: {group: "", version: v1, kind: Pod}\n  object:\n    apiVersion: v1\n    kind: Pod\n    metadata: {name: a}\n    spec: {containers: [{name: a, image: nginx}]}\n' >"$m/review.yaml"
 printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"operation":"CREATE","kind":{"group":"","version":"v1","kind":"Pod"},"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{"containers":[{"name":"a","image":"nginx"}]}}}}' >"$m/review-no-uid.json"

@@ -247,6 +247,7 @@ fn read_events(
         aliases: 0,
         alias_nodes: 0,
         duplicates: Vec::new(),
+        flow: Vec::new(),
     };
     let mut out = Vec::new();
     loop {
@@ -264,6 +265,7 @@ fn read_events(
                 r.anchors.clear();
                 r.aliases = 0;
                 r.alias_nodes = 0;
+                r.flow.clear();
                 match r.node(ev, mark, 0) {
                     Ok(root) => out.push(Ok(YamlDoc {
                         root,
@@ -300,6 +302,9 @@ struct Reader<'a> {
     aliases: usize,
     alias_nodes: usize,
     duplicates: Vec<Duplicate>,
+    /// The closing bracket of each flow collection (`[…]`, `{…}`) around the node being read,
+    /// innermost last.
+    flow: Vec<char>,
 }
 
 impl Reader<'_> {
@@ -339,6 +344,9 @@ impl Reader<'_> {
     fn node(&mut self, ev: Event, start: u32, depth: usize) -> Result<Node, ReadError> {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
+                if style == TScalarStyle::Plain && !self.flow.is_empty() {
+                    self.flow_plain(&text, start)?;
+                }
                 let scalar = scalar(&text, style, tag.as_ref()).map_err(|message| ReadError {
                     message,
                     offset: start,
@@ -360,6 +368,9 @@ impl Reader<'_> {
             Event::SequenceStart(anchor, _) => {
                 self.deeper(depth, start)?;
                 let flow = self.byte_at(start) == Some(b'[');
+                if flow {
+                    self.flow.push(']');
+                }
                 let mut items = Vec::new();
                 let end = loop {
                     let (ev, at) = self.next()?;
@@ -368,6 +379,9 @@ impl Reader<'_> {
                     }
                     items.push(self.node(ev, at, depth + 1)?);
                 };
+                if flow {
+                    self.flow.pop();
+                }
                 let node = Node {
                     start,
                     end: if flow { end + 1 } else { 0 },
@@ -388,6 +402,39 @@ impl Reader<'_> {
                 offset: start,
             }),
         }
+    }
+
+    /// Refuses a plain scalar inside a flow collection that holds `?`, as go-yaml v2 does.
+    /// YAML 1.1 (go-yaml v2 `scannerc.go`, `yaml_parser_scan_plain_scalar`) ends a plain scalar
+    /// at `,`, `?`, `[`, `]`, `{` or `}` inside a flow collection, and a `?` there always starts
+    /// an explicit key (`yaml_parser_fetch_next_token`); YAML 1.2, which yaml-rust2 reads, lets
+    /// `?` stand inside a plain scalar. After a scalar, go-yaml then finds a key where it wants
+    /// `,` or the closing bracket and refuses the file; a scalar that begins with `?` is a key
+    /// to it where yaml-rust2 reads a string, so kubectl refuses that too or reads another key.
+    fn flow_plain(&self, text: &str, start: u32) -> Result<(), ReadError> {
+        let Some(i) = text.find('?') else {
+            return Ok(());
+        };
+        let from = start.saturating_sub(self.base) as usize;
+        let at = self
+            .original
+            .get(from..)
+            .and_then(|rest| rest.find('?'))
+            .map_or(start, |j| start + u32::try_from(j).unwrap_or(0));
+        let message = if i == 0 {
+            format!(
+                "not valid YAML for kubectl: inside `[…]` or `{{…}}`, go-yaml v2 (YAML 1.1) reads the `?` that begins `{text}` as an explicit-key indicator, not as part of the value, and refuses the file or reads another key; quote it: \"{text}\""
+            )
+        } else {
+            format!(
+                "not valid YAML for kubectl: inside `[…]` or `{{…}}`, go-yaml v2 (YAML 1.1) ends the unquoted `{text}` at `?` and refuses the file (\"did not find expected ',' or '{close}'\"); quote it: \"{text}\"",
+                close = self.flow.last().copied().unwrap_or(']')
+            )
+        };
+        Err(ReadError {
+            message,
+            offset: at,
+        })
     }
 
     fn deeper(&self, depth: usize, at: u32) -> Result<(), ReadError> {
@@ -463,12 +510,21 @@ impl Reader<'_> {
         let mut merged: Vec<bool> = Vec::new();
         let mut index: Option<HashMap<String, usize>> = None;
         let mut first_key: Option<u32> = None;
+        let mut entered = false;
         let end = loop {
             let (kev, kat) = self.next()?;
             if let Event::MappingEnd = kev {
                 break kat;
             }
-            first_key.get_or_insert(kat);
+            if first_key.is_none() {
+                first_key = Some(kat);
+                // A flow mapping's first key starts after its `{`; a block mapping whose first
+                // key is a flow mapping starts where that key does.
+                entered = self.byte_at(start) == Some(b'{') && kat > start;
+                if entered {
+                    self.flow.push('}');
+                }
+            }
             let is_merge = matches!(&kev, Event::Scalar(s, TScalarStyle::Plain, _, None) if s == "<<")
                 || matches!(&kev, Event::Scalar(s, _, _, Some(t)) if s == "<<" && tag_name(t) == "tag:yaml.org,2002:merge");
             let key_node = self.node(kev, kat, depth + 1)?;
@@ -520,6 +576,9 @@ impl Reader<'_> {
                 }
             }
         };
+        if entered {
+            self.flow.pop();
+        }
         let flow = self.byte_at(start) == Some(b'{') && first_key.is_none_or(|k| k > start);
         let node = Node {
             start: if flow {
@@ -773,6 +832,42 @@ mod tests {
         assert!(e.message.contains("U+0000"), "{e:?}");
         assert!(read("a: \u{1b}[2K\n", 0, B)[0].is_err());
         assert!(read("a: \tb\r\n", 0, B)[0].is_ok());
+    }
+
+    /// go-yaml v2 (`scannerc.go` `yaml_parser_scan_plain_scalar`) ends a plain scalar at `?`
+    /// inside a flow collection; each refused input below is one kubectl v1.35.4 refuses, each
+    /// read one it reads the same way.
+    #[test]
+    fn question_mark_in_flow_plain_scalars_is_refused_as_go_yaml_does() {
+        for refused in [
+            "a: {image: nginx? x}\n",
+            "a: [x, http://h/p?q=1]\n",
+            "a: {b?: c}\n",
+            "a: {b: c\n  d?e}\n",
+            "a: [[b?]]\n",
+            "a: {b: ?c}\n",
+        ] {
+            let docs = read(refused, 0, B);
+            let e = docs[0].as_ref().map(|_| ()).unwrap_err();
+            assert!(e.message.contains("go-yaml v2"), "{refused:?}: {e:?}");
+            assert_eq!(
+                refused.as_bytes()[e.offset as usize],
+                b'?',
+                "{refused:?}: {e:?}"
+            );
+        }
+        // Outside flow collections, quoted, or an explicit key with its space: read as before.
+        assert_eq!(json("a: nginx? x\n"), r#"{"a":"nginx? x"}"#);
+        assert_eq!(json("a: [\"b?\", 'c?']\n"), r#"{"a":["b?","c?"]}"#);
+        assert_eq!(json("a: {? b: c}\n"), r#"{"a":{"b":"c"}}"#);
+        assert_eq!(json("a: |\n  {b: c?}\n"), "{\"a\":\"{b: c?}\\n\"}");
+        // The flow context ends with its collection.
+        assert_eq!(json("a: [b]\nc: d?\n"), r#"{"a":["b"],"c":"d?"}"#);
+        // A block mapping whose first key is a flow mapping: its value is not in flow context
+        // (refused for another reason: kubectl cannot use a map as a key).
+        let docs = read("{a: b}: c?\n", 0, B);
+        let e = docs[0].as_ref().map(|_| ()).unwrap_err();
+        assert!(!e.message.contains("go-yaml v2"), "{e:?}");
     }
 
     #[test]

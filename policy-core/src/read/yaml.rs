@@ -61,7 +61,31 @@ pub(crate) struct YamlDoc {
 /// and kubectl, accept it (Argo's `examples/secrets.yaml` is written that way). Line folding
 /// drops a continuation line's leading spaces, so the chunk is read again with those lines
 /// indented further: the value is the same, and offsets are mapped back to the text as given.
+///
+/// kubectl reads a stream line by line and ends every line with a line break, the last one too
+/// (k8s.io/apimachinery `pkg/util/yaml/decoder.go`, `LineReader.Read`), so go-yaml never sees a
+/// chunk end inside a line. That matters for a last line of only blanks: it is then an empty
+/// line, which a block scalar's chomping drops or keeps (`|` clips `line` + `      ` to
+/// `"line\n"`, `|+` keeps `"line\n\n"`), where yaml-rust2 without the break reads it as a
+/// content line (`"line\n\n"`) or not at all. Such a chunk is read with its break.
 pub(crate) fn read(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc, ReadError>> {
+    let last = text.rsplit('\n').next().unwrap_or("");
+    if last.is_empty() || !last.bytes().all(|b| b == b' ' || b == b'\t') {
+        return read_chunk(text, base, budget);
+    }
+    let with_break = format!("{text}\n");
+    let end = base.saturating_add(u32::try_from(text.len()).unwrap_or(u32::MAX));
+    let mut docs = read_chunk(&with_break, base, budget);
+    for d in &mut docs {
+        if let Err(e) = d {
+            e.offset = e.offset.min(end);
+        }
+    }
+    docs
+}
+
+/// [`read`] of a chunk as given.
+fn read_chunk(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc, ReadError>> {
     if let Some((at, c)) = forbidden_char(text) {
         return vec![Err(ReadError {
             message: format!(
@@ -868,6 +892,27 @@ mod tests {
         let docs = read("{a: b}: c?\n", 0, B);
         let e = docs[0].as_ref().map(|_| ()).unwrap_err();
         assert!(!e.message.contains("go-yaml v2"), "{e:?}");
+    }
+
+    /// kubectl v1.35.4 on a block scalar whose last line is only blanks with no line break:
+    /// apimachinery's `LineReader` gives go-yaml that line with a break.
+    #[test]
+    fn a_last_line_of_blanks_is_an_empty_line_as_kubectl_reads_it() {
+        for (text, want) in [
+            ("x: |\n  line\n  ", r#"{"x":"line\n"}"#),
+            ("x: |+\n  line\n  ", r#"{"x":"line\n\n"}"#),
+            ("x: |+\n  line\n ", r#"{"x":"line\n\n"}"#),
+            ("x: |\n  line\n    ", r#"{"x":"line\n  \n"}"#),
+            ("x: >\n  line\n\n  ", r#"{"x":"line\n"}"#),
+            ("x: |-\n  line\n  ", r#"{"x":"line"}"#),
+            ("x: |\n  line", r#"{"x":"line\n"}"#),
+        ] {
+            assert_eq!(json(text), want, "{text:?}");
+        }
+        // An error at the end is placed within the text as given.
+        let docs = read("x: [a\n  ", 5, B);
+        let e = docs[0].as_ref().map(|_| ()).unwrap_err();
+        assert!(e.offset <= 5 + 8, "{e:?}");
     }
 
     #[test]

@@ -118,8 +118,8 @@ fn read_chunk(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc, Read
     }
     let mut owned = text.to_owned();
     let mut shifts: Vec<(usize, usize)> = Vec::new();
-    let mut failed_at = match first.last() {
-        Some(Err(e)) => e.offset,
+    let (mut failed_at, mut tab) = match first.last() {
+        Some(Err(e)) => (e.offset, e.message.ends_with(TAB_AFTER_COLON)),
         _ => return first,
     };
     for _ in 0..MAX_REPAIRS {
@@ -130,7 +130,12 @@ fn read_chunk(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc, Read
                 .filter(|(p, _)| *p <= original)
                 .map(|(_, n)| n)
                 .sum::<usize>();
-        let Some(added) = indent_quoted(&mut owned, modified) else {
+        let repaired = if tab {
+            tab_after_colon(&mut owned, modified).map(|()| Vec::new())
+        } else {
+            indent_quoted(&mut owned, modified)
+        };
+        let Some(added) = repaired else {
             break;
         };
         // Record insertions in original coordinates: each is just after a line break.
@@ -150,8 +155,8 @@ fn read_chunk(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc, Read
         if !needs_repair(&again) {
             return again;
         }
-        failed_at = match again.last() {
-            Some(Err(e)) => e.offset,
+        (failed_at, tab) = match again.last() {
+            Some(Err(e)) => (e.offset, e.message.ends_with(TAB_AFTER_COLON)),
             _ => return again,
         };
     }
@@ -198,7 +203,28 @@ const YAML_RUST_NESTING: usize = 255;
 const MAX_REPAIRS: usize = 16;
 
 fn needs_repair(docs: &[Result<YamlDoc, ReadError>]) -> bool {
-    matches!(docs.last(), Some(Err(e)) if e.message.ends_with("invalid indentation in quoted scalar"))
+    matches!(docs.last(), Some(Err(e)) if e.message.ends_with("invalid indentation in quoted scalar") || e.message.ends_with(TAB_AFTER_COLON))
+}
+
+/// yaml-rust2's refusal of a tab after the `:` of a mapping value.
+const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
+
+/// go-yaml v2 takes a tab after a value's `:` for the blank it needs (`scannerc.go`,
+/// `yaml_parser_fetch_next_token`: `':'` followed by `is_blankz`, which tab is), so kubectl reads
+/// `key:<TAB>value`; yaml-rust2 refuses it. The tab before the failure at `at`, just after a
+/// `:`, becomes a space: same length, so offsets keep their meaning, and it separates the same
+/// tokens, so nothing read changes.
+fn tab_after_colon(text: &mut String, at: usize) -> Option<()> {
+    let b = text.as_bytes();
+    let mut p = at.min(b.len());
+    while p > 0 && b[p - 1] == b'\t' {
+        p -= 1;
+    }
+    if p == 0 || p == at || b[p - 1] != b':' {
+        return None;
+    }
+    text.replace_range(p..=p, " ");
+    Some(())
 }
 
 /// Indents the continuation lines of the quoted scalar whose quote is at `at` to the quote's
@@ -913,6 +939,24 @@ mod tests {
         let docs = read("x: [a\n  ", 5, B);
         let e = docs[0].as_ref().map(|_| ()).unwrap_err();
         assert!(e.offset <= 5 + 8, "{e:?}");
+    }
+
+    /// go-yaml v2 reads a tab after a value's `:` as the blank it needs; kubectl v1.35.4 gives
+    /// these values.
+    #[test]
+    fn a_tab_after_a_values_colon_is_read_as_go_yaml_reads_it() {
+        assert_eq!(json("a:\tb\n"), r#"{"a":"b"}"#);
+        assert_eq!(json("a:\t\tb\nc:\t'd:\te'\n"), r#"{"a":"b","c":"d:\te"}"#);
+        assert_eq!(json("- a:\t|\n    x\n"), r#"[{"a":"x\n"}]"#);
+        // Offsets are those of the text as given.
+        let doc = one("a:\tb\n");
+        let Val::Map(m) = &doc.root.value else {
+            panic!("{doc:?}")
+        };
+        assert_eq!(m[0].value.start, 3);
+        // The repair is bounded: past MAX_REPAIRS tabs the file is refused, not read slowly.
+        let many: String = (0..=MAX_REPAIRS).map(|i| format!("k{i}:\tv\n")).collect();
+        assert!(read(&many, 0, B)[0].is_err());
     }
 
     #[test]

@@ -59,6 +59,7 @@ printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"}}\n---\nkind: Pod
 printf 'a: {b: nginx? x}\nc: [d, ?e, "f?"]\n' >"$m/flow-question.yaml"
 printf 'a: |\n  line\n  ' >"$m/block-scalar-last-line-blank.yaml"
 printf 'a:\tb\nc:\t"d:\te"\nh:\n- f:\tg\n' >"$m/tab-after-colon.yaml"
+printf 'a:\n  - {b: c, d:\n e, f: [g\n h,\ni]}\n' >"$m/flow-continuation-indent.yaml"
 printf '# Source: chart/templates/pod.yaml\n' >"$m/helm.yaml"; pod a >>"$m/helm.yaml"
 printf 'apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nrequest:\n  uid: u\n  operation: CREATE\n  kind: {group: "", version: v1, kind: Pod}\n  object:\n    apiVersion: v1\n    kind: Pod\n    metadata: {name: a}\n    spec: {containers: [{name: a, image: nginx}]}\n' >"$m/review.yaml"
 printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"operation":"CREATE","kind":{"group":"","version":"v1","kind":"Pod"},"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{"containers":[{"name":"a","image":"nginx"}]}}}}' >"$m/review-no-uid.json"

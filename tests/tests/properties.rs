@@ -672,6 +672,9 @@ fn line_documents(input: &[u8]) -> Vec<LDoc> {
             .find(|(_, l)| !l.trim().is_empty())
             .filter(|(_, l)| l.trim().starts_with("# Source: "))
             .map_or(0, |(i, _)| first + i);
+        // Lines only: a tab read as a space moves no line, and yaml-rust2 refuses the tab after
+        // a value's `:` that go-yaml (and so the core) reads.
+        let text = &text.replace('\t', " ");
         let mut r = LineReader {
             parser: yaml_rust2::parser::Parser::new_from_str(text),
             chars: text.chars().collect(),

@@ -118,8 +118,8 @@ fn read_chunk(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc, Read
     }
     let mut owned = text.to_owned();
     let mut shifts: Vec<(usize, usize)> = Vec::new();
-    let (mut failed_at, mut tab) = match first.last() {
-        Some(Err(e)) => (e.offset, e.message.ends_with(TAB_AFTER_COLON)),
+    let (mut failed_at, mut repair) = match first.last() {
+        Some(Err(e)) => (e.offset, Repair::of(&e.message)),
         _ => return first,
     };
     for _ in 0..MAX_REPAIRS {
@@ -130,10 +130,13 @@ fn read_chunk(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc, Read
                 .filter(|(p, _)| *p <= original)
                 .map(|(_, n)| n)
                 .sum::<usize>();
-        let repaired = if tab {
-            tab_after_colon(&mut owned, modified).map(|()| Vec::new())
-        } else {
-            indent_quoted(&mut owned, modified)
+        let repaired = match repair {
+            Some(Repair::TabAfterColon) => {
+                tab_after_colon(&mut owned, modified).map(|()| Vec::new())
+            }
+            Some(Repair::Quoted) => indent_quoted(&mut owned, modified),
+            Some(Repair::Flow) => indent_flow(&mut owned, modified),
+            None => None,
         };
         let Some(added) = repaired else {
             break;
@@ -155,8 +158,8 @@ fn read_chunk(text: &str, base: u32, budget: Budget) -> Vec<Result<YamlDoc, Read
         if !needs_repair(&again) {
             return again;
         }
-        (failed_at, tab) = match again.last() {
-            Some(Err(e)) => (e.offset, e.message.ends_with(TAB_AFTER_COLON)),
+        (failed_at, repair) = match again.last() {
+            Some(Err(e)) => (e.offset, Repair::of(&e.message)),
             _ => return again,
         };
     }
@@ -203,7 +206,65 @@ const YAML_RUST_NESTING: usize = 255;
 const MAX_REPAIRS: usize = 16;
 
 fn needs_repair(docs: &[Result<YamlDoc, ReadError>]) -> bool {
-    matches!(docs.last(), Some(Err(e)) if e.message.ends_with("invalid indentation in quoted scalar") || e.message.ends_with(TAB_AFTER_COLON))
+    matches!(docs.last(), Some(Err(e)) if Repair::of(&e.message).is_some())
+}
+
+/// What yaml-rust2 refuses that go-yaml reads, and so is repaired and read again.
+#[derive(Clone, Copy)]
+enum Repair {
+    /// A quoted scalar's continuation line indented less than its block ([`indent_quoted`]).
+    Quoted,
+    /// A tab after a value's `:` ([`tab_after_colon`]).
+    TabAfterColon,
+    /// A flow collection's continuation line indented less than its block ([`indent_flow`]).
+    Flow,
+}
+
+impl Repair {
+    fn of(message: &str) -> Option<Repair> {
+        if message.ends_with("invalid indentation in quoted scalar") {
+            Some(Repair::Quoted)
+        } else if message.ends_with(TAB_AFTER_COLON) {
+            Some(Repair::TabAfterColon)
+        } else if message.ends_with(": invalid indentation")
+            || message.ends_with("invalid indentation in flow construct")
+        {
+            Some(Repair::Flow)
+        } else {
+            None
+        }
+    }
+}
+
+/// go-yaml checks no indentation inside a flow collection (`scannerc.go`,
+/// `yaml_parser_unroll_indent` returns at once when `flow_level` is set), so kubectl reads
+/// `- {name: c, image:` continued on a line indented less than the `-`; yaml-rust2 refuses a
+/// token there ("invalid indentation", which its scanner raises only inside a flow
+/// collection, since a block's indentation is unrolled first, and "invalid indentation in flow
+/// construct"). The line of the token at `at`, which starts inside the flow collection (a
+/// token on the line of its opening bracket is checked as block content), is indented one past the last line before it
+/// that holds anything (by one space at least): whitespace between flow tokens, or folded
+/// away in a multi-line scalar, so nothing read changes. Returns the insertion (offset in the text before it,
+/// spaces).
+fn indent_flow(text: &mut String, at: usize) -> Option<Vec<(usize, usize)>> {
+    let line = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    // The token may follow a scalar's continuation on its line (`  b]`): the whole line moves.
+    let cur = text[line..].bytes().take_while(|&b| b == b' ').count();
+    let before = text[..line]
+        .lines()
+        .rev()
+        .map(|l| {
+            (
+                l.len() - l.trim_start_matches(' ').len(),
+                l.trim_start_matches(' '),
+            )
+        })
+        .find(|(_, t)| !(t.is_empty() || t.starts_with('#')))?;
+    // At least one space: a line before may itself be a scalar's continuation, which
+    // yaml-rust2 let stand less indented; the next read then says whether more is needed.
+    let n = (before.0 + 1).saturating_sub(cur).max(1);
+    text.insert_str(line, &" ".repeat(n));
+    Some(vec![(line, n)])
 }
 
 /// yaml-rust2's refusal of a tab after the `:` of a mapping value.
@@ -957,6 +1018,39 @@ mod tests {
         // The repair is bounded: past MAX_REPAIRS tabs the file is refused, not read slowly.
         let many: String = (0..=MAX_REPAIRS).map(|i| format!("k{i}:\tv\n")).collect();
         assert!(read(&many, 0, B)[0].is_err());
+    }
+
+    /// go-yaml checks no indentation inside a flow collection; kubectl v1.35.4 reads these.
+    #[test]
+    fn flow_collections_continued_less_indented_are_read_as_go_yaml_reads_them() {
+        for (text, want) in [
+            ("a:\n  - {b: c, d:\n e}\n", r#"{"a":[{"b":"c","d":"e"}]}"#),
+            ("a:\n  b: [c,\n d]\n", r#"{"a":{"b":["c","d"]}}"#),
+            ("a:\n  b: [c\n d e,\n  f]\n", r#"{"a":{"b":["c d e","f"]}}"#),
+            ("a:\n    b: [c\n  d]\n", r#"{"a":{"b":["c d"]}}"#),
+            (
+                "a:\n  b: {c: 'x\n y',\n# note\n d: [e,\nf]}\n",
+                r#"{"a":{"b":{"c":"x y","d":["e","f"]}}}"#,
+            ),
+            ("a: [b,\nc]\n", r#"{"a":["b","c"]}"#),
+        ] {
+            assert_eq!(json(text), want, "{text:?}");
+        }
+        // Offsets are those of the text as given: `e` is at byte 18.
+        let doc = one("a:\n  - {b: c, d:\n e}\n");
+        let Val::Map(m) = &doc.root.value else {
+            panic!("{doc:?}")
+        };
+        let Val::Seq(items) = &m[0].value.value else {
+            panic!("{doc:?}")
+        };
+        let Val::Map(item) = &items[0].value else {
+            panic!("{doc:?}")
+        };
+        assert_eq!(item[1].value.start, 18);
+        // What go-yaml refuses stays refused.
+        assert!(read("a:\n  b: {c: d\n  e: f}\n", 0, B)[0].is_err());
+        assert!(read("a:\n  b: [c,\n  - d]\n", 0, B)[0].is_err());
     }
 
     #[test]

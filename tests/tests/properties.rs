@@ -259,7 +259,23 @@ fn fixture_patches_are_idempotent() {
             continue;
         };
         let docs: Vec<Value> = if text.trim_start().starts_with('{') {
-            vec![serde_json::from_str(text).unwrap()]
+            let stream = json_stream(text);
+            let mut docs: Vec<Value> = stream
+                .values
+                .iter()
+                .map(|&(s, e)| serde_json::from_str(&text[s..e]).unwrap())
+                .filter(|v: &Value| !v.is_null())
+                .collect();
+            match stream.rest {
+                Rest::None => {}
+                Rest::Yaml(at) => docs.extend(
+                    policy_core::yaml::parse_documents(&text[at..], 0)
+                        .into_iter()
+                        .map(|r| r.unwrap_or(Value::Null)),
+                ),
+                Rest::Stopped(_) => docs.push(Value::Null),
+            }
+            docs
         } else {
             policy_core::yaml::parse_documents(text, 0)
                 .into_iter()
@@ -300,6 +316,64 @@ fn fixture_patches_are_idempotent() {
 // nothing or a comment; k8s.io/apimachinery `pkg/util/yaml/decoder.go`, `YAMLReader.Read`), each
 // node records the 1-based line where it starts, and a pointer is walked to the deepest node
 // that exists: a map member's line is its key's, a list item's is the item's.
+
+/// How a JSON stream goes on after its values.
+enum Rest {
+    /// Only whitespace.
+    None,
+    /// A YAML stream from this offset (after exactly one value).
+    Yaml(usize),
+    /// kubectl stops with an error at this offset (after two or more values).
+    Stopped(usize),
+}
+
+/// A JSON stream split as apimachinery's `YAMLOrJSONDecoder` reads it (k8s.io/apimachinery
+/// `pkg/util/yaml/decoder.go`): Go's `json.Decoder` reads values one after another; when the
+/// next fails after one value the rest, from its first non-space character or after the first
+/// newline (`consumeWhitespace`), is YAML; after two or more, reading stops.
+struct JsonStream {
+    values: Vec<(usize, usize)>,
+    rest: Rest,
+}
+
+fn json_stream(text: &str) -> JsonStream {
+    let mut it = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let mut values = Vec::new();
+    let mut failed = false;
+    loop {
+        let before = it.byte_offset();
+        match it.next() {
+            None => break,
+            Some(Ok(_)) => {
+                let ws = text[before..].len() - text[before..].trim_start().len();
+                values.push((before + ws, it.byte_offset()));
+            }
+            Some(Err(_)) => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    let end = values.last().map_or(0, |&(_, e)| e);
+    let rest = match (failed, values.len()) {
+        (false, _) | (true, 0) => Rest::None,
+        (true, 1) => {
+            let mut at = end;
+            for c in text[end..].chars() {
+                if !c.is_whitespace() {
+                    break;
+                }
+                at += c.len_utf8();
+                if c == '\n' {
+                    break;
+                }
+            }
+            Rest::Yaml(at)
+        }
+        (true, _) => Rest::Stopped(end),
+    };
+    JsonStream { values, rest }
+}
 
 /// A node of the independent reader.
 #[derive(Clone, Debug)]
@@ -541,9 +615,7 @@ fn line_documents(input: &[u8]) -> Vec<LDoc> {
     let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
     // (first line, bytes) of each kubectl chunk; JSON text is one document.
     let mut chunks: Vec<(usize, Vec<u8>)> = Vec::new();
-    if input.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-        chunks.push((1, input.to_vec()));
-    } else {
+    let yaml_chunks = |chunks: &mut Vec<(usize, Vec<u8>)>, input: &[u8], first: usize| {
         let mut cur: Option<(usize, Vec<u8>)> = None;
         for (i, line) in input.split_inclusive(|b| *b == b'\n').enumerate() {
             if let Some(rest) = line.strip_prefix(b"---") {
@@ -554,11 +626,33 @@ fn line_documents(input: &[u8]) -> Vec<LDoc> {
                     continue;
                 }
             }
-            cur.get_or_insert_with(|| (i + 1, Vec::new()))
+            cur.get_or_insert_with(|| (first + i, Vec::new()))
                 .1
                 .extend_from_slice(line);
         }
         chunks.extend(cur);
+    };
+    let line_at = |at: usize| 1 + input[..at].iter().filter(|b| **b == b'\n').count();
+    let text = std::str::from_utf8(input).ok();
+    if let Some(text) = text.filter(|t| t.trim_start().starts_with('{')) {
+        // JSON text: each value of the stream is a document, and after one value the rest is
+        // YAML (apimachinery `YAMLOrJSONDecoder`).
+        let stream = json_stream(text);
+        if stream.values.is_empty() {
+            chunks.push((1, input.to_vec()));
+        }
+        for &(s, e) in &stream.values {
+            chunks.push((line_at(s), input[s..e].to_vec()));
+        }
+        match stream.rest {
+            Rest::None => {}
+            Rest::Yaml(at) => yaml_chunks(&mut chunks, &input[at..], line_at(at)),
+            Rest::Stopped(at) => chunks.push((line_at(at), input[at..].to_vec())),
+        }
+    } else if input.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        chunks.push((1, input.to_vec()));
+    } else {
+        yaml_chunks(&mut chunks, input, 1);
     }
     let mut docs = Vec::new();
     for (first, bytes) in chunks {
@@ -578,6 +672,9 @@ fn line_documents(input: &[u8]) -> Vec<LDoc> {
             .find(|(_, l)| !l.trim().is_empty())
             .filter(|(_, l)| l.trim().starts_with("# Source: "))
             .map_or(0, |(i, _)| first + i);
+        // Lines only: a tab read as a space moves no line, and yaml-rust2 refuses the tab after
+        // a value's `:` that go-yaml (and so the core) reads.
+        let text = &text.replace('\t', " ");
         let mut r = LineReader {
             parser: yaml_rust2::parser::Parser::new_from_str(text),
             chars: text.chars().collect(),

@@ -271,6 +271,49 @@ impl<'a> Scanner<'a, '_> {
     }
 }
 
+/// A JSON stream as Go's `json.Decoder` reads it: values one after another, whitespace or
+/// nothing between them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Stream {
+    /// The byte range of each value read, in order.
+    pub values: Vec<(usize, usize)>,
+    /// Where reading the next value failed and why; `None` when only whitespace follows.
+    pub failed: Option<(usize, String)>,
+}
+
+/// Splits JSON text into the values Go's `json.Decoder` reads one after another. Values are
+/// checked for syntax only (numbers are not converted, as Go's decoder into a raw message does
+/// not), so `1e400` is a value.
+pub(crate) fn stream(text: &str) -> Stream {
+    let mut out = Stream::default();
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+    loop {
+        let before = values.byte_offset();
+        match values.next() {
+            None => break,
+            Some(Ok(_)) => {
+                let end = values.byte_offset();
+                let start = before
+                    + text[before..end]
+                        .bytes()
+                        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                        .count();
+                out.values.push((start, end));
+            }
+            Some(Err(e)) => {
+                let at = crate::json_position::offset_of(text.as_bytes(), e.line(), e.column());
+                let mut message = e.to_string();
+                if let Some(i) = message.find(" at line ") {
+                    message.truncate(i);
+                }
+                out.failed = Some((at.max(before), message));
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// Reads JSON text into a tree with offsets (`base` is the text's offset in the input).
 pub(crate) fn read(text: &str, base: u32) -> Result<(Node, Vec<Duplicate>), ReadError> {
     let mut r = TreeReader {
@@ -549,6 +592,27 @@ mod tests {
             assert_eq!(node.locate(&tokens(p).unwrap()).0, *at, "{p:?}");
         }
         assert_eq!(&text[found[0] as usize..found[0] as usize + 7], "\"image\"");
+    }
+
+    /// Go's `json.Decoder` as apimachinery's `YAMLOrJSONDecoder` drives it
+    /// (k8s.io/apimachinery `pkg/util/yaml/decoder.go`): values one after another, with or
+    /// without whitespace between them, numbers checked for syntax only.
+    #[test]
+    fn stream_splits_values_as_go_json_decoder_does() {
+        let s = stream("{\"a\":1}{\"b\":[2]} \n null\n{\"c\":1e400}\n");
+        assert_eq!(s.values, vec![(0, 7), (7, 16), (19, 23), (24, 35)]);
+        assert_eq!(s.failed, None);
+        let s = stream("{\"a\":1}\n---\nkind: Pod\n");
+        assert_eq!(s.values, vec![(0, 7)]);
+        let (at, message) = s.failed.unwrap_or_default();
+        // At the second `-`, where Go's scanner too finds "invalid character '-' in numeric literal".
+        assert_eq!(at, 10, "{message}");
+        let s = stream("{\"a\":1}\"");
+        assert_eq!(s.values, vec![(0, 7)]);
+        assert!(s.failed.is_some());
+        let s = stream("{\"a\":");
+        assert!(s.values.is_empty());
+        assert!(s.failed.is_some());
     }
 
     #[test]

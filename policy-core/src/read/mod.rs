@@ -786,7 +786,7 @@ fn judge_text(
         return finish(batch);
     }
     #[cfg(feature = "yaml")]
-    judge_yaml(&mut batch, bytes, &invalid, &origin);
+    judge_yaml(&mut batch, bytes, &invalid, &origin, 0, 0);
     finish(batch)
 }
 
@@ -825,23 +825,105 @@ fn utf8_message(bytes: &[u8], at: usize) -> String {
     )
 }
 
-/// JSON text: read typed and judged at once; then one pass finds duplicate keys, a list and the
-/// findings' lines together. Only when it finds duplicates or a list (rare) is the text read
-/// into a tree and judged again from it.
+/// JSON text as kubectl reads it (apimachinery `pkg/util/yaml/decoder.go`,
+/// `YAMLOrJSONDecoder`: a stream whose first byte after whitespace is `{` is read by Go's
+/// `json.Decoder`, one value after another, whitespace or nothing between them). A text that is
+/// one value is judged by [`judge_json_value`] alone, with no other pass over it; only when that
+/// read fails is the text split into a stream (see [`judge_json_stream`]).
 fn judge_json(batch: &mut Batch<'_>, origin: &Origin<'_>) {
-    let policy = batch.policy;
     let text = batch.text;
+    let first = batch.results.len();
+    if judge_json_value(batch, 0, 0, text, origin) {
+        return;
+    }
+    let stream = json::stream(text);
+    let Some(&(_, end)) = stream.values.first() else {
+        return;
+    };
+    if text
+        .get(end..)
+        .unwrap_or("")
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .is_empty()
+    {
+        // One value and its own error: already judged.
+        return;
+    }
+    batch.results.truncate(first);
+    if let Some(objects) = &mut batch.objects {
+        objects.truncate(first);
+    }
+    judge_json_stream(batch, &stream, origin);
+}
+
+/// Judges each value of a JSON stream as its own document, then what follows them as kubectl
+/// does (`YAMLOrJSONDecoder.Decode`): after one value, the rest is a YAML stream, from the
+/// first non-space character or after the first newline (`consumeWhitespace`); after two or
+/// more, reading stops with an error.
+fn judge_json_stream(batch: &mut Batch<'_>, stream: &json::Stream, origin: &Origin<'_>) {
+    let text = batch.text;
+    let mut document = 0;
+    for &(start, end) in &stream.values {
+        // `null` is skipped (cli-runtime `StreamVisitor.Visit`), as an empty YAML document is.
+        let value = text.get(start..end).unwrap_or("");
+        if value == "null" {
+            continue;
+        }
+        judge_json_value(batch, document, start, value, origin);
+        document += 1;
+    }
+    let Some((at, message)) = &stream.failed else {
+        return;
+    };
+    #[cfg(feature = "yaml")]
+    if let [(_, after)] = stream.values[..] {
+        let mut rest = after;
+        for c in text.get(after..).unwrap_or("").chars() {
+            if !c.is_whitespace() {
+                break;
+            }
+            rest += c.len_utf8();
+            if c == '\n' {
+                break;
+            }
+        }
+        judge_yaml(batch, b"", &[], origin, rest, document);
+        return;
+    }
+    let p = batch.problem_at(
+        format!(
+            "not valid JSON after {} JSON value(s), where kubectl stops reading the stream: {message}",
+            stream.values.len()
+        ),
+        *at as u32,
+    );
+    batch.bad(document, p, origin);
+}
+
+/// One JSON value starting at byte `base`: read typed and judged at once; then one pass finds
+/// duplicate keys, a list and the findings' lines together. Only when it finds duplicates or a
+/// list (rare) is the text read into a tree and judged again from it. Returns whether the
+/// typed read succeeded.
+fn judge_json_value(
+    batch: &mut Batch<'_>,
+    document: usize,
+    base: usize,
+    text: &str,
+    origin: &Origin<'_>,
+) -> bool {
+    let policy = batch.policy;
     let limits = policy.settings().limits;
     // Nesting is checked everywhere, fields the policy skips included, as the YAML reader does.
     if input::json_depth_exceeds(text.as_bytes(), limits.max_depth) {
-        batch.bad(0, input::depth_problem(limits.max_depth), origin);
-        return;
+        batch.bad(document, input::depth_problem(limits.max_depth), origin);
+        return true;
     }
     let first = batch.results.len();
     let doc = input::json_doc_within_depth(policy, text.as_bytes());
+    let read = doc.is_ok();
     let units = units(doc, batch.existing);
     let prefixes: Vec<&'static str> = units.iter().map(|u| u.locate_prefix).collect();
-    batch.judge(0, units, &Where::Deferred, origin);
+    batch.judge(document, units, &Where::Deferred, origin);
     // The findings still without a line, as (result, finding, pointer tokens).
     let mut wanted: Vec<(usize, usize)> = Vec::new();
     let mut pointers: Vec<Vec<std::borrow::Cow<'_, str>>> = Vec::new();
@@ -862,28 +944,38 @@ fn judge_json(batch: &mut Batch<'_>, origin: &Origin<'_>) {
         if let Some(objects) = &mut batch.objects {
             objects.truncate(first);
         }
-        match json::read(text, 0) {
-            Ok((root, dups)) => batch.judge_tree(0, &root, &dups, origin),
+        match json::read(text, base as u32) {
+            Ok((root, dups)) => batch.judge_tree(document, &root, &dups, origin),
             Err(e) => {
                 let p = batch.problem_at(e.message, e.offset);
-                batch.bad(0, p, origin);
+                batch.bad(document, p, origin);
             }
         }
-        return;
+        return read;
     }
     for ((r, i), offset) in wanted.into_iter().zip(offsets) {
-        batch.results[r].findings[i].line = Some(batch.lines.line(offset));
+        batch.results[r].findings[i].line = Some(batch.lines.line(base as u32 + offset));
     }
+    read
 }
 
 #[cfg(feature = "yaml")]
-fn judge_yaml(batch: &mut Batch<'_>, bytes: &[u8], invalid: &[usize], whole: &Origin<'_>) {
+/// Judges the YAML stream that starts at byte `base` of the input, its documents numbered from
+/// `document`.
+fn judge_yaml(
+    batch: &mut Batch<'_>,
+    bytes: &[u8],
+    invalid: &[usize],
+    whole: &Origin<'_>,
+    base: usize,
+    mut document: usize,
+) {
     // One budget for the whole input: what anchors and aliases copy is charged across all
     // of its documents (issue 18).
     let mut budget = yaml::Budget::for_input(&batch.policy.settings().limits, bytes.len());
-    let text = batch.text;
-    let mut document = 0usize;
+    let text = batch.text.get(base..).unwrap_or("");
     for mut chunk in input::split_documents(text) {
+        chunk.start += base;
         // kubectl parses each document on its own, and go-yaml skips a byte order mark at the
         // start of what it parses (yaml.v2 readerc.go `yaml_parser_determine_encoding`): a
         // later document may start with one too (files saved with one, joined by `---`).

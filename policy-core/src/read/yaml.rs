@@ -127,11 +127,35 @@ pub(crate) fn read(text: &str, base: u32, budget: &mut Budget) -> Vec<Result<Yam
 }
 
 /// [`read`] with the budget left after the chunk returned rather than updated.
+///
+/// kubectl reads a stream line by line and ends every line with a line break, the last one too
+/// (k8s.io/apimachinery `pkg/util/yaml/decoder.go`, `LineReader.Read`), so go-yaml never sees a
+/// chunk end inside a line. That matters for a last line of only blanks: it is then an empty
+/// line, which a block scalar's chomping drops or keeps (`|` clips `line` + `      ` to
+/// `"line\n"`, `|+` keeps `"line\n\n"`), where yaml-rust2 without the break reads it as a
+/// content line (`"line\n\n"`) or not at all. Such a chunk is read with its break.
 fn read_spending(
     text: &str,
     base: u32,
     budget: Budget,
 ) -> (Vec<Result<YamlDoc, ReadError>>, Budget) {
+    let last = text.rsplit('\n').next().unwrap_or("");
+    if last.is_empty() || !last.bytes().all(|b| b == b' ' || b == b'\t') {
+        return read_chunk(text, base, budget);
+    }
+    let with_break = format!("{text}\n");
+    let end = base.saturating_add(u32::try_from(text.len()).unwrap_or(u32::MAX));
+    let (mut docs, spent) = read_chunk(&with_break, base, budget);
+    for d in &mut docs {
+        if let Err(e) = d {
+            e.offset = e.offset.min(end);
+        }
+    }
+    (docs, spent)
+}
+
+/// [`read_spending`] of a chunk as given.
+fn read_chunk(text: &str, base: u32, budget: Budget) -> (Vec<Result<YamlDoc, ReadError>>, Budget) {
     if let Some((at, c)) = forbidden_char(text) {
         return (
             vec![Err(ReadError {
@@ -167,8 +191,8 @@ fn read_spending(
     }
     let mut owned = text.to_owned();
     let mut shifts: Vec<(usize, usize)> = Vec::new();
-    let mut failed_at = match first.0.last() {
-        Some(Err(e)) => e.offset,
+    let (mut failed_at, mut repair) = match first.0.last() {
+        Some(Err(e)) => (e.offset, Repair::of(&e.message)),
         _ => return first,
     };
     for _ in 0..MAX_REPAIRS {
@@ -179,7 +203,15 @@ fn read_spending(
                 .filter(|(p, _)| *p <= original)
                 .map(|(_, n)| n)
                 .sum::<usize>();
-        let Some(added) = indent_quoted(&mut owned, modified) else {
+        let repaired = match repair {
+            Some(Repair::TabAfterColon) => {
+                tab_after_colon(&mut owned, modified).map(|()| Vec::new())
+            }
+            Some(Repair::Quoted) => indent_quoted(&mut owned, modified),
+            Some(Repair::Flow) => indent_flow(&mut owned, modified),
+            None => None,
+        };
+        let Some(added) = repaired else {
             break;
         };
         // Record insertions in original coordinates: each is just after a line break.
@@ -199,8 +231,8 @@ fn read_spending(
         if !needs_repair(&again.0) {
             return again;
         }
-        failed_at = match again.0.last() {
-            Some(Err(e)) => e.offset,
+        (failed_at, repair) = match again.0.last() {
+            Some(Err(e)) => (e.offset, Repair::of(&e.message)),
             _ => return again,
         };
     }
@@ -247,7 +279,86 @@ const YAML_RUST_NESTING: usize = 255;
 const MAX_REPAIRS: usize = 16;
 
 fn needs_repair(docs: &[Result<YamlDoc, ReadError>]) -> bool {
-    matches!(docs.last(), Some(Err(e)) if e.message.ends_with("invalid indentation in quoted scalar"))
+    matches!(docs.last(), Some(Err(e)) if Repair::of(&e.message).is_some())
+}
+
+/// What yaml-rust2 refuses that go-yaml reads, and so is repaired and read again.
+#[derive(Clone, Copy)]
+enum Repair {
+    /// A quoted scalar's continuation line indented less than its block ([`indent_quoted`]).
+    Quoted,
+    /// A tab after a value's `:` ([`tab_after_colon`]).
+    TabAfterColon,
+    /// A flow collection's continuation line indented less than its block ([`indent_flow`]).
+    Flow,
+}
+
+impl Repair {
+    fn of(message: &str) -> Option<Repair> {
+        if message.ends_with("invalid indentation in quoted scalar") {
+            Some(Repair::Quoted)
+        } else if message.ends_with(TAB_AFTER_COLON) {
+            Some(Repair::TabAfterColon)
+        } else if message.ends_with(": invalid indentation")
+            || message.ends_with("invalid indentation in flow construct")
+        {
+            Some(Repair::Flow)
+        } else {
+            None
+        }
+    }
+}
+
+/// go-yaml checks no indentation inside a flow collection (`scannerc.go`,
+/// `yaml_parser_unroll_indent` returns at once when `flow_level` is set), so kubectl reads
+/// `- {name: c, image:` continued on a line indented less than the `-`; yaml-rust2 refuses a
+/// token there ("invalid indentation", which its scanner raises only inside a flow
+/// collection, since a block's indentation is unrolled first, and "invalid indentation in flow
+/// construct"). The line of the token at `at`, which starts inside the flow collection (a
+/// token on the line of its opening bracket is checked as block content), is indented one past the last line before it
+/// that holds anything (by one space at least): whitespace between flow tokens, or folded
+/// away in a multi-line scalar, so nothing read changes. Returns the insertion (offset in the text before it,
+/// spaces).
+fn indent_flow(text: &mut String, at: usize) -> Option<Vec<(usize, usize)>> {
+    let line = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    // The token may follow a scalar's continuation on its line (`  b]`): the whole line moves.
+    let cur = text[line..].bytes().take_while(|&b| b == b' ').count();
+    let before = text[..line]
+        .lines()
+        .rev()
+        .map(|l| {
+            (
+                l.len() - l.trim_start_matches(' ').len(),
+                l.trim_start_matches(' '),
+            )
+        })
+        .find(|(_, t)| !(t.is_empty() || t.starts_with('#')))?;
+    // At least one space: a line before may itself be a scalar's continuation, which
+    // yaml-rust2 let stand less indented; the next read then says whether more is needed.
+    let n = (before.0 + 1).saturating_sub(cur).max(1);
+    text.insert_str(line, &" ".repeat(n));
+    Some(vec![(line, n)])
+}
+
+/// yaml-rust2's refusal of a tab after the `:` of a mapping value.
+const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
+
+/// go-yaml v2 takes a tab after a value's `:` for the blank it needs (`scannerc.go`,
+/// `yaml_parser_fetch_next_token`: `':'` followed by `is_blankz`, which tab is), so kubectl reads
+/// `key:<TAB>value`; yaml-rust2 refuses it. The tab before the failure at `at`, just after a
+/// `:`, becomes a space: same length, so offsets keep their meaning, and it separates the same
+/// tokens, so nothing read changes.
+fn tab_after_colon(text: &mut String, at: usize) -> Option<()> {
+    let b = text.as_bytes();
+    let mut p = at.min(b.len());
+    while p > 0 && b[p - 1] == b'\t' {
+        p -= 1;
+    }
+    if p == 0 || p == at || b[p - 1] != b':' {
+        return None;
+    }
+    text.replace_range(p..=p, " ");
+    Some(())
 }
 
 /// Indents the continuation lines of the quoted scalar whose quote is at `at` to the quote's
@@ -320,6 +431,7 @@ fn read_events(
         aliases: 0,
         alias_nodes: 0,
         duplicates: Vec::new(),
+        flow: Vec::new(),
     };
     let mut out = Vec::new();
     loop {
@@ -337,6 +449,7 @@ fn read_events(
                 r.anchors.clear();
                 r.aliases = 0;
                 r.alias_nodes = 0;
+                r.flow.clear();
                 match r.node(ev, mark, 0) {
                     Ok(root) => out.push(Ok(YamlDoc {
                         root,
@@ -376,6 +489,9 @@ struct Reader<'a> {
     aliases: usize,
     alias_nodes: usize,
     duplicates: Vec<Duplicate>,
+    /// The closing bracket of each flow collection (`[…]`, `{…}`) around the node being read,
+    /// innermost last.
+    flow: Vec<char>,
 }
 
 impl Reader<'_> {
@@ -415,6 +531,9 @@ impl Reader<'_> {
     fn node(&mut self, ev: Event, start: u32, depth: usize) -> Result<Node, ReadError> {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
+                if style == TScalarStyle::Plain && !self.flow.is_empty() {
+                    self.flow_plain(&text, start)?;
+                }
                 let scalar = scalar(&text, style, tag.as_ref()).map_err(|message| ReadError {
                     message,
                     offset: start,
@@ -436,6 +555,9 @@ impl Reader<'_> {
             Event::SequenceStart(anchor, _) => {
                 self.deeper(depth, start)?;
                 let flow = self.byte_at(start) == Some(b'[');
+                if flow {
+                    self.flow.push(']');
+                }
                 let mut items = Vec::new();
                 let end = loop {
                     let (ev, at) = self.next()?;
@@ -444,6 +566,9 @@ impl Reader<'_> {
                     }
                     items.push(self.node(ev, at, depth + 1)?);
                 };
+                if flow {
+                    self.flow.pop();
+                }
                 let node = Node {
                     start,
                     end: if flow { end + 1 } else { 0 },
@@ -464,6 +589,39 @@ impl Reader<'_> {
                 offset: start,
             }),
         }
+    }
+
+    /// Refuses a plain scalar inside a flow collection that holds `?`, as go-yaml v2 does.
+    /// YAML 1.1 (go-yaml v2 `scannerc.go`, `yaml_parser_scan_plain_scalar`) ends a plain scalar
+    /// at `,`, `?`, `[`, `]`, `{` or `}` inside a flow collection, and a `?` there always starts
+    /// an explicit key (`yaml_parser_fetch_next_token`); YAML 1.2, which yaml-rust2 reads, lets
+    /// `?` stand inside a plain scalar. After a scalar, go-yaml then finds a key where it wants
+    /// `,` or the closing bracket and refuses the file; a scalar that begins with `?` is a key
+    /// to it where yaml-rust2 reads a string, so kubectl refuses that too or reads another key.
+    fn flow_plain(&self, text: &str, start: u32) -> Result<(), ReadError> {
+        let Some(i) = text.find('?') else {
+            return Ok(());
+        };
+        let from = start.saturating_sub(self.base) as usize;
+        let at = self
+            .original
+            .get(from..)
+            .and_then(|rest| rest.find('?'))
+            .map_or(start, |j| start + u32::try_from(j).unwrap_or(0));
+        let message = if i == 0 {
+            format!(
+                "not valid YAML for kubectl: inside `[…]` or `{{…}}`, go-yaml v2 (YAML 1.1) reads the `?` that begins `{text}` as an explicit-key indicator, not as part of the value, and refuses the file or reads another key; quote it: \"{text}\""
+            )
+        } else {
+            format!(
+                "not valid YAML for kubectl: inside `[…]` or `{{…}}`, go-yaml v2 (YAML 1.1) ends the unquoted `{text}` at `?` and refuses the file (\"did not find expected ',' or '{close}'\"); quote it: \"{text}\"",
+                close = self.flow.last().copied().unwrap_or(']')
+            )
+        };
+        Err(ReadError {
+            message,
+            offset: at,
+        })
     }
 
     fn deeper(&self, depth: usize, at: u32) -> Result<(), ReadError> {
@@ -556,12 +714,21 @@ impl Reader<'_> {
         let mut merged: Vec<bool> = Vec::new();
         let mut index: Option<HashMap<String, usize>> = None;
         let mut first_key: Option<u32> = None;
+        let mut entered = false;
         let end = loop {
             let (kev, kat) = self.next()?;
             if let Event::MappingEnd = kev {
                 break kat;
             }
-            first_key.get_or_insert(kat);
+            if first_key.is_none() {
+                first_key = Some(kat);
+                // A flow mapping's first key starts after its `{`; a block mapping whose first
+                // key is a flow mapping starts where that key does.
+                entered = self.byte_at(start) == Some(b'{') && kat > start;
+                if entered {
+                    self.flow.push('}');
+                }
+            }
             let is_merge = matches!(&kev, Event::Scalar(s, TScalarStyle::Plain, _, None) if s == "<<")
                 || matches!(&kev, Event::Scalar(s, _, _, Some(t)) if s == "<<" && tag_name(t) == "tag:yaml.org,2002:merge");
             let key_node = self.node(kev, kat, depth + 1)?;
@@ -613,6 +780,9 @@ impl Reader<'_> {
                 }
             }
         };
+        if entered {
+            self.flow.pop();
+        }
         let flow = self.byte_at(start) == Some(b'{') && first_key.is_none_or(|k| k > start);
         let node = Node {
             start: if flow {
@@ -873,6 +1043,114 @@ mod tests {
         assert!(e.message.contains("U+0000"), "{e:?}");
         assert!(read("a: \u{1b}[2K\n", 0, &mut b())[0].is_err());
         assert!(read("a: \tb\r\n", 0, &mut b())[0].is_ok());
+    }
+
+    /// go-yaml v2 (`scannerc.go` `yaml_parser_scan_plain_scalar`) ends a plain scalar at `?`
+    /// inside a flow collection; each refused input below is one kubectl v1.35.4 refuses, each
+    /// read one it reads the same way.
+    #[test]
+    fn question_mark_in_flow_plain_scalars_is_refused_as_go_yaml_does() {
+        for refused in [
+            "a: {image: nginx? x}\n",
+            "a: [x, http://h/p?q=1]\n",
+            "a: {b?: c}\n",
+            "a: {b: c\n  d?e}\n",
+            "a: [[b?]]\n",
+            "a: {b: ?c}\n",
+        ] {
+            let docs = read(refused, 0, &mut b());
+            let e = docs[0].as_ref().map(|_| ()).unwrap_err();
+            assert!(e.message.contains("go-yaml v2"), "{refused:?}: {e:?}");
+            assert_eq!(
+                refused.as_bytes()[e.offset as usize],
+                b'?',
+                "{refused:?}: {e:?}"
+            );
+        }
+        // Outside flow collections, quoted, or an explicit key with its space: read as before.
+        assert_eq!(json("a: nginx? x\n"), r#"{"a":"nginx? x"}"#);
+        assert_eq!(json("a: [\"b?\", 'c?']\n"), r#"{"a":["b?","c?"]}"#);
+        assert_eq!(json("a: {? b: c}\n"), r#"{"a":{"b":"c"}}"#);
+        assert_eq!(json("a: |\n  {b: c?}\n"), "{\"a\":\"{b: c?}\\n\"}");
+        // The flow context ends with its collection.
+        assert_eq!(json("a: [b]\nc: d?\n"), r#"{"a":["b"],"c":"d?"}"#);
+        // A block mapping whose first key is a flow mapping: its value is not in flow context
+        // (refused for another reason: kubectl cannot use a map as a key).
+        let docs = read("{a: b}: c?\n", 0, &mut b());
+        let e = docs[0].as_ref().map(|_| ()).unwrap_err();
+        assert!(!e.message.contains("go-yaml v2"), "{e:?}");
+    }
+
+    /// kubectl v1.35.4 on a block scalar whose last line is only blanks with no line break:
+    /// apimachinery's `LineReader` gives go-yaml that line with a break.
+    #[test]
+    fn a_last_line_of_blanks_is_an_empty_line_as_kubectl_reads_it() {
+        for (text, want) in [
+            ("x: |\n  line\n  ", r#"{"x":"line\n"}"#),
+            ("x: |+\n  line\n  ", r#"{"x":"line\n\n"}"#),
+            ("x: |+\n  line\n ", r#"{"x":"line\n\n"}"#),
+            ("x: |\n  line\n    ", r#"{"x":"line\n  \n"}"#),
+            ("x: >\n  line\n\n  ", r#"{"x":"line\n"}"#),
+            ("x: |-\n  line\n  ", r#"{"x":"line"}"#),
+            ("x: |\n  line", r#"{"x":"line\n"}"#),
+        ] {
+            assert_eq!(json(text), want, "{text:?}");
+        }
+        // An error at the end is placed within the text as given.
+        let docs = read("x: [a\n  ", 5, &mut b());
+        let e = docs[0].as_ref().map(|_| ()).unwrap_err();
+        assert!(e.offset <= 5 + 8, "{e:?}");
+    }
+
+    /// go-yaml v2 reads a tab after a value's `:` as the blank it needs; kubectl v1.35.4 gives
+    /// these values.
+    #[test]
+    fn a_tab_after_a_values_colon_is_read_as_go_yaml_reads_it() {
+        assert_eq!(json("a:\tb\n"), r#"{"a":"b"}"#);
+        assert_eq!(json("a:\t\tb\nc:\t'd:\te'\n"), r#"{"a":"b","c":"d:\te"}"#);
+        assert_eq!(json("- a:\t|\n    x\n"), r#"[{"a":"x\n"}]"#);
+        // Offsets are those of the text as given.
+        let doc = one("a:\tb\n");
+        let Val::Map(m) = &doc.root.value else {
+            panic!("{doc:?}")
+        };
+        assert_eq!(m[0].value.start, 3);
+        // The repair is bounded: past MAX_REPAIRS tabs the file is refused, not read slowly.
+        let many: String = (0..=MAX_REPAIRS).map(|i| format!("k{i}:\tv\n")).collect();
+        assert!(read(&many, 0, &mut b())[0].is_err());
+    }
+
+    /// go-yaml checks no indentation inside a flow collection; kubectl v1.35.4 reads these.
+    #[test]
+    fn flow_collections_continued_less_indented_are_read_as_go_yaml_reads_them() {
+        for (text, want) in [
+            ("a:\n  - {b: c, d:\n e}\n", r#"{"a":[{"b":"c","d":"e"}]}"#),
+            ("a:\n  b: [c,\n d]\n", r#"{"a":{"b":["c","d"]}}"#),
+            ("a:\n  b: [c\n d e,\n  f]\n", r#"{"a":{"b":["c d e","f"]}}"#),
+            ("a:\n    b: [c\n  d]\n", r#"{"a":{"b":["c d"]}}"#),
+            (
+                "a:\n  b: {c: 'x\n y',\n# note\n d: [e,\nf]}\n",
+                r#"{"a":{"b":{"c":"x y","d":["e","f"]}}}"#,
+            ),
+            ("a: [b,\nc]\n", r#"{"a":["b","c"]}"#),
+        ] {
+            assert_eq!(json(text), want, "{text:?}");
+        }
+        // Offsets are those of the text as given: `e` is at byte 18.
+        let doc = one("a:\n  - {b: c, d:\n e}\n");
+        let Val::Map(m) = &doc.root.value else {
+            panic!("{doc:?}")
+        };
+        let Val::Seq(items) = &m[0].value.value else {
+            panic!("{doc:?}")
+        };
+        let Val::Map(item) = &items[0].value else {
+            panic!("{doc:?}")
+        };
+        assert_eq!(item[1].value.start, 18);
+        // What go-yaml refuses stays refused.
+        assert!(read("a:\n  b: {c: d\n  e: f}\n", 0, &mut b())[0].is_err());
+        assert!(read("a:\n  b: [c,\n  - d]\n", 0, &mut b())[0].is_err());
     }
 
     #[test]

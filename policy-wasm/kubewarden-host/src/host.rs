@@ -5,7 +5,9 @@ use std::error::Error;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use serde::Deserialize;
+use k8s_openapi::api::authentication::v1::UserInfo;
+use k8s_openapi::apimachinery::pkg::runtime::RawExtension;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use wapc::WapcHost;
 use wasmtime_provider::{WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
@@ -15,6 +17,115 @@ pub const WASM_ENV: &str = "CKS_KUBEWARDEN_WASM";
 
 /// Anything that went wrong on the host side.
 pub type HostError = Box<dyn Error + Send + Sync>;
+
+/// Kubewarden's model of an `admission.k8s.io/v1` AdmissionRequest, field for field: what
+/// kwctl 1.31 and policy-server deserialise every request into before a policy sees it
+/// (kubewarden/policy-evaluator v0.30.4, the tag kwctl 1.31.0 pins, `src/admission_request.rs`
+/// lines 1-30). A field that is neither an `Option` nor defaulted is required: `uid`, `kind`,
+/// `resource`, `operation` and `userInfo`; unknown fields are dropped.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdmissionRequest {
+    /// The request's identifier, echoed in the answer.
+    pub uid: String,
+    /// The kind of the object.
+    pub kind: GroupVersionKind,
+    /// The resource being requested (the plural, lower-case name of the kind).
+    pub resource: GroupVersionResource,
+    /// The subresource, if any (`status`, `scale`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_resource: Option<String>,
+    /// The kind the client asked for, before conversion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_kind: Option<GroupVersionKind>,
+    /// The resource the client asked for, before conversion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_resource: Option<GroupVersionResource>,
+    /// The subresource the client asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_sub_resource: Option<String>,
+    /// The object's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The object's namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// CREATE, UPDATE, DELETE or CONNECT.
+    pub operation: String,
+    /// Who asked.
+    pub user_info: UserInfo,
+    /// The object after the operation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<RawExtension>,
+    /// The object before it (UPDATE, DELETE).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_object: Option<RawExtension>,
+    /// Whether the request is a dry run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    /// The operation's options (`CreateOptions`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<RawExtension>,
+}
+
+/// Kubewarden's group, version and kind: all three required, `group` empty for the core group
+/// (policy-evaluator v0.30.4, `src/admission_request.rs` lines 32-37).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, Eq, PartialEq)]
+pub struct GroupVersionKind {
+    /// API group (`""` for the core group).
+    pub group: String,
+    /// API version.
+    pub version: String,
+    /// Kind.
+    pub kind: String,
+}
+
+/// Kubewarden's group, version and resource: all three required (policy-evaluator v0.30.4,
+/// `src/admission_request.rs` lines 39-44).
+#[derive(Clone, Debug, Serialize, Deserialize, Eq, PartialEq)]
+pub struct GroupVersionResource {
+    /// API group (`""` for the core group).
+    pub group: String,
+    /// API version.
+    pub version: String,
+    /// The plural, lower-case resource name (`pods`).
+    pub resource: String,
+}
+
+/// A request Kubewarden refuses before any policy runs: it does not deserialise into
+/// [`AdmissionRequest`]. Worded as kwctl words it (kubewarden/kwctl v1.31.0,
+/// `src/command/run/evaluator.rs`, `build_validate_request`).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build AdmissionRequest object from given input: {0}")]
+pub struct RequestRefused(#[source] pub serde_json::Error);
+
+/// Reads `request` as Kubewarden does and returns what Kubewarden then hands the policy: the
+/// request re-serialised from [`AdmissionRequest`] (unknown fields and absent optional ones
+/// left out), as policy-evaluator's waPC runtime sends it (`src/runtimes/wapc/runtime.rs`,
+/// `Runtime::validate`). A request missing a required field, or with one of the wrong type, is
+/// refused with serde's message, e.g. ``missing field `resource` ``.
+pub fn kubewarden_request(request: &Value) -> Result<Value, RequestRefused> {
+    let parsed: AdmissionRequest =
+        serde_json::from_value(request.clone()).map_err(RequestRefused)?;
+    serde_json::to_value(&parsed).map_err(RequestRefused)
+}
+
+/// The plural resource the API server serves a kind as, guessed the way Kubernetes itself
+/// guesses it (k8s.io/apimachinery `pkg/api/meta/restmapper.go`, `UnsafeGuessKindToResource`):
+/// lower-cased, `-s` → `-ses`, `-y` → `-ies`, `endpoints` unchanged, otherwise `-s` added. Right
+/// for every built-in kind and for CRDs that keep the conventional plural.
+pub fn guess_resource(kind: &str) -> String {
+    let singular = kind.to_lowercase();
+    if singular.is_empty() || singular.ends_with("endpoints") {
+        singular
+    } else if singular.ends_with('s') {
+        singular + "es"
+    } else if let Some(stem) = singular.strip_suffix('y') {
+        format!("{stem}ies")
+    } else {
+        singular + "s"
+    }
+}
 
 /// The module's `validate` answer (Kubewarden's `ValidationResponse`). Unknown fields are an
 /// error, so a change of the wire format shows up here.
@@ -206,14 +317,18 @@ impl Instance {
         Ok(self.host.call(op, payload)?)
     }
 
-    /// `validate` with raw payload bytes.
+    /// `validate` with raw payload bytes, unchecked: what the module does with bytes Kubewarden
+    /// would never send it.
     pub fn validate_raw(&self, payload: &[u8]) -> Result<Answer, HostError> {
         let out = self.call("validate", payload)?;
         Ok(serde_json::from_slice(&out)?)
     }
 
-    /// `validate` of an AdmissionRequest with settings.
+    /// `validate` of an AdmissionRequest with settings, as Kubewarden sends it: the request is
+    /// first read as Kubewarden reads it ([`kubewarden_request`]), and one Kubewarden refuses
+    /// never reaches the module (the error is a [`RequestRefused`]).
     pub fn validate(&self, request: &Value, settings: &Value) -> Result<Answer, HostError> {
+        let request = kubewarden_request(request)?;
         let payload = serde_json::to_vec(&json!({"request": request, "settings": settings}))?;
         self.validate_raw(&payload)
     }
@@ -226,7 +341,7 @@ impl Instance {
 }
 
 /// An AdmissionRequest for a bare manifest, as the spec judges one: a CREATE by an unknown,
-/// non-exempt user.
+/// non-exempt user, with the `resource` the API server would name ([`guess_resource`]).
 pub fn create_request(object: &Value) -> Value {
     let api_version = object
         .get("apiVersion")
@@ -234,9 +349,12 @@ pub fn create_request(object: &Value) -> Value {
         .unwrap_or("");
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
     let meta = object.get("metadata");
+    let kind = object.get("kind").cloned().unwrap_or(Value::Null);
+    let resource = guess_resource(kind.as_str().unwrap_or(""));
     let mut req = json!({
         "uid": "00000000-0000-0000-0000-000000000000",
-        "kind": {"group": group, "version": version, "kind": object.get("kind").cloned().unwrap_or(Value::Null)},
+        "kind": {"group": group, "version": version, "kind": kind},
+        "resource": {"group": group, "version": version, "resource": resource},
         "operation": "CREATE",
         "userInfo": {},
         "object": object,

@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use cks_policy_kubewarden_host::{create_request, Answer, Instance, Table};
+use cks_policy_kubewarden_host::{
+    create_request, guess_resource, kubewarden_request, Answer, Instance, RequestRefused, Table,
+};
 use cks_policy_tests::{cases, Case};
 use policy_core::{
     apply_patch, Context, Finding, Policy, Report, Severity, Verdict, EXCEPTION_ANNOTATION,
@@ -181,6 +183,7 @@ fn every_golden_case_matches_expected() {
     assert!(!all.is_empty(), "no fixtures found");
     let mut failures = Vec::new();
     let (mut judged, mut garbage, mut exported, mut annotated) = (0usize, 0usize, 0usize, 0usize);
+    let mut refused = 0usize;
     for case in &all {
         let policy = Policy::from_slice(&case.settings)
             .unwrap_or_else(|e| panic!("{}: settings: {e}", case.name));
@@ -246,6 +249,19 @@ fn every_golden_case_matches_expected() {
             };
             let got = match module.validate(&request, &settings) {
                 Ok(a) => a,
+                // Kubewarden refuses the request before the module sees it: right only for a
+                // request the core finds unreadable too.
+                Err(e) if e.downcast_ref::<RequestRefused>().is_some() => {
+                    refused += 1;
+                    let core_refuses =
+                        !want.allowed && want.findings.iter().any(|f| f.rule == "input-invalid");
+                    if !core_refuses {
+                        failures.push(format!(
+                            "{label}: Kubewarden would refuse it ({e}) but the core judges it"
+                        ));
+                    }
+                    continue;
+                }
                 Err(e) => {
                     failures.push(format!("{label}: the module failed: {e}"));
                     continue;
@@ -323,7 +339,7 @@ fn every_golden_case_matches_expected() {
         }
     }
     eprintln!(
-        "golden: {} cases, {judged} objects judged by the module ({exported} exported and {annotated} self-excepted objects as CREATEs, compared with the core's CREATE verdict), {garbage} unreadable documents",
+        "golden: {} cases, {judged} objects judged by the module ({exported} exported and {annotated} self-excepted objects as CREATEs, compared with the core's CREATE verdict), {garbage} unreadable documents, {refused} requests refused by the host as Kubewarden refuses them",
         all.len()
     );
     assert!(exported > 0, "the exported-object cases were not sent");
@@ -376,6 +392,133 @@ fn finding(rule: &str, severity: Severity, path: &str, message: String) -> Findi
 fn protocol_version_is_v1() {
     let m = instance(Table::default());
     assert_eq!(m.call("protocol_version", b"").unwrap(), b"\"v1\"");
+}
+
+/// kwctl 1.31 and policy-server read every request into policy-evaluator's `AdmissionRequest`
+/// (kubewarden/policy-evaluator v0.30.4, `src/admission_request.rs` lines 4-30: `uid`, `kind`,
+/// `resource`, `operation`, `userInfo` are neither `Option` nor defaulted) and refuse one that
+/// does not fit, with kwctl's wording (kubewarden/kwctl v1.31.0, `src/command/run/evaluator.rs`,
+/// `build_validate_request`). The host does the same, before the module is called.
+#[test]
+fn the_host_refuses_requests_kubewarden_refuses() {
+    let m = instance(Table::default());
+    let full = create_request(&pod("default", &format!("nginx@{DIGEST}")));
+    assert_eq!(
+        full["resource"],
+        json!({"group": "", "version": "v1", "resource": "pods"})
+    );
+    // With `resource`: read, handed to the module, admitted.
+    let a = m.validate(&full, &json!({})).unwrap();
+    assert!(a.accepted, "{a:?}");
+    // Without it: refused by the host, the module never called.
+    let mut no_resource = full.clone();
+    no_resource.as_object_mut().unwrap().remove("resource");
+    let e = m.validate(&no_resource, &json!({})).unwrap_err();
+    assert!(e.downcast_ref::<RequestRefused>().is_some(), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "cannot build AdmissionRequest object from given input: missing field `resource`"
+    );
+    // Every required field, and the required fields of `kind` and `resource`.
+    for (path, field) in [
+        ("", "uid"),
+        ("", "kind"),
+        ("", "resource"),
+        ("", "operation"),
+        ("", "userInfo"),
+        ("kind", "group"),
+        ("kind", "version"),
+        ("kind", "kind"),
+        ("resource", "group"),
+        ("resource", "version"),
+        ("resource", "resource"),
+    ] {
+        let mut r = full.clone();
+        let at = if path.is_empty() {
+            &mut r
+        } else {
+            &mut r[path]
+        };
+        at.as_object_mut().unwrap().remove(field);
+        let e = m.validate(&r, &json!({})).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "cannot build AdmissionRequest object from given input: missing field `{field}`"
+            ),
+            "{path}/{field}"
+        );
+    }
+    // Wrong types are refused too; optional fields may be absent or null.
+    for (field, value, why) in [
+        (
+            "uid",
+            json!(7),
+            "invalid type: integer `7`, expected a string",
+        ),
+        (
+            "dryRun",
+            json!("yes"),
+            "invalid type: string \"yes\", expected a boolean",
+        ),
+        (
+            "userInfo",
+            json!("alice"),
+            "invalid type: string \"alice\", expected UserInfo",
+        ),
+    ] {
+        let mut r = full.clone();
+        r[field] = value;
+        let e = m.validate(&r, &json!({})).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("cannot build AdmissionRequest object from given input: {why}"),
+            "{field}"
+        );
+    }
+    let mut r = full.clone();
+    for field in [
+        "name",
+        "namespace",
+        "dryRun",
+        "oldObject",
+        "requestKind",
+        "options",
+    ] {
+        r.as_object_mut().unwrap().remove(field);
+    }
+    r["subResource"] = Value::Null;
+    r["extraField"] = json!("dropped");
+    let sent = kubewarden_request(&r).unwrap();
+    assert!(
+        sent.get("extraField").is_none() && sent.get("subResource").is_none(),
+        "{sent}"
+    );
+    assert!(m.validate(&r, &json!({})).unwrap().accepted);
+    // The module was never asked about the refused ones: only the two admitted requests
+    // looked up the namespace.
+    assert_eq!(m.table.calls().len(), 2, "{:?}", m.table.calls());
+}
+
+/// The plurals Kubernetes serves the kinds of the fixtures as (`kubectl api-resources`).
+#[test]
+fn resources_are_the_kinds_plurals() {
+    for (kind, resource) in [
+        ("Pod", "pods"),
+        ("Deployment", "deployments"),
+        ("Namespace", "namespaces"),
+        ("Node", "nodes"),
+        ("NodePool", "nodepools"),
+        ("Ingress", "ingresses"),
+        ("NetworkPolicy", "networkpolicies"),
+        ("Endpoints", "endpoints"),
+        (
+            "ValidatingWebhookConfiguration",
+            "validatingwebhookconfigurations",
+        ),
+    ] {
+        assert_eq!(guess_resource(kind), resource);
+    }
 }
 
 #[test]

@@ -1,0 +1,436 @@
+"""Admission scenarios against the control plane e2e/run.sh brings up.
+
+Every expectation about what the policy says is computed, never written here: the Go webhook
+captures each AdmissionReview the API server sends it, `cks-policy review` judges that same
+request, and the scenario checks that kubectl shows exactly that (every error message in the
+denial, one `Warning:` per warning, the patch in the stored object). What a scenario fixes is
+only its premise (this pod is denied, that one is admitted), so a policy that stopped denying
+`nginx:latest` would fail here too.
+
+The webhook configuration is the one the project documents: rules, failurePolicy,
+timeoutSeconds and namespaceSelector of policy-wasm/kubewarden/examples/cluster-admission-policy.yaml.
+Run by e2e/run.sh (environment: E2E_WORK, E2E_KUBECTL, KUBECONFIG, E2E_CLI, E2E_WEBHOOK_URL,
+E2E_DOWN_URL, E2E_CA_BUNDLE, E2E_ROOT). Prints one PASS/FAIL line per scenario; exits 1 on any FAIL.
+"""
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+
+import yaml
+
+WORK = os.environ["E2E_WORK"]
+KUBECTL = os.environ["E2E_KUBECTL"]
+CLI = os.environ["E2E_CLI"]
+ROOT = os.environ["E2E_ROOT"]
+WEBHOOK_URL = os.environ["E2E_WEBHOOK_URL"]
+DOWN_URL = os.environ["E2E_DOWN_URL"]
+CA_BUNDLE = os.environ["E2E_CA_BUNDLE"]
+CAPTURE = os.path.join(WORK, "capture")
+MANIFESTS = os.path.join(WORK, "manifests")
+DOCUMENTED = os.path.join(ROOT, "policy-wasm/kubewarden/examples/cluster-admission-policy.yaml")
+CONTROL_PLANE_LABEL = ("ns.coreweave.cloud/org", "control-plane")
+# A digest-pinned image no rule objects to.
+PINNED = "registry.example.com/app@sha256:3f5e8b5c7ab2740c0f7b1e3e8d3d7b5f0c1a2b3c4d5e6f7081920a1b2c3d4e5f"
+
+# Representative captured requests, by label; index.json in the capture directory.
+saved = {}
+
+
+class Fail(Exception):
+    """A scenario's expectation did not hold; the message says which."""
+
+
+def check(cond, reason):
+    if not cond:
+        raise Fail(reason)
+
+
+def kubectl(*args, timeout=60):
+    return subprocess.run([KUBECTL, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def write_manifest(name, obj):
+    os.makedirs(MANIFESTS, exist_ok=True)
+    path = os.path.join(MANIFESTS, name + ".json")
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=1)
+    return path
+
+
+def pod(name, image, labels=None, namespace="default", gpu=False):
+    container = {"name": "web", "image": image}
+    if gpu:
+        container["resources"] = {"limits": {"nvidia.com/gpu": "1"}}
+    meta = {"name": name, "namespace": namespace}
+    if labels:
+        meta["labels"] = labels
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": {"containers": [container]}}
+
+
+def deployment(name, image):
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": image}]}},
+        },
+    }
+
+
+def captures():
+    return sorted(n for n in os.listdir(CAPTURE) if not n.startswith("."))
+
+
+def captured_since(before):
+    """The requests the webhook received since `before` (a captures() list), as (file, review)."""
+    out = []
+    for name in captures()[len(before):]:
+        with open(os.path.join(CAPTURE, name)) as f:
+            out.append((name, json.load(f)))
+    return out
+
+
+def review(name):
+    """`cks-policy review` of a captured request: the response the policy gives for it."""
+    res = subprocess.run([CLI, "review", os.path.join(CAPTURE, name)], capture_output=True, text=True, timeout=60)
+    check(res.returncode in (0, 1), f"cks-policy review {name} exited {res.returncode}: {res.stderr}")
+    return json.loads(res.stdout)["response"]
+
+
+def only_mutate(reqs, what):
+    mut = [(n, r) for n, r in reqs if n.endswith("-mutate.json")]
+    check(len(mut) == 1, f"{what}: the mutating webhook got {len(mut)} requests, want 1 ({[n for n, _ in reqs]})")
+    return mut[0]
+
+
+def expect_relayed(res, resp, what):
+    """kubectl's output holds every error message and every warning of the policy's response."""
+    if not resp["allowed"]:
+        check(res.returncode != 0, f"{what}: kubectl exited 0 but the policy denies")
+        check("denied the request" in res.stderr, f"{what}: no webhook denial in stderr: {res.stderr}")
+        for line in resp["status"]["message"].splitlines():
+            check(line in res.stderr, f"{what}: error message {line!r} missing from kubectl stderr: {res.stderr}")
+    else:
+        check(res.returncode == 0, f"{what}: kubectl exited {res.returncode}: {res.stderr}")
+    for w in resp.get("warnings") or []:
+        check(f"Warning: {w}" in res.stderr, f"{what}: warning {w!r} missing from kubectl stderr: {res.stderr}")
+
+
+def judged(args, what, allowed, obj_name, operation="CREATE"):
+    """Runs kubectl, finds the request the mutating webhook got for it, and checks kubectl
+    relayed the policy's verdict on that request; returns (kubectl result, capture, response)."""
+    before = captures()
+    res = kubectl(*args)
+    reqs = captured_since(before)
+    name, req = only_mutate(reqs, what)
+    r = req["request"]
+    check(r["operation"] == operation and r.get("name") == obj_name,
+          f"{what}: captured {r['operation']} of {r.get('name')!r}, want {operation} of {obj_name!r}")
+    resp = review(name)
+    check(resp["allowed"] == allowed, f"{what}: the policy says allowed={resp['allowed']}, the scenario needs {allowed}")
+    expect_relayed(res, resp, what)
+    validated = [n for n, _ in reqs if n.endswith("-validate.json")]
+    if not allowed:
+        # The denying mutating webhook ends the chain.
+        check(not validated, f"{what}: the validating webhook was called after a mutating denial")
+    return res, name, resp
+
+
+def webhook_configuration(scoped=True):
+    """The documented scope as a Mutating- and ValidatingWebhookConfiguration for the Go webhook."""
+    with open(DOCUMENTED) as f:
+        spec = yaml.safe_load(f)["spec"]
+
+    def hook(kind, path):
+        h = {
+            "name": f"{path}.cks-policy.e2e.example.com",
+            "clientConfig": {"url": f"{WEBHOOK_URL}/{path}", "caBundle": CA_BUNDLE},
+            "rules": spec["rules"],
+            "failurePolicy": spec["failurePolicy"],
+            "timeoutSeconds": spec["timeoutSeconds"],
+            "sideEffects": "None",
+            "admissionReviewVersions": ["v1"],
+        }
+        if scoped:
+            h["namespaceSelector"] = spec["namespaceSelector"]
+        return {"apiVersion": "admissionregistration.k8s.io/v1", "kind": kind,
+                "metadata": {"name": "cks-policy"}, "webhooks": [h]}
+
+    return {"apiVersion": "v1", "kind": "List", "items": [
+        hook("MutatingWebhookConfiguration", "mutate"), hook("ValidatingWebhookConfiguration", "validate")]}
+
+
+def webhook_scope_findings(path):
+    res = subprocess.run([CLI, "check", "--format", "json", path], capture_output=True, text=True, timeout=60)
+    check(res.returncode in (0, 1), f"cks-policy check {path} exited {res.returncode}: {res.stderr}")
+    report = json.loads(res.stdout)
+    return [f for r in report["results"] for f in r["findings"] if f["rule"] == "webhook-scope"]
+
+
+def wait_until(what, fn, secs=30):
+    deadline = time.monotonic() + secs
+    while True:
+        if fn():
+            return
+        if time.monotonic() > deadline:
+            raise Fail(f"{what}: not within {secs}s")
+        time.sleep(0.3)
+
+
+# ---------------------------------------------------------------------------------------------
+
+def setup():
+    """The default ServiceAccount (no controller-manager makes it) and a Deployment that violates
+    the policy, created while no webhook is registered (the ratcheting scenario's old object)."""
+    wait_until("namespace default", lambda: kubectl("get", "namespace", "default").returncode == 0)
+    res = kubectl("create", "serviceaccount", "default")
+    check(res.returncode == 0, f"create serviceaccount: {res.stderr}")
+    before = captures()
+    res = kubectl("create", "-f", write_manifest("old", deployment("old", "nginx:latest")))
+    check(res.returncode == 0, f"create the old Deployment before the webhook: {res.stderr}")
+    check(not captured_since(before), "the webhook was called before it was registered")
+
+
+def webhook_scope():
+    """`check` passes the configuration that is registered and flags it without its
+    namespaceSelector (`webhook-scope`)."""
+    scoped = write_manifest("webhooks", webhook_configuration(scoped=True))
+    unscoped = write_manifest("webhooks-unscoped", webhook_configuration(scoped=False))
+    check(not webhook_scope_findings(scoped), "check reports webhook-scope on the documented configuration")
+    found = webhook_scope_findings(unscoped)
+    check(len(found) == 2 and all(f["severity"] == "error" for f in found),
+          f"check without namespaceSelector: {len(found)} webhook-scope findings, want 2 errors")
+
+
+def register():
+    res = kubectl("create", "-f", os.path.join(MANIFESTS, "webhooks.json"))
+    check(res.returncode == 0, f"create the webhook configurations: {res.stderr}")
+    probe = write_manifest("probe", pod("probe", "nginx:latest"))
+    # The API server picks configurations up from an informer: wait until a request reaches it.
+    wait_until("webhook in the admission chain",
+               lambda: "denied the request" in kubectl("create", "--dry-run=server", "-f", probe).stderr)
+
+
+def deny_pod():
+    """A violating Pod: denied with every error message, each warning shown; nothing stored."""
+    bad = write_manifest("bad", pod("bad", "nginx:latest", {"foo.coreweave.cloud/bar": "x"}))
+    res, name, resp = judged(["create", "-f", bad], "create bad pod", False, "bad")
+    check(resp.get("warnings"), "the bad pod's premise: the policy gives warnings too")
+    # The messages `check` gives for the file the user wrote are the ones the server relays.
+    rep = subprocess.run([CLI, "check", "--format", "json", bad], capture_output=True, text=True, timeout=60)
+    errors = [f["message"] for r in json.loads(rep.stdout)["results"] for f in r["findings"] if f["severity"] == "error"]
+    check(errors, "check finds no error in the bad pod")
+    for m in errors:
+        check(m in res.stderr, f"check's error {m!r} missing from kubectl stderr")
+    check(kubectl("get", "pod", "bad").returncode != 0, "the denied pod was stored")
+    saved["create-denied"] = name
+
+
+def deny_pod_dry_run():
+    bad = os.path.join(MANIFESTS, "bad.json")
+    _, name, _ = judged(["create", "--dry-run=server", "-f", bad], "create --dry-run=server bad pod", False, "bad")
+    with open(os.path.join(CAPTURE, name)) as f:
+        check(json.load(f)["request"]["dryRun"] is True, "the dry-run request has no dryRun: true")
+    saved["create-dry-run-denied"] = name
+
+
+def cpu_pod():
+    """A CPU-only Pod is admitted with the toleration appended after the API server's own."""
+    good = write_manifest("good", pod("good", PINNED))
+    _, name, resp = judged(["create", "-f", good], "create cpu pod", True, "good")
+    check(resp.get("patchType") == "JSONPatch", "the policy returns no patch for a CPU-only pod")
+    patch = json.loads(base64.b64decode(resp["patch"]))
+    added = [op["value"] for op in patch if op["op"] == "add" and op["path"] == "/spec/tolerations/-"]
+    check(len(added) == 1, f"patch {patch}: want one toleration appended")
+    got = kubectl("get", "pod", "good", "-o", "json")
+    check(got.returncode == 0, f"get pod good: {got.stderr}")
+    tolerations = json.loads(got.stdout)["spec"]["tolerations"]
+    keys = [t.get("key") for t in tolerations]
+    check(tolerations[-1] == added[0] and added[0].get("key") == "is_cpu_compute",
+          f"stored tolerations {tolerations}: the last is not the policy's {added[0]}")
+    for k in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+        check(k in keys[:-1], f"stored tolerations {keys}: DefaultTolerationSeconds' {k} is not before it")
+    saved["create-patched"] = name
+
+
+def gpu_pod():
+    gpu = write_manifest("gpu", pod("gpu", PINNED, gpu=True))
+    _, _, resp = judged(["create", "-f", gpu], "create gpu pod", True, "gpu")
+    check("patch" not in resp, f"the policy patches a GPU pod: {resp}")
+    got = json.loads(kubectl("get", "pod", "gpu", "-o", "json").stdout)
+    keys = [t.get("key") for t in got["spec"].get("tolerations", [])]
+    check("is_cpu_compute" not in keys, f"the GPU pod got is_cpu_compute: {keys}")
+
+
+def deny_deployment():
+    bad = write_manifest("bad-deploy", deployment("bad-deploy", "nginx:latest"))
+    judged(["create", "-f", bad], "create bad deployment", False, "bad-deploy")
+    check(kubectl("get", "deployment", "bad-deploy").returncode != 0, "the denied Deployment was stored")
+
+
+def ratchet():
+    """An old violating Deployment: label, annotate and rollout restart go through with the
+    preexisting findings as warnings; a new mutable tag is denied."""
+    for args, what in (
+        (["label", "deployment", "old", "e2e=ratchet"], "kubectl label"),
+        (["annotate", "deployment", "old", "e2e/ratchet=yes"], "kubectl annotate"),
+        (["rollout", "restart", "deployment/old"], "kubectl rollout restart"),
+    ):
+        _, name, resp = judged(args, what, True, "old", "UPDATE")
+        check(resp.get("warnings"), f"{what}: no preexisting warnings for the old Deployment")
+        saved.setdefault("update-ratcheted", name)
+    _, name, _ = judged(["set", "image", "deployment/old", "web=nginx:stable"], "kubectl set image", False, "old", "UPDATE")
+    saved["update-denied"] = name
+
+
+def delete():
+    before = captures()
+    res = kubectl("delete", "pod", "good", "--wait=false")
+    check(res.returncode == 0, f"delete pod good: {res.stderr}")
+    dels = [(n, r) for n, r in captured_since(before) if r["request"]["operation"] == "DELETE"]
+    check(dels, "the webhook saw no DELETE")
+    for n, _ in dels:
+        check(review(n)["allowed"], f"the policy denies the DELETE in {n}")
+    saved["delete"] = dels[0][0]
+
+
+def control_plane_namespace():
+    """The documented namespaceSelector keeps a control-plane Namespace's Pods out of the
+    webhook's path: the bad pod is admitted there and the webhook never hears of it."""
+    ns = "cks-e2e-control-plane"
+    before = captures()
+    res = kubectl("create", "-f", write_manifest("cp-ns", {
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": ns, "labels": dict([CONTROL_PLANE_LABEL])}}))
+    check(res.returncode == 0, f"create the control-plane Namespace: {res.stderr}")
+    res = kubectl("create", "serviceaccount", "default", "-n", ns)
+    check(res.returncode == 0, res.stderr)
+    res = kubectl("create", "-f", write_manifest("cp-bad", pod("bad", "nginx:latest", namespace=ns)))
+    check(res.returncode == 0, f"the bad pod in a control-plane namespace was refused: {res.stderr}")
+    check(kubectl("get", "pod", "bad", "-n", ns).returncode == 0, "the pod is not stored")
+    check(not captured_since(before), "the webhook was called for the control-plane Namespace or its pod")
+
+
+def failure_modes():
+    """The webhook down: failurePolicy Fail denies with "failed calling webhook", Ignore admits."""
+    def down(name, policy, value):
+        return {"name": f"{name}.cks-policy.e2e.example.com",
+                "clientConfig": {"url": f"{DOWN_URL}/validate", "caBundle": CA_BUNDLE},
+                "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"], "operations": ["CREATE"]}],
+                "objectSelector": {"matchLabels": {"e2e-down": value}},
+                "failurePolicy": policy, "timeoutSeconds": 5,
+                "sideEffects": "None", "admissionReviewVersions": ["v1"]}
+    cfg = write_manifest("down", {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+                                  "metadata": {"name": "cks-policy-down"},
+                                  "webhooks": [down("fail", "Fail", "fail"), down("ignore", "Ignore", "ignore")]})
+    res = kubectl("create", "-f", cfg)
+    check(res.returncode == 0, res.stderr)
+    fail_pod = write_manifest("down-fail", pod("down-fail", PINNED, {"e2e-down": "fail"}))
+    seen = {}
+
+    def refused():
+        r = kubectl("create", "--dry-run=server", "-f", fail_pod)
+        seen["stderr"] = r.stderr
+        return r.returncode != 0
+    wait_until("failurePolicy Fail refusing", refused)
+    check("failed calling webhook" in seen["stderr"], f"Fail: {seen['stderr']}")
+    res = kubectl("create", "-f", write_manifest("down-ignore", pod("down-ignore", PINNED, {"e2e-down": "ignore"})))
+    check(res.returncode == 0, f"failurePolicy Ignore refused the pod: {res.stderr}")
+    kubectl("delete", "-f", cfg)
+
+
+def latency():
+    """Issue 19 item 4, measured and printed, never asserted: p50/p99 of dry-run creates of the
+    CPU-only Pod through the API server with the policy webhook (a second instance that captures
+    nothing) against a no-op webhook, and of the same AdmissionReview posted to the webhook."""
+    bench_url, noop_addr = os.environ["E2E_BENCH_WEBHOOK_URL"], os.environ["E2E_NOOP_ADDR"]
+
+    def config(name, url, ns):
+        hooks = []
+        for kind, path in (("MutatingWebhookConfiguration", "mutate"), ("ValidatingWebhookConfiguration", "validate")):
+            hooks.append({"apiVersion": "admissionregistration.k8s.io/v1", "kind": kind, "metadata": {"name": name},
+                          "webhooks": [{
+                              "name": f"{path}.{name}.e2e.example.com",
+                              "clientConfig": {"url": f"{url}/{path}", "caBundle": CA_BUNDLE},
+                              "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"],
+                                         "operations": ["CREATE"]}],
+                              "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}},
+                              "failurePolicy": "Fail", "timeoutSeconds": 10,
+                              "sideEffects": "None", "admissionReviewVersions": ["v1"]}]})
+        return {"apiVersion": "v1", "kind": "List", "items": hooks}
+
+    files = []
+    for ns, url in (("bench-policy", bench_url), ("bench-noop", f"https://{noop_addr}")):
+        # Labelled control-plane, so the capturing webhook of the other scenarios stays out.
+        res = kubectl("create", "-f", write_manifest(ns, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": ns, "labels": dict([CONTROL_PLANE_LABEL])}}))
+        check(res.returncode == 0, res.stderr)
+        check(kubectl("create", "serviceaccount", "default", "-n", ns).returncode == 0, "serviceaccount")
+        files.append(write_manifest(f"{ns}-webhooks", config(ns, url, ns)))
+        check(kubectl("create", "-f", files[-1]).returncode == 0, f"register {ns} webhooks")
+    probe = write_manifest("bench-probe", pod("probe", "nginx:latest", namespace="bench-policy"))
+    wait_until("bench policy webhook in the chain", lambda: "denied the request" in kubectl(
+        "create", "--dry-run=server", "-f", probe).stderr)
+    body = pod("good", PINNED)
+    del body["metadata"]["namespace"]
+    pki = os.path.join(WORK, "pki")
+    res = subprocess.run([
+        os.path.join(WORK, "latency"), "-api", os.environ["E2E_API_URL"], "-ca", f"{pki}/ca.crt",
+        "-cert", f"{pki}/admin.crt", "-key", f"{pki}/admin.key", "-noop-addr", noop_addr,
+        "-noop-cert", f"{pki}/webhook.crt", "-noop-key", f"{pki}/webhook.key", "-pod", write_manifest("bench-pod", body),
+        "-policy-ns", "bench-policy", "-noop-ns", "bench-noop", "-webhook", f"{bench_url}/mutate",
+        "-review", os.path.join(CAPTURE, saved["create-patched"]), "-n", os.environ.get("E2E_LATENCY_N", "200"),
+    ], capture_output=True, text=True, timeout=300)
+    check(res.returncode == 0, f"latency: {res.stderr}")
+    figures = {f["path"]: f for f in map(json.loads, res.stdout.splitlines())}
+    for f in figures.values():
+        print(f"     {f['path']}: n={f['n']} p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms")
+    p, o = figures["apiserver+policy-webhook"], figures["apiserver+noop-webhook"]
+    print(f"     ratio policy/no-op: p50 {p['p50_ms'] / o['p50_ms']:.2f}, p99 {p['p99_ms'] / o['p99_ms']:.2f}")
+    for f in files:
+        kubectl("delete", "-f", f)
+
+
+SCENARIOS = [
+    ("setup: old violating Deployment before the webhook", setup),
+    ("webhook-scope: check agrees the documented configuration is scoped", webhook_scope),
+    ("register the Mutating/ValidatingWebhookConfiguration", register),
+    ("a. CREATE violating Pod denied, every error and warning shown", deny_pod),
+    ("a. CREATE --dry-run=server the same, dryRun: true", deny_pod_dry_run),
+    ("b. CREATE CPU-only Pod: is_cpu_compute appended after the server's tolerations", cpu_pod),
+    ("b. CREATE GPU Pod: no toleration added", gpu_pod),
+    ("c. CREATE Deployment with a violating template denied", deny_deployment),
+    ("d. UPDATE ratcheting: label/annotate/rollout restart pass, set image denied", ratchet),
+    ("e. DELETE goes through the webhook and is allowed", delete),
+    ("e. control-plane Namespace kept out by namespaceSelector", control_plane_namespace),
+    ("f. webhook down: failurePolicy Fail denies, Ignore admits", failure_modes),
+    ("latency: API server with the policy webhook vs a no-op webhook (measured)", latency),
+]
+
+
+def main():
+    failed = 0
+    for title, fn in SCENARIOS:
+        t = time.monotonic()
+        try:
+            fn()
+            print(f"PASS {title} ({time.monotonic() - t:.1f}s)", flush=True)
+        except (Fail, subprocess.TimeoutExpired, KeyError, ValueError) as e:
+            failed += 1
+            print(f"FAIL {title}: {type(e).__name__}: {e}", flush=True)
+    with open(os.path.join(CAPTURE, "index.json"), "w") as f:
+        json.dump(saved, f, indent=1, sort_keys=True)
+    print(f"{len(SCENARIOS) - failed}/{len(SCENARIOS)} scenarios passed; {len(captures()) - 1} requests captured")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

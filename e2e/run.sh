@@ -8,8 +8,8 @@
 #
 # Outside CI, a missing Go, etcd or a failed Kubernetes build is reported as SKIPPED and the run
 # exits 0; under CI=true it is a failure. Every process runs under `timeout` and is stopped by
-# PID on exit. Nothing is written into the repository; E2E_KEEP=1 keeps the work directory (its
-# captured AdmissionReviews are in capture/, named in capture/index.json).
+# PID on exit. Nothing is written into the repository unless E2E_SAVE_VECTORS=1 (below);
+# E2E_KEEP=1 keeps the work directory (captured AdmissionReviews in capture/, index.json names them).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -168,4 +168,19 @@ E2E_WORK="$work" E2E_KUBECTL="$kubectl" KUBECONFIG="$work/kubeconfig" E2E_CLI="$
   E2E_CA_BUNDLE="$(base64 -w0 "$pki/ca.crt")" E2E_ROOT="$root" E2E_API_URL="https://127.0.0.1:$api_port" \
   E2E_BENCH_WEBHOOK_URL="https://127.0.0.1:$bench_port" E2E_NOOP_ADDR="127.0.0.1:$(free_port)" \
   timeout "$life" python3 "$root/e2e/scenarios.py"
+if [ "${E2E_SAVE_VECTORS:-}" = 1 ]; then
+  # On purpose only: the representative captured requests become golden vectors
+  # fixtures/cases/real-<minor>-<label>/input.json; bless them with
+  # UPDATE_FIXTURES=1 cargo test -p cks-policy-tests --test golden and read each expected.json.
+  minor=$("$bin/kube-apiserver" --version | sed -E 's/.*v([0-9]+\.[0-9]+).*/\1/')
+  python3 - "$work/capture" "$root/fixtures/cases" "$minor" <<'PY'
+import json, os, shutil, sys
+capture, cases, minor = sys.argv[1:]
+for label, name in sorted(json.load(open(os.path.join(capture, "index.json"))).items()):
+    d = os.path.join(cases, f"real-{minor}-{label}")
+    os.makedirs(d, exist_ok=True)
+    shutil.copyfile(os.path.join(capture, name), os.path.join(d, "input.json"))
+    print(f"e2e: saved {name} as {os.path.relpath(d)}/input.json")
+PY
+fi
 say "done"

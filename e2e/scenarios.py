@@ -231,7 +231,7 @@ def deny_pod():
     for m in errors:
         check(m in res.stderr, f"check's error {m!r} missing from kubectl stderr")
     check(kubectl("get", "pod", "bad").returncode != 0, "the denied pod was stored")
-    saved["create-denied"] = name
+    saved["pod-create-denied"] = name
 
 
 def deny_pod_dry_run():
@@ -239,7 +239,7 @@ def deny_pod_dry_run():
     _, name, _ = judged(["create", "--dry-run=server", "-f", bad], "create --dry-run=server bad pod", False, "bad")
     with open(os.path.join(CAPTURE, name)) as f:
         check(json.load(f)["request"]["dryRun"] is True, "the dry-run request has no dryRun: true")
-    saved["create-dry-run-denied"] = name
+    saved["pod-create-dry-run-denied"] = name
 
 
 def cpu_pod():
@@ -258,12 +258,13 @@ def cpu_pod():
           f"stored tolerations {tolerations}: the last is not the policy's {added[0]}")
     for k in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
         check(k in keys[:-1], f"stored tolerations {keys}: DefaultTolerationSeconds' {k} is not before it")
-    saved["create-patched"] = name
+    saved["pod-create-patched"] = name
 
 
 def gpu_pod():
     gpu = write_manifest("gpu", pod("gpu", PINNED, gpu=True))
-    _, _, resp = judged(["create", "-f", gpu], "create gpu pod", True, "gpu")
+    _, name, resp = judged(["create", "-f", gpu], "create gpu pod", True, "gpu")
+    saved["pod-create-gpu"] = name
     check("patch" not in resp, f"the policy patches a GPU pod: {resp}")
     got = json.loads(kubectl("get", "pod", "gpu", "-o", "json").stdout)
     keys = [t.get("key") for t in got["spec"].get("tolerations", [])]
@@ -272,23 +273,25 @@ def gpu_pod():
 
 def deny_deployment():
     bad = write_manifest("bad-deploy", deployment("bad-deploy", "nginx:latest"))
-    judged(["create", "-f", bad], "create bad deployment", False, "bad-deploy")
+    _, name, _ = judged(["create", "-f", bad], "create bad deployment", False, "bad-deploy")
+    saved["deployment-create-denied"] = name
     check(kubectl("get", "deployment", "bad-deploy").returncode != 0, "the denied Deployment was stored")
 
 
 def ratchet():
     """An old violating Deployment: label, annotate and rollout restart go through with the
     preexisting findings as warnings; a new mutable tag is denied."""
-    for args, what in (
-        (["label", "deployment", "old", "e2e=ratchet"], "kubectl label"),
-        (["annotate", "deployment", "old", "e2e/ratchet=yes"], "kubectl annotate"),
-        (["rollout", "restart", "deployment/old"], "kubectl rollout restart"),
+    for args, what, label in (
+        (["label", "deployment", "old", "e2e=ratchet"], "kubectl label", "label"),
+        (["annotate", "deployment", "old", "e2e/ratchet=yes"], "kubectl annotate", None),
+        (["rollout", "restart", "deployment/old"], "kubectl rollout restart", "rollout-restart"),
     ):
         _, name, resp = judged(args, what, True, "old", "UPDATE")
         check(resp.get("warnings"), f"{what}: no preexisting warnings for the old Deployment")
-        saved.setdefault("update-ratcheted", name)
+        if label:
+            saved[f"deployment-update-{label}-ratcheted"] = name
     _, name, _ = judged(["set", "image", "deployment/old", "web=nginx:stable"], "kubectl set image", False, "old", "UPDATE")
-    saved["update-denied"] = name
+    saved["deployment-update-set-image-denied"] = name
 
 
 def delete():
@@ -299,7 +302,12 @@ def delete():
     check(dels, "the webhook saw no DELETE")
     for n, _ in dels:
         check(review(n)["allowed"], f"the policy denies the DELETE in {n}")
-    saved["delete"] = dels[0][0]
+    # Graceful deletion of a Pod no kubelet runs: the server sets deletionTimestamp (grace 0)
+    # and deletes again, calling the webhooks on each pass (the second oldObject carries it).
+    muts = [n for n, _ in dels if n.endswith("-mutate.json")]
+    saved["pod-delete"] = muts[0]
+    if len(muts) > 1:
+        saved["pod-delete-after-grace"] = muts[1]
 
 
 def control_plane_namespace():
@@ -387,7 +395,7 @@ def latency():
         "-cert", f"{pki}/admin.crt", "-key", f"{pki}/admin.key", "-noop-addr", noop_addr,
         "-noop-cert", f"{pki}/webhook.crt", "-noop-key", f"{pki}/webhook.key", "-pod", write_manifest("bench-pod", body),
         "-policy-ns", "bench-policy", "-noop-ns", "bench-noop", "-webhook", f"{bench_url}/mutate",
-        "-review", os.path.join(CAPTURE, saved["create-patched"]), "-n", os.environ.get("E2E_LATENCY_N", "200"),
+        "-review", os.path.join(CAPTURE, saved["pod-create-patched"]), "-n", os.environ.get("E2E_LATENCY_N", "200"),
     ], capture_output=True, text=True, timeout=300)
     check(res.returncode == 0, f"latency: {res.stderr}")
     figures = {f["path"]: f for f in map(json.loads, res.stdout.splitlines())}

@@ -150,6 +150,20 @@ contexts:
 current-context: e2e
 EOF
 
+# The controllers of the Deployment -> ReplicaSet -> Pod chain, each under its own service
+# account (--use-service-account-credentials, as kubeadm runs it), and the ones that make the
+# `default` ServiceAccounts and their tokens.
+kcm_port=$(free_port)
+say "kube-controller-manager (deployment, replicaset, serviceaccount controllers) on 127.0.0.1:$kcm_port"
+timeout "$life" "$bin/kube-controller-manager" --kubeconfig="$work/kubeconfig" \
+  --bind-address=127.0.0.1 --secure-port="$kcm_port" --leader-elect=false \
+  --controllers=deployment-controller,replicaset-controller,serviceaccount-controller,serviceaccount-token-controller \
+  --use-service-account-credentials=true \
+  --service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
+  >"$work/log/kube-controller-manager.log" 2>&1 &
+pids+=($!)
+wait_for kube-controller-manager 60 "$kubectl" --kubeconfig "$work/kubeconfig" get serviceaccount default
+
 say "webhook on 127.0.0.1:$hook_port (captures every AdmissionReview)"
 timeout "$life" "$work/webhook" -addr "127.0.0.1:$hook_port" \
   -tls-cert "$pki/webhook.crt" -tls-key "$pki/webhook.key" -capture "$work/capture" \

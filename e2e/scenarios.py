@@ -33,11 +33,15 @@ CAPTURE = os.path.join(WORK, "capture")
 MANIFESTS = os.path.join(WORK, "manifests")
 DOCUMENTED = os.path.join(ROOT, "policy-wasm/kubewarden/examples/cluster-admission-policy.yaml")
 CONTROL_PLANE_LABEL = ("ns.coreweave.cloud/org", "control-plane")
+ADMIN = "admin"  # the kubeconfig's client certificate CN
+REPLICASET_CONTROLLER = "system:serviceaccount:kube-system:replicaset-controller"
+DEPLOYMENT_CONTROLLER = "system:serviceaccount:kube-system:deployment-controller"
 # A digest-pinned image no rule objects to.
 PINNED = "registry.example.com/app@sha256:3f5e8b5c7ab2740c0f7b1e3e8d3d7b5f0c1a2b3c4d5e6f7081920a1b2c3d4e5f"
 
 # Representative captured requests, by label; index.json in the capture directory.
 saved = {}
+captures_at_start = {}
 
 
 class Fail(Exception):
@@ -129,7 +133,9 @@ def judged(args, what, allowed, obj_name, operation="CREATE"):
     relayed the policy's verdict on that request; returns (kubectl result, capture, response)."""
     before = captures()
     res = kubectl(*args)
-    reqs = captured_since(before)
+    # The controllers' own requests (the Deployment's revision annotation, ReplicaSets, Pods)
+    # reach the webhook at any time; this kubectl runs as the admin user.
+    reqs = [(n, r) for n, r in captured_since(before) if r["request"]["userInfo"]["username"] == ADMIN]
     name, req = only_mutate(reqs, what)
     r = req["request"]
     check(r["operation"] == operation and r.get("name") == obj_name,
@@ -185,17 +191,41 @@ def wait_until(what, fn, secs=30):
         time.sleep(0.3)
 
 
+def wait_for_default_sa(ns):
+    """The ServiceAccount admission plugin refuses Pods until the controller made `default`."""
+    wait_until(f"serviceaccount default in {ns}",
+               lambda: kubectl("get", "serviceaccount", "default", "-n", ns).returncode == 0)
+
+
+def events(kind, name, reason):
+    got = kubectl("get", "events", "-o", "json", "--field-selector",
+                  f"involvedObject.kind={kind},involvedObject.name={name},reason={reason}")
+    return json.loads(got.stdout or "{}").get("items", [])
+
+
+def expect_controller_denied(since, user, kind, what):
+    """A request `user` sent since `since` for a `kind` was denied by the policy; returns the
+    policy's status message for it."""
+    reqs = [(n, r) for n, r in captured_since(since) if n.endswith("-mutate.json")
+            and r["request"]["userInfo"]["username"] == user and r["request"]["kind"]["kind"] == kind
+            and r["request"]["operation"] == "CREATE"]
+    check(reqs, f"{what}: the webhook got no {kind} CREATE from {user}")
+    resp = review(reqs[-1][0])
+    check(not resp["allowed"], f"{what}: the policy allows the {kind} {user} creates")
+    return resp["status"]["message"], reqs[-1][0]
+
+
 # ---------------------------------------------------------------------------------------------
 
 def setup():
     """The default ServiceAccount (no controller-manager makes it) and a Deployment that violates
     the policy, created while no webhook is registered (the ratcheting scenario's old object)."""
-    wait_until("namespace default", lambda: kubectl("get", "namespace", "default").returncode == 0)
-    res = kubectl("create", "serviceaccount", "default")
-    check(res.returncode == 0, f"create serviceaccount: {res.stderr}")
     before = captures()
     res = kubectl("create", "-f", write_manifest("old", deployment("old", "nginx:latest")))
     check(res.returncode == 0, f"create the old Deployment before the webhook: {res.stderr}")
+    # Its ReplicaSet and Pod exist before the webhook does: old state, never judged.
+    wait_until("the old Deployment's Pod", lambda: len(json.loads(
+        kubectl("get", "pods", "-l", "app=old", "-o", "json").stdout or "{}").get("items", [])) == 1, secs=60)
     check(not captured_since(before), "the webhook was called before it was registered")
 
 
@@ -278,7 +308,60 @@ def deny_deployment():
     check(kubectl("get", "deployment", "bad-deploy").returncode != 0, "the denied Deployment was stored")
 
 
+def scale_old():
+    """Scaling an old violating Deployment goes through (its ReplicaSet's UPDATE is ratcheted), but the ReplicaSet
+    controller's new Pod is a CREATE the policy denies: users see `FailedCreate` on the
+    ReplicaSet with the policy's message, and the Deployment stays at one ready replica."""
+    rs = json.loads(kubectl("get", "rs", "-l", "app=old", "-o", "json").stdout)["items"]
+    check(len(rs) == 1, f"the old Deployment has {len(rs)} ReplicaSets, want 1")
+    rs_name = rs[0]["metadata"]["name"]
+    before = captures()
+    res = kubectl("scale", "deployment", "old", "--replicas=2")
+    check(res.returncode == 0, f"kubectl scale: {res.stderr}")
+    # kubectl scale writes deployments/scale, a subresource the documented rules do not list.
+    mine = [n for n, r in captured_since(before) if r["request"]["userInfo"]["username"] == ADMIN]
+    check(not mine, f"kubectl scale reached the webhook: {mine}")
+    found = {}
+
+    def failed_create():
+        found["events"] = events("ReplicaSet", rs_name, "FailedCreate")
+        return bool(found["events"])
+    wait_until(f"FailedCreate on ReplicaSet {rs_name}", failed_create)
+    message, name = expect_controller_denied(before, REPLICASET_CONTROLLER, "Pod", "scale")
+    text = found["events"][-1]["message"]
+    check("denied the request" in text, f"FailedCreate event: {text}")
+    for line in message.splitlines():
+        check(line in text, f"FailedCreate event lacks the policy's {line!r}: {text}")
+    # The Deployment controller's scale of the ReplicaSet is an UPDATE the policy ratchets.
+    rs_updates = [n for n, r in captured_since(before) if n.endswith("-mutate.json")
+                  and r["request"]["userInfo"]["username"] == DEPLOYMENT_CONTROLLER
+                  and r["request"]["kind"]["kind"] == "ReplicaSet" and r["request"]["operation"] == "UPDATE"]
+    check(rs_updates and all(review(n)["allowed"] for n in rs_updates),
+          f"the Deployment controller's ReplicaSet UPDATEs {rs_updates} are not all allowed")
+    pods = json.loads(kubectl("get", "pods", "-l", "app=old", "-o", "json").stdout)["items"]
+    check(len(pods) == 1, f"{len(pods)} pods of the old Deployment, want the 1 from before the webhook")
+    saved["pod-create-by-replicaset-controller-denied"] = name
+
+
+def rollout_blocked():
+    """After `kubectl rollout restart` (ratcheted, allowed), the Deployment controller's new
+    ReplicaSet is a CREATE the policy denies: `ReplicaSetCreateError` on the Deployment."""
+    since = captures_at_start["ratchet"]
+    found = {}
+
+    def create_error():
+        found["events"] = events("Deployment", "old", "ReplicaSetCreateError")
+        return bool(found["events"])
+    wait_until("ReplicaSetCreateError on Deployment old", create_error)
+    message, name = expect_controller_denied(since, DEPLOYMENT_CONTROLLER, "ReplicaSet", "rollout restart")
+    text = found["events"][-1]["message"]
+    for line in message.splitlines():
+        check(line in text, f"ReplicaSetCreateError event lacks the policy's {line!r}: {text}")
+    saved["replicaset-create-by-deployment-controller-denied"] = name
+
+
 def ratchet():
+    captures_at_start["ratchet"] = captures()
     """An old violating Deployment: label, annotate and rollout restart go through with the
     preexisting findings as warnings; a new mutable tag is denied."""
     for args, what, label in (
@@ -319,12 +402,12 @@ def control_plane_namespace():
         "apiVersion": "v1", "kind": "Namespace",
         "metadata": {"name": ns, "labels": dict([CONTROL_PLANE_LABEL])}}))
     check(res.returncode == 0, f"create the control-plane Namespace: {res.stderr}")
-    res = kubectl("create", "serviceaccount", "default", "-n", ns)
-    check(res.returncode == 0, res.stderr)
+    wait_for_default_sa(ns)
     res = kubectl("create", "-f", write_manifest("cp-bad", pod("bad", "nginx:latest", namespace=ns)))
     check(res.returncode == 0, f"the bad pod in a control-plane namespace was refused: {res.stderr}")
     check(kubectl("get", "pod", "bad", "-n", ns).returncode == 0, "the pod is not stored")
-    check(not captured_since(before), "the webhook was called for the control-plane Namespace or its pod")
+    mine = [n for n, r in captured_since(before) if ns in (r["request"].get("namespace"), r["request"].get("name"))]
+    check(not mine, f"the webhook was called for the control-plane Namespace or its pod: {mine}")
 
 
 def failure_modes():
@@ -381,7 +464,7 @@ def latency():
         res = kubectl("create", "-f", write_manifest(ns, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
             "name": ns, "labels": dict([CONTROL_PLANE_LABEL])}}))
         check(res.returncode == 0, res.stderr)
-        check(kubectl("create", "serviceaccount", "default", "-n", ns).returncode == 0, "serviceaccount")
+        wait_for_default_sa(ns)
         files.append(write_manifest(f"{ns}-webhooks", config(ns, url, ns)))
         check(kubectl("create", "-f", files[-1]).returncode == 0, f"register {ns} webhooks")
     probe = write_manifest("bench-probe", pod("probe", "nginx:latest", namespace="bench-policy"))
@@ -416,7 +499,9 @@ SCENARIOS = [
     ("b. CREATE CPU-only Pod: is_cpu_compute appended after the server's tolerations", cpu_pod),
     ("b. CREATE GPU Pod: no toleration added", gpu_pod),
     ("c. CREATE Deployment with a violating template denied", deny_deployment),
+    ("c. scale an old Deployment: allowed, its new Pod denied (FailedCreate on the ReplicaSet)", scale_old),
     ("d. UPDATE ratcheting: label/annotate/rollout restart pass, set image denied", ratchet),
+    ("d. the restarted Deployment's new ReplicaSet denied (ReplicaSetCreateError)", rollout_blocked),
     ("e. DELETE goes through the webhook and is allowed", delete),
     ("e. control-plane Namespace kept out by namespaceSelector", control_plane_namespace),
     ("f. webhook down: failurePolicy Fail denies, Ignore admits", failure_modes),

@@ -176,10 +176,21 @@ timeout "$life" "$work/webhook" -addr "127.0.0.1:$bench_port" \
 pids+=($!)
 wait_for webhook-bench 30 curl -sf --cacert "$pki/ca.crt" "https://127.0.0.1:$bench_port/healthz"
 
+# A third instance with small input limits, for a request over limits.maxBytes.
+small_port=$(free_port)
+printf 'limits:\n  maxBytes: 65536\n' > "$work/small-limits.yaml"
+mkdir -p "$work/capture-small"
+timeout "$life" "$work/webhook" -addr "127.0.0.1:$small_port" -settings "$work/small-limits.yaml" \
+  -tls-cert "$pki/webhook.crt" -tls-key "$pki/webhook.key" -capture "$work/capture-small" \
+  >"$work/log/webhook-small.log" 2>&1 &
+pids+=($!)
+wait_for webhook-small 30 curl -sf --cacert "$pki/ca.crt" "https://127.0.0.1:$small_port/healthz"
+
 say "scenarios"
 E2E_WORK="$work" E2E_KUBECTL="$kubectl" KUBECONFIG="$work/kubeconfig" E2E_CLI="$cli" \
   E2E_WEBHOOK_URL="https://127.0.0.1:$hook_port" E2E_DOWN_URL="https://127.0.0.1:$(free_port)" \
   E2E_CA_BUNDLE="$(base64 -w0 "$pki/ca.crt")" E2E_ROOT="$root" E2E_API_URL="https://127.0.0.1:$api_port" \
+  E2E_SMALL_WEBHOOK_URL="https://127.0.0.1:$small_port" E2E_SMALL_SETTINGS="$work/small-limits.yaml" \
   E2E_BENCH_WEBHOOK_URL="https://127.0.0.1:$bench_port" E2E_NOOP_ADDR="127.0.0.1:$(free_port)" \
   timeout "$life" python3 "$root/e2e/scenarios.py"
 if [ "${E2E_SAVE_VECTORS:-}" = 1 ]; then

@@ -14,10 +14,13 @@ E2E_DOWN_URL, E2E_CA_BUNDLE, E2E_ROOT). Prints one PASS/FAIL line per scenario; 
 """
 
 import base64
+import http.server
 import json
 import os
+import ssl
 import subprocess
 import sys
+import threading
 import time
 
 import yaml
@@ -438,6 +441,129 @@ def failure_modes():
     kubectl("delete", "-f", cfg)
 
 
+def control_plane_ns(ns):
+    """A Namespace labelled control-plane: the capturing webhook's namespaceSelector leaves it out."""
+    res = kubectl("create", "-f", write_manifest(f"{ns}-ns", {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": ns, "labels": dict([CONTROL_PLANE_LABEL])}}))
+    check(res.returncode == 0, res.stderr)
+    wait_for_default_sa(ns)
+
+
+def pod_webhooks(name, url, selector, failure="Fail", timeout=10, kinds=("Mutating", "Validating")):
+    hooks = []
+    for kind in kinds:
+        path = kind.lower()[:-3] + "e"  # mutate, validate
+        hooks.append({"apiVersion": "admissionregistration.k8s.io/v1", "kind": f"{kind}WebhookConfiguration",
+                      "metadata": {"name": name},
+                      "webhooks": [{
+                          "name": f"{path}.{name}.e2e.example.com",
+                          "clientConfig": {"url": f"{url}/{path}", "caBundle": CA_BUNDLE},
+                          "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"],
+                                     "operations": ["CREATE"]}],
+                          **selector,
+                          "failurePolicy": failure, "timeoutSeconds": timeout,
+                          "sideEffects": "None", "admissionReviewVersions": ["v1"]}]})
+    return {"apiVersion": "v1", "kind": "List", "items": hooks}
+
+
+def slow_webhook():
+    """A webhook slower than timeoutSeconds: failurePolicy Fail denies ("failed calling
+    webhook", the deadline), Ignore admits. The slow webhook is served here, over TLS."""
+    calls = []
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            calls.append(body["request"]["uid"])
+            time.sleep(3)
+            out = json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                              "response": {"uid": body["request"]["uid"], "allowed": True}}).encode()
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+            except OSError:
+                pass  # the API server gave up first, as it should
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    pki = os.path.join(WORK, "pki")
+    ctx.load_cert_chain(f"{pki}/webhook.crt", f"{pki}/webhook.key")
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{srv.server_address[1]}"
+    cfg = None
+    try:
+        hooks = []
+        for value, policy in (("fail", "Fail"), ("ignore", "Ignore")):
+            hooks += pod_webhooks(f"slow-{value}", url, {"objectSelector": {"matchLabels": {"e2e-slow": value}}},
+                                  policy, timeout=1, kinds=("Validating",))["items"][0]["webhooks"]
+        cfg = write_manifest("slow", {"apiVersion": "admissionregistration.k8s.io/v1",
+                                      "kind": "ValidatingWebhookConfiguration",
+                                      "metadata": {"name": "cks-policy-slow"}, "webhooks": hooks})
+        res = kubectl("create", "-f", cfg)
+        check(res.returncode == 0, res.stderr)
+        fail_pod = write_manifest("slow-fail", pod("slow-fail", PINNED, {"e2e-slow": "fail"}))
+        seen = {}
+
+        def refused():
+            r = kubectl("create", "--dry-run=server", "-f", fail_pod)
+            seen["stderr"] = r.stderr
+            return r.returncode != 0
+        wait_until("failurePolicy Fail refusing past timeoutSeconds", refused)
+        err = seen["stderr"]
+        check("failed calling webhook" in err and ("deadline" in err or "timeout" in err),
+              f"Fail past timeoutSeconds: {err}")
+        before = len(calls)
+        res = kubectl("create", "-f", write_manifest("slow-ignore", pod("slow-ignore", PINNED, {"e2e-slow": "ignore"})))
+        check(res.returncode == 0, f"failurePolicy Ignore refused the pod past timeoutSeconds: {res.stderr}")
+        check(len(calls) > before, "the slow webhook was never called for the Ignore pod")
+    finally:
+        if cfg:
+            kubectl("delete", "-f", cfg)
+        srv.shutdown()
+
+
+def over_max_bytes():
+    """A request over the webhook's limits.maxBytes (an instance with 64 KiB): `review` refuses
+    to read it, and the API server refuses the object as a failed webhook call (failurePolicy
+    Fail); with Ignore it would be admitted unjudged. The default 4 MiB is above the largest
+    CREATE body the API server takes (3 MiB, apiserver DefaultMaxRequestSizeBytes), so a CREATE
+    gets here only with a lowered limit; an UPDATE also carries oldObject."""
+    ns = "cks-e2e-limits"
+    control_plane_ns(ns)
+    small_capture = os.path.join(WORK, "capture-small")
+    settings = os.environ["E2E_SMALL_SETTINGS"]
+    cfg = write_manifest("small-webhooks", pod_webhooks("small-limits", os.environ["E2E_SMALL_WEBHOOK_URL"],
+                                                          {"namespaceSelector": {"matchLabels": {
+                                                              "kubernetes.io/metadata.name": ns}}}))
+    check(kubectl("create", "-f", cfg).returncode == 0, "register the small-limits webhooks")
+    small = write_manifest("small-ok", pod("small-ok", PINNED, namespace=ns))
+    wait_until("small-limits webhook in the chain", lambda: kubectl(
+        "create", "--dry-run=server", "-f", small).returncode == 0 and os.listdir(small_capture))
+    big = pod("big", PINNED, namespace=ns)
+    big["metadata"]["annotations"] = {"e2e/padding": "x" * 100_000}  # under the 256 KiB annotation limit
+    before = sorted(os.listdir(small_capture))
+    res = kubectl("create", "-f", write_manifest("big", big))
+    new = [n for n in sorted(os.listdir(small_capture)) if n not in before and n.endswith("-mutate.json")]
+    check(len(new) == 1, f"the small-limits webhook got {len(new)} mutating requests, want 1")
+    path = os.path.join(small_capture, new[0])
+    check(os.path.getsize(path) > 65536, "the captured request is not over 64 KiB")
+    out = subprocess.run([CLI, "review", "--settings", settings, path], capture_output=True, text=True, timeout=60)
+    check(out.returncode == 2 and "limits.maxBytes" in out.stderr,
+          f"cks-policy review of the big request: exit {out.returncode}, {out.stderr}")
+    # The library refuses to read it (ErrInvalidInput), so the Go webhook answers HTTP 400 and
+    # the API server applies failurePolicy (Fail here): refused, but without the policy's text.
+    check(res.returncode != 0 and "failed calling webhook" in res.stderr,
+          f"the request over limits.maxBytes was not refused as a failed webhook call: {res.stderr}")
+    kubectl("delete", "-f", cfg)
+
+
 def latency():
     """Issue 19 item 4, measured and printed, never asserted: p50/p99 of dry-run creates of the
     CPU-only Pod through the API server with the policy webhook (a second instance that captures
@@ -505,6 +631,8 @@ SCENARIOS = [
     ("e. DELETE goes through the webhook and is allowed", delete),
     ("e. control-plane Namespace kept out by namespaceSelector", control_plane_namespace),
     ("f. webhook down: failurePolicy Fail denies, Ignore admits", failure_modes),
+    ("f. webhook slower than timeoutSeconds: Fail denies, Ignore admits", slow_webhook),
+    ("f. request over limits.maxBytes: refused as a failed webhook call", over_max_bytes),
     ("latency: API server with the policy webhook vs a no-op webhook (measured)", latency),
 ]
 

@@ -112,10 +112,13 @@ def review(name):
     return json.loads(res.stdout)["response"]
 
 
-def only_mutate(reqs, what):
+def last_mutate(reqs, what):
+    """The mutating webhook's request for one kubectl command. A PATCH that meets a concurrent
+    write (a controller updating status) is retried by the server, admission included, so there
+    may be more than one; the last decided."""
     mut = [(n, r) for n, r in reqs if n.endswith("-mutate.json")]
-    check(len(mut) == 1, f"{what}: the mutating webhook got {len(mut)} requests, want 1 ({[n for n, _ in reqs]})")
-    return mut[0]
+    check(mut, f"{what}: the mutating webhook got no request ({[n for n, _ in reqs]})")
+    return mut[-1]
 
 
 def expect_relayed(res, resp, what):
@@ -139,7 +142,7 @@ def judged(args, what, allowed, obj_name, operation="CREATE"):
     # The controllers' own requests (the Deployment's revision annotation, ReplicaSets, Pods)
     # reach the webhook at any time; this kubectl runs as the admin user.
     reqs = [(n, r) for n, r in captured_since(before) if r["request"]["userInfo"]["username"] == ADMIN]
-    name, req = only_mutate(reqs, what)
+    name, req = last_mutate(reqs, what)
     r = req["request"]
     check(r["operation"] == operation and r.get("name") == obj_name,
           f"{what}: captured {r['operation']} of {r.get('name')!r}, want {operation} of {obj_name!r}")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Admission end to end against a real control plane: etcd (Debian's etcd-server) and
-# kube-apiserver (built from the Go module proxy by e2e/build-k8s.sh, cached outside the
-# repository) on 127.0.0.1, the Go webhook (policy-ffi/go/examples/webhook, the static library
-# linked in) registered over TLS, and kubectl driving the scenarios in e2e/scenarios.py.
+# Admission end to end against a real control plane: etcd (Debian's etcd-server),
+# kube-apiserver and kube-controller-manager (built from the Go module proxy by
+# e2e/build-k8s.sh, cached outside the repository) on 127.0.0.1, the Go webhook
+# (policy-ffi/go/examples/webhook, the static library linked in) registered over TLS, and
+# kubectl driving the scenarios in e2e/scenarios.py.
 #
 #   bash e2e/run.sh            # K8S_VERSION=v1.37.2 for another version
 #
@@ -37,7 +38,9 @@ command -v openssl >/dev/null || skip "openssl is not installed"
 if ! command -v etcd >/dev/null; then
   say "apt-get install etcd-server"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq etcd-server >/dev/null \
+  apt_install() { DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq etcd-server >/dev/null; }
+  # A fresh machine's package lists may be stale or absent: update once and retry.
+  apt_install || { $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq && apt_install; } \
     || skip "etcd is missing and apt-get install etcd-server failed"
 fi
 python3 -c 'import yaml' 2>/dev/null || skip "python3 with PyYAML is missing (.ci/install installs it)"

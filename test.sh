@@ -41,6 +41,9 @@ bash .ci/test-action.sh
 step "pre-commit hook (pre-commit from PyPI on a scratch repository)"
 bash .ci/test-pre-commit.sh
 
+step "e2e: admission through a real kube-apiserver (e2e/run.sh; skipped loudly outside CI without Go)"
+bash e2e/run.sh
+
 step "done"
 echo "all suites passed in $(( $(date +%s) - start ))s"
 # What the run left on disk, so a CI log shows how close it came to the machine's limit.

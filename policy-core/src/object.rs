@@ -356,10 +356,14 @@ impl Request {
             && self.user_info.username.as_deref().is_none_or(str::is_empty)
             && self.user_info.groups.is_empty()
             && self.object.as_ref().is_some_and(|o| {
+                // Stored objects carry an etcd revision: a non-zero number. An object with an
+                // empty or zero `resourceVersion` is created like any other, so it is judged
+                // as the CREATE it is (as `check` judges such a manifest).
                 o.metadata
                     .resource_version
                     .as_deref()
-                    .is_some_and(|v| !v.is_empty())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .is_some_and(|v| v != 0)
             })
     }
 

@@ -77,25 +77,71 @@ enum Unit {
     Object { object: Value, prefix: String },
     /// An AdmissionRequest (from an AdmissionReview or bare).
     Request(Value),
+    /// The outer object of a document kubectl reads as a list although its kind is not a
+    /// `…List`: `check` reports it (`read-as-list`); nothing is sent to admission.
+    ListHeader,
 }
 
 fn value_units(v: Value, out: &mut Vec<Unit>) {
-    let kind = v.get("kind").and_then(Value::as_str).map(str::to_owned);
-    match kind.as_deref() {
-        Some(k) if k.ends_with("List") && v.get("items").is_some_and(Value::is_array) => {
-            let Value::Object(mut m) = v else {
-                unreachable!()
-            };
-            let Some(Value::Array(items)) = m.remove("items") else {
-                unreachable!()
-            };
-            for (i, item) in items.into_iter().enumerate() {
-                out.push(Unit::Object {
-                    object: item,
-                    prefix: format!("/items/{i}"),
-                });
+    let kind = v
+        .get("kind")
+        .and_then(Value::as_str)
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned);
+    // Any document with a top-level `items` is a list, as kubectl reads it (the core's
+    // `read::list_items`): items inherit the list's kind and apiVersion when they name
+    // neither, a list inside a list is refused, and a kind that is not a `…List` is one more
+    // result (its `read-as-list` finding) that the module never judges.
+    if let Some(items) = v.get("items") {
+        let Some(kind) = kind else {
+            out.push(Unit::Garbage);
+            return;
+        };
+        let items = match items {
+            Value::Array(items) => items.clone(),
+            Value::Null => Vec::new(),
+            _ => {
+                out.push(Unit::Garbage);
+                return;
             }
+        };
+        if !kind.ends_with("List") {
+            out.push(Unit::ListHeader);
         }
+        let api_version = v
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .filter(|a| !a.is_empty());
+        let item_kind = kind.strip_suffix("List").unwrap_or(&kind).to_owned();
+        for (i, mut item) in items.into_iter().enumerate() {
+            if item.get("items").is_some_and(Value::is_array) {
+                out.push(Unit::Garbage);
+                continue;
+            }
+            let named = |k: &str| {
+                item.get(k)
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.is_empty())
+            };
+            if item.is_object() && !named("kind") && !named("apiVersion") {
+                item["kind"] = json!(item_kind);
+                match api_version {
+                    Some(a) => item["apiVersion"] = json!(a),
+                    None => {
+                        if let Some(m) = item.as_object_mut() {
+                            m.remove("apiVersion");
+                        }
+                    }
+                }
+            }
+            out.push(Unit::Object {
+                object: item,
+                prefix: format!("/items/{i}"),
+            });
+        }
+        return;
+    }
+    match kind.as_deref() {
         Some("AdmissionReview") => out.push(match v.get("request") {
             Some(r) => Unit::Request(r.clone()),
             None => Unit::Garbage,
@@ -234,6 +280,13 @@ fn every_golden_case_matches_expected() {
             let (request, object, prefix, unit_kind) = match unit {
                 Unit::Garbage => {
                     garbage += 1;
+                    continue;
+                }
+                Unit::ListHeader => {
+                    assert!(
+                        want.findings.iter().all(|f| f.rule == "read-as-list"),
+                        "{label}: a list's outer object has only its read-as-list finding"
+                    );
                     continue;
                 }
                 Unit::Object { object, prefix } => (

@@ -4,18 +4,26 @@
 //
 //	webhook -settings settings.yaml -addr :8443 -tls-cert tls.crt -tls-key tls.key
 //
+// With -capture DIR every request body is also written to DIR (NNNNNN-mutate.json, ...), in
+// arrival order: the AdmissionReviews a real API server sends, for tests and golden vectors.
+//
 // /mutate returns the JSON Patch (patchType JSONPatch); /validate answers the same verdict
 // without it, since the API server refuses patches from validating webhooks.
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"os"
+	"path"
+	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	ckspolicy "github.com/cks-policy/cks-policy/policy-ffi/go"
@@ -29,6 +37,7 @@ func main() {
 	addr := flag.String("addr", ":8443", "listen address")
 	cert := flag.String("tls-cert", "", "TLS certificate (the API server requires HTTPS)")
 	key := flag.String("tls-key", "", "TLS key")
+	capture := flag.String("capture", "", "directory to write every request body to (empty: none)")
 	flag.Parse()
 
 	var settings []byte
@@ -44,7 +53,11 @@ func main() {
 	}
 	defer policy.Close()
 
-	srv := &http.Server{Addr: *addr, Handler: newHandler(policy), ReadHeaderTimeout: 10 * time.Second}
+	handler := newHandler(policy)
+	if *capture != "" {
+		handler = withCapture(handler, *capture)
+	}
+	srv := &http.Server{Addr: *addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	log.Printf("cks-policy %s webhook listening on %s", ckspolicy.Version(), *addr)
 	if *cert != "" {
 		err = srv.ListenAndServeTLS(*cert, *key)
@@ -116,4 +129,32 @@ func withoutPatch(review []byte) ([]byte, error) {
 	}
 	doc["response"] = b
 	return json.Marshal(doc)
+}
+
+// withCapture writes every POST body (up to maxBody) to dir as NNNNNN-<last path element>.json,
+// numbered in arrival order, before handing the request to next. A file is written under a
+// temporary name and renamed, so a reader never sees half of one; a failed write is logged and
+// the request still served.
+func withCapture(next http.Handler, dir string) http.Handler {
+	var seq atomic.Uint64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		name := fmt.Sprintf("%06d-%s.json", seq.Add(1), path.Base(r.URL.Path))
+		tmp := filepath.Join(dir, "."+name)
+		if err := os.WriteFile(tmp, body, 0o644); err != nil {
+			log.Printf("capture: %v", err)
+		} else if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+			log.Printf("capture: %v", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
 }

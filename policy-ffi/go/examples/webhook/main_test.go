@@ -146,3 +146,55 @@ func TestHandlerRejectsJunk(t *testing.T) {
 		t.Fatalf("status %d", res.StatusCode)
 	}
 }
+
+// -capture writes each POST body, byte for byte and numbered in arrival order, and the
+// handler still answers it.
+func TestCaptureWritesEveryRequest(t *testing.T) {
+	policy, err := ckspolicy.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer policy.Close()
+	dir := t.TempDir()
+	srv := httptest.NewServer(withCapture(newHandler(policy), dir))
+	defer srv.Close()
+	bodies := map[string][]byte{
+		"000001-mutate.json":   []byte("[1]"),
+		"000002-validate.json": []byte(`{"kind":"AdmissionReview"}`),
+	}
+	for _, name := range []string{"000001-mutate.json", "000002-validate.json"} {
+		p := "/mutate"
+		if name == "000002-validate.json" {
+			p = "/validate"
+		}
+		res, err := http.Post(srv.URL+p, "application/json", bytes.NewReader(bodies[name]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: status %d, want the handler's 400 for a non-review", p, res.StatusCode)
+		}
+	}
+	res, err := http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(bodies) {
+		t.Fatalf("captured %d files, want %d (GET is not captured)", len(entries), len(bodies))
+	}
+	for name, want := range bodies {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s = %q, want %q", name, got, want)
+		}
+	}
+}

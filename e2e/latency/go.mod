@@ -1,0 +1,3 @@
+module cks-policy.e2e/latency
+
+go 1.22

@@ -168,21 +168,59 @@ fn units(case: &Case, policy: &Policy) -> Vec<Unit> {
         return vec![Unit::Garbage];
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let limits = policy.settings().limits;
+    let yaml_units = |text: &str, out: &mut Vec<Unit>| {
+        for parsed in policy_core::yaml::parse_documents_within(text, 0, &limits) {
+            match parsed {
+                Ok(Value::Null) => {}
+                Ok(v) => value_units(v, out),
+                Err(_) => out.push(Unit::Garbage),
+            }
+        }
+    };
     if text.trim_start().starts_with('{') {
-        match serde_json::from_str::<Value>(text) {
-            Ok(v) => value_units(v, &mut out),
-            Err(_) => out.push(Unit::Garbage),
+        if let Ok(v) = serde_json::from_str::<Value>(text) {
+            value_units(v, &mut out);
+            return out;
+        }
+        // A JSON stream, as kubectl reads one (apimachinery `NewYAMLOrJSONDecoder`): values one
+        // after another, `null` skipped; after exactly one value the rest is read as YAML,
+        // after more kubectl stops with an error (the core's `judge_json_stream`).
+        let mut values = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+        let (mut count, mut after) = (0usize, 0usize);
+        let failed = loop {
+            match values.next() {
+                None => break false,
+                Some(Ok(v)) => {
+                    count += 1;
+                    after = values.byte_offset();
+                    if !v.is_null() {
+                        value_units(v, &mut out);
+                    }
+                }
+                Some(Err(_)) => break true,
+            }
+        };
+        if failed {
+            if count == 1 {
+                let mut rest = after;
+                for c in text[after..].chars() {
+                    if !c.is_whitespace() {
+                        break;
+                    }
+                    rest += c.len_utf8();
+                    if c == '\n' {
+                        break;
+                    }
+                }
+                yaml_units(&text[rest..], &mut out);
+            } else {
+                out.push(Unit::Garbage);
+            }
         }
         return out;
     }
-    let limits = policy.settings().limits;
-    for parsed in policy_core::yaml::parse_documents_within(text, 0, &limits) {
-        match parsed {
-            Ok(Value::Null) => {}
-            Ok(v) => value_units(v, &mut out),
-            Err(_) => out.push(Unit::Garbage),
-        }
-    }
+    yaml_units(text, &mut out);
     out
 }
 
@@ -263,6 +301,16 @@ fn every_golden_case_matches_expected() {
             .flat_map(|r| &r.findings)
             .any(|f| f.rule == "input-invalid" && f.message.contains("is set twice"))
         {
+            continue;
+        }
+        // Likewise where kubectl stops reading a stream, or a byte order mark begins a later
+        // document: properties of the text, which no AdmissionRequest carries.
+        let text_level =
+            expected.results.iter().flat_map(|r| &r.findings).any(|f| {
+                f.rule == "input-invalid" && f.message.starts_with("kubectl stops reading")
+            }) || std::str::from_utf8(&case.input)
+                .is_ok_and(|t| t.get(3..).is_some_and(|rest| rest.contains('\u{feff}')));
+        if text_level {
             continue;
         }
         let module = instance(table_for(&context));

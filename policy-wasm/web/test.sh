@@ -7,8 +7,8 @@
 # Installs what is missing (as root, or with sudo): chromium (apt), the e2e packages (npm ci),
 # and through build.sh the wasm target, wasm-bindgen-cli and binaryen. Run from anywhere:
 #   policy-wasm/web/test.sh
-# Env: CARGO_TARGET_DIR (default target/), CKS_WEB_MAX_BYTES (default 2000000: a guard against
-# growth; the 1 MB target is not met, see README), CHROMIUM (default /usr/bin/chromium),
+# Env: CARGO_TARGET_DIR (default target/), CKS_WEB_MAX_BYTES (default 2100000: a guard against
+# growth; the 1 MB target is not met, see README and BENCHMARKS), CHROMIUM (default /usr/bin/chromium),
 # CKS_WEB_ARTIFACTS (screenshot folder).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,7 +16,7 @@ cd "$here/../.."
 start=$(date +%s)
 step() { echo "==> web: $* ($(($(date +%s) - start))s)"; }
 
-max_bytes=${CKS_WEB_MAX_BYTES:-2000000}
+max_bytes=${CKS_WEB_MAX_BYTES:-2100000}
 target_dir=${CARGO_TARGET_DIR:-$PWD/target}
 case "$target_dir" in /*) ;; *) target_dir=$PWD/$target_dir ;; esac
 export CKS_WEB_DIST=${CKS_WEB_DIST:-$target_dir/web-dist}

@@ -2,7 +2,7 @@
 //! kubectl differential test (`e2e/kubectl-diff`). It only marshals what
 //! [`policy_core::check_objects`] returns; nothing here reads manifests.
 
-use policy_core::{Context, Object, Policy, Report, RuleId};
+use policy_core::{Context, Object, Policy, Report};
 use serde_json::{json, Value};
 
 /// One JSON line for one input: every result with its `input-invalid` messages and the object
@@ -14,12 +14,7 @@ pub fn line(source: &str, report: &Report, objects: &[Option<Object>]) -> String
         .iter()
         .zip(objects.iter().map(Some).chain(std::iter::repeat(None)))
         .map(|(r, o)| {
-            let invalid: Vec<&str> = r
-                .findings
-                .iter()
-                .filter(|f| f.rule == RuleId::InputInvalid)
-                .map(|f| f.message.as_str())
-                .collect();
+            let invalid: Vec<&str> = r.input_problems().collect();
             json!({
                 "document": r.document,
                 "kind": r.kind,
@@ -27,7 +22,7 @@ pub fn line(source: &str, report: &Report, objects: &[Option<Object>]) -> String
                 "name": r.name,
                 "invalid": invalid,
                 // The outer object of a document kubectl reads as a list: never built.
-                "readAsList": r.findings.iter().any(|f| f.rule == RuleId::ReadAsList),
+                "readAsList": r.is_read_as_list(),
                 "object": o.and_then(Option::as_ref).map(object),
             })
         })

@@ -239,6 +239,23 @@ pub struct DocumentResult {
     pub existing: bool,
 }
 
+impl DocumentResult {
+    /// The messages of this result's `input-invalid` findings: why it, or part of it, could not
+    /// be read.
+    pub fn input_problems(&self) -> impl Iterator<Item = &str> {
+        self.findings
+            .iter()
+            .filter(|f| f.rule == RuleId::InputInvalid)
+            .map(|f| f.message.as_str())
+    }
+
+    /// Whether this result is the outer object of a document kubectl reads as a list
+    /// (`read-as-list`): reported, but never created by kubectl.
+    pub fn is_read_as_list(&self) -> bool {
+        self.findings.iter().any(|f| f.rule == RuleId::ReadAsList)
+    }
+}
+
 /// The stable JSON report of `cks-policy check` and every surface's `evaluate`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {

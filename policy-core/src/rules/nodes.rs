@@ -123,6 +123,29 @@ impl Selection<'_> {
             && !matches!(self.operator, Some("NotIn" | "DoesNotExist"))
     }
 
+    /// Each value a required selection asks for that `misses` says no node carries, with the
+    /// pointer to it (the `nodeSelector` entry, or the value in the requirement's `values`).
+    /// Only a selection that requires one of its values (`In` or equality) can miss every node.
+    fn required_misses<'s>(
+        &'s self,
+        spec_path: &'s str,
+        misses: impl Fn(&str) -> bool + 's,
+    ) -> impl Iterator<Item = (String, &'s str)> + 's {
+        let applies = matches!(self.operator, None | Some("In")) && self.requires_label();
+        self.values
+            .iter()
+            .enumerate()
+            .filter(move |(_, v)| applies && misses(v))
+            .map(move |(i, v)| {
+                let mut path = self.path(spec_path);
+                if self.operator.is_some() {
+                    path.push_str("/values");
+                    pointer::push_index(&mut path, i);
+                }
+                (path, *v)
+            })
+    }
+
     /// True for an equality or set selection whose values name label values.
     fn names_values(&self) -> bool {
         matches!(self.operator, None | Some("In" | "NotIn"))
@@ -534,19 +557,8 @@ pub fn check_legacy_node_selector(input: &Input<'_>, out: &mut Out<'_>) {
         |k| k == NODE_CLASS || GPU_CLASS_KEYS.contains(&k) || LEGACY_SELECTOR_KEYS.contains(&k),
         |_, spec_path, sel| {
             if GPU_CLASS_KEYS.contains(&sel.key) {
-                // Only a selection that requires one of its values can miss every node.
-                if !matches!(sel.operator, None | Some("In")) || !sel.requires_label() {
-                    return;
-                }
-                for (i, v) in sel.values.iter().enumerate() {
-                    if !policy.is_retired_gpu_class(v) {
-                        continue;
-                    }
-                    let mut path = sel.path(spec_path);
-                    if sel.operator.is_some() {
-                        path.push_str("/values");
-                        pointer::push_index(&mut path, i);
-                    }
+                for (path, v) in sel.required_misses(spec_path, |v| policy.is_retired_gpu_class(v))
+                {
                     found.push((
                         path,
                         format!(
@@ -561,19 +573,8 @@ pub fn check_legacy_node_selector(input: &Input<'_>, out: &mut Out<'_>) {
                 return;
             }
             if sel.key == NODE_CLASS {
-                // Only a selection that requires one of its values can miss every node.
-                if !matches!(sel.operator, None | Some("In")) || !sel.requires_label() {
-                    return;
-                }
-                for (i, v) in sel.values.iter().enumerate() {
-                    if NODE_CLASS_VALUES.contains(v) {
-                        continue;
-                    }
-                    let mut path = sel.path(spec_path);
-                    if sel.operator.is_some() {
-                        path.push_str("/values");
-                        pointer::push_index(&mut path, i);
-                    }
+                for (path, v) in sel.required_misses(spec_path, |v| !NODE_CLASS_VALUES.contains(&v))
+                {
                     found.push((
                         path,
                         format!(

@@ -11,7 +11,7 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
 
-use common::{cks_in, root, scratch};
+use common::{cks_in, invalid, root, scratch};
 use serde_json::Value;
 
 fn json_check(dir: &Path, paths: &[&str]) -> (Option<i32>, Value) {
@@ -20,20 +20,6 @@ fn json_check(dir: &Path, paths: &[&str]) -> (Option<i32>, Value) {
     let o = cks_in(dir, &args, None);
     let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {o:?}"));
     (o.status.code(), v)
-}
-
-/// The `input-invalid` message of the result for `source`, if there is exactly one result.
-fn invalid(v: &Value, source: &str) -> String {
-    let rs: Vec<&Value> = v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["source"] == source)
-        .collect();
-    assert_eq!(rs.len(), 1, "one result for {source}: {v}");
-    assert_eq!(rs[0]["findings"][0]["rule"], "input-invalid", "{v}");
-    assert_eq!(rs[0]["allowed"], false);
-    rs[0]["findings"][0]["message"].as_str().unwrap().to_owned()
 }
 
 fn judged(v: &Value, source: &str) -> bool {

@@ -101,3 +101,17 @@ pub fn clean_pod(name: &str, ns: &str) -> String {
         "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  tolerations: [{{key: is_cpu_compute, operator: Exists, effect: NoSchedule}}]\n  containers:\n  - name: c\n    image: registry.example.com/app@sha256:3f5e8b5c7ab2740c0f7b1e3e8d3d7b5f0c1a2b3c4d5e6f7081920a1b2c3d4e5f\n"
     )
 }
+
+/// The `input-invalid` message of the result for `source`, if there is exactly one result.
+pub fn invalid(v: &serde_json::Value, source: &str) -> String {
+    let rs: Vec<&serde_json::Value> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["source"] == source)
+        .collect();
+    assert_eq!(rs.len(), 1, "one result for {source}: {v}");
+    assert_eq!(rs[0]["findings"][0]["rule"], "input-invalid", "{v}");
+    assert_eq!(rs[0]["allowed"], false);
+    rs[0]["findings"][0]["message"].as_str().unwrap().to_owned()
+}

@@ -187,6 +187,20 @@ def webhook_scope_findings(path):
     return [f for r in report["results"] for f in r["findings"] if f["rule"] == "webhook-scope"]
 
 
+def refused_under_fail(name, label, what):
+    """Waits until a dry-run CREATE of a Pod labelled `label: fail` (the webhook registered with
+    failurePolicy Fail) is refused, and returns kubectl's stderr for it."""
+    fail_pod = write_manifest(f"{name}-fail", pod(f"{name}-fail", PINNED, {label: "fail"}))
+    seen = {}
+
+    def refused():
+        r = kubectl("create", "--dry-run=server", "-f", fail_pod)
+        seen["stderr"] = r.stderr
+        return r.returncode != 0
+    wait_until(what, refused)
+    return seen["stderr"]
+
+
 def wait_until(what, fn, secs=30):
     deadline = time.monotonic() + secs
     while True:
@@ -430,15 +444,8 @@ def failure_modes():
                                   "webhooks": [down("fail", "Fail", "fail"), down("ignore", "Ignore", "ignore")]})
     res = kubectl("create", "-f", cfg)
     check(res.returncode == 0, res.stderr)
-    fail_pod = write_manifest("down-fail", pod("down-fail", PINNED, {"e2e-down": "fail"}))
-    seen = {}
-
-    def refused():
-        r = kubectl("create", "--dry-run=server", "-f", fail_pod)
-        seen["stderr"] = r.stderr
-        return r.returncode != 0
-    wait_until("failurePolicy Fail refusing", refused)
-    check("failed calling webhook" in seen["stderr"], f"Fail: {seen['stderr']}")
+    err = refused_under_fail("down", "e2e-down", "failurePolicy Fail refusing")
+    check("failed calling webhook" in err, f"Fail: {err}")
     res = kubectl("create", "-f", write_manifest("down-ignore", pod("down-ignore", PINNED, {"e2e-down": "ignore"})))
     check(res.returncode == 0, f"failurePolicy Ignore refused the pod: {res.stderr}")
     kubectl("delete", "-f", cfg)
@@ -511,15 +518,7 @@ def slow_webhook():
                                       "metadata": {"name": "cks-policy-slow"}, "webhooks": hooks})
         res = kubectl("create", "-f", cfg)
         check(res.returncode == 0, res.stderr)
-        fail_pod = write_manifest("slow-fail", pod("slow-fail", PINNED, {"e2e-slow": "fail"}))
-        seen = {}
-
-        def refused():
-            r = kubectl("create", "--dry-run=server", "-f", fail_pod)
-            seen["stderr"] = r.stderr
-            return r.returncode != 0
-        wait_until("failurePolicy Fail refusing past timeoutSeconds", refused)
-        err = seen["stderr"]
+        err = refused_under_fail("slow", "e2e-slow", "failurePolicy Fail refusing past timeoutSeconds")
         check("failed calling webhook" in err and ("deadline" in err or "timeout" in err),
               f"Fail past timeoutSeconds: {err}")
         before = len(calls)

@@ -20,63 +20,45 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 // Every module is private: the contract is the short list of re-exports below (in the manner
-// of cedar-policy's `api.rs` and regorus's `lib.rs`). `kubewarden` (the waPC protocol) and
-// `yaml` (kubectl's YAML reading, for tools that need the same reader) are namespaces of the
-// façade, themselves small.
-mod accelerator;
-mod admission;
-mod cks;
-mod error;
-mod eval;
-mod exceptions;
-#[cfg(feature = "yaml")]
-mod fix;
-mod glob;
-mod image_ref;
-mod inline_pods;
-mod input;
-mod json_position;
-pub mod kubewarden;
-mod label_diff;
-mod label_syntax;
-mod nodetypes;
-mod object;
-mod patch;
-mod pointer;
-mod policy;
+// of cedar-policy's `api.rs` and regorus's `lib.rs`). The folders are the stages data flows
+// through, in this order (ARCHITECTURE.md): `read` (bytes → trees), `model` (typed objects and
+// what CKS knows of them), `settings` (compiled `Policy`), `scheduling`, `judge` (rules →
+// verdict), `answer` (reports, admission responses, patches, `--fix`). `kubewarden` (the waPC
+// protocol) and `yaml` (kubectl's YAML reading, for tools that need the same reader) are
+// namespaces of the façade, themselves small.
+mod answer;
+mod judge;
+mod model;
 mod read;
-mod rules;
 mod scheduling;
 mod settings;
-mod settings_paths;
-mod source;
-mod templates;
-mod text;
-mod verdict;
-mod view;
-#[cfg(feature = "yaml")]
-pub mod yaml;
 
-pub use admission::{AdmissionResponse, AdmissionReviewResponse};
+pub use answer::kubewarden;
 #[cfg(feature = "yaml")]
-pub use error::FixError;
-pub use error::{ReviewError, SettingsError, SettingsProblem};
-pub use eval::{evaluate, Context};
-pub use exceptions::{
+pub use model::kubectl_yaml as yaml;
+
+pub use answer::admission::{AdmissionResponse, AdmissionReviewResponse};
+#[cfg(feature = "yaml")]
+pub use answer::fix_text::{apply as fix_text, Fixed};
+pub use answer::patch::{apply as apply_patch, PatchError};
+pub use answer::source::{unreadable, SourceProblem};
+pub use judge::eval::{evaluate, Context};
+pub use judge::exceptions::{
     add_host_findings, SuppressedBy, Suppression, ANNOTATION as EXCEPTION_ANNOTATION,
 };
-#[cfg(feature = "yaml")]
-pub use fix::{apply as fix_text, Fixed};
-pub use object::{Doc, Judgement, Object, Operation, Origin, PodRef, Request, UserInfo};
-pub use patch::{apply as apply_patch, PatchError};
-pub use policy::Policy;
-pub use rules::images::images_to_resolve;
-pub use rules::{Judges, RuleId, RuleInfo, RuleKind, RULES};
+pub use judge::rules::images::images_to_resolve;
+pub use judge::rules::{Judges, RuleId, RuleInfo, RuleKind, RULES};
+pub use judge::verdict::{
+    DocumentResult, Finding, Outcome, PatchOp, Report, Severity, Summary, Verdict,
+};
+pub use model::object::{Doc, Judgement, Object, Operation, Origin, PodRef, Request, UserInfo};
+pub use model::templates::{Location, LOCATIONS as POD_TEMPLATE_LOCATIONS};
 pub use scheduling::{fits_report, fits_report_with_pods, FitsError, FitsReport, NodeFit};
+#[cfg(feature = "yaml")]
+pub use settings::error::FixError;
+pub use settings::error::{ReviewError, SettingsError, SettingsProblem};
+pub use settings::policy::Policy;
 pub use settings::{AnnotationScope, Settings, DEFAULT_CONTROL_PLANE_NAMESPACES};
-pub use source::{unreadable, SourceProblem};
-pub use templates::{Location, LOCATIONS as POD_TEMPLATE_LOCATIONS};
-pub use verdict::{DocumentResult, Finding, Outcome, PatchOp, Report, Severity, Summary, Verdict};
 
 use serde_json::Value;
 
@@ -104,7 +86,7 @@ pub fn generate_settings_schema() -> String {
 /// Never fails: unreadable documents become `input-invalid` findings and the rest are judged.
 /// `source` is echoed in every result (a file name, `-`, or `None`).
 pub fn check(policy: &Policy, source: Option<&str>, bytes: &[u8], context: &Context) -> Report {
-    read::check_as(policy, source, bytes, context, false)
+    answer::check::check_as(policy, source, bytes, context, false)
 }
 
 /// [`check`], also returning the manifest object behind each result as the reader built it, in
@@ -117,7 +99,7 @@ pub fn check_objects(
     bytes: &[u8],
     context: &Context,
 ) -> (Report, Vec<Option<Object>>) {
-    read::check_objects(policy, source, bytes, context)
+    answer::check::check_objects(policy, source, bytes, context)
 }
 
 /// Judges manifest text as existing cluster state (what `kubectl get -A -o yaml` prints): like
@@ -125,12 +107,12 @@ pub fn check_objects(
 /// and nothing is patched; mutations are reported as what CKS admission would have added. An
 /// AdmissionReview is still judged by its `operation`.
 pub fn audit(policy: &Policy, source: Option<&str>, bytes: &[u8], context: &Context) -> Report {
-    read::check_as(policy, source, bytes, context, true)
+    answer::check::check_as(policy, source, bytes, context, true)
 }
 
 /// Judges a parsed manifest or AdmissionReview value; the `Value` entry point.
 pub fn evaluate_value(policy: &Policy, value: &Value, context: &Context) -> Report {
-    read::evaluate_value(policy, value, context)
+    answer::check::evaluate_value(policy, value, context)
 }
 
 /// Parses AdmissionReview (or bare AdmissionRequest) JSON bytes into a typed request.
@@ -142,12 +124,14 @@ pub fn parse_request(policy: &Policy, bytes: &[u8]) -> Result<Request, ReviewErr
             limit,
         });
     }
-    match input::json_doc(policy, bytes) {
+    match model::input::json_doc(policy, bytes) {
         Ok(Doc::Review(r) | Doc::Request(r)) => Ok(*r),
         Ok(_) => Err(ReviewError::Invalid(String::from(
             "expected an admission.k8s.io/v1 AdmissionReview or AdmissionRequest",
         ))),
-        Err(p) => Err(ReviewError::Invalid(read::input_invalid(&p).message)),
+        Err(p) => Err(ReviewError::Invalid(
+            answer::check::input_invalid(&p).message,
+        )),
     }
 }
 
@@ -205,7 +189,7 @@ fn response_review(uid: &str, v: &Verdict) -> AdmissionReviewResponse {
     AdmissionReviewResponse {
         api_version: "admission.k8s.io/v1",
         kind: "AdmissionReview",
-        response: admission::response(uid, v),
+        response: answer::admission::response(uid, v),
     }
 }
 

@@ -301,7 +301,8 @@ pub(crate) fn stream(text: &str) -> Stream {
                 out.values.push((start, end));
             }
             Some(Err(e)) => {
-                let at = crate::json_position::offset_of(text.as_bytes(), e.line(), e.column());
+                let at =
+                    crate::read::json_position::offset_of(text.as_bytes(), e.line(), e.column());
                 let mut message = e.to_string();
                 if let Some(i) = message.find(" at line ") {
                     message.truncate(i);
@@ -543,7 +544,7 @@ fn number(w: &str) -> Option<Scalar> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pointer::{borrowed_tokens, tokens};
+    use crate::read::pointer::{borrowed_tokens, tokens};
 
     #[test]
     fn scan_finds_duplicates_depth_and_lists() {

@@ -167,7 +167,7 @@ impl<T: AsRef<str>> Walk<'_, '_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pointer::tokens;
+    use crate::read::pointer::tokens;
 
     fn tree(text: &str) -> Node {
         super::super::json::read(text, 0).unwrap().0

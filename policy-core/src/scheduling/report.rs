@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use super::fit::{reasons, NodeView, Reason};
 use super::resources::{pod_requests, resource_reasons, NodeUsage};
-use crate::input::{parse_values, value_doc};
-use crate::object::{Doc, Object};
-use crate::policy::Policy;
+use crate::model::input::{parse_values, value_doc};
+use crate::model::object::{Doc, Object};
+use crate::settings::policy::Policy;
 
 /// The answer for one node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,0 +1,391 @@
+//! The verdict on one object: findings in a stable order and an RFC 6902 JSON Patch.
+
+use schemars::JsonSchema;
+
+use crate::judge::exceptions::Suppression;
+use crate::judge::rules::RuleId;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// How much a finding matters: errors deny admission, warnings warn, infos only inform.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Only shown by the CLI, the browser and the API.
+    Info,
+    /// Becomes an AdmissionReview warning.
+    Warning,
+    /// Denies admission.
+    Error,
+}
+
+impl Severity {
+    /// The lowercase name used in JSON and human output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One thing a rule found, pointing at the exact field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The stable rule id (see `cks-policy rules`); serialized as its string form.
+    pub rule: RuleId,
+    /// Severity after settings overrides and mode.
+    pub severity: Severity,
+    /// RFC 6901 JSON Pointer into the judged document.
+    pub path: String,
+    /// One sentence naming the value found and what to do.
+    pub message: String,
+    /// A concrete change that resolves the finding, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// 1-based line in the source text, when judged from text and the field is found there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// On UPDATE: `oldObject` already had this finding, so it does not deny (ratcheting).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub preexisting: bool,
+    /// Set when an exception (settings or the object's annotation) silences this finding: it
+    /// is still reported, but does not deny, warn or count in the summary's severities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
+}
+
+impl Finding {
+    /// Whether this finding denies admission: severity `error` and not suppressed.
+    pub fn denies(&self) -> bool {
+        self.severity == Severity::Error && self.suppressed.is_none()
+    }
+
+    /// The severity this finding counts with, `None` when an exception silences it.
+    pub fn counted_severity(&self) -> Option<Severity> {
+        self.suppressed.is_none().then_some(self.severity)
+    }
+
+    /// What the finding means for its object, for report formats that sort findings into
+    /// outcomes (JUnit failures, OpenReports results).
+    pub fn outcome(&self) -> Outcome {
+        match self.counted_severity() {
+            None => Outcome::Suppressed,
+            Some(_) if self.rule == RuleId::InputInvalid => Outcome::Invalid,
+            Some(Severity::Error) => Outcome::Denies,
+            Some(Severity::Warning) => Outcome::Warns,
+            Some(Severity::Info) => Outcome::Informs,
+        }
+    }
+}
+
+/// What one finding means for its object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The document could not be read (`input-invalid`): it is denied.
+    Invalid,
+    /// An error of a rule: the object is denied.
+    Denies,
+    /// A warning: admitted with a warning.
+    Warns,
+    /// Information only.
+    Informs,
+    /// Silenced by an exception: reported, counted apart, never denies.
+    Suppressed,
+}
+
+/// One RFC 6902 operation; the engine emits `add`, `replace` and `remove` only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatchOp {
+    /// `add`, `replace` or `remove`.
+    pub op: PatchKind,
+    /// Target location (RFC 6901).
+    pub path: String,
+    /// The value to add or replace with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+}
+
+/// The JSON Patch operations the engine emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PatchKind {
+    /// Insert a member or array element (`-` appends).
+    Add,
+    /// Replace an existing value.
+    Replace,
+    /// Remove an existing value.
+    Remove,
+}
+
+impl PatchOp {
+    /// An `add` operation.
+    pub fn add(path: impl Into<String>, value: Value) -> Self {
+        PatchOp {
+            op: PatchKind::Add,
+            path: path.into(),
+            value: Some(value),
+        }
+    }
+    /// A `replace` operation.
+    pub fn replace(path: impl Into<String>, value: Value) -> Self {
+        PatchOp {
+            op: PatchKind::Replace,
+            path: path.into(),
+            value: Some(value),
+        }
+    }
+    /// A `remove` operation.
+    pub fn remove(path: impl Into<String>) -> Self {
+        PatchOp {
+            op: PatchKind::Remove,
+            path: path.into(),
+            value: None,
+        }
+    }
+}
+
+/// The judgement of one object.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// True when no finding denies (severity `error`, not suppressed).
+    pub allowed: bool,
+    /// Findings in rule-table order, then document order.
+    pub findings: Vec<Finding>,
+    /// Mutations as an RFC 6902 JSON Patch against the object.
+    pub patch: Vec<PatchOp>,
+}
+
+impl Verdict {
+    /// The messages an admission denial carries, each `rule: message` (empty when allowed).
+    pub fn error_messages(&self) -> Vec<String> {
+        crate::answer::admission::error_messages(self)
+    }
+
+    /// The warnings an admission answer carries, bounded as the API server keeps them: each
+    /// at most 256 bytes, 4 KiB in all.
+    pub fn warnings(&self) -> Vec<String> {
+        crate::answer::admission::warnings(self)
+    }
+
+    /// Number of findings with the given severity that are not suppressed.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.counted_severity() == Some(severity))
+            .count()
+    }
+}
+
+/// Totals over every result of a report: findings by severity, and results by outcome
+/// (`passed + warned + denied + invalid == documents`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Number of judged objects (results).
+    pub documents: usize,
+    /// Findings with severity `error`.
+    pub errors: usize,
+    /// Findings with severity `warning`.
+    pub warnings: usize,
+    /// Findings with severity `info`.
+    pub infos: usize,
+    /// Results allowed with no warning (infos and patches only, or nothing).
+    #[serde(default)]
+    pub passed: usize,
+    /// Results allowed with at least one warning.
+    #[serde(default)]
+    pub warned: usize,
+    /// Results denied by an error finding of a rule (the object was read).
+    #[serde(default)]
+    pub denied: usize,
+    /// Results with an `input-invalid` finding: the document could not be read, or not all of it.
+    #[serde(default)]
+    pub invalid: usize,
+    /// Findings an exception silenced (counted here only, not in the severities above);
+    /// omitted when zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suppressed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The verdict on one object of a text input, with where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentResult {
+    /// The file name (or `-`) the caller gave; `null` when none.
+    pub source: Option<String>,
+    /// 0-based index of the YAML/JSON document within the source.
+    pub document: usize,
+    /// The object's kind; `null` when the document could not be read.
+    pub kind: Option<String>,
+    /// The object's namespace (`metadata.namespace`, else the admission request's).
+    pub namespace: Option<String>,
+    /// The object's name (`metadata.name`, else `generateName`).
+    pub name: Option<String>,
+    /// True when no finding denies (severity `error`, not suppressed).
+    pub allowed: bool,
+    /// Findings, paths relative to the document.
+    pub findings: Vec<Finding>,
+    /// JSON Patch against the document.
+    pub patch: Vec<PatchOp>,
+    /// True when the object was judged as existing cluster state (`cks-policy audit`, or
+    /// `metadata.resourceVersion` set): no change rules, no patch.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub existing: bool,
+}
+
+impl DocumentResult {
+    /// The messages of this result's `input-invalid` findings: why it, or part of it, could not
+    /// be read.
+    pub fn input_problems(&self) -> impl Iterator<Item = &str> {
+        self.findings
+            .iter()
+            .filter(|f| f.rule == RuleId::InputInvalid)
+            .map(|f| f.message.as_str())
+    }
+
+    /// Whether this result is the outer object of a document kubectl reads as a list
+    /// (`read-as-list`): reported, but never created by kubectl.
+    pub fn is_read_as_list(&self) -> bool {
+        self.findings.iter().any(|f| f.rule == RuleId::ReadAsList)
+    }
+}
+
+/// The stable JSON report of `cks-policy check` and every surface's `evaluate`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Totals.
+    pub summary: Summary,
+    /// One entry per judged object, in input order.
+    pub results: Vec<DocumentResult>,
+}
+
+impl Report {
+    /// Builds a report and its summary from results.
+    pub fn new(results: Vec<DocumentResult>) -> Self {
+        let mut summary = Summary {
+            documents: results.len(),
+            ..Summary::default()
+        };
+        for r in &results {
+            let (mut invalid, mut warned) = (false, false);
+            for f in &r.findings {
+                match f.counted_severity() {
+                    Some(Severity::Error) => summary.errors += 1,
+                    Some(Severity::Warning) => {
+                        summary.warnings += 1;
+                        warned = true;
+                    }
+                    Some(Severity::Info) => summary.infos += 1,
+                    None => summary.suppressed += 1,
+                }
+                invalid |= f.rule == RuleId::InputInvalid;
+            }
+            let outcome = if invalid {
+                &mut summary.invalid
+            } else if !r.allowed {
+                &mut summary.denied
+            } else if warned {
+                &mut summary.warned
+            } else {
+                &mut summary.passed
+            };
+            *outcome += 1;
+        }
+        Report { summary, results }
+    }
+
+    /// True when some finding has severity `error`.
+    pub fn has_errors(&self) -> bool {
+        self.summary.errors > 0
+    }
+
+    /// Compact JSON, the byte-for-byte form every surface returns.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_follow_rule_severity_and_suppression() {
+        let mut f = result(false, &[(RuleId::InputInvalid, Severity::Error)]).findings[0].clone();
+        assert_eq!(f.outcome(), Outcome::Invalid);
+        f.rule = RuleId::ImageMutableTag;
+        assert_eq!(f.outcome(), Outcome::Denies);
+        f.severity = Severity::Warning;
+        assert_eq!(f.outcome(), Outcome::Warns);
+        f.severity = Severity::Info;
+        assert_eq!(f.outcome(), Outcome::Informs);
+        f.severity = Severity::Error;
+        f.suppressed = Some(crate::Suppression {
+            by: crate::SuppressedBy::Settings,
+            reason: String::from("r"),
+        });
+        assert_eq!(f.outcome(), Outcome::Suppressed);
+        assert!(!f.denies());
+    }
+
+    fn result(allowed: bool, findings: &[(RuleId, Severity)]) -> DocumentResult {
+        DocumentResult {
+            source: None,
+            document: 0,
+            kind: None,
+            namespace: None,
+            name: None,
+            allowed,
+            findings: findings
+                .iter()
+                .map(|&(rule, severity)| Finding {
+                    rule,
+                    severity,
+                    path: String::new(),
+                    message: String::new(),
+                    fix: None,
+                    line: None,
+                    preexisting: false,
+                    suppressed: None,
+                })
+                .collect(),
+            patch: Vec::new(),
+            existing: false,
+        }
+    }
+
+    #[test]
+    fn summary_counts_documents_by_outcome() {
+        use RuleId::{ImageDigestRequired, ImageMutableTag, InputInvalid, PinDigests};
+        use Severity::{Error, Info, Warning};
+        let report = Report::new(vec![
+            result(true, &[]),
+            result(true, &[(PinDigests, Info)]),
+            result(true, &[(ImageDigestRequired, Warning), (PinDigests, Info)]),
+            result(
+                false,
+                &[(ImageMutableTag, Error), (ImageDigestRequired, Warning)],
+            ),
+            result(false, &[(InputInvalid, Error)]),
+            // Read in part: still counted as invalid, not as denied by its other finding.
+            result(false, &[(InputInvalid, Error), (ImageMutableTag, Error)]),
+        ]);
+        let s = report.summary;
+        assert_eq!(
+            (s.documents, s.passed, s.warned, s.denied, s.invalid),
+            (6, 2, 1, 1, 2)
+        );
+        assert_eq!((s.errors, s.warnings, s.infos), (4, 2, 2));
+        assert_eq!(s.passed + s.warned + s.denied + s.invalid, s.documents);
+        // The new counts are additive JSON: a report without them still reads.
+        let old: Summary =
+            serde_json::from_str(r#"{"documents":1,"errors":0,"warnings":1,"infos":0}"#).unwrap();
+        assert_eq!((old.warnings, old.warned), (1, 0));
+    }
+}

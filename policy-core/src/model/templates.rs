@@ -1,0 +1,548 @@
+//! Where pod templates (and a few fields rules read) live in each workload kind, as data.
+//!
+//! A location is a JSON Pointer pattern; `*` matches any map key or array index. Adding a kind is
+//! adding a row. Built-in kinds and custom resources go through the same table and the same
+//! typed parser ([`crate::model::object`]).
+
+/// What the typed parser builds at a location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaf {
+    /// A `PodTemplateSpec` (`metadata` + `spec`).
+    PodTemplate,
+    /// A bare `PodSpec`: a Pod's own `spec`, or one a custom resource embeds without pod
+    /// metadata (KServe's LLMInferenceService).
+    PodSpec,
+    /// A Node's `spec`.
+    NodeSpec,
+    /// A CoreWeave NodePool's `spec`.
+    NodePoolSpec,
+    /// A Node's `status.allocatable` (what the scheduler may place on it).
+    NodeAllocatable,
+    /// Keep the raw JSON value (scalars rules read, e.g. a Job's `parallelism`).
+    Capture,
+    /// A pod assembled from a kind's own fields (see [`crate::model::inline_pods`]).
+    Inline(Inline),
+}
+
+/// Kinds whose pods are not a `PodTemplateSpec` but pod fields inlined in their own shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inline {
+    /// A pod template whose containers may omit `name` (Knative defaults it to `user-container`).
+    KnativeTemplate,
+    /// A KServe InferenceService component (`predictor`, `transformer`, `explainer`): pod spec
+    /// fields inline, plus a `model` or framework container (`sklearn`, `pytorch`, …).
+    KServeComponent,
+    /// A KServe `ServingRuntime`/`ClusterServingRuntime` spec: pod spec fields inline.
+    KServeRuntime,
+    /// Pod spec fields inline at the location (settings `templates` `podSpecs`); unnamed
+    /// containers are `container`.
+    PodFields,
+    /// An Argo Workflows template: `container`, `script`, `containerSet.containers`,
+    /// `initContainers`, `sidecars`, with the template's scheduling fields.
+    ArgoTemplate,
+    /// A Kubeflow Trainer v2 `TrainJob`'s `spec.trainer`: `image` and `resourcesPerNode`.
+    TrainJobTrainer,
+}
+
+/// One row of the location table.
+#[derive(Debug, Clone, Copy)]
+pub struct Location {
+    /// API group (`""` for the core group).
+    pub group: &'static str,
+    /// Kind.
+    pub kind: &'static str,
+    /// Pointer patterns and what each holds.
+    pub leaves: &'static [(&'static str, Leaf)],
+    /// What the rules know about the kind (`DISTRIBUTED`, `GANG`).
+    pub traits: u8,
+}
+
+/// The kind runs distributed training: its pods cannot survive eviction one by one (the
+/// interruption rules treat it as stateful).
+pub const DISTRIBUTED: u8 = 1;
+/// The kind is a job Kueue admits as a gang (`gang-scheduling-queue` applies to it).
+pub const GANG: u8 = 2;
+
+const fn loc(
+    group: &'static str,
+    kind: &'static str,
+    leaves: &'static [(&'static str, Leaf)],
+) -> Location {
+    Location {
+        group,
+        kind,
+        leaves,
+        traits: 0,
+    }
+}
+
+impl Location {
+    const fn with(self, traits: u8) -> Location {
+        Location { traits, ..self }
+    }
+}
+
+use Leaf::{Capture, NodeAllocatable, NodePoolSpec, NodeSpec, PodSpec, PodTemplate};
+
+/// Argo Workflows template lists (`/spec/templates/*` and a CronWorkflow's
+/// `/spec/workflowSpec/templates/*`), sources: argoproj/argo-workflows
+/// `pkg/apis/workflow/v1alpha1/workflow_types.go` (`Template`, `ScriptTemplate`,
+/// `ContainerSetTemplate`, `UserContainer`).
+const ARGO: &[(&str, Leaf)] = &[("/spec/templates/*", Leaf::Inline(Inline::ArgoTemplate))];
+
+/// KServe InferenceService components (kserve/kserve `pkg/apis/serving/v1beta1`:
+/// `PredictorSpec`, `TransformerSpec`, `ExplainerSpec` each inline `corev1.PodSpec`).
+const KSERVE_ISVC: &[(&str, Leaf)] = &[
+    ("/spec/predictor", Leaf::Inline(Inline::KServeComponent)),
+    ("/spec/transformer", Leaf::Inline(Inline::KServeComponent)),
+    ("/spec/explainer", Leaf::Inline(Inline::KServeComponent)),
+];
+
+/// KServe LLMInferenceService and LLMInferenceServiceConfig (`v1alpha1` and `v1alpha2`,
+/// kserve/kserve `pkg/apis/serving/v1alpha2/llm_inference_service_types.go`): the spec inlines a
+/// `WorkloadSpec` whose `template` and `worker` are bare `corev1.PodSpec`s, `prefill` is another
+/// `WorkloadSpec`, and `router.scheduler.template` is the endpoint picker's `PodSpec`.
+const KSERVE_LLMISVC: &[(&str, Leaf)] = &[
+    ("/spec/template", PodSpec),
+    ("/spec/worker", PodSpec),
+    ("/spec/prefill/template", PodSpec),
+    ("/spec/prefill/worker", PodSpec),
+    ("/spec/router/scheduler/template", PodSpec),
+];
+
+/// Knative Serving (`serving.knative.dev/v1` `ServiceSpec`/`ConfigurationSpec` hold a
+/// `RevisionTemplateSpec` at `spec.template`: knative/serving `pkg/apis/serving/v1`).
+const KNATIVE: &[(&str, Leaf)] = &[("/spec/template", Leaf::Inline(Inline::KnativeTemplate))];
+
+/// Kubeflow Trainer v2 runtimes embed a JobSet template (kubeflow/trainer
+/// `pkg/apis/trainer/v1alpha1/trainingruntime_types.go`).
+const TRAINER_RUNTIME: &[(&str, Leaf)] = &[(
+    "/spec/template/spec/replicatedJobs/*/template/spec/template",
+    PodTemplate,
+)];
+
+/// Every kind the engine reads beyond `metadata`.
+pub const LOCATIONS: &[Location] = &[
+    loc("", "Pod", &[("/spec", PodSpec), ("/status/phase", Capture)]),
+    loc("", "PodTemplate", &[("/template", PodTemplate)]),
+    loc(
+        "",
+        "ReplicationController",
+        &[("/spec/template", PodTemplate)],
+    ),
+    loc(
+        "",
+        "Node",
+        &[
+            ("/spec", NodeSpec),
+            ("/status/allocatable", NodeAllocatable),
+        ],
+    ),
+    loc("apps", "Deployment", &[("/spec/template", PodTemplate)]),
+    loc("apps", "ReplicaSet", &[("/spec/template", PodTemplate)]),
+    loc(
+        "apps",
+        "StatefulSet",
+        &[
+            ("/spec/template", PodTemplate),
+            ("/spec/volumeClaimTemplates", Capture),
+        ],
+    ),
+    loc("apps", "DaemonSet", &[("/spec/template", PodTemplate)]),
+    loc(
+        "batch",
+        "Job",
+        &[
+            ("/spec/template", PodTemplate),
+            ("/spec/parallelism", Capture),
+            ("/spec/completions", Capture),
+            ("/spec/completionMode", Capture),
+        ],
+    )
+    .with(GANG),
+    loc(
+        "batch",
+        "CronJob",
+        &[
+            ("/spec/jobTemplate/spec/template", PodTemplate),
+            ("/spec/jobTemplate/spec/parallelism", Capture),
+            ("/spec/jobTemplate/spec/completions", Capture),
+            ("/spec/jobTemplate/spec/completionMode", Capture),
+        ],
+    ),
+    loc(
+        "kubeflow.org",
+        "PyTorchJob",
+        &[("/spec/pytorchReplicaSpecs/*/template", PodTemplate)],
+    )
+    .with(DISTRIBUTED | GANG),
+    loc(
+        "kubeflow.org",
+        "TFJob",
+        &[("/spec/tfReplicaSpecs/*/template", PodTemplate)],
+    )
+    .with(DISTRIBUTED | GANG),
+    loc(
+        "kubeflow.org",
+        "MPIJob",
+        &[("/spec/mpiReplicaSpecs/*/template", PodTemplate)],
+    )
+    .with(DISTRIBUTED | GANG),
+    loc(
+        "kubeflow.org",
+        "XGBoostJob",
+        &[("/spec/xgbReplicaSpecs/*/template", PodTemplate)],
+    )
+    .with(DISTRIBUTED | GANG),
+    loc(
+        "kubeflow.org",
+        "PaddleJob",
+        &[("/spec/paddleReplicaSpecs/*/template", PodTemplate)],
+    )
+    .with(DISTRIBUTED | GANG),
+    loc(
+        "kubeflow.org",
+        "JAXJob",
+        &[("/spec/jaxReplicaSpecs/*/template", PodTemplate)],
+    )
+    .with(DISTRIBUTED | GANG),
+    loc(
+        "jobset.x-k8s.io",
+        "JobSet",
+        &[("/spec/replicatedJobs/*/template/spec/template", PodTemplate)],
+    )
+    .with(DISTRIBUTED | GANG),
+    loc(
+        "leaderworkerset.x-k8s.io",
+        "LeaderWorkerSet",
+        &[
+            ("/spec/leaderWorkerTemplate/leaderTemplate", PodTemplate),
+            ("/spec/leaderWorkerTemplate/workerTemplate", PodTemplate),
+        ],
+    )
+    .with(DISTRIBUTED | GANG),
+    loc(
+        "ray.io",
+        "RayCluster",
+        &[
+            ("/spec/headGroupSpec/template", PodTemplate),
+            ("/spec/workerGroupSpecs/*/template", PodTemplate),
+        ],
+    )
+    .with(DISTRIBUTED | GANG),
+    loc(
+        "ray.io",
+        "RayJob",
+        &[
+            ("/spec/rayClusterSpec/headGroupSpec/template", PodTemplate),
+            (
+                "/spec/rayClusterSpec/workerGroupSpecs/*/template",
+                PodTemplate,
+            ),
+        ],
+    )
+    .with(DISTRIBUTED | GANG),
+    loc(
+        "ray.io",
+        "RayService",
+        &[
+            ("/spec/rayClusterConfig/headGroupSpec/template", PodTemplate),
+            (
+                "/spec/rayClusterConfig/workerGroupSpecs/*/template",
+                PodTemplate,
+            ),
+        ],
+    ),
+    loc(
+        "batch.volcano.sh",
+        "Job",
+        &[("/spec/tasks/*/template", PodTemplate)],
+    )
+    .with(DISTRIBUTED),
+    loc(
+        "compute.coreweave.com",
+        "NodePool",
+        &[("/spec", NodePoolSpec)],
+    ),
+    loc(
+        "rbac.authorization.k8s.io",
+        "RoleBinding",
+        &[("/roleRef", Capture)],
+    ),
+    loc(
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+        &[("/webhooks", Capture)],
+    ),
+    loc(
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+        &[("/webhooks", Capture)],
+    ),
+    loc(
+        "policies.kubewarden.io",
+        "ClusterAdmissionPolicy",
+        &[("/spec", Capture)],
+    ),
+    loc("serving.kserve.io", "InferenceService", KSERVE_ISVC),
+    loc("serving.kserve.io", "LLMInferenceService", KSERVE_LLMISVC),
+    loc(
+        "serving.kserve.io",
+        "LLMInferenceServiceConfig",
+        KSERVE_LLMISVC,
+    ),
+    loc(
+        "serving.kserve.io",
+        "ServingRuntime",
+        &[("/spec", Leaf::Inline(Inline::KServeRuntime))],
+    ),
+    loc(
+        "serving.kserve.io",
+        "ClusterServingRuntime",
+        &[("/spec", Leaf::Inline(Inline::KServeRuntime))],
+    ),
+    loc("serving.knative.dev", "Service", KNATIVE),
+    loc("serving.knative.dev", "Configuration", KNATIVE),
+    loc("trainer.kubeflow.org", "TrainingRuntime", TRAINER_RUNTIME).with(DISTRIBUTED),
+    loc(
+        "trainer.kubeflow.org",
+        "ClusterTrainingRuntime",
+        TRAINER_RUNTIME,
+    ),
+    loc(
+        "trainer.kubeflow.org",
+        "TrainJob",
+        &[("/spec/trainer", Leaf::Inline(Inline::TrainJobTrainer))],
+    )
+    .with(DISTRIBUTED | GANG),
+    loc("argoproj.io", "Workflow", ARGO),
+    loc("argoproj.io", "WorkflowTemplate", ARGO),
+    loc("argoproj.io", "ClusterWorkflowTemplate", ARGO),
+    loc(
+        "argoproj.io",
+        "CronWorkflow",
+        &[(
+            "/spec/workflowSpec/templates/*",
+            Leaf::Inline(Inline::ArgoTemplate),
+        )],
+    ),
+];
+
+/// A node of the compiled pattern trie.
+#[derive(Debug, Default)]
+pub struct Shape {
+    /// Children by exact key.
+    pub children: Vec<(Box<str>, Shape)>,
+    /// Child matching any key or index (`*`).
+    pub any: Option<Box<Shape>>,
+    /// What to build here; a leaf has no children.
+    pub leaf: Option<Leaf>,
+}
+
+impl Shape {
+    /// The child for `key`, exact matches first.
+    pub fn child(&self, key: &str) -> Option<&Shape> {
+        self.children
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, s)| s)
+            .or(self.any.as_deref())
+    }
+
+    fn insert<S: AsRef<str>>(&mut self, tokens: &[S], leaf: Leaf) {
+        match tokens.split_first() {
+            None => self.leaf = Some(leaf),
+            Some((tok, rest)) if tok.as_ref() == "*" => {
+                self.any.get_or_insert_with(Box::default).insert(rest, leaf)
+            }
+            Some((tok, rest)) => {
+                let tok = tok.as_ref();
+                let idx = match self.children.iter().position(|(k, _)| &**k == tok) {
+                    Some(i) => i,
+                    None => {
+                        self.children.push((tok.into(), Shape::default()));
+                        self.children.len() - 1
+                    }
+                };
+                self.children[idx].1.insert(rest, leaf);
+            }
+        }
+    }
+}
+
+/// The location table compiled into one trie per (group, kind). The built-in trie of a kind is
+/// built the first time an object of that kind is read, so compiling settings costs one small
+/// allocation here, not the whole table; settings `templates` are added eagerly, merged with
+/// the built-in trie of the same kind.
+#[derive(Debug, Default)]
+pub struct Shapes {
+    /// The trie of each [`LOCATIONS`] entry, by index, built on first use.
+    builtin: Vec<std::sync::OnceLock<Shape>>,
+    /// Kinds with settings `templates`: the built-in trie (if any) plus the settings' pointers.
+    custom: Vec<(Box<str>, Box<str>, Shape)>,
+}
+
+/// The trie of one built-in location.
+fn location_shape(l: &Location) -> Shape {
+    let mut shape = Shape::default();
+    for (pattern, leaf) in l.leaves {
+        let tokens: Vec<&str> = pattern.split('/').filter(|t| !t.is_empty()).collect();
+        shape.insert(&tokens, *leaf);
+    }
+    shape
+}
+
+/// The index in [`LOCATIONS`] of `group`/`kind`.
+fn location_index(group: &str, kind: &str) -> Option<usize> {
+    LOCATIONS
+        .iter()
+        .position(|l| l.kind == kind && l.group == group)
+}
+
+impl Shapes {
+    /// The built-in [`LOCATIONS`], each compiled when first needed.
+    pub fn new() -> Self {
+        Shapes {
+            builtin: LOCATIONS
+                .iter()
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+            custom: Vec::new(),
+        }
+    }
+
+    /// Adds one location: `tokens` (unescaped, `*` for any key or index) of `group`/`kind` hold
+    /// `leaf`. Used for settings `templates`.
+    pub fn add<S: AsRef<str>>(&mut self, group: &str, kind: &str, tokens: &[S], leaf: Leaf) {
+        let i = match self
+            .custom
+            .iter()
+            .position(|(g, k, _)| &**g == group && &**k == kind)
+        {
+            Some(i) => i,
+            None => {
+                let base = match location_index(group, kind) {
+                    Some(l) if !self.builtin.is_empty() => location_shape(&LOCATIONS[l]),
+                    _ => Shape::default(),
+                };
+                self.custom.push((group.into(), kind.into(), base));
+                self.custom.len() - 1
+            }
+        };
+        self.custom[i].2.insert(tokens, leaf);
+    }
+
+    /// The trie for an object, from its `apiVersion` and `kind`. A removed apiVersion
+    /// (`extensions/v1beta1` DaemonSet) has the locations of its replacement (`apps/v1`), so its
+    /// pods are judged while `api-version-removed` reports the version.
+    pub fn get(&self, api_version: &str, kind: &str) -> Option<&Shape> {
+        self.by_group(api_group(api_version), kind).or_else(|| {
+            crate::model::removed_apis::replacement_group(api_version, kind)
+                .and_then(|group| self.by_group(group, kind))
+        })
+    }
+
+    fn by_group(&self, group: &str, kind: &str) -> Option<&Shape> {
+        if let Some((_, _, s)) = self
+            .custom
+            .iter()
+            .find(|(g, k, _)| &**k == kind && &**g == group)
+        {
+            return Some(s);
+        }
+        let i = location_index(group, kind)?;
+        self.builtin
+            .get(i)
+            .map(|cell| cell.get_or_init(|| location_shape(&LOCATIONS[i])))
+    }
+}
+
+/// The group part of an `apiVersion` (`apps/v1` → `apps`, `v1` → ``).
+pub fn api_group(api_version: &str) -> &str {
+    match api_version.rsplit_once('/') {
+        Some((group, _)) => group,
+        None => "",
+    }
+}
+
+/// The traits of a kind in [`LOCATIONS`] (0 for kinds the table does not list).
+pub fn traits(group: &str, kind: &str) -> u8 {
+    LOCATIONS
+        .iter()
+        .find(|l| l.kind == kind && l.group == group)
+        .map_or(0, |l| l.traits)
+}
+
+/// Kinds whose templates run distributed training (interruption rules treat them as stateful).
+pub fn is_distributed_training(group: &str, kind: &str) -> bool {
+    traits(group, kind) & DISTRIBUTED != 0
+}
+
+/// Kinds Kueue admits as a gang (`gang-scheduling-queue` applies to them).
+pub fn is_gang_kind(group: &str, kind: &str) -> bool {
+    traits(group, kind) & GANG != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trie_matches_wildcards() {
+        let shapes = Shapes::new();
+        let s = shapes.get("kubeflow.org/v1", "PyTorchJob").unwrap();
+        let t = s
+            .child("spec")
+            .and_then(|s| s.child("pytorchReplicaSpecs"))
+            .and_then(|s| s.child("Worker"))
+            .and_then(|s| s.child("template"))
+            .unwrap();
+        assert_eq!(t.leaf, Some(Leaf::PodTemplate));
+        assert!(shapes.get("batch.volcano.sh/v1alpha1", "Job").is_some());
+        assert!(shapes.get("example.com/v1", "Job").is_none());
+        assert_eq!(api_group("v1"), "");
+        assert_eq!(api_group("apps/v1"), "apps");
+    }
+
+    #[test]
+    fn removed_versions_keep_their_replacements_locations() {
+        let shapes = Shapes::new();
+        for (av, kind) in [
+            ("extensions/v1beta1", "DaemonSet"),
+            ("extensions/v1beta1", "Deployment"),
+            ("extensions/v1beta1", "ReplicaSet"),
+            ("apps/v1beta2", "StatefulSet"),
+            ("batch/v1beta1", "CronJob"),
+        ] {
+            assert!(shapes.get(av, kind).is_some(), "{av} {kind}");
+        }
+        // Only the kinds the guide names: `extensions/v1beta1` never served StatefulSets.
+        assert!(shapes.get("extensions/v1beta1", "StatefulSet").is_none());
+        assert!(shapes.get("extensions/v1", "DaemonSet").is_none());
+    }
+
+    /// One entry per kind: the lazily built trie of a kind is that of its only entry.
+    #[test]
+    fn locations_are_unique_per_kind() {
+        for (i, l) in LOCATIONS.iter().enumerate() {
+            assert_eq!(
+                location_index(l.group, l.kind),
+                Some(i),
+                "{}/{}",
+                l.group,
+                l.kind
+            );
+        }
+    }
+
+    #[test]
+    fn settings_templates_extend_the_builtin_trie() {
+        let mut shapes = Shapes::new();
+        shapes.add("apps", "Deployment", &["spec", "extra"], Leaf::PodTemplate);
+        shapes.add("x.io", "Run", &["spec", "t"], Leaf::PodTemplate);
+        let d = shapes.get("apps/v1", "Deployment").unwrap();
+        assert!(d.child("spec").and_then(|s| s.child("template")).is_some());
+        assert!(d.child("spec").and_then(|s| s.child("extra")).is_some());
+        assert!(shapes.get("x.io/v1", "Run").is_some());
+    }
+}

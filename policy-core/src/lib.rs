@@ -47,10 +47,10 @@ pub use judge::exceptions::{
     add_host_findings, SuppressedBy, Suppression, ANNOTATION as EXCEPTION_ANNOTATION,
 };
 pub use judge::rules::images::images_to_resolve;
-pub use judge::rules::{Judges, RuleId, RuleInfo, RuleKind, RULES};
 pub use judge::verdict::{
     DocumentResult, Finding, Outcome, PatchOp, Report, Severity, Summary, Verdict,
 };
+pub use model::catalogue::{Judges, RuleId, RuleInfo, RuleKind, RULES};
 pub use model::object::{Doc, Judgement, Object, Operation, Origin, PodRef, Request, UserInfo};
 pub use model::templates::{Location, LOCATIONS as POD_TEMPLATE_LOCATIONS};
 pub use scheduling::{fits_report, fits_report_with_pods, FitsError, FitsReport, NodeFit};
@@ -124,7 +124,7 @@ pub fn parse_request(policy: &Policy, bytes: &[u8]) -> Result<Request, ReviewErr
             limit,
         });
     }
-    match model::input::json_doc(policy, bytes) {
+    match model::input::json_doc(policy.reading(), bytes) {
         Ok(Doc::Review(r) | Doc::Request(r)) => Ok(*r),
         Ok(_) => Err(ReviewError::Invalid(String::from(
             "expected an admission.k8s.io/v1 AdmissionReview or AdmissionRequest",

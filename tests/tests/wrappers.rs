@@ -162,8 +162,14 @@ fn the_scan_finds_what_it_looks_for() {
 #[test]
 fn policy_core_exports_only_its_facade() {
     let lib = std::fs::read_to_string(root().join("policy-core/src/lib.rs")).unwrap();
-    let public_mods = lib.lines().filter(|l| l.trim().starts_with("pub mod ")).count();
-    assert_eq!(public_mods, 0, "policy-core's lib.rs declares a public module");
+    let public_mods = lib
+        .lines()
+        .filter(|l| l.trim().starts_with("pub mod "))
+        .count();
+    assert_eq!(
+        public_mods, 0,
+        "policy-core's lib.rs declares a public module"
+    );
     let namespaces: Vec<&str> = lib
         .lines()
         .filter_map(|l| l.trim().strip_prefix("pub use "))
@@ -172,7 +178,11 @@ fn policy_core_exports_only_its_facade() {
         .filter(|l| !l.contains('{') && l.split(" as ").next().unwrap().split("::").count() == 2)
         .filter_map(|l| l.rsplit([' ', ':']).next())
         .collect();
-    assert_eq!(namespaces, ["kubewarden", "yaml"], "public namespaces of policy-core");
+    assert_eq!(
+        namespaces,
+        ["kubewarden", "yaml"],
+        "public namespaces of policy-core"
+    );
     let private: Vec<&str> = lib
         .lines()
         .filter_map(|l| l.strip_prefix("mod "))

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::judge::eval::{is_exempt, Context};
-use crate::judge::rules::RuleId;
 use crate::judge::verdict::{Finding, Severity, Verdict};
+use crate::model::catalogue::RuleId;
 use crate::model::object::{Judgement, Operation, Request};
 use crate::settings::policy::Policy;
 
@@ -339,6 +339,19 @@ pub fn base64(bytes: &[u8]) -> String {
         });
     }
     out
+}
+
+impl Verdict {
+    /// The messages an admission denial carries, each `rule: message` (empty when allowed).
+    pub fn error_messages(&self) -> Vec<String> {
+        error_messages(self)
+    }
+
+    /// The warnings an admission answer carries, bounded as the API server keeps them: each
+    /// at most 256 bytes, 4 KiB in all.
+    pub fn warnings(&self) -> Vec<String> {
+        warnings(self)
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 //! tree, or from one pass over the JSON text: never by parsing again per finding.
 
 use crate::judge::eval::{evaluate, Context};
-use crate::judge::rules::RuleId;
 use crate::judge::verdict::{DocumentResult, Finding, Report, Severity, Verdict};
+use crate::model::catalogue::RuleId;
 use crate::model::input::{self, Problem};
 use crate::model::object::{self, Doc, Judgement, Object, Operation, Request};
 use crate::read::pointer;
@@ -418,7 +418,7 @@ impl<'a> Batch<'a> {
                 offset,
             ));
         }
-        input::typed_read(self.policy, &bytes).map_err(|mut p| {
+        input::typed_read(self.policy.reading(), &bytes).map_err(|mut p| {
             if let Some(tokens) = pointer::tokens(&p.path) {
                 if let Some(n) = node.at(&tokens) {
                     if let Some(better) = unquoted_message(self.text, n, &p) {
@@ -892,7 +892,7 @@ fn judge_json_value(
         return true;
     }
     let first = batch.results.len();
-    let doc = input::json_doc_within_depth(policy, text.as_bytes());
+    let doc = input::json_doc_within_depth(policy.reading(), text.as_bytes());
     let read = doc.is_ok();
     let units = units(doc, batch.existing);
     let prefixes: Vec<&'static str> = units.iter().map(|u| u.locate_prefix).collect();
@@ -1027,7 +1027,7 @@ pub(crate) fn evaluate_value(
             }
         }
         _ => {
-            let units = units(input::value_doc(policy, value), false);
+            let units = units(input::value_doc(policy.reading(), value), false);
             batch.judge(0, units, &Where::Nowhere, &origin);
         }
     }

@@ -14,8 +14,8 @@ use serde_json::Value;
 
 use crate::answer::admission::{self, Cluster, LookupError};
 use crate::judge::eval::Context;
-use crate::judge::rules::RuleId;
 use crate::judge::verdict::Verdict;
+use crate::model::catalogue::RuleId;
 use crate::settings::policy::Policy;
 
 /// Kubewarden's answer to `validate`.

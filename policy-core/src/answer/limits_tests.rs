@@ -2,7 +2,7 @@
 //! make a read allocate without bound, the alias budget is spent across an input's documents,
 //! and JSON and YAML refuse the same nesting.
 
-use crate::judge::rules::RuleId;
+use crate::model::catalogue::RuleId;
 use crate::{check, Context, Policy, Report};
 
 fn policy(settings: &str) -> Policy {

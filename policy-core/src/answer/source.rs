@@ -96,8 +96,8 @@ pub fn unreadable(source: &str, problem: &SourceProblem) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::rules::RuleId;
     use crate::judge::verdict::Severity;
+    use crate::model::catalogue::RuleId;
 
     #[test]
     fn an_unreadable_source_is_one_input_invalid_error() {

@@ -6,8 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::judge::exceptions::Suppression;
-use crate::judge::rules::{Judges, RuleId, RuleKind, RULES};
+use crate::judge::rules::CHECKS;
 use crate::judge::verdict::{Finding, PatchOp, Severity, Verdict};
+use crate::model::catalogue::{Judges, RuleId, RuleKind, RULES};
 use crate::model::object::{Judgement, Object, Operation, Request};
 use crate::model::view::ContainerRef;
 use crate::settings::policy::Policy;
@@ -270,7 +271,7 @@ fn run(
             patch: &mut patch,
         };
         if out.active() {
-            (rule.check)(&input, &mut out);
+            CHECKS[i](&input, &mut out);
         }
     }
     // Pods assembled from other shapes (Argo templates, TrainJob trainers, KServe models) name

@@ -1,36 +1,10 @@
 //! The verdict on one object: findings in a stable order and an RFC 6902 JSON Patch.
 
-use schemars::JsonSchema;
-
 use crate::judge::exceptions::Suppression;
-use crate::judge::rules::RuleId;
+use crate::model::catalogue::RuleId;
+pub use crate::model::catalogue::Severity;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// How much a finding matters: errors deny admission, warnings warn, infos only inform.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Only shown by the CLI, the browser and the API.
-    Info,
-    /// Becomes an AdmissionReview warning.
-    Warning,
-    /// Denies admission.
-    Error,
-}
-
-impl Severity {
-    /// The lowercase name used in JSON and human output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
 
 /// One thing a rule found, pointing at the exact field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,17 +134,6 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// The messages an admission denial carries, each `rule: message` (empty when allowed).
-    pub fn error_messages(&self) -> Vec<String> {
-        crate::answer::admission::error_messages(self)
-    }
-
-    /// The warnings an admission answer carries, bounded as the API server keeps them: each
-    /// at most 256 bytes, 4 KiB in all.
-    pub fn warnings(&self) -> Vec<String> {
-        crate::answer::admission::warnings(self)
-    }
-
     /// Number of findings with the given severity that are not suppressed.
     pub fn count(&self, severity: Severity) -> usize {
         self.findings

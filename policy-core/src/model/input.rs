@@ -5,7 +5,18 @@ use serde::de::DeserializeSeed;
 use serde_json::Value;
 
 use crate::model::object::{Doc, DocSeed};
-use crate::settings::policy::Policy;
+use crate::model::templates::Shapes;
+use crate::read::limits::Limits;
+
+/// What reading a document needs of the settings: the input limits and the pod-template
+/// shapes (built-in and declared in settings `templates`). `Policy::reading` gives it.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    /// Settings `limits`.
+    pub limits: Limits,
+    /// Where each kind keeps its pods.
+    pub shapes: &'a Shapes,
+}
 
 /// Why a document cannot be judged; becomes an `input-invalid` finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,19 +197,19 @@ pub(crate) fn depth_problem(limit: usize) -> Problem {
 
 /// Parses one JSON document: typed in one pass, and on failure names the field where the read
 /// stopped (see [`crate::read::json_position`]).
-pub fn json_doc(policy: &Policy, bytes: &[u8]) -> Result<Doc, Problem> {
-    let limits = policy.settings().limits;
+pub fn json_doc(reading: Reading<'_>, bytes: &[u8]) -> Result<Doc, Problem> {
+    let limits = reading.limits;
     // Wherever it is, a field the policy skips included, as the YAML reader refuses it.
     if json_depth_exceeds(bytes, limits.max_depth) {
         return Err(depth_problem(limits.max_depth));
     }
-    json_doc_within_depth(policy, bytes)
+    json_doc_within_depth(reading, bytes)
 }
 
 /// [`json_doc`] of text whose nesting the caller has checked against `limits.maxDepth`.
-pub(crate) fn json_doc_within_depth(policy: &Policy, bytes: &[u8]) -> Result<Doc, Problem> {
-    let limits = policy.settings().limits;
-    match typed(policy, bytes) {
+pub(crate) fn json_doc_within_depth(reading: Reading<'_>, bytes: &[u8]) -> Result<Doc, Problem> {
+    let limits = reading.limits;
+    match typed(reading, bytes) {
         Ok(doc) => Ok(doc),
         Err(e) if is_recursion_limit(&e) => Err(depth_problem(limits.max_depth)),
         Err(typed_error) => match serde_json::from_slice::<Value>(bytes) {
@@ -218,7 +229,7 @@ pub(crate) fn json_doc_within_depth(policy: &Policy, bytes: &[u8]) -> Result<Doc
             // Read again from the value: its keys are sorted, so `apiVersion` and `kind` come
             // before the fields they decide and the error position names the field even when
             // the text put `spec` first.
-            Ok(v) => match value_doc(policy, &v) {
+            Ok(v) => match value_doc(reading, &v) {
                 Err(p) => Err(p),
                 Ok(_) => Err(type_problem(bytes, &typed_error)),
             },
@@ -237,19 +248,19 @@ fn is_recursion_limit(e: &serde_json::Error) -> bool {
 /// serde_json's own limit is off: it stops at 127 levels where a field read before `kind`
 /// is buffered, which would refuse a YAML document (written with sorted keys) that the same
 /// JSON text passes.
-fn typed(policy: &Policy, bytes: &[u8]) -> Result<Doc, serde_json::Error> {
+fn typed(reading: Reading<'_>, bytes: &[u8]) -> Result<Doc, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     de.disable_recursion_limit();
     DocSeed {
-        shapes: &policy.shapes,
+        shapes: reading.shapes,
     }
     .deserialize(&mut de)
     .and_then(|d| de.end().map(|()| d))
 }
 
 /// The typed read of JSON bytes the reader wrote itself, naming the field on failure.
-pub(crate) fn typed_read(policy: &Policy, bytes: &[u8]) -> Result<Doc, Problem> {
-    typed(policy, bytes).map_err(|e| type_problem(bytes, &e))
+pub(crate) fn typed_read(reading: Reading<'_>, bytes: &[u8]) -> Result<Doc, Problem> {
+    typed(reading, bytes).map_err(|e| type_problem(bytes, &e))
 }
 
 /// A typed read's error, naming the field where it stopped.
@@ -278,8 +289,8 @@ pub(crate) fn not_an_object(v: &Value) -> Problem {
 /// Parses one document already read into a `Value` (from YAML, a `List` item, a caller's
 /// value), naming the field on failure. It is written out as JSON and read by the same typed
 /// reader as JSON text.
-pub fn value_doc(policy: &Policy, v: &Value) -> Result<Doc, Problem> {
-    let limits = policy.settings().limits;
+pub fn value_doc(reading: Reading<'_>, v: &Value) -> Result<Doc, Problem> {
+    let limits = reading.limits;
     if value_depth_exceeds(v, limits.max_depth) {
         return Err(depth_problem(limits.max_depth));
     }
@@ -288,7 +299,7 @@ pub fn value_doc(policy: &Policy, v: &Value) -> Result<Doc, Problem> {
     }
     let bytes = serde_json::to_vec(v)
         .map_err(|e| Problem::new(format!("cannot read the document: {e}")))?;
-    typed(policy, &bytes).map_err(|e| type_problem(&bytes, &e))
+    typed(reading, &bytes).map_err(|e| type_problem(&bytes, &e))
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -395,12 +406,13 @@ pub fn parse_values(text: &str) -> Vec<Result<Value, Problem>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::policy::Policy;
 
     #[test]
     fn type_errors_name_the_field_even_when_kind_comes_last() {
         let policy = Policy::default();
         let text = br#"{"spec":{"containers":[{"name":"a","ports":[{"containerPort":"80"}]}]},"apiVersion":"v1","kind":"Pod"}"#;
-        let p = json_doc(&policy, text).err().unwrap();
+        let p = json_doc(policy.reading(), text).err().unwrap();
         assert_eq!(p.path, "/spec/containers/0/ports/0/containerPort");
         assert!(p.message.contains("must be a number"), "{}", p.message);
     }

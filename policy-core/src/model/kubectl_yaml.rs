@@ -11,14 +11,14 @@ use crate::read::yaml::{read, Budget};
 /// scalars, merge keys applied, the last of duplicate keys kept). `line_offset` is added to
 /// reported lines. Empty documents are returned as `Value::Null`.
 pub fn parse_documents(text: &str, line_offset: u32) -> Vec<Result<Value, Problem>> {
-    parse_documents_within(text, line_offset, &crate::settings::Limits::default())
+    parse_documents_within(text, line_offset, &crate::read::limits::Limits::default())
 }
 
 /// [`parse_documents`] within the given input limits (depth, aliases).
 pub fn parse_documents_within(
     text: &str,
     line_offset: u32,
-    limits: &crate::settings::Limits,
+    limits: &crate::read::limits::Limits,
 ) -> Vec<Result<Value, Problem>> {
     let lines = Lines::new(text.as_bytes());
     let mut out = Vec::new();

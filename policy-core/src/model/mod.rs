@@ -2,6 +2,7 @@
 //! templates and the kind tables, container views, image references, label syntax, the CKS
 //! node types and labels, the removed-API table. Comes after `read`; knows no setting.
 
+pub(crate) mod catalogue;
 pub(crate) mod cks;
 pub(crate) mod container_probe;
 pub(crate) mod image_ref;

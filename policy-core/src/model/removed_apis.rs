@@ -1,4 +1,4 @@
-//! `api-version-removed`: apiVersion/kind pairs that Kubernetes stopped serving at or before
+//! The removed-API table: apiVersion/kind pairs that Kubernetes stopped serving at or before
 //! 1.33, the oldest release CKS runs, so the API server refuses them whatever admission says.
 //!
 //! The table is the Kubernetes Deprecated API Migration Guide, section "Removed APIs by
@@ -9,14 +9,11 @@
 //! `v1beta2`/`v1beta3`, PodSecurityPolicy in `policy/v1beta1`) the replacement is the version
 //! served today.
 //!
-//! Decisions where SPEC is silent:
+//! The rule that reports them is `api-version-removed` (`judge/rules/removed_apis.rs`).
 //! - The object is still judged by every other rule as its replacement would be: a removed
 //!   workload version keeps the pod-template locations of its replacement
 //!   ([`replacement_group`], used by [`crate::model::templates::Shapes::get`] and
 //!   [`crate::Object::is`]), so the manifest's other problems show before it is migrated.
-//! - The finding points at `/apiVersion`.
-
-use crate::judge::eval::{Input, Out};
 
 /// One removed apiVersion and the kinds the guide names for it.
 #[derive(Debug, Clone, Copy)]
@@ -297,31 +294,6 @@ pub fn replacement_group(api_version: &str, kind: &str) -> Option<&'static str> 
     lookup(api_version, kind)
         .and_then(|r| r.replacement)
         .map(crate::model::templates::api_group)
-}
-
-/// `api-version-removed` (error): the object's apiVersion/kind is one the API server no longer
-/// serves (see the module documentation).
-pub fn check(input: &Input<'_>, out: &mut Out<'_>) {
-    let obj = input.object;
-    let Some(r) = lookup(&obj.api_version, &obj.kind) else {
-        return;
-    };
-    let mut message = format!(
-        "`{}` {} was removed in Kubernetes {}: the API server refuses it (CKS runs 1.33 or later)",
-        r.api_version, obj.kind, r.removed_in
-    );
-    let fix = match r.replacement {
-        Some(to) => {
-            message.push_str(&format!("; use `{to}`"));
-            let mut fix = format!("set `apiVersion: {to}`");
-            if !r.note.is_empty() {
-                fix.push_str(&format!(" ({})", r.note));
-            }
-            fix
-        }
-        None => r.note.to_owned(),
-    };
-    out.report("/apiVersion", message, Some(fix));
 }
 
 #[cfg(test)]

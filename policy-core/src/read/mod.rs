@@ -7,6 +7,7 @@ mod block;
 pub(crate) mod bytes;
 pub(crate) mod json;
 pub(crate) mod json_position;
+pub(crate) mod limits;
 pub(crate) mod locate;
 pub(crate) mod pointer;
 pub(crate) mod resolve;

@@ -56,7 +56,7 @@ impl Budget {
     /// nodes per document, and at most that or [`ALIAS_NODES_PER_BYTE`] per byte of the input
     /// (whichever is more) produced by all aliases of the input together, and as many kept by
     /// its anchors (each its own count).
-    pub fn for_input(l: &crate::settings::Limits, len: usize) -> Self {
+    pub fn for_input(l: &crate::read::limits::Limits, len: usize) -> Self {
         Budget {
             max_depth: l.max_depth,
             max_aliases: l.max_aliases,
@@ -71,7 +71,7 @@ impl Budget {
 
     /// The default limits for text read outside a policy (settings, `--fix` read-back).
     pub fn default_for(len: usize) -> Self {
-        Budget::for_input(&crate::settings::Limits::default(), len)
+        Budget::for_input(&crate::read::limits::Limits::default(), len)
     }
 
     /// Charges a copy of `nodes` nodes holding `text` bytes of text to the input's budget,
@@ -918,7 +918,7 @@ mod tests {
     use super::*;
 
     /// The limits these tests read with: 1,000 alias nodes per document.
-    const L: crate::settings::Limits = crate::settings::Limits {
+    const L: crate::read::limits::Limits = crate::read::limits::Limits {
         max_bytes: 4 * 1024 * 1024,
         max_depth: 128,
         max_aliases: 100,

@@ -72,7 +72,7 @@ pub enum FitsError {
 }
 
 fn objects(policy: &Policy, v: &Value) -> Result<Vec<Object>, String> {
-    match value_doc(policy, v) {
+    match value_doc(policy.reading(), v) {
         Ok(Doc::Object(o)) => Ok(vec![*o]),
         Ok(Doc::List(items)) => Ok(items),
         Ok(Doc::Review(r) | Doc::Request(r)) => Ok(r.object.into_iter().collect()),

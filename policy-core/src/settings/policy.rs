@@ -4,8 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use crate::judge::rules::{RuleId, RuleInfo, RULES};
-use crate::judge::verdict::Severity;
+use crate::model::catalogue::{RuleId, RuleInfo, Severity, RULES};
 use crate::model::image_ref::ImageRef;
 use crate::model::nodetypes;
 use crate::model::templates::Shapes;
@@ -51,7 +50,7 @@ pub struct Policy {
     pub(crate) gang_namespaces: Globs,
     pub(crate) control_plane_namespaces: Globs,
     /// Settings `exceptions`, compiled.
-    pub(crate) exceptions: crate::judge::exceptions::Exceptions,
+    pub(crate) exceptions: crate::settings::exceptions::Exceptions,
 }
 
 impl Default for Policy {
@@ -166,7 +165,7 @@ impl Policy {
             sunk_schedulers: Globs::default(),
             gang_namespaces: Globs::default(),
             control_plane_namespaces: Globs::default(),
-            exceptions: crate::judge::exceptions::Exceptions::default(),
+            exceptions: crate::settings::exceptions::Exceptions::default(),
         }
     }
 
@@ -295,7 +294,7 @@ impl Policy {
             nodetypes::Mapping::new(nodetypes::LEGACY_PUBLISHED, &s.node_types.legacy);
 
         let shapes = compile_templates(s, &mut problems);
-        let exceptions = crate::judge::exceptions::compile(&s.exceptions, &mut problems);
+        let exceptions = crate::settings::exceptions::compile(&s.exceptions, &mut problems);
         let policy = Policy {
             rules,
             shapes,
@@ -377,6 +376,14 @@ impl Policy {
     /// The settings this policy was compiled from.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// What reading a document needs of this policy: its limits and pod-template shapes.
+    pub(crate) fn reading(&self) -> crate::model::input::Reading<'_> {
+        crate::model::input::Reading {
+            limits: self.settings.limits,
+            shapes: &self.shapes,
+        }
     }
 
     /// Whether `tag` is one of settings `images.mutableTags` (a short list, read in place).

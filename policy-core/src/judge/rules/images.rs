@@ -23,8 +23,8 @@
 //!   and against the string as written.
 
 use crate::judge::eval::{Context, Input, Out};
-use crate::judge::rules::RuleId;
 use crate::judge::verdict::PatchOp;
+use crate::model::catalogue::RuleId;
 use crate::model::image_ref::{validate_digest, ImageRef, RefError};
 use crate::model::object::{Operation, Request};
 use crate::model::view::ContainerRef;
@@ -348,7 +348,7 @@ mod tests {
             .remove(0)
             .unwrap();
         let policy = Policy::default();
-        match crate::model::input::value_doc(&policy, &v).unwrap() {
+        match crate::model::input::value_doc(policy.reading(), &v).unwrap() {
             crate::model::object::Doc::Object(o) => Request::create(*o),
             _ => panic!("not an object"),
         }

@@ -1,11 +1,10 @@
-//! The rule catalogue: stable ids, defaults, and the order rules run in.
-//!
-//! Each rule family lives in its own module as plain functions over typed manifests; this module
-//! only lists them. Rules run in table order and report in document order, so findings are
-//! deterministic.
+//! The rules: each family lives in its own module as plain functions over typed manifests.
+//! Their ids, defaults and order are the catalogue's (`model/catalogue.rs`); this module
+//! expands the catalogue's lines once more into [`CHECKS`], the table of check functions.
+//! Rules run in table order and report in document order, so findings are deterministic.
 
 use crate::judge::eval::{Input, Out};
-use crate::judge::verdict::Severity;
+use crate::model::catalogue::{for_each_rule, RuleId};
 
 pub mod accelerators;
 pub mod images;
@@ -14,90 +13,25 @@ pub mod labels;
 pub mod namespaces;
 pub mod nodepool;
 pub mod nodes;
+pub mod pod_template_unknown;
+pub mod removed_apis;
 pub mod sunk;
 pub mod tolerations;
 pub mod webhooks;
 
-/// Whether a rule validates, mutates, or both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RuleKind {
-    /// Reports findings.
-    Validate,
-    /// Emits JSON Patch operations (and an info finding describing each change).
-    Mutate,
-    /// Reports findings and emits the patch that fixes them.
-    Both,
-}
+/// A rule's check: reads the input, reports findings and patch operations to `out`.
+pub(crate) type Check = fn(&Input<'_>, &mut Out<'_>);
 
-/// What a rule judges: a *change* an UPDATE makes (judged against `oldObject`, never when
-/// auditing existing objects), or the *state* of the object (ratcheted on UPDATE: a finding the
-/// old object already had does not deny).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Judges {
-    /// Who may add, change or remove something (reserved labels, control-plane namespaces).
-    Change,
-    /// What the object is.
-    State,
-}
-
-/// Static description of one rule.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct RuleInfo {
-    /// Stable id used in findings and settings.
-    pub id: &'static str,
-    /// Severity before settings overrides.
-    #[serde(rename = "severity")]
-    pub default_severity: Severity,
-    /// Whether the rule runs without settings turning it on.
-    #[serde(rename = "enabled")]
-    pub default_enabled: bool,
-    /// Validation, mutation, or both.
-    pub kind: RuleKind,
-    /// Whether it judges a change or the object's state.
-    pub judges: Judges,
-    /// One line for `cks-policy rules`.
-    pub description: &'static str,
-    /// Whether the rule also runs on DELETE (against `oldObject`).
-    #[serde(skip)]
-    pub on_delete: bool,
-    #[serde(skip)]
-    pub(crate) check: fn(&Input<'_>, &mut Out<'_>),
-}
-
-/// The one declaration of the catalogue: each line gives a rule's enum variant, stable id,
-/// default severity, kind, check function, optional overrides after `;` (`default_enabled`,
-/// `on_delete`)
-/// and description, and generates both [`RuleId`] and [`RULES`] from it.
-macro_rules! catalogue {
+/// Expands the catalogue's lines into the table of check functions, in [`RuleId`] order.
+macro_rules! check_table {
     ($($variant:ident = $id:literal, $sev:ident, $kind:ident, $check:path
         $(; $($field:ident = $val:expr),+)?, $desc:literal;)*) => {
-        /// Every rule id, in the order rules run.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum RuleId { $(#[doc = $id] $variant),* }
-
-        impl RuleId {
-            /// All ids in run order.
-            pub const ALL: &'static [RuleId] = &[$(RuleId::$variant),*];
-            /// The stable string id.
-            pub fn as_str(self) -> &'static str {
-                match self { $(RuleId::$variant => $id),* }
-            }
-            /// Looks an id up by its string form.
-            pub fn parse(s: &str) -> Option<RuleId> {
-                match s { $($id => Some(RuleId::$variant),)* _ => None }
-            }
-            /// Position in [`RuleId::ALL`], for per-rule tables.
-            pub fn index(self) -> usize { self as usize }
-        }
-
-        /// The catalogue, indexed by [`RuleId::index`].
-        pub static RULES: [RuleInfo; RuleId::ALL.len()] = [
-            $(RuleInfo { $($($field: $val,)+)? ..rule($id, $sev, $kind, $desc, $check) }),*
-        ];
+        /// The check function of each rule, indexed by [`RuleId::index`].
+        pub(crate) static CHECKS: [Check; RuleId::ALL.len()] = [$($check),*];
     };
 }
+
+for_each_rule!(check_table);
 
 fn no_check(_: &Input<'_>, _: &mut Out<'_>) {}
 
@@ -123,159 +57,4 @@ fn server_set_metadata(input: &Input<'_>, out: &mut Out<'_>) {
             "remove `metadata.resourceVersion` (and `uid`, `creationTimestamp`, `managedFields`); judge objects exported from a cluster with `cks-policy audit`",
         )),
     );
-}
-
-const fn rule(
-    id: &'static str,
-    default_severity: Severity,
-    kind: RuleKind,
-    description: &'static str,
-    check: fn(&Input<'_>, &mut Out<'_>),
-) -> RuleInfo {
-    RuleInfo {
-        id,
-        default_severity,
-        default_enabled: true,
-        kind,
-        judges: Judges::State,
-        description,
-        on_delete: false,
-        check,
-    }
-}
-
-use RuleKind::{Both, Mutate, Validate};
-use Severity::{Error, Info, Warning};
-
-catalogue! {
-    InputInvalid = "input-invalid", Error, Validate, no_check,
-        "the document is not valid YAML/JSON, not a Kubernetes object, has a field of the wrong type, or exceeds an input limit";
-    ReadAsList = "read-as-list", Info, Validate, no_check,
-        "a document whose kind is not a `…List` has a top-level `items`, so kubectl reads it as a list and creates only its items";
-    ServerSetMetadata = "server-set-metadata", Warning, Validate, server_set_metadata,
-        "a manifest carries `metadata.resourceVersion`, so it was judged as an existing object and the change rules did not run";
-    ApiVersionRemoved = "api-version-removed", Error, Validate, crate::model::removed_apis::check,
-        "the apiVersion/kind was removed at or before Kubernetes 1.33 (the oldest CKS runs), so the API server refuses it";
-    PodTemplateUnknown = "pod-template-unknown", Info, Validate, crate::model::container_probe::check,
-        "a custom resource of a kind with no pod-template location holds `containers` that no rule judged; declare it in settings `templates`";
-    ImageReferenceInvalid = "image-reference-invalid", Error, Validate, images::check_reference,
-        "an image string does not parse as an OCI/Docker reference";
-    ImageDigestRequired = "image-digest-required", Warning, Validate, images::check_digest_required,
-        "a tagged container image is not pinned by digest (`@sha256:…`) and not allowed by `images.allow`";
-    ImageMutableTag = "image-mutable-tag", Error, Validate, images::check_mutable_tag,
-        "an image has no tag (implicit `latest`) or a mutable tag, and no digest";
-    ImagePullPolicy = "image-pull-policy", Info, Validate, images::check_pull_policy,
-        "a digest-pinned image uses `imagePullPolicy: Always`";
-    PinDigests = "pin-digests", Info, Mutate, images::pin_digests,
-        "rewrites `repo:tag` to `repo:tag@digest` from the `images.digests` lock map";
-    ReservedNodeLabel = "reserved-node-label", Error, Validate, labels::check_reserved_node_label; judges = Judges::Change,
-        "a CoreWeave-domain label or taint on a Node or NodePool is added, changed or removed by a non-exempt requester";
-    ReservedNamespaceLabel = "reserved-namespace-label", Error, Validate, namespaces::check_reserved_namespace_label; judges = Judges::Change,
-        "a Namespace gains, changes or loses a CoreWeave-domain label through a non-exempt requester";
-    ControlPlaneNamespace = "control-plane-namespace", Error, Validate, namespaces::check_control_plane_namespace; on_delete = true, judges = Judges::Change,
-        "a control-plane namespace, or an object inside one, is changed or deleted by a non-exempt requester";
-    UnknownCoreweaveLabel = "unknown-coreweave-label", Warning, Validate, labels::check_unknown_coreweave_label,
-        "a pod carries a CoreWeave-domain label that is not a known workload label";
-    LabelSyntax = "label-syntax", Error, Validate, labels::check_label_syntax,
-        "a label key or value that Kubernetes would reject";
-    NodeLifecycleInconsistent = "node-lifecycle-inconsistent", Warning, Validate, nodes::check_lifecycle,
-        "a Node's lifecycle labels contradict the CKS node lifecycle model";
-    LegacyNodeType = "legacy-node-type", Warning, Validate, nodes::check_legacy_node_type,
-        "a pod selects nodes by `node.kubernetes.io/type` with a legacy value (a current Instance ID there works)";
-    MigrateNodeType = "migrate-node-type", Info, Mutate, nodes::migrate_node_type,
-        "rewrites a `node.kubernetes.io/type` selector to `node.kubernetes.io/instance-type` when every value has a known Instance ID";
-    UnknownInstanceType = "unknown-instance-type", Warning, Validate, nodes::check_unknown_instance_type,
-        "a pod selects an instance type that is not a known CKS Instance ID";
-    LegacyNodeSelector = "legacy-node-selector", Warning, Validate, nodes::check_legacy_node_selector,
-        "a pod selects on labels of the pre-CKS CoreWeave Cloud that no CKS node carries, or on a `gpu.nvidia.com/class` CKS does not offer";
-    NodepoolInvalid = "nodepool-invalid", Error, Validate, nodepool::check,
-        "a CoreWeave NodePool that CKS would refuse or that can never be satisfied";
-    CpuComputeToleration = "cpu-compute-toleration", Info, Mutate, tolerations::cpu_compute_toleration,
-        "a Pod that requests no accelerator gets the `is_cpu_compute` toleration, as CKS admission adds it";
-    BroadToleration = "broad-toleration", Warning, Validate, tolerations::check_broad_toleration,
-        "a toleration lets the pod land on control-plane, triage or pending nodes";
-    GpuTolerationWithoutGpu = "gpu-toleration-without-gpu", Info, Validate, tolerations::check_gpu_toleration_without_gpu,
-        "a pod that requests no accelerator tolerates `is_gpu`";
-    SunkDaemonsetTolerations = "sunk-daemonset-tolerations", Warning, Both, sunk::check_daemonset_tolerations,
-        "a DaemonSet on SUNK nodes lacks a toleration SUNK requires (when `sunk.enabled`)";
-    InterruptibleStateful = "interruptible-stateful", Error, Validate, interruption::check_stateful,
-        "the interruptable label is on a workload that cannot tolerate eviction";
-    InterruptionLabelValue = "interruption-label-value", Warning, Validate, interruption::check_value,
-        "an interruption label whose value is not exactly `\"true\"`";
-    InterruptionLabelPlacement = "interruption-label-placement", Warning, Validate, interruption::check_placement,
-        "an interruption label on a workload's own metadata but not on its pod template";
-    InterruptionLabelSpelling = "interruption-label-spelling", Warning, Validate, interruption::check_spelling,
-        "a near-miss interruption label key";
-    GracefulTerminationPeriod = "graceful-termination-period", Warning, Validate, interruption::check_grace_period,
-        "a graceful-interruptible pod with no grace period, or with both interruption labels";
-    AcceleratorAccessBypass = "accelerator-access-bypass", Error, Validate, accelerators::check_access_bypass,
-        "a container reaches GPUs outside the device plugin or DRA (`NVIDIA_VISIBLE_DEVICES`, a `/dev` hostPath, or privileged in a pod that requests a GPU)";
-    PrivilegedWithoutAccelerator = "privileged-without-accelerator", Warning, Validate, accelerators::check_privileged_without_accelerator,
-        "a privileged container in a pod that requests no GPU, which can reach every GPU of a GPU node";
-    GangSchedulingQueue = "gang-scheduling-queue", Warning, Validate, accelerators::check_gang_queue; default_enabled = false,
-        "an accelerator training job in a `gang.namespaces` namespace lacks `kueue.x-k8s.io/queue-name`";
-    UnsupportedGpuOperator = "unsupported-gpu-operator", Warning, Validate, accelerators::check_gpu_operator,
-        "the manifest installs the NVIDIA GPU Operator, which CKS manages itself";
-    SunkPodScheduler = "sunk-pod-scheduler", Warning, Validate, sunk::check_pod_scheduler,
-        "a pod scheduled by the SUNK scheduler breaks one of its requirements";
-    WebhookScope = "webhook-scope", Error, Validate, webhooks::check,
-        "an admission webhook fails closed on Pods in control-plane namespaces, which can deadlock the cluster";
-    CksManagedComponent = "cks-managed-component", Warning, Validate, accelerators::check_managed_component,
-        "the manifest installs a component CKS manages itself (device plugin, upstream Kueue, Network Operator)";
-    DraClaimUnused = "dra-claim-unused", Warning, Validate, accelerators::check_dra_claim_unused,
-        "a pod-level DRA resource claim that no container lists under `resources.claims`";
-    ExceptionAnnotationInvalid = "exception-annotation-invalid", Error, Validate, crate::judge::exceptions::check_annotation,
-        "the object's `cks-policy.example.invalid/exceptions` annotation does not parse or names a rule that cannot be excepted, so it silences nothing";
-}
-
-impl RuleId {
-    /// The static description of this rule.
-    pub fn info(self) -> &'static RuleInfo {
-        &RULES[self.index()]
-    }
-}
-
-impl std::fmt::Display for RuleId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl PartialEq<str> for RuleId {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for RuleId {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl serde::Serialize for RuleId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for RuleId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        RuleId::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown rule id `{s}`")))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_matches_ids() {
-        assert_eq!(RULES.len(), RuleId::ALL.len());
-        for (i, id) in RuleId::ALL.iter().enumerate() {
-            assert_eq!(RULES[i].id, id.as_str(), "rule table out of order at {i}");
-            assert_eq!(RuleId::parse(id.as_str()), Some(*id));
-        }
-    }
 }

@@ -41,8 +41,8 @@ use k8s_openapi::api::core::v1::{NodeSelectorRequirement, PodSpec};
 use serde_json::{json, Value};
 
 use crate::judge::eval::{Input, Out};
-use crate::judge::rules::RuleId;
 use crate::judge::verdict::PatchOp;
+use crate::model::catalogue::RuleId;
 use crate::model::nodetypes::{
     GPU_CLASSES, GPU_CLASS_KEYS, LEGACY_CLASS_LIKELY, LEGACY_SELECTOR_KEYS, NODE_CLASS,
     NODE_CLASS_VALUES,

@@ -117,22 +117,7 @@ pub fn evaluate_value(policy: &Policy, value: &Value, context: &Context) -> Repo
 
 /// Parses AdmissionReview (or bare AdmissionRequest) JSON bytes into a typed request.
 pub fn parse_request(policy: &Policy, bytes: &[u8]) -> Result<Request, ReviewError> {
-    let limit = policy.settings().limits.max_bytes;
-    if bytes.len() > limit {
-        return Err(ReviewError::TooLarge {
-            size: bytes.len(),
-            limit,
-        });
-    }
-    match model::input::json_doc(policy.reading(), bytes) {
-        Ok(Doc::Review(r) | Doc::Request(r)) => Ok(*r),
-        Ok(_) => Err(ReviewError::Invalid(String::from(
-            "expected an admission.k8s.io/v1 AdmissionReview or AdmissionRequest",
-        ))),
-        Err(p) => Err(ReviewError::Invalid(
-            answer::check::input_invalid(&p).message,
-        )),
-    }
+    answer::review::parse_request(policy, bytes)
 }
 
 /// Judges an AdmissionReview (or bare AdmissionRequest) and returns the request and verdict.
@@ -144,9 +129,7 @@ pub fn evaluate_request(
     bytes: &[u8],
     context: &Context,
 ) -> Result<(Request, Verdict), ReviewError> {
-    let request = parse_request(policy, bytes)?;
-    let verdict = evaluate(policy, &request, context);
-    Ok((request, verdict))
+    answer::review::evaluate_request(policy, bytes, context)
 }
 
 /// Judges an AdmissionReview and returns the AdmissionReview response a webhook would send.
@@ -158,46 +141,5 @@ pub fn review(
     bytes: &[u8],
     context: &Context,
 ) -> Result<AdmissionReviewResponse, ReviewError> {
-    let (request, verdict) = match evaluate_request(policy, bytes, context) {
-        Ok(x) => x,
-        Err(ReviewError::Invalid(msg)) => {
-            // Keep the uid when the envelope is readable even if the object is not.
-            let uid = uid_of(bytes).ok_or_else(|| ReviewError::Invalid(msg.clone()))?;
-            let finding = Finding {
-                rule: RuleId::InputInvalid,
-                severity: Severity::Error,
-                path: String::new(),
-                message: msg,
-                fix: None,
-                line: None,
-                preexisting: false,
-                suppressed: None,
-            };
-            let v = Verdict {
-                allowed: false,
-                findings: vec![finding],
-                patch: vec![],
-            };
-            return Ok(response_review(&uid, &v));
-        }
-        Err(e) => return Err(e),
-    };
-    Ok(response_review(&request.uid, &verdict))
-}
-
-fn response_review(uid: &str, v: &Verdict) -> AdmissionReviewResponse {
-    AdmissionReviewResponse {
-        api_version: "admission.k8s.io/v1",
-        kind: "AdmissionReview",
-        response: answer::admission::response(uid, v),
-    }
-}
-
-fn uid_of(bytes: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(bytes).ok()?;
-    let r = v.get("request").unwrap_or(&v);
-    r.get("uid")?
-        .as_str()
-        .filter(|u| !u.is_empty())
-        .map(str::to_owned)
+    answer::review::review(policy, bytes, context)
 }

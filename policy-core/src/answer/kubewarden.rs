@@ -155,7 +155,7 @@ impl ValidationResponse {
     }
 
     /// The rejection of a request whose settings do not validate.
-    pub fn invalid_settings(error: &crate::SettingsError) -> Self {
+    pub fn invalid_settings(error: &crate::settings::error::SettingsError) -> Self {
         Self::reject(error.to_string(), 400)
     }
 
@@ -198,11 +198,11 @@ pub fn validate_settings(settings: &[u8]) -> SettingsValidationResponse {
 /// `validate`: judges the AdmissionRequest JSON `request` (the `request` member of the payload,
 /// as Kubewarden sent it) with `policy`, making the lookups it needs through `host`.
 pub fn validate(policy: &Policy, request: &[u8], host: &dyn Host) -> ValidationResponse {
-    let parsed = match crate::parse_request(policy, request) {
+    let parsed = match crate::answer::review::parse_request(policy, request) {
         Ok(r) => r,
         Err(e) => {
             let message = match e {
-                crate::ReviewError::Invalid(m) => m,
+                crate::settings::error::ReviewError::Invalid(m) => m,
                 other => other.to_string(),
             };
             return ValidationResponse::reject(format!("{}: {message}", RuleId::InputInvalid), 400);

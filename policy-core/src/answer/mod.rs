@@ -9,4 +9,5 @@ pub mod kubewarden;
 #[cfg(all(test, feature = "yaml"))]
 mod limits_tests;
 pub(crate) mod patch;
+pub(crate) mod review;
 pub(crate) mod source;

@@ -175,11 +175,13 @@ pub(crate) fn suppressions(
 pub fn add_host_findings(
     policy: &Policy,
     request: &Request,
-    verdict: &mut crate::Verdict,
-    extra: Vec<crate::Finding>,
+    verdict: &mut crate::judge::verdict::Verdict,
+    extra: Vec<crate::judge::verdict::Finding>,
 ) {
     let object = match request.operation {
-        crate::Operation::Delete => request.old_object.as_ref().or(request.object.as_ref()),
+        crate::model::object::Operation::Delete => {
+            request.old_object.as_ref().or(request.object.as_ref())
+        }
         _ => request.object.as_ref(),
     };
     let table = object.map_or_else(Vec::new, |o| suppressions(policy, request, o));
@@ -189,7 +191,10 @@ pub fn add_host_findings(
         }
         verdict.findings.push(f);
     }
-    verdict.allowed = !verdict.findings.iter().any(crate::Finding::denies);
+    verdict.allowed = !verdict
+        .findings
+        .iter()
+        .any(crate::judge::verdict::Finding::denies);
 }
 
 /// `exception-annotation-invalid`: the object's [`ANNOTATION`] does not parse or names a rule

@@ -1,0 +1,100 @@
+//! The AdmissionReview answer: bytes of a review (or bare request) in, the request and its
+//! verdict or the response a webhook sends out. The façade's `parse_request`,
+//! `evaluate_request` and `review`, and the Kubewarden protocol, call these.
+
+use serde_json::Value;
+
+use crate::answer::admission::{self, AdmissionReviewResponse};
+use crate::answer::check::input_invalid;
+use crate::judge::eval::{evaluate, Context};
+use crate::judge::verdict::{Finding, Severity, Verdict};
+use crate::model::catalogue::RuleId;
+use crate::model::input::json_doc;
+use crate::model::object::{Doc, Request};
+use crate::settings::error::ReviewError;
+use crate::settings::policy::Policy;
+
+/// Parses AdmissionReview (or bare AdmissionRequest) JSON bytes into a typed request.
+pub fn parse_request(policy: &Policy, bytes: &[u8]) -> Result<Request, ReviewError> {
+    let limit = policy.settings().limits.max_bytes;
+    if bytes.len() > limit {
+        return Err(ReviewError::TooLarge {
+            size: bytes.len(),
+            limit,
+        });
+    }
+    match json_doc(policy.reading(), bytes) {
+        Ok(Doc::Review(r) | Doc::Request(r)) => Ok(*r),
+        Ok(_) => Err(ReviewError::Invalid(String::from(
+            "expected an admission.k8s.io/v1 AdmissionReview or AdmissionRequest",
+        ))),
+        Err(p) => Err(ReviewError::Invalid(input_invalid(&p).message)),
+    }
+}
+
+/// Judges an AdmissionReview (or bare AdmissionRequest) and returns the request and verdict.
+///
+/// An object that cannot be read is judged as an `input-invalid` error (denied), not an `Err`;
+/// `Err` means there is no request at all to answer.
+pub fn evaluate_request(
+    policy: &Policy,
+    bytes: &[u8],
+    context: &Context,
+) -> Result<(Request, Verdict), ReviewError> {
+    let request = parse_request(policy, bytes)?;
+    let verdict = evaluate(policy, &request, context);
+    Ok((request, verdict))
+}
+
+/// Judges an AdmissionReview and returns the AdmissionReview response a webhook would send.
+///
+/// Bytes that are not a request at all are an `Err`. A request whose `object` cannot be read is
+/// denied with an `input-invalid` message, keeping the request's `uid`.
+pub fn review(
+    policy: &Policy,
+    bytes: &[u8],
+    context: &Context,
+) -> Result<AdmissionReviewResponse, ReviewError> {
+    let (request, verdict) = match evaluate_request(policy, bytes, context) {
+        Ok(x) => x,
+        Err(ReviewError::Invalid(msg)) => {
+            // Keep the uid when the envelope is readable even if the object is not.
+            let uid = uid_of(bytes).ok_or_else(|| ReviewError::Invalid(msg.clone()))?;
+            let finding = Finding {
+                rule: RuleId::InputInvalid,
+                severity: Severity::Error,
+                path: String::new(),
+                message: msg,
+                fix: None,
+                line: None,
+                preexisting: false,
+                suppressed: None,
+            };
+            let v = Verdict {
+                allowed: false,
+                findings: vec![finding],
+                patch: vec![],
+            };
+            return Ok(response_review(&uid, &v));
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(response_review(&request.uid, &verdict))
+}
+
+fn response_review(uid: &str, v: &Verdict) -> AdmissionReviewResponse {
+    AdmissionReviewResponse {
+        api_version: "admission.k8s.io/v1",
+        kind: "AdmissionReview",
+        response: admission::response(uid, v),
+    }
+}
+
+fn uid_of(bytes: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(bytes).ok()?;
+    let r = v.get("request").unwrap_or(&v);
+    r.get("uid")?
+        .as_str()
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+}

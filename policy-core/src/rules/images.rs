@@ -69,11 +69,11 @@ impl Img<'_> {
 /// Every image source of `object`, given its containers ([`crate::view::containers`]): per
 /// pod its containers, then its image volumes; then the KServe `oci://` model URIs.
 ///
-/// An image volume (`volumes[].image`, Kubernetes 1.33+: kubernetes `pkg/apis/core/types.go`
-/// `ImageVolumeSource`) is an OCI artifact the kubelet pulls like a container image, with the
-/// same `pullPolicy` defaulting (`pkg/apis/core/v1/defaults.go` `SetDefaults_ImageVolumeSource`:
-/// `Always` for `:latest` or no tag, else `IfNotPresent`), so the image rules judge it at
-/// `volumes/N/image/reference`.
+/// An image volume (`volumes[].image`, Kubernetes 1.33+: k8s.io/api `core/v1/types.go`
+/// `ImageVolumeSource`) is an OCI object the kubelet pulls like a container image, with the same
+/// pull policies and defaulting ("Defaults to Always if :latest tag is specified, or
+/// IfNotPresent otherwise", the `pullPolicy` field's documentation), so the image rules judge it
+/// at `volumes/N/image/reference`.
 fn sources<'a>(object: &'a Object, containers: &[ContainerRef<'a>]) -> Vec<Img<'a>> {
     let mut out: Vec<Img<'a>> = Vec::with_capacity(containers.len());
     let mut next = 0;

@@ -43,7 +43,7 @@ pub struct Object {
     /// pod rule judged (the `pod-template-unknown` rule).
     pub unjudged_containers: ContainerLists,
     /// OCI images named outside a container: each KServe `storageUri: oci://…` (pointer to the
-    /// field, URI as written), in document order (see [`crate::inline_pods::oci_storage_uris`]).
+    /// field, URI as written), in document order (see `inline_pods::oci_storage_uris`).
     pub oci_models: Vec<(String, String)>,
 }
 

@@ -3,7 +3,7 @@
 //! Every rule walks the containers, initContainers and ephemeralContainers of every pod spec in
 //! the object (a Pod's own spec, or each pod template of a workload), in that order per pod, then
 //! the pod's image volumes (`volumes[].image.reference`); then the KServe storage URIs served as
-//! images (`storageUri: oci://…`, see [`crate::inline_pods::oci_storage_uris`]). A container
+//! images (`storageUri: oci://…`, see `inline_pods::oci_storage_uris`). A container
 //! without an `image` field is skipped (the API server rejects it where it matters); an empty
 //! string is an invalid reference. `image-pull-policy` reads an image volume's `pullPolicy`; a
 //! KServe URI has none. `pin-digests` keeps a KServe URI's scheme (`oci://…@sha256:…`).

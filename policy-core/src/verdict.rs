@@ -229,7 +229,8 @@ pub struct DocumentResult {
     pub name: Option<String>,
     /// True when no finding denies (severity `error`, not suppressed).
     pub allowed: bool,
-    /// Findings, paths relative to the document.
+    /// Findings, paths relative to the document; judged from text, in line order (findings on
+    /// one line, and those without a line, last, in rule-table order).
     pub findings: Vec<Finding>,
     /// JSON Patch against the document.
     pub patch: Vec<PatchOp>,

@@ -736,11 +736,21 @@ pub(crate) fn check_objects(
     judge_text(policy, source, bytes, context, false, true)
 }
 
-fn finish(batch: Batch<'_>) -> (Report, Vec<Option<Object>>) {
+fn finish(mut batch: Batch<'_>) -> (Report, Vec<Option<Object>>) {
+    for r in &mut batch.results {
+        by_line(&mut r.findings);
+    }
     (
         Report::new(batch.results),
         batch.objects.unwrap_or_default(),
     )
+}
+
+/// Orders a document's findings by line, as a reader goes through the file: stable, so
+/// findings on one line keep their rule-table order, and findings without a line come last in
+/// their own order.
+fn by_line(findings: &mut [Finding]) {
+    findings.sort_by_key(|f| f.line.map_or((1, 0), |l| (0, l)));
 }
 
 fn judge_text(

@@ -318,6 +318,36 @@ fn fix_prints_patched_documents_and_write_keeps_others_intact() {
     );
 }
 
+/// A CPU pod without the `is_cpu_compute` toleration fits a CPU node: it is judged as CKS
+/// admission lets it through, and the answer says what admission added.
+#[test]
+fn fits_judges_the_pod_as_admitted() {
+    let o = cks(&[
+        "fits",
+        "--nodes",
+        "fixtures/fits/cpu-pod-admitted/nodes.yaml",
+        "fixtures/fits/cpu-pod-admitted/pod.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.contains("  cpu-1: fits\n"), "{out}");
+    assert!(
+        out.contains("  judged as admitted, with what CKS admission adds:\n    add /spec/tolerations [{\"effect\":\"NoSchedule\",\"key\":\"is_cpu_compute\",\"operator\":\"Exists\"}]\n"),
+        "{out}"
+    );
+    let o = cks(&[
+        "fits",
+        "--nodes",
+        "fixtures/fits/cks-cluster/nodes.yaml",
+        "fixtures/fits/cks-cluster/pod.yaml",
+    ]);
+    assert!(
+        stdout(&o).contains("  judged as admitted: CKS admission changes nothing\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
 #[test]
 fn fits_human_and_json() {
     let o = cks(&[
@@ -349,7 +379,7 @@ fn fits_human_and_json() {
     ]);
     let json = stdout(&o);
     assert!(
-        json.starts_with(r#"{"pod":"train","nodes":[{"name":"gpu-1","fits":true,"reasons":[],"notes":["not judged on resources: the node has no `status.allocatable`"]}"#),
+        json.starts_with(r#"{"pod":"train","admissionPatch":[],"nodes":[{"name":"gpu-1","fits":true,"reasons":[],"notes":["not judged on resources: the node has no `status.allocatable`"]}"#),
         "{json}"
     );
     // Running pods (`--pods`) count against their node: the 16-GPU pod fits only where the

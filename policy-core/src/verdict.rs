@@ -98,7 +98,7 @@ pub enum Outcome {
 }
 
 /// One RFC 6902 operation; the engine emits `add`, `replace` and `remove` only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatchOp {
     /// `add`, `replace` or `remove`.
     pub op: PatchKind,

@@ -7,6 +7,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod common;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -137,8 +139,7 @@ fn usage_and_io_errors_exit_two() {
     assert_eq!(v["results"][0]["findings"][0]["rule"], "input-invalid");
     assert_eq!(cks(&["check"]).status.code(), Some(2));
     assert_eq!(cks(&["frobnicate"]).status.code(), Some(2));
-    let dir = std::env::temp_dir().join(format!("cks-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("cli");
     let s = dir.join("bad-settings.json");
     std::fs::write(
         &s,
@@ -162,8 +163,7 @@ fn usage_and_io_errors_exit_two() {
 /// cannot take effect is refused.
 #[test]
 fn settings_problems_name_their_index_and_line() {
-    let dir = std::env::temp_dir().join(format!("cks-cli-settings-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("cli-settings");
     let s = dir.join("settings.yaml");
     std::fs::write(
         &s,
@@ -287,8 +287,7 @@ fn rules_lists_every_rule_and_schema_is_checked_in() {
 
 #[test]
 fn fix_prints_patched_documents_and_write_keeps_others_intact() {
-    let dir = std::env::temp_dir().join(format!("cks-fix-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("fix");
     let f = dir.join("m.yaml");
     let untouched = "# keep me\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm  # and me\ndata: {a: b}\n";
     let pod = format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: registry.example.com/app@{D}\n");

@@ -256,7 +256,9 @@ fn admitted(
     });
     let read = |v: &Value| match value_doc(policy, v) {
         Ok(Doc::Object(o)) => Ok(o),
-        Ok(_) => Err(FitsError::Pod(String::from("the pod is not a single object"))),
+        Ok(_) => Err(FitsError::Pod(String::from(
+            "the pod is not a single object",
+        ))),
         Err(p) => Err(FitsError::Pod(p.message)),
     };
     let request = Request::create(*read(&pod)?);

@@ -66,6 +66,12 @@ fn a_walk_skips_and_counts_what_is_not_kubernetes() {
     assert_eq!(v["summary"]["skippedDocuments"], 1, "{v}");
     assert_eq!(v["summary"]["documents"], 2, "{v}");
     assert_eq!(v["summary"]["invalid"], 0, "{v}");
+    // The GitHub format says it as a notice.
+    let github = stdout(&cks_in(&dir, &["check", "--format", "github", "."], None));
+    assert!(
+        github.contains("::notice title=cks-policy::4 files were not Kubernetes manifests (no `apiVersion` or `kind`), skipped: name a file to judge it anyway\n"),
+        "{github}"
+    );
     // Without a skip, the counts are not in the JSON at all.
     let v: Value = serde_json::from_slice(
         &cks_in(&dir, &["check", "--format", "json", "k8s/web.yaml"], None).stdout,

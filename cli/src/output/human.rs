@@ -94,7 +94,7 @@ pub fn summary(report: &Report) -> String {
 
 /// What a directory walk skipped as not Kubernetes manifests, a line for files and one for
 /// documents in other files (empty when nothing was skipped).
-fn skipped(s: &policy_core::Summary) -> String {
+pub(super) fn skipped(s: &policy_core::Summary) -> String {
     let mut out = String::new();
     if s.not_manifests > 0 {
         out.push_str(&match s.not_manifests {

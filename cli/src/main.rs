@@ -86,7 +86,8 @@ enum Command {
         #[command(flatten)]
         judge: JudgeArgs,
     },
-    /// Read an AdmissionReview and print the AdmissionReview response a webhook would return.
+    /// Read an AdmissionReview (JSON or YAML) and print the AdmissionReview response a webhook
+    /// would return.
     Review {
         /// Settings file (JSON or YAML).
         #[arg(long)]
@@ -94,7 +95,7 @@ enum Command {
         /// Cluster context file (JSON).
         #[arg(long)]
         context: Option<PathBuf>,
-        /// The AdmissionReview file, or `-` for stdin.
+        /// The AdmissionReview file (JSON, or YAML holding one document), or `-` for stdin.
         file: String,
     },
     /// Say which nodes can take a pod and why the others cannot.

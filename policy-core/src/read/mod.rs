@@ -71,6 +71,9 @@ struct Unit {
     judged: Judged,
     /// Problems that do not stop judging (duplicate keys).
     notes: Vec<Problem>,
+    /// The document could not be read because it is not a Kubernetes manifest at all (see
+    /// [`DocumentResult::is_not_a_manifest`]).
+    not_a_manifest: bool,
 }
 
 impl Unit {
@@ -80,6 +83,7 @@ impl Unit {
             locate_prefix: "",
             judged: Judged::Bad(p),
             notes: Vec::new(),
+            not_a_manifest: false,
         }
     }
 
@@ -92,6 +96,7 @@ impl Unit {
                 Err(p) => Judged::Bad(p),
             },
             notes: Vec::new(),
+            not_a_manifest: false,
         }
     }
 }
@@ -176,6 +181,7 @@ fn units(doc: Result<Doc, Problem>, existing: bool) -> Vec<Unit> {
                 locate_prefix,
                 judged: Judged::Request(r),
                 notes: Vec::new(),
+                not_a_manifest: false,
             }]
         }
     }
@@ -308,6 +314,7 @@ impl<'a> Batch<'a> {
                 }
             }
             self.results.push(DocumentResult {
+                not_a_manifest: u.not_a_manifest && matches!(u.judged, Judged::Bad(_)),
                 source: origin.source.map(str::to_owned),
                 document,
                 kind,
@@ -388,6 +395,11 @@ impl<'a> Batch<'a> {
                 out
             }
         };
+        if is_not_a_manifest(root) {
+            for u in &mut units {
+                u.not_a_manifest = true;
+            }
+        }
         for d in dups {
             let Some(path) = path_of_key(root, d.second) else {
                 continue;
@@ -545,6 +557,7 @@ impl Batch<'_> {
                 },
             },
             notes: Vec::new(),
+            not_a_manifest: false,
         })
     }
 }
@@ -613,6 +626,35 @@ fn list_items(root: &Node) -> List<'_> {
         items,
         inherit: Some(inherit),
     }
+}
+
+/// Whether a document is not a Kubernetes manifest at all: not a map, or a map that names
+/// neither `apiVersion` nor `kind` (a CI workflow, a Helm `values.yaml`, a pre-commit config).
+/// Such a document is still `input-invalid` (kubectl refuses it: apimachinery
+/// `unstructuredJSONScheme.decode` fails with `Object 'Kind' is missing`), and is marked so
+/// that a directory walk can skip it.
+fn is_not_a_manifest(root: &Node) -> bool {
+    !matches!(root.value, Val::Map(_)) || needs_inherit(root)
+}
+
+/// [`is_not_a_manifest`] for one JSON value that the typed read refused: read again only for
+/// its `apiVersion` and `kind` (this happens only on the error path).
+fn json_is_not_a_manifest(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Keys {
+        #[serde(rename = "apiVersion")]
+        api_version: Option<serde_json::Value>,
+        kind: Option<serde_json::Value>,
+    }
+    if !text.trim_start().starts_with('{') {
+        return true;
+    }
+    let empty = |v: Option<serde_json::Value>| {
+        v.as_ref()
+            .and_then(serde_json::Value::as_str)
+            .is_none_or(str::is_empty)
+    };
+    serde_json::from_str::<Keys>(text).is_ok_and(|k| empty(k.api_version) && empty(k.kind))
 }
 
 /// Whether an item names neither `kind` nor `apiVersion` (as strings; apimachinery's
@@ -736,11 +778,21 @@ pub(crate) fn check_objects(
     judge_text(policy, source, bytes, context, false, true)
 }
 
-fn finish(batch: Batch<'_>) -> (Report, Vec<Option<Object>>) {
+fn finish(mut batch: Batch<'_>) -> (Report, Vec<Option<Object>>) {
+    for r in &mut batch.results {
+        by_line(&mut r.findings);
+    }
     (
         Report::new(batch.results),
         batch.objects.unwrap_or_default(),
     )
+}
+
+/// Orders a document's findings by line, as a reader goes through the file: stable, so
+/// findings on one line keep their rule-table order, and findings without a line come last in
+/// their own order.
+fn by_line(findings: &mut [Finding]) {
+    findings.sort_by_key(|f| f.line.map_or((1, 0), |l| (0, l)));
 }
 
 fn judge_text(
@@ -921,7 +973,12 @@ fn judge_json_value(
     let first = batch.results.len();
     let doc = input::json_doc_within_depth(policy, text.as_bytes());
     let read = doc.is_ok();
-    let units = units(doc, batch.existing);
+    let mut units = units(doc, batch.existing);
+    if !read && json_is_not_a_manifest(text) {
+        for u in &mut units {
+            u.not_a_manifest = true;
+        }
+    }
     let prefixes: Vec<&'static str> = units.iter().map(|u| u.locate_prefix).collect();
     batch.judge(document, units, &Where::Deferred, origin);
     // The findings still without a line, as (result, finding, pointer tokens).

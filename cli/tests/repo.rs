@@ -25,6 +25,22 @@ fn repo(name: &str) -> Scratch {
     );
     write(&dir, ".pre-commit-config.yaml", "repos: []\n");
     write(&dir, "chart/values.yaml", "replicaCount: 1\n");
+    write(
+        &dir,
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+    );
+    write(
+        &dir,
+        "chart/templates/pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name }}\n{{- if .Values.x }}\n",
+    );
+    // Has both keys: judged, and no rule applies to it.
+    write(
+        &dir,
+        "kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [k8s/web.yaml]\n",
+    );
     write(&dir, "package.json", "{\"name\": \"app\"}\n");
     write(
         &dir,
@@ -52,24 +68,24 @@ fn a_walk_skips_and_counts_what_is_not_kubernetes() {
         "{out}"
     );
     assert!(
-        out.contains("4 files were not Kubernetes manifests (no `apiVersion` or `kind`), skipped: name a file to judge it anyway\n"),
+        out.contains("6 files were not Kubernetes manifests (no `apiVersion` or `kind`, a Helm `Chart.yaml`, or a template that is YAML only once rendered), skipped: name a file to judge it anyway\n"),
         "{out}"
     );
     assert!(
-        out.contains("1 document in a file with manifests was not a Kubernetes manifest (no `apiVersion` or `kind`), skipped\n"),
+        out.contains("1 document in a file with manifests was not a Kubernetes manifest (no `apiVersion` or `kind`, or a template that is YAML only once rendered), skipped\n"),
         "{out}"
     );
     let v: Value =
         serde_json::from_slice(&cks_in(&dir, &["check", "--format", "json", "."], None).stdout)
             .unwrap();
-    assert_eq!(v["summary"]["notManifests"], 4, "{v}");
+    assert_eq!(v["summary"]["notManifests"], 6, "{v}");
     assert_eq!(v["summary"]["skippedDocuments"], 1, "{v}");
-    assert_eq!(v["summary"]["documents"], 2, "{v}");
+    assert_eq!(v["summary"]["documents"], 3, "{v}");
     assert_eq!(v["summary"]["invalid"], 0, "{v}");
     // The GitHub format says it as a notice.
     let github = stdout(&cks_in(&dir, &["check", "--format", "github", "."], None));
     assert!(
-        github.contains("::notice title=cks-policy::4 files were not Kubernetes manifests (no `apiVersion` or `kind`), skipped: name a file to judge it anyway\n"),
+        github.contains("::notice title=cks-policy::6 files were not Kubernetes manifests (no `apiVersion` or `kind`, a Helm `Chart.yaml`, or a template that is YAML only once rendered), skipped: name a file to judge it anyway\n"),
         "{github}"
     );
     // Without a skip, the counts are not in the JSON at all.
@@ -95,6 +111,26 @@ fn a_file_named_is_judged_strictly() {
         message.contains("`apiVersion` and `kind` are required"),
         "{message}"
     );
+    // So are a chart's metadata and templates named.
+    for file in ["chart/Chart.yaml", "chart/templates/pod.yaml"] {
+        let o = cks_in(&dir, &["check", file], None);
+        assert_eq!(o.status.code(), Some(1), "{file}");
+        assert!(stdout(&o).contains("input-invalid"), "{}", stdout(&o));
+    }
+    // A document with `apiVersion` alone that is not a chart's metadata stays input-invalid in
+    // a walk: it may be a manifest whose `kind` was mistyped.
+    write(
+        &dir,
+        "k8s/typo.yaml",
+        "apiVersion: v1\nKind: Pod\nmetadata: {name: a}\n",
+    );
+    let o = cks_in(&dir, &["check", "k8s"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("k8s/typo.yaml:1: error input-invalid"),
+        "{}",
+        stdout(&o)
+    );
     // And so is a mixed file named: its foreign document is input-invalid.
     let o = cks_in(&dir, &["check", "k8s/mixed.yaml"], None);
     assert_eq!(o.status.code(), Some(1));
@@ -117,6 +153,8 @@ fn exclude_leaves_out_paths_relative_to_the_walked_directory() {
             "*values.yaml",
             "--exclude",
             "k8s/web.*",
+            "--exclude",
+            "kustomization.yaml",
             ".",
         ],
         None,
@@ -130,7 +168,7 @@ fn exclude_leaves_out_paths_relative_to_the_walked_directory() {
         .map(|r| r["source"].as_str().unwrap())
         .collect();
     assert_eq!(sources, ["./k8s/mixed.yaml"], "{v}");
-    assert_eq!(v["summary"]["notManifests"], 2, "{v}");
+    assert_eq!(v["summary"]["notManifests"], 4, "{v}");
     // Relative to the directory named, not to the current directory.
     let o = cks_in(
         &dir,

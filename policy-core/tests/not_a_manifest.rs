@@ -48,10 +48,38 @@ fn documents_naming_neither_api_version_nor_kind_are_not_manifests() {
 }
 
 #[test]
+fn helm_chart_metadata_and_unrendered_templates_are_not_manifests() {
+    for text in [
+        // A chart's `Chart.yaml` (helm `pkg/chart/metadata.go`: name and version required).
+        "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies: []\n",
+        "apiVersion: v1\nname: old\nversion: 1.2.3\n",
+        // A template that does not parse until rendered.
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name }}\n",
+        "{{- if .Values.enabled }}\napiVersion: v1\nkind: ConfigMap\n{{- end }}\n",
+        "{% for x in xs %}\n- {{ x }}\n{% endfor %}\n",
+    ] {
+        assert_eq!(marks(text), vec![(None, true, true)], "{text}");
+    }
+    // A template that parses is judged as what it is.
+    let quoted = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"{{ .Values.name }}\"\n";
+    assert_eq!(
+        marks(quoted),
+        vec![(Some("ConfigMap".to_owned()), false, false)]
+    );
+    // A document that does not parse for another reason stays input-invalid.
+    assert_eq!(marks("a: [b\n"), vec![(None, true, false)]);
+}
+
+#[test]
 fn documents_naming_either_are_judged_as_ever() {
     // Only one of the two: a broken manifest, not a foreign file.
     assert_eq!(
         marks("apiVersion: v2\nname: chart\n"),
+        vec![(None, true, false)]
+    );
+    // `kind` missing from something versioned like a chart but not one (no `version`).
+    assert_eq!(
+        marks("apiVersion: v1\nname: x\nmetadata: {}\n"),
         vec![(None, true, false)]
     );
     assert_eq!(

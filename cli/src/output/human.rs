@@ -101,14 +101,14 @@ pub(super) fn skipped(s: &policy_core::Summary) -> String {
             1 => String::from("1 file was not a Kubernetes manifest"),
             n => format!("{n} files were not Kubernetes manifests"),
         });
-        out.push_str(" (no `apiVersion` or `kind`), skipped: name a file to judge it anyway\n");
+        out.push_str(" (no `apiVersion` or `kind`, a Helm `Chart.yaml`, or a template that is YAML only once rendered), skipped: name a file to judge it anyway\n");
     }
     if s.skipped_documents > 0 {
         out.push_str(&match s.skipped_documents {
             1 => String::from("1 document in a file with manifests was not a Kubernetes manifest"),
             n => format!("{n} documents in files with manifests were not Kubernetes manifests"),
         });
-        out.push_str(" (no `apiVersion` or `kind`), skipped\n");
+        out.push_str(" (no `apiVersion` or `kind`, or a template that is YAML only once rendered), skipped\n");
     }
     out
 }

@@ -249,6 +249,15 @@ impl<'a> Batch<'a> {
         self.judge(document, vec![Unit::bad(p)], &Where::Nowhere, origin);
     }
 
+    /// [`Batch::bad`] for a document that does not parse, marked as not a manifest when it is
+    /// an unrendered template.
+    #[cfg(feature = "yaml")]
+    fn unparsed(&mut self, document: usize, p: Problem, origin: &Origin<'_>, text: &str) {
+        let mut unit = Unit::bad(p);
+        unit.not_a_manifest = is_unrendered_template(text);
+        self.judge(document, vec![unit], &Where::Nowhere, origin);
+    }
+
     /// Judges the units of one document and records their results.
     fn judge(&mut self, document: usize, units: Vec<Unit>, at: &Where<'_>, origin: &Origin<'_>) {
         for u in units {
@@ -628,13 +637,38 @@ fn list_items(root: &Node) -> List<'_> {
     }
 }
 
-/// Whether a document is not a Kubernetes manifest at all: not a map, or a map that names
-/// neither `apiVersion` nor `kind` (a CI workflow, a Helm `values.yaml`, a pre-commit config).
-/// Such a document is still `input-invalid` (kubectl refuses it: apimachinery
-/// `unstructuredJSONScheme.decode` fails with `Object 'Kind' is missing`), and is marked so
-/// that a directory walk can skip it.
+/// Whether a document is not a Kubernetes manifest at all: not a map, a map that names
+/// neither `apiVersion` nor `kind` (a CI workflow, a Helm `values.yaml`, a pre-commit config),
+/// or a Helm chart's `Chart.yaml` (see [`is_helm_chart_metadata`]). Such a document is still
+/// `input-invalid` (kubectl refuses it: apimachinery `unstructuredJSONScheme.decode` fails with
+/// `Object 'Kind' is missing`), and is marked so that a directory walk can skip it.
 fn is_not_a_manifest(root: &Node) -> bool {
-    !matches!(root.value, Val::Map(_)) || needs_inherit(root)
+    !matches!(root.value, Val::Map(_)) || needs_inherit(root) || is_helm_chart_metadata(root)
+}
+
+/// Whether a map is a Helm chart's `Chart.yaml`: no `kind`, `apiVersion` `v1` or `v2` and the
+/// `name` and `version` every chart must have (helm `pkg/chart/metadata.go`,
+/// `Metadata.Validate`: "chart.metadata.name is required", "chart.metadata.version is
+/// required", `APIVersionV1`/`APIVersionV2`). kubectl cannot create it either (no `kind`).
+fn is_helm_chart_metadata(root: &Node) -> bool {
+    let kind_empty = root
+        .get("kind")
+        .and_then(Node::as_str)
+        .is_none_or(str::is_empty);
+    kind_empty
+        && matches!(
+            root.get("apiVersion").and_then(Node::as_str),
+            Some("v1" | "v2")
+        )
+        && root.get("name").is_some()
+        && root.get("version").is_some()
+}
+
+/// Whether a YAML document that does not parse is a template that becomes YAML only when
+/// rendered (Helm, Go `text/template`, Jinja: `{{ … }}` or `{% … %}`); kubectl cannot read it
+/// either, so a directory walk skips it like any other document that is not a manifest.
+fn is_unrendered_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%")
 }
 
 /// [`is_not_a_manifest`] for one JSON value that the typed read refused: read again only for
@@ -974,7 +1008,7 @@ fn judge_json_value(
     let doc = input::json_doc_within_depth(policy, text.as_bytes());
     let read = doc.is_ok();
     let mut units = units(doc, batch.existing);
-    if !read && json_is_not_a_manifest(text) {
+    if !read && (json_is_not_a_manifest(text) || is_unrendered_template(text)) {
         for u in &mut units {
             u.not_a_manifest = true;
         }
@@ -1080,7 +1114,7 @@ fn judge_yaml(
                 Err(e) => {
                     let mut p = batch.problem_at(e.message, e.offset);
                     p.line = p.line.map(|l| l.saturating_sub(origin.first_line));
-                    batch.bad(document, p, &origin);
+                    batch.unparsed(document, p, &origin, chunk.text);
                 }
             }
             document += 1;

@@ -19,6 +19,7 @@ use std::fs::{FileType, Metadata};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use policy_core::SourceProblem;
 
 /// The most bytes a settings file may hold: settings are read before the limits they set, so
@@ -38,6 +39,9 @@ pub struct Input {
     pub source: String,
     /// Where its bytes come from, or why there are none.
     pub origin: Origin,
+    /// Found in a directory walk rather than named: its documents that are not Kubernetes
+    /// manifests are skipped and counted instead of judged.
+    pub walked: bool,
 }
 
 /// Where an [`Input`]'s bytes come from.
@@ -69,8 +73,9 @@ pub enum ReadError {
 
 /// Finds every input: files as named, directories recursively (sorted by path), `-` as stdin.
 /// Nothing is read yet. A symbolic link in a walk that leads outside every directory named is
-/// an [`Origin::Problem`] unless `follow_outside`.
-pub fn collect(paths: &[String], follow_outside: bool) -> Vec<Input> {
+/// an [`Origin::Problem`] unless `follow_outside`. A file or directory met in a walk whose path
+/// relative to the directory named matches `exclude` is left out (a directory is not entered).
+pub fn collect(paths: &[String], follow_outside: bool, exclude: &GlobSet) -> Vec<Input> {
     // The directories named, canonical: a link inside a walk may lead anywhere among them.
     let roots: Vec<PathBuf> = paths
         .iter()
@@ -84,6 +89,7 @@ pub fn collect(paths: &[String], follow_outside: bool) -> Vec<Input> {
             out.push(Input {
                 source: "-".to_owned(),
                 origin: Origin::Stdin,
+                walked: false,
             });
             continue;
         }
@@ -98,6 +104,8 @@ pub fn collect(paths: &[String], follow_outside: bool) -> Vec<Input> {
                     stack: Vec::new(),
                     roots: &roots,
                     follow_outside,
+                    root: path,
+                    exclude,
                 };
                 walk.dir(path, &meta, true);
                 found.sort_by(|a, b| a.source.cmp(&b.source));
@@ -110,6 +118,7 @@ pub fn collect(paths: &[String], follow_outside: bool) -> Vec<Input> {
                     path: path.to_path_buf(),
                     writable: true,
                 },
+                walked: false,
             }),
         }
     }
@@ -191,7 +200,18 @@ fn io_problem(source: String, e: &std::io::Error) -> Input {
     Input {
         source,
         origin: Origin::Problem(SourceProblem::Io(e.to_string())),
+        walked: false,
     }
+}
+
+/// Compiles the `--exclude` globs (globset syntax: `*` and `?` also match `/`, `**` any number
+/// of directories, `{a,b}` either, `[ab]` one of).
+pub fn excludes(globs: &[String]) -> Result<GlobSet, String> {
+    let mut set = GlobSetBuilder::new();
+    for g in globs {
+        set.add(Glob::new(g).map_err(|e| format!("--exclude `{g}`: {e}"))?);
+    }
+    set.build().map_err(|e| format!("--exclude: {e}"))
 }
 
 fn is_manifest_name(path: &Path) -> bool {
@@ -255,6 +275,10 @@ struct Walk<'a> {
     roots: &'a [PathBuf],
     /// Whether links leading outside `roots` are followed (`--follow-symlinks-outside`).
     follow_outside: bool,
+    /// The directory named on the command line that this walk started from.
+    root: &'a Path,
+    /// `--exclude`, matched against paths relative to `root`.
+    exclude: &'a GlobSet,
 }
 
 impl Walk<'_> {
@@ -263,6 +287,7 @@ impl Walk<'_> {
         let id = dir_id(dir, meta);
         if let Some((_, ancestor)) = self.stack.iter().find(|(a, _)| *a == id) {
             self.out.push(Input {
+                walked: true,
                 source: dir.to_string_lossy().into_owned(),
                 origin: Origin::Problem(SourceProblem::Loop {
                     target: ancestor.to_string_lossy().into_owned(),
@@ -312,7 +337,26 @@ impl Walk<'_> {
         (!self.roots.iter().any(|r| target.starts_with(r))).then_some(target)
     }
 
+    /// Whether `--exclude` leaves out `path`, by its path relative to the walk's root with `/`
+    /// between components.
+    fn excluded(&self, path: &Path) -> bool {
+        if self.exclude.is_empty() {
+            return false;
+        }
+        let Ok(relative) = path.strip_prefix(self.root) else {
+            return false;
+        };
+        let parts: Vec<std::borrow::Cow<'_, str>> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect();
+        self.exclude.is_match(parts.join("/"))
+    }
+
     fn entry(&mut self, path: &Path, inside: bool) {
+        if self.excluded(path) {
+            return;
+        }
         let source = path.to_string_lossy().into_owned();
         let manifest = is_manifest_name(path);
         // `metadata` follows symbolic links: a link to a directory is walked, a link to a file
@@ -345,6 +389,7 @@ impl Walk<'_> {
             if let Some(target) = self.outside(path) {
                 if !self.follow_outside {
                     self.out.push(Input {
+                        walked: true,
                         source,
                         origin: Origin::Problem(SourceProblem::OutsideRoots {
                             target: target.to_string_lossy().into_owned(),
@@ -358,6 +403,7 @@ impl Walk<'_> {
         if meta.is_dir() {
             if manifest {
                 self.out.push(Input {
+                    walked: true,
                     source,
                     origin: Origin::Problem(SourceProblem::Directory),
                 });
@@ -371,6 +417,7 @@ impl Walk<'_> {
         }
         if meta.is_file() {
             self.out.push(Input {
+                walked: true,
                 source,
                 origin: Origin::File {
                     path: path.to_path_buf(),
@@ -379,6 +426,7 @@ impl Walk<'_> {
             });
         } else {
             self.out.push(Input {
+                walked: true,
                 source,
                 origin: Origin::Problem(SourceProblem::NotAFile {
                     what: special(&meta.file_type()),

@@ -8,7 +8,7 @@ mod output;
 mod read;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -35,7 +35,8 @@ enum ShortFormat {
 /// What `check` and `audit` share: settings, context, format and the files to judge.
 #[derive(clap::Args)]
 struct JudgeArgs {
-    /// Settings file (JSON or YAML).
+    /// Settings file (JSON or YAML). Without it, `.cks-policy.yaml` is used when found in the
+    /// current directory or a parent up to the repository root (the first with `.git`).
     #[arg(long)]
     settings: Option<PathBuf>,
     /// Cluster context file (JSON): `{"namespaces": {"<ns>": {<labels>}}}`.
@@ -51,8 +52,15 @@ struct JudgeArgs {
     /// still rewrites nothing reached that way.
     #[arg(long)]
     follow_symlinks_outside: bool,
+    /// Leave out files and directories of a directory walk whose path relative to the
+    /// directory named matches GLOB (`*` also matches `/`, `**` any number of directories,
+    /// `{a,b}` either): `--exclude 'charts/**' --exclude '*.tpl.yaml'`. Repeatable; a file named
+    /// on the command line is always judged.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
     /// Files or directories (searched recursively for *.yaml, *.yml, *.json, following
-    /// symbolic links that stay inside them); `-` for stdin.
+    /// symbolic links that stay inside them; there a document with neither `apiVersion` nor
+    /// `kind` is skipped and counted, not judged); `-` for stdin.
     #[arg(required = true)]
     paths: Vec<String>,
 }
@@ -78,7 +86,8 @@ enum Command {
         #[command(flatten)]
         judge: JudgeArgs,
     },
-    /// Read an AdmissionReview and print the AdmissionReview response a webhook would return.
+    /// Read an AdmissionReview (JSON or YAML) and print the AdmissionReview response a webhook
+    /// would return.
     Review {
         /// Settings file (JSON or YAML).
         #[arg(long)]
@@ -86,7 +95,7 @@ enum Command {
         /// Cluster context file (JSON).
         #[arg(long)]
         context: Option<PathBuf>,
-        /// The AdmissionReview file, or `-` for stdin.
+        /// The AdmissionReview file (JSON, or YAML holding one document), or `-` for stdin.
         file: String,
     },
     /// Say which nodes can take a pod and why the others cannot.
@@ -148,6 +157,34 @@ fn read_input(what: &str, path: &str, limit: usize) -> Result<Vec<u8>, Fatal> {
             Fatal(format!("{what}`{path}`: {}", too_large(size, limit)))
         }
     })
+}
+
+/// The name of the settings file found without `--settings`.
+const SETTINGS_FILE: &str = ".cks-policy.yaml";
+
+/// The settings to use: `--settings` when given, else `.cks-policy.yaml` in the current
+/// directory or a parent up to the repository root (the first directory with `.git`; outside
+/// a repository only the current directory is looked at). Says on stderr which file it found.
+fn settings_file(explicit: Option<PathBuf>) -> Option<PathBuf> {
+    if explicit.is_some() {
+        return explicit;
+    }
+    let cwd = std::env::current_dir().ok()?;
+    let in_repo = cwd.ancestors().any(|d| d.join(".git").exists());
+    for dir in cwd.ancestors() {
+        let candidate = dir.join(SETTINGS_FILE);
+        if candidate.is_file() {
+            let shown = candidate
+                .strip_prefix(&cwd)
+                .map_or_else(|_| candidate.clone(), Path::to_path_buf);
+            eprintln!("cks-policy: settings: {}", shown.display());
+            return Some(shown);
+        }
+        if !in_repo || dir.join(".git").exists() {
+            break;
+        }
+    }
+    None
 }
 
 fn load_policy(settings: Option<&PathBuf>) -> Result<Policy, Fatal> {
@@ -256,6 +293,8 @@ struct Judging<'a> {
     /// `limits.maxBytes`: no input is read past it.
     limit: usize,
     follow_outside: bool,
+    /// `--exclude`.
+    exclude: globset::GlobSet,
     /// The human format streamed to stdout as each input is judged (then only the summary is
     /// left for the end).
     stream: Option<output::HumanStream>,
@@ -264,14 +303,16 @@ struct Judging<'a> {
 /// Judges every input (`check` or `audit`), one at a time: each is read (never past `limit`),
 /// judged and dropped before the next. An input that could not be read is the core's
 /// `input-invalid` result for it. Calls `each` with every readable input's source, whether
-/// `--fix --write` may rewrite it, and its bytes.
+/// `--fix --write` may rewrite it, and its bytes. In a file found by a directory walk, the
+/// documents the core says are not Kubernetes manifests are dropped and counted in the summary.
 fn judge(
     judging: &mut Judging<'_>,
     mut each: impl FnMut(&str, bool, &[u8]) -> Result<Report, Fatal>,
 ) -> Result<Report, Fatal> {
-    let inputs = files::collect(judging.paths, judging.follow_outside);
+    let inputs = files::collect(judging.paths, judging.follow_outside, &judging.exclude);
     let limit = judging.limit;
     let mut results = Vec::new();
+    let (mut not_manifests, mut skipped_documents) = (0, 0);
     for input in inputs {
         let (path, writable) = match input.origin {
             files::Origin::Problem(p) => {
@@ -283,7 +324,7 @@ fn judge(
             files::Origin::Stdin => (None, false),
             files::Origin::File { path, writable } => (Some(path), writable),
         };
-        let report = match files::read_manifest(path.as_deref(), limit) {
+        let mut report = match files::read_manifest(path.as_deref(), limit) {
             Ok(bytes) => each(&input.source, writable, &bytes)?,
             Err(files::ReadError::Io(e)) if path.is_none() => {
                 return Err(Fatal(format!("cannot read stdin: {e}")));
@@ -297,10 +338,22 @@ fn judge(
                 &policy_core::SourceProblem::TooLarge { size, limit },
             ),
         };
+        if input.walked {
+            let before = report.results.len();
+            report.results.retain(|r| !r.is_not_a_manifest());
+            match before - report.results.len() {
+                0 => {}
+                _ if report.results.is_empty() => not_manifests += 1,
+                n => skipped_documents += n,
+            }
+        }
         judged(judging, &report)?;
         results.extend(report.results);
     }
-    Ok(Report::new(results))
+    let mut report = Report::new(results);
+    report.summary.not_manifests = not_manifests;
+    report.summary.skipped_documents = skipped_documents;
+    Ok(report)
 }
 
 /// Prints one input's results now when the human format is streamed to stdout.
@@ -329,16 +382,19 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     context,
                     formats,
                     follow_symlinks_outside,
+                    exclude,
                     paths,
                 },
         } => {
             check_formats(&formats)?;
-            let policy = load_policy(settings.as_ref())?;
+            let exclude = files::excludes(&exclude).map_err(Fatal)?;
+            let policy = load_policy(settings_file(settings).as_ref())?;
             let context = load_context(&policy, context.as_ref())?;
             let mut judging = Judging {
                 paths: &paths,
                 limit: policy.settings().limits.max_bytes,
                 follow_outside: follow_symlinks_outside,
+                exclude,
                 stream: human_stream(&formats, true),
             };
             let report = judge(&mut judging, |source, _, bytes| {
@@ -354,20 +410,27 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     context,
                     formats,
                     follow_symlinks_outside,
+                    exclude,
                     paths,
                 },
             fix,
             write,
         } => {
             check_formats(&formats)?;
-            let policy = load_policy(settings.as_ref())?;
+            let exclude = files::excludes(&exclude).map_err(Fatal)?;
+            let policy = load_policy(settings_file(settings).as_ref())?;
             let context = load_context(&policy, context.as_ref())?;
             let mut fixed = String::new();
+            // `--fix` prints the fixed documents instead of the findings; `--fix --write`
+            // rewrites the files and prints the findings that remain.
+            let findings_to_stdout = !fix || write;
+            let mut written = 0;
             let mut judging = Judging {
                 paths: &paths,
                 limit: policy.settings().limits.max_bytes,
                 follow_outside: follow_symlinks_outside,
-                stream: human_stream(&formats, !fix),
+                exclude,
+                stream: human_stream(&formats, findings_to_stdout),
             };
             let report = judge(&mut judging, |source, writable, bytes| {
                 let report = policy_core::check(&policy, Some(source), bytes, &context);
@@ -385,6 +448,16 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                         } else {
                             std::fs::write(source, &out.text)
                                 .map_err(|e| Fatal(format!("cannot write `{source}`: {e}")))?;
+                            written += 1;
+                            let n: usize = report.results.iter().map(|r| r.patch.len()).sum();
+                            eprintln!("{source}: wrote {n} fix{}", if n == 1 { "" } else { "es" });
+                            // What still fails is judged from what was written.
+                            return Ok(policy_core::check(
+                                &policy,
+                                Some(source),
+                                out.text.as_bytes(),
+                                &context,
+                            ));
                         }
                     } else {
                         fixed.push_str(&out.text);
@@ -395,7 +468,15 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             if fix && !write {
                 print(&fixed)?;
             }
-            emit(&report, &formats, !fix, judging.stream.is_some())?;
+            if write && written == 0 {
+                eprintln!("cks-policy: nothing to fix: no file was rewritten");
+            }
+            emit(
+                &report,
+                &formats,
+                findings_to_stdout,
+                judging.stream.is_some(),
+            )?;
             Ok(u8::from(report.has_errors()))
         }
         Command::Review {
@@ -403,7 +484,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             context,
             file,
         } => {
-            let policy = load_policy(settings.as_ref())?;
+            let policy = load_policy(settings_file(settings).as_ref())?;
             let context = load_context(&policy, context.as_ref())?;
             let bytes = read_input("", &file, policy.settings().limits.max_bytes)?;
             let response = policy_core::review(&policy, &bytes, &context)
@@ -420,7 +501,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             pods,
             pod,
         } => {
-            let policy = load_policy(settings.as_ref())?;
+            let policy = load_policy(settings_file(settings).as_ref())?;
             let limit = policy.settings().limits.max_bytes;
             let pod_bytes = read_input("", &pod, limit)?;
             let node_bytes = read_input("nodes ", &nodes, limit)?;
@@ -455,7 +536,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         Command::Read { settings, paths } => {
             let policy = load_policy(settings.as_ref())?;
             let limit = policy.settings().limits.max_bytes;
-            for input in files::collect(&paths, false) {
+            for input in files::collect(&paths, false, &globset::GlobSet::empty()) {
                 let problem = match input.origin {
                     files::Origin::Problem(p) => p,
                     files::Origin::Stdin | files::Origin::File { .. } => {

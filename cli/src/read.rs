@@ -40,7 +40,8 @@ pub fn read(policy: &Policy, source: &str, bytes: &[u8]) -> String {
 }
 
 /// The fields of an object the rules read: identity, metadata, every pod spec with where it
-/// sits, a Node's and NodePool's spec, and the values captured at table locations.
+/// sits, a Node's and NodePool's spec, the values captured at table locations, and the KServe
+/// `oci://` storage URIs.
 fn object(o: &Object) -> Value {
     let pods: Vec<Value> = o
         .pods
@@ -66,5 +67,6 @@ fn object(o: &Object) -> Value {
         "nodePool": o.node_pool.as_deref().map(|n| serde_json::to_value(n).unwrap_or(Value::Null)),
         "captured": o.captured,
         "unjudgedContainers": o.unjudged_containers.pointers,
+        "ociModels": o.oci_models,
     })
 }

@@ -7,6 +7,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod common;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -137,8 +139,7 @@ fn usage_and_io_errors_exit_two() {
     assert_eq!(v["results"][0]["findings"][0]["rule"], "input-invalid");
     assert_eq!(cks(&["check"]).status.code(), Some(2));
     assert_eq!(cks(&["frobnicate"]).status.code(), Some(2));
-    let dir = std::env::temp_dir().join(format!("cks-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("cli");
     let s = dir.join("bad-settings.json");
     std::fs::write(
         &s,
@@ -162,8 +163,7 @@ fn usage_and_io_errors_exit_two() {
 /// cannot take effect is refused.
 #[test]
 fn settings_problems_name_their_index_and_line() {
-    let dir = std::env::temp_dir().join(format!("cks-cli-settings-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("cli-settings");
     let s = dir.join("settings.yaml");
     std::fs::write(
         &s,
@@ -287,8 +287,7 @@ fn rules_lists_every_rule_and_schema_is_checked_in() {
 
 #[test]
 fn fix_prints_patched_documents_and_write_keeps_others_intact() {
-    let dir = std::env::temp_dir().join(format!("cks-fix-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch("fix");
     let f = dir.join("m.yaml");
     let untouched = "# keep me\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm  # and me\ndata: {a: b}\n";
     let pod = format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: registry.example.com/app@{D}\n");
@@ -315,6 +314,36 @@ fn fix_prints_patched_documents_and_write_keeps_others_intact() {
             .iter()
             .all(|r| r["patch"].as_array().unwrap().is_empty()),
         "{v}"
+    );
+}
+
+/// A CPU pod without the `is_cpu_compute` toleration fits a CPU node: it is judged as CKS
+/// admission lets it through, and the answer says what admission added.
+#[test]
+fn fits_judges_the_pod_as_admitted() {
+    let o = cks(&[
+        "fits",
+        "--nodes",
+        "fixtures/fits/cpu-pod-admitted/nodes.yaml",
+        "fixtures/fits/cpu-pod-admitted/pod.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.contains("  cpu-1: fits\n"), "{out}");
+    assert!(
+        out.contains("  judged as admitted, with what CKS admission adds:\n    add /spec/tolerations [{\"effect\":\"NoSchedule\",\"key\":\"is_cpu_compute\",\"operator\":\"Exists\"}]\n"),
+        "{out}"
+    );
+    let o = cks(&[
+        "fits",
+        "--nodes",
+        "fixtures/fits/cks-cluster/nodes.yaml",
+        "fixtures/fits/cks-cluster/pod.yaml",
+    ]);
+    assert!(
+        stdout(&o).contains("  judged as admitted: CKS admission changes nothing\n"),
+        "{}",
+        stdout(&o)
     );
 }
 
@@ -349,7 +378,7 @@ fn fits_human_and_json() {
     ]);
     let json = stdout(&o);
     assert!(
-        json.starts_with(r#"{"pod":"train","nodes":[{"name":"gpu-1","fits":true,"reasons":[],"notes":["not judged on resources: the node has no `status.allocatable`"]}"#),
+        json.starts_with(r#"{"pod":"train","admissionPatch":[],"nodes":[{"name":"gpu-1","fits":true,"reasons":[],"notes":["not judged on resources: the node has no `status.allocatable`"]}"#),
         "{json}"
     );
     // Running pods (`--pods`) count against their node: the 16-GPU pod fits only where the

@@ -38,6 +38,7 @@ pub use answer::kubewarden;
 pub use model::kubectl_yaml as yaml;
 
 pub use answer::admission::{AdmissionResponse, AdmissionReviewResponse};
+pub use answer::fits::{fits_report, fits_report_with_pods, FitsError, FitsReport, NodeFit};
 #[cfg(feature = "yaml")]
 pub use answer::fix_text::{apply as fix_text, Fixed};
 pub use answer::patch::{apply as apply_patch, PatchError};
@@ -53,7 +54,6 @@ pub use judge::verdict::{
 pub use model::catalogue::{Judges, RuleId, RuleInfo, RuleKind, RULES};
 pub use model::object::{Doc, Judgement, Object, Operation, Origin, PodRef, Request, UserInfo};
 pub use model::templates::{Location, LOCATIONS as POD_TEMPLATE_LOCATIONS};
-pub use scheduling::{fits_report, fits_report_with_pods, FitsError, FitsReport, NodeFit};
 #[cfg(feature = "yaml")]
 pub use settings::error::FixError;
 pub use settings::error::{ReviewError, SettingsError, SettingsProblem};
@@ -115,7 +115,8 @@ pub fn evaluate_value(policy: &Policy, value: &Value, context: &Context) -> Repo
     answer::check::evaluate_value(policy, value, context)
 }
 
-/// Parses AdmissionReview (or bare AdmissionRequest) JSON bytes into a typed request.
+/// Parses AdmissionReview (or bare AdmissionRequest) bytes into a typed request: JSON, or (with
+/// the `yaml` feature) one YAML document, read as [`check`] reads YAML and within the same limits.
 pub fn parse_request(policy: &Policy, bytes: &[u8]) -> Result<Request, ReviewError> {
     answer::review::parse_request(policy, bytes)
 }

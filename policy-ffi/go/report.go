@@ -86,8 +86,10 @@ type PatchOp struct {
 
 // FitsReport says which nodes can take a pod (SPEC §7 fits JSON).
 type FitsReport struct {
-	Pod   string    `json:"pod"`
-	Nodes []NodeFit `json:"nodes"`
+	Pod string `json:"pod"`
+	// AdmissionPatch is what CKS admission adds to the pod, applied before the nodes are judged.
+	AdmissionPatch []PatchOp `json:"admissionPatch"`
+	Nodes          []NodeFit `json:"nodes"`
 	// Raw is the report exactly as the library produced it.
 	Raw json.RawMessage `json:"-"`
 }

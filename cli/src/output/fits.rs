@@ -2,6 +2,7 @@
 //! messages from the input are shown through [`super::text::visible`].
 
 use policy_core::Policy;
+use serde_json::Value;
 
 use super::plural;
 use super::text::visible;
@@ -24,6 +25,22 @@ pub fn fits(
     let v = serde_json::to_value(&report).map_err(|e| e.to_string())?;
     let list = v["nodes"].as_array().cloned().unwrap_or_default();
     let mut out = format!("pod {}\n", visible(v["pod"].as_str().unwrap_or("-")));
+    // Judged as CKS admission lets it through: say what its patch added first.
+    match v["admissionPatch"].as_array().filter(|p| !p.is_empty()) {
+        None => out.push_str("  judged as admitted: CKS admission changes nothing\n"),
+        Some(patch) => {
+            out.push_str("  judged as admitted, with what CKS admission adds:\n");
+            for op in patch {
+                let value = op.get("value").map(Value::to_string).unwrap_or_default();
+                out.push_str(&format!(
+                    "    {} {} {}\n",
+                    visible(op["op"].as_str().unwrap_or("-")),
+                    visible(op["path"].as_str().unwrap_or("-")),
+                    visible(&value)
+                ));
+            }
+        }
+    }
     let mut fitting = 0;
     for n in &list {
         let name = visible(n["name"].as_str().unwrap_or("-"));

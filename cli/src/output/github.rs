@@ -64,6 +64,13 @@ pub fn render(report: &Report) -> String {
             ));
         }
     }
+    // What a directory walk skipped is said too, in the words of the human format.
+    for line in super::human::skipped(&report.summary).lines() {
+        out.push_str(&format!(
+            "::notice title=cks-policy::{}\n",
+            escape_data(line)
+        ));
+    }
     out
 }
 

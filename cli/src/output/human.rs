@@ -88,6 +88,28 @@ pub fn summary(report: &Report) -> String {
             &format!(" ({} suppressed by exceptions)", s.suppressed),
         );
     }
+    out.push_str(&skipped(&s));
+    out
+}
+
+/// What a directory walk skipped as not Kubernetes manifests, a line for files and one for
+/// documents in other files (empty when nothing was skipped).
+pub(super) fn skipped(s: &policy_core::Summary) -> String {
+    let mut out = String::new();
+    if s.not_manifests > 0 {
+        out.push_str(&match s.not_manifests {
+            1 => String::from("1 file was not a Kubernetes manifest"),
+            n => format!("{n} files were not Kubernetes manifests"),
+        });
+        out.push_str(" (no `apiVersion` or `kind`, a Helm `Chart.yaml`, or a template that is YAML only once rendered), skipped: name a file to judge it anyway\n");
+    }
+    if s.skipped_documents > 0 {
+        out.push_str(&match s.skipped_documents {
+            1 => String::from("1 document in a file with manifests was not a Kubernetes manifest"),
+            n => format!("{n} documents in files with manifests were not Kubernetes manifests"),
+        });
+        out.push_str(" (no `apiVersion` or `kind`, or a template that is YAML only once rendered), skipped\n");
+    }
     out
 }
 

@@ -44,6 +44,9 @@ struct Unit {
     judged: Judged,
     /// Problems that do not stop judging (duplicate keys).
     notes: Vec<Problem>,
+    /// The document could not be read because it is not a Kubernetes manifest at all (see
+    /// [`DocumentResult::is_not_a_manifest`]).
+    not_a_manifest: bool,
 }
 
 impl Unit {
@@ -53,6 +56,7 @@ impl Unit {
             locate_prefix: "",
             judged: Judged::Bad(p),
             notes: Vec::new(),
+            not_a_manifest: false,
         }
     }
 
@@ -65,6 +69,7 @@ impl Unit {
                 Err(p) => Judged::Bad(p),
             },
             notes: Vec::new(),
+            not_a_manifest: false,
         }
     }
 }
@@ -149,6 +154,7 @@ fn units(doc: Result<Doc, Problem>, existing: bool) -> Vec<Unit> {
                 locate_prefix,
                 judged: Judged::Request(r),
                 notes: Vec::new(),
+                not_a_manifest: false,
             }]
         }
     }
@@ -216,6 +222,15 @@ impl<'a> Batch<'a> {
         self.judge(document, vec![Unit::bad(p)], &Where::Nowhere, origin);
     }
 
+    /// [`Batch::bad`] for a document that does not parse, marked as not a manifest when it is
+    /// an unrendered template.
+    #[cfg(feature = "yaml")]
+    fn unparsed(&mut self, document: usize, p: Problem, origin: &Origin<'_>, text: &str) {
+        let mut unit = Unit::bad(p);
+        unit.not_a_manifest = is_unrendered_template(text);
+        self.judge(document, vec![unit], &Where::Nowhere, origin);
+    }
+
     /// Judges the units of one document and records their results.
     fn judge(&mut self, document: usize, units: Vec<Unit>, at: &Where<'_>, origin: &Origin<'_>) {
         for u in units {
@@ -281,6 +296,7 @@ impl<'a> Batch<'a> {
                 }
             }
             self.results.push(DocumentResult {
+                not_a_manifest: u.not_a_manifest && matches!(u.judged, Judged::Bad(_)),
                 source: origin.source.map(str::to_owned),
                 document,
                 kind,
@@ -361,6 +377,11 @@ impl<'a> Batch<'a> {
                 out
             }
         };
+        if is_not_a_manifest(root) {
+            for u in &mut units {
+                u.not_a_manifest = true;
+            }
+        }
         for d in dups {
             let Some(path) = path_of_key(root, d.second) else {
                 continue;
@@ -518,6 +539,7 @@ impl Batch<'_> {
                 },
             },
             notes: Vec::new(),
+            not_a_manifest: false,
         })
     }
 }
@@ -586,6 +608,60 @@ fn list_items(root: &Node) -> List<'_> {
         items,
         inherit: Some(inherit),
     }
+}
+
+/// Whether a document is not a Kubernetes manifest at all: not a map, a map that names
+/// neither `apiVersion` nor `kind` (a CI workflow, a Helm `values.yaml`, a pre-commit config),
+/// or a Helm chart's `Chart.yaml` (see [`is_helm_chart_metadata`]). Such a document is still
+/// `input-invalid` (kubectl refuses it: apimachinery `unstructuredJSONScheme.decode` fails with
+/// `Object 'Kind' is missing`), and is marked so that a directory walk can skip it.
+fn is_not_a_manifest(root: &Node) -> bool {
+    !matches!(root.value, Val::Map(_)) || needs_inherit(root) || is_helm_chart_metadata(root)
+}
+
+/// Whether a map is a Helm chart's `Chart.yaml`: no `kind`, `apiVersion` `v1` or `v2` and the
+/// `name` and `version` every chart must have (helm `pkg/chart/metadata.go`,
+/// `Metadata.Validate`: "chart.metadata.name is required", "chart.metadata.version is
+/// required", `APIVersionV1`/`APIVersionV2`). kubectl cannot create it either (no `kind`).
+fn is_helm_chart_metadata(root: &Node) -> bool {
+    let kind_empty = root
+        .get("kind")
+        .and_then(Node::as_str)
+        .is_none_or(str::is_empty);
+    kind_empty
+        && matches!(
+            root.get("apiVersion").and_then(Node::as_str),
+            Some("v1" | "v2")
+        )
+        && root.get("name").is_some()
+        && root.get("version").is_some()
+}
+
+/// Whether a YAML document that does not parse is a template that becomes YAML only when
+/// rendered (Helm, Go `text/template`, Jinja: `{{ … }}` or `{% … %}`); kubectl cannot read it
+/// either, so a directory walk skips it like any other document that is not a manifest.
+fn is_unrendered_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%")
+}
+
+/// [`is_not_a_manifest`] for one JSON value that the typed read refused: read again only for
+/// its `apiVersion` and `kind` (this happens only on the error path).
+fn json_is_not_a_manifest(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Keys {
+        #[serde(rename = "apiVersion")]
+        api_version: Option<serde_json::Value>,
+        kind: Option<serde_json::Value>,
+    }
+    if !text.trim_start().starts_with('{') {
+        return true;
+    }
+    let empty = |v: Option<serde_json::Value>| {
+        v.as_ref()
+            .and_then(serde_json::Value::as_str)
+            .is_none_or(str::is_empty)
+    };
+    serde_json::from_str::<Keys>(text).is_ok_and(|k| empty(k.api_version) && empty(k.kind))
 }
 
 /// Whether an item names neither `kind` nor `apiVersion` (as strings; apimachinery's
@@ -709,11 +785,21 @@ pub(crate) fn check_objects(
     judge_text(policy, source, bytes, context, false, true)
 }
 
-fn finish(batch: Batch<'_>) -> (Report, Vec<Option<Object>>) {
+fn finish(mut batch: Batch<'_>) -> (Report, Vec<Option<Object>>) {
+    for r in &mut batch.results {
+        by_line(&mut r.findings);
+    }
     (
         Report::new(batch.results),
         batch.objects.unwrap_or_default(),
     )
+}
+
+/// Orders a document's findings by line, as a reader goes through the file: stable, so
+/// findings on one line keep their rule-table order, and findings without a line come last in
+/// their own order.
+fn by_line(findings: &mut [Finding]) {
+    findings.sort_by_key(|f| f.line.map_or((1, 0), |l| (0, l)));
 }
 
 fn judge_text(
@@ -894,7 +980,12 @@ fn judge_json_value(
     let first = batch.results.len();
     let doc = input::json_doc_within_depth(policy.reading(), text.as_bytes());
     let read = doc.is_ok();
-    let units = units(doc, batch.existing);
+    let mut units = units(doc, batch.existing);
+    if !read && (json_is_not_a_manifest(text) || is_unrendered_template(text)) {
+        for u in &mut units {
+            u.not_a_manifest = true;
+        }
+    }
     let prefixes: Vec<&'static str> = units.iter().map(|u| u.locate_prefix).collect();
     batch.judge(document, units, &Where::Deferred, origin);
     // The findings still without a line, as (result, finding, pointer tokens).
@@ -996,7 +1087,7 @@ fn judge_yaml(
                 Err(e) => {
                     let mut p = batch.problem_at(e.message, e.offset);
                     p.line = p.line.map(|l| l.saturating_sub(origin.first_line));
-                    batch.bad(document, p, &origin);
+                    batch.unparsed(document, p, &origin, chunk.text);
                 }
             }
             document += 1;

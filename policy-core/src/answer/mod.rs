@@ -1,8 +1,10 @@
 //! Answering: the report of a text (`check`, `audit`), the AdmissionReview response, the
-//! Kubewarden protocol, JSON Patch application, and the `--fix` edits of manifest text.
+//! Kubewarden protocol, JSON Patch application, the `--fix` edits of manifest text, and the
+//! `fits` report (where a pod, as CKS admission lets it through, can be scheduled).
 
 pub(crate) mod admission;
 pub(crate) mod check;
+pub(crate) mod fits;
 #[cfg(feature = "yaml")]
 pub(crate) mod fix_text;
 pub mod kubewarden;

@@ -14,7 +14,8 @@ use crate::model::object::{Doc, Request};
 use crate::settings::error::ReviewError;
 use crate::settings::policy::Policy;
 
-/// Parses AdmissionReview (or bare AdmissionRequest) JSON bytes into a typed request.
+/// Parses AdmissionReview (or bare AdmissionRequest) bytes into a typed request: JSON, or (with
+/// the `yaml` feature) one YAML document, read as `check` reads YAML and within the same limits.
 pub fn parse_request(policy: &Policy, bytes: &[u8]) -> Result<Request, ReviewError> {
     let limit = policy.settings().limits.max_bytes;
     if bytes.len() > limit {
@@ -23,7 +24,8 @@ pub fn parse_request(policy: &Policy, bytes: &[u8]) -> Result<Request, ReviewErr
             limit,
         });
     }
-    match json_doc(policy.reading(), bytes) {
+    let json = review_json(policy, bytes)?;
+    match json_doc(policy.reading(), &json) {
         Ok(Doc::Review(r) | Doc::Request(r)) => Ok(*r),
         Ok(_) => Err(ReviewError::Invalid(String::from(
             "expected an admission.k8s.io/v1 AdmissionReview or AdmissionRequest",
@@ -59,7 +61,10 @@ pub fn review(
         Ok(x) => x,
         Err(ReviewError::Invalid(msg)) => {
             // Keep the uid when the envelope is readable even if the object is not.
-            let uid = uid_of(bytes).ok_or_else(|| ReviewError::Invalid(msg.clone()))?;
+            let uid = review_json(policy, bytes)
+                .ok()
+                .and_then(|json| uid_of(&json))
+                .ok_or_else(|| ReviewError::Invalid(msg.clone()))?;
             let finding = Finding {
                 rule: RuleId::InputInvalid,
                 severity: Severity::Error,
@@ -87,6 +92,51 @@ fn response_review(uid: &str, v: &Verdict) -> AdmissionReviewResponse {
         api_version: "admission.k8s.io/v1",
         kind: "AdmissionReview",
         response: admission::response(uid, v),
+    }
+}
+
+/// An AdmissionReview's bytes as JSON: JSON text as it is; other text (with the `yaml`
+/// feature) read as YAML, which must hold one document, written as JSON.
+fn review_json<'b>(
+    policy: &Policy,
+    bytes: &'b [u8],
+) -> Result<std::borrow::Cow<'b, [u8]>, ReviewError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'{') {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    #[cfg(feature = "yaml")]
+    {
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| ReviewError::Invalid(format!("not UTF-8 text: {e}")))?;
+        let limits = policy.settings().limits;
+        let mut docs = crate::model::kubectl_yaml::parse_documents_within(text, 0, &limits)
+            .into_iter()
+            .filter(|d| !matches!(d, Ok(Value::Null)));
+        let doc = match (docs.next(), docs.next()) {
+            (Some(doc), None) => {
+                doc.map_err(|p| ReviewError::Invalid(input_invalid(&p).message))?
+            }
+            (None, _) => {
+                return Err(ReviewError::Invalid(String::from(
+                    "no AdmissionReview: the input holds no document",
+                )))
+            }
+            (Some(_), Some(_)) => {
+                return Err(ReviewError::Invalid(String::from(
+                    "an AdmissionReview is one document, and this YAML holds more than one",
+                )))
+            }
+        };
+        serde_json::to_vec(&doc)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|e| ReviewError::Invalid(format!("cannot read the document: {e}")))
+    }
+    #[cfg(not(feature = "yaml"))]
+    {
+        let _ = policy;
+        Ok(std::borrow::Cow::Borrowed(bytes))
     }
 }
 

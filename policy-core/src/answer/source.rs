@@ -90,6 +90,7 @@ pub fn unreadable(source: &str, problem: &SourceProblem) -> Report {
         findings: vec![finding],
         patch: Vec::new(),
         existing: false,
+        not_a_manifest: false,
     }])
 }
 

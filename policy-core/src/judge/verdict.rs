@@ -72,7 +72,7 @@ pub enum Outcome {
 }
 
 /// One RFC 6902 operation; the engine emits `add`, `replace` and `remove` only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatchOp {
     /// `add`, `replace` or `remove`.
     pub op: PatchKind,
@@ -171,6 +171,15 @@ pub struct Summary {
     /// omitted when zero.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub suppressed: usize,
+    /// Files of a directory walk that held no Kubernetes manifest (every document
+    /// [`DocumentResult::is_not_a_manifest`]): skipped, not judged, counted here; omitted when
+    /// zero. Set by the caller that walks directories (the CLI).
+    #[serde(default, rename = "notManifests", skip_serializing_if = "is_zero")]
+    pub not_manifests: usize,
+    /// Documents that are not Kubernetes manifests, skipped in walked files that also held
+    /// manifests; omitted when zero. Set by the caller that walks directories.
+    #[serde(default, rename = "skippedDocuments", skip_serializing_if = "is_zero")]
+    pub skipped_documents: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -192,7 +201,8 @@ pub struct DocumentResult {
     pub name: Option<String>,
     /// True when no finding denies (severity `error`, not suppressed).
     pub allowed: bool,
-    /// Findings, paths relative to the document.
+    /// Findings, paths relative to the document; judged from text, in line order (findings on
+    /// one line, and those without a line, last, in rule-table order).
     pub findings: Vec<Finding>,
     /// JSON Patch against the document.
     pub patch: Vec<PatchOp>,
@@ -200,9 +210,20 @@ pub struct DocumentResult {
     /// `metadata.resourceVersion` set): no change rules, no patch.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub existing: bool,
+    /// See [`DocumentResult::is_not_a_manifest`]; not part of the JSON.
+    #[serde(skip)]
+    pub(crate) not_a_manifest: bool,
 }
 
 impl DocumentResult {
+    /// Whether this result is a document that is not a Kubernetes manifest at all: not a map,
+    /// or a map with neither `apiVersion` nor `kind` (a CI workflow, a Helm `values.yaml`). It
+    /// is an `input-invalid` result like any unreadable document; a directory walk skips it
+    /// and counts it instead (README, "Checking a repository").
+    pub fn is_not_a_manifest(&self) -> bool {
+        self.not_a_manifest
+    }
+
     /// The messages of this result's `input-invalid` findings: why it, or part of it, could not
     /// be read.
     pub fn input_problems(&self) -> impl Iterator<Item = &str> {
@@ -320,6 +341,7 @@ mod tests {
                 .collect(),
             patch: Vec::new(),
             existing: false,
+            not_a_manifest: false,
         }
     }
 

@@ -301,6 +301,39 @@ pub fn validate_digest(d: &str) -> Result<(), RefError> {
     Ok(())
 }
 
+/// The first template placeholder in an image: `$VAR`, `${VAR}`, `$(VAR)`, `{{ … }}` or `<…>`.
+/// None of `$`, `{`, `<` may appear in a reference (the grammar above), and the kubelet expands
+/// `$(VAR)` only in `command` and `args` (kubernetes `pkg/kubelet/container/helpers.go`
+/// `ExpandContainerCommandAndArgs`) and `env` values, never in `image`: such an image is an
+/// unsubstituted template, not a letter-case mistake.
+fn placeholder(s: &str) -> Option<&str> {
+    let until = |from: usize, close: &str| -> Option<&str> {
+        s[from..]
+            .find(close)
+            .map(|end| &s[from..from + end + close.len()])
+    };
+    if let Some(i) = s.find("{{") {
+        if let Some(t) = until(i, "}}") {
+            return Some(t);
+        }
+    }
+    if let Some(i) = s.find('$') {
+        return match s[i + 1..].chars().next() {
+            Some('{') => until(i, "}"),
+            Some('(') => until(i, ")"),
+            _ => {
+                let len = s[i + 1..]
+                    .bytes()
+                    .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                    .count();
+                (len > 0).then(|| &s[i..i + 1 + len])
+            }
+        };
+    }
+    let i = s.find('<')?;
+    until(i, ">")
+}
+
 /// `splitDockerDomain`: the written registry (when the first component is one) and the rest.
 fn split_domain(s: &str) -> (Option<&str>, &str) {
     match s.split_once('/') {
@@ -320,6 +353,12 @@ impl ImageRef {
     pub fn parse(s: &str) -> Result<ImageRef, RefError> {
         if s.is_empty() {
             return Err(RefError::new("the image is empty"));
+        }
+        if let Some(token) = placeholder(s) {
+            return Err(RefError::new(format!(
+                "`{}` looks like a placeholder that a template or script was meant to substitute; replace it with a real image reference before applying",
+                show(token)
+            )));
         }
         if s.bytes().any(|b| b.is_ascii_whitespace())
             || (!s.is_ascii() && s.chars().any(char::is_whitespace))
@@ -713,6 +752,25 @@ mod tests {
             ("[]/app".into(), "contains `[`"),
             ("[g:]/app".into(), "not a valid registry host"),
             ("FOO_BAR/app".into(), "not a valid registry host"),
+            (
+                "$VLLM_IMAGE".into(),
+                "`$VLLM_IMAGE` looks like a placeholder",
+            ),
+            (
+                "registry.example.com/${IMAGE}:v1".into(),
+                "`${IMAGE}` looks like a placeholder",
+            ),
+            ("$(IMAGE)".into(), "`$(IMAGE)` looks like a placeholder"),
+            (
+                "{{ .Values.image }}".into(),
+                "`{{ .Values.image }}` looks like a placeholder",
+            ),
+            (
+                "<YOUR-CONTAINER>".into(),
+                "`<YOUR-CONTAINER>` looks like a placeholder",
+            ),
+            ("repo/<tag".into(), "contains `<`"),
+            ("repo:$".into(), "the tag `$` must start"),
         ];
         for (input, want) in cases {
             let e = err(&input);

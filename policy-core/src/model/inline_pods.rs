@@ -203,6 +203,35 @@ fn kserve_component(
     Ok(Some(pod(pointer.clone(), Some(meta), spec, pointer, remap)))
 }
 
+/// The storage URI schemes KServe serves as an image the kubelet pulls (kserve/kserve
+/// `pkg/constants/constants.go`): `OciURIPrefix` (a modelcar container) and `OciNativeURIPrefix`
+/// (an image volume, `docs/samples/storage/oci-image-volume`). `oci+fetch://` is not one: the
+/// storage initializer downloads that image's layers itself.
+pub(crate) const OCI_SCHEMES: &[&str] = &["oci://", "oci+native://"];
+
+/// Every `storageUri` of a KServe component's model or framework field that names an OCI image
+/// (`oci://registry/repo:tag`, or `oci+native://` for an image volume), as (pointer to the field, URI as written). KServe copies a
+/// component's `storageUri` into the pod annotation `StorageInitializerSourceUriInternalAnnotationKey`
+/// names (kserve/kserve `pkg/controller/v1beta1/inferenceservice/components/predictor.go`,
+/// `transformer.go`, `explainer.go`), and the pod webhook turns an `oci://` one into a modelcar
+/// container whose image is the URI without its scheme (`pkg/webhook/admission/pod/
+/// storage_initializer_injector.go` `InjectModelcar`: `strings.HasPrefix(srcURI,
+/// constants.OciURIPrefix)`; `pkg/utils` `ConfigureModelcarToContainer`:
+/// `strings.TrimPrefix(modelUri, constants.OciURIPrefix)`), pulled through the registry proxy
+/// like any image; an `oci+native://` one becomes an image volume's `reference`. `s3://`, `gs://`, `pvc://`, `hf://`, `https://` and the rest are downloaded
+/// by the storage initializer, not pulled as images.
+pub(crate) fn oci_storage_uris(pointer: &str, v: &Value, out: &mut Vec<(String, String)>) {
+    let Value::Object(m) = v else { return };
+    for key in KSERVE_CONTAINERS {
+        let Some(Value::String(uri)) = m.get(*key).and_then(|c| c.get("storageUri")) else {
+            continue;
+        };
+        if OCI_SCHEMES.iter().any(|s| uri.starts_with(s)) {
+            out.push((pointer::join(pointer, &[*key, "storageUri"]), uri.clone()));
+        }
+    }
+}
+
 fn argo(pointer: String, mut m: Map<String, Value>) -> Result<Option<PodTemplate>, String> {
     let mut containers = Vec::new();
     let mut remap = Vec::new();

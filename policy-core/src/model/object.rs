@@ -42,6 +42,9 @@ pub struct Object {
     /// `containers` lists in a custom resource of a kind the table does not know, which no
     /// pod rule judged (the `pod-template-unknown` rule).
     pub unjudged_containers: ContainerLists,
+    /// OCI images named outside a container: each KServe `storageUri: oci://…` (pointer to the
+    /// field, URI as written), in document order (see `inline_pods::oci_storage_uris`).
+    pub oci_models: Vec<(String, String)>,
 }
 
 /// A pod spec found in an object.
@@ -448,6 +451,7 @@ struct Collected {
     node_pool: Option<Box<NodePoolSpec>>,
     captured: Vec<(String, Value)>,
     unjudged_containers: ContainerLists,
+    oci_models: Vec<(String, String)>,
 }
 
 impl<'de> Visitor<'de> for DocVisitor<'_> {
@@ -623,6 +627,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
             node_pool: collected.node_pool,
             captured: collected.captured,
             unjudged_containers: collected.unjudged_containers,
+            oci_models: collected.oci_models,
         })))
     }
 }
@@ -749,6 +754,9 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
             }
             Some(Leaf::Inline(kind)) => {
                 let v = Value::deserialize(d)?;
+                if kind == crate::model::templates::Inline::KServeComponent {
+                    crate::model::inline_pods::oci_storage_uris(&pointer, &v, &mut out.oci_models);
+                }
                 if let Some(p) =
                     crate::model::inline_pods::build(kind, pointer, v).map_err(de::Error::custom)?
                 {

@@ -340,6 +340,9 @@ fn indent_flow(text: &mut String, at: usize) -> Option<Vec<(usize, usize)>> {
     Some(vec![(line, n)])
 }
 
+/// yaml-rust2's refusal of a tab in the indentation of a plain scalar's next line.
+const PLAIN_SCALAR_TAB: &str = "while scanning a plain scalar, found a tab";
+
 /// yaml-rust2's refusal of a tab after the `:` of a mapping value.
 const TAB_AFTER_COLON: &str = "':' must be followed by a valid YAML whitespace";
 
@@ -495,6 +498,34 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// The tab yaml-rust2 means by [`PLAIN_SCALAR_TAB`]: it reports the start of the plain
+    /// scalar before the tab (the end of an earlier line, to a reader), while the tab is in the
+    /// indentation of a later, non-empty line (`scanner.rs` `scan_plain_scalar`: a tab in the
+    /// indentation columns is allowed only on an empty line). The first such tab after
+    /// `offset`, as an absolute offset.
+    fn indentation_tab(&self, offset: u32) -> Option<u32> {
+        let from = offset.checked_sub(self.base)? as usize;
+        let text = self.original.get(from..)?;
+        let mut pos = from + text.find('\n')? + 1;
+        while pos < self.original.len() {
+            let rest = &self.original[pos..];
+            let end = rest.find('\n').map_or(rest.len(), |e| e + 1);
+            let line = &rest[..end];
+            let lead = line
+                .bytes()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+            let content = line[lead..].trim_end_matches(['\n', '\r']);
+            if !content.is_empty() {
+                if let Some(tab) = line[..lead].find('\t') {
+                    return u32::try_from(pos + tab).ok().map(|t| t + self.base);
+                }
+            }
+            pos += end;
+        }
+        None
+    }
+
     /// The byte at an absolute offset of the chunk.
     fn byte_at(&self, offset: u32) -> Option<u8> {
         let i = offset.checked_sub(self.base)? as usize;
@@ -512,19 +543,32 @@ impl Reader<'_> {
         };
         match parser.next_token() {
             Ok((ev, mark)) => Ok((ev, offsets.at(&mark))),
-            Err(e) => Err(ReadError {
-                // yaml-rust2's own nesting guard, which can fire while scanning ahead of the
-                // reader's `limits.maxDepth` check.
-                message: if e.info().starts_with("recursion limit exceeded") {
-                    format!(
-                        "document is nested more than {} levels deep (`limits.maxDepth`)",
-                        self.budget.max_depth.min(YAML_RUST_NESTING)
-                    )
-                } else {
-                    format!("not valid YAML: {}", e.info())
-                },
-                offset: offsets.at(e.marker()),
-            }),
+            Err(e) => {
+                let offset = offsets.at(e.marker());
+                if e.info() == PLAIN_SCALAR_TAB {
+                    if let Some(tab) = self.indentation_tab(offset) {
+                        return Err(ReadError {
+                            message: String::from(
+                                "not valid YAML: a tab indents this line, and YAML indents with spaces only",
+                            ),
+                            offset: tab,
+                        });
+                    }
+                }
+                Err(ReadError {
+                    // yaml-rust2's own nesting guard, which can fire while scanning ahead of the
+                    // reader's `limits.maxDepth` check.
+                    message: if e.info().starts_with("recursion limit exceeded") {
+                        format!(
+                            "document is nested more than {} levels deep (`limits.maxDepth`)",
+                            self.budget.max_depth.min(YAML_RUST_NESTING)
+                        )
+                    } else {
+                        format!("not valid YAML: {}", e.info())
+                    },
+                    offset,
+                })
+            }
         }
     }
 
@@ -1151,6 +1195,20 @@ mod tests {
         // What go-yaml refuses stays refused.
         assert!(read("a:\n  b: {c: d\n  e: f}\n", 0, &mut b())[0].is_err());
         assert!(read("a:\n  b: [c,\n  - d]\n", 0, &mut b())[0].is_err());
+    }
+
+    /// yaml-rust2 reports a tab in indentation at the start of the plain scalar before it; the
+    /// error names the tab itself, in the chunk's coordinates.
+    #[test]
+    fn a_tab_in_indentation_is_reported_where_the_tab_is() {
+        let text = "a:\n- name: c\n\timage: x\n";
+        let e = read(text, 0, &mut b()).remove(0).unwrap_err();
+        assert_eq!(e.offset as usize, text.find('\t').unwrap(), "{e:?}");
+        assert!(e.message.contains("a tab indents this line"), "{e:?}");
+        // After blank lines, and with spaces before the tab, in a chunk at offset 100.
+        let text = "a:\n- name: c\n\n  \t\n  \timage: x\n";
+        let e = read(text, 100, &mut b()).remove(0).unwrap_err();
+        assert_eq!(e.offset as usize, 100 + text.rfind('\t').unwrap(), "{e:?}");
     }
 
     #[test]

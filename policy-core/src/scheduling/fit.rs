@@ -21,7 +21,7 @@
 //!   org. Nodes without lifecycle labels are not judged on lifecycle.
 //! - Resources (NodeResourcesFit): the pod's requests against the node's `status.allocatable`,
 //!   less what pods already on it request; see [`super::resources`] and
-//!   [`super::report::fits_report_with_pods`].
+//!   `fits_report_with_pods` (`answer/fits.rs`).
 
 use k8s_openapi::api::core::v1::{
     NodeSelectorRequirement, NodeSelectorTerm, NodeSpec, PodSpec, Taint, Toleration,

@@ -4,8 +4,5 @@
 
 pub mod fit;
 pub mod lifecycle;
-pub mod report;
 pub mod resources;
 pub mod taints;
-
-pub use report::{fits_report, fits_report_with_pods, FitsError, FitsReport, NodeFit};

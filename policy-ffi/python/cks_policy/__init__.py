@@ -178,6 +178,8 @@ class FitsReport:
     pod: Optional[str]
     nodes: List[NodeFit]
     raw: str = field(repr=False)
+    # What CKS admission adds to the pod (JSON Patch), applied before the nodes are judged.
+    admission_patch: List[dict] = field(default_factory=list)
 
 
 def _bytes(value: Optional[Input]) -> bytes:
@@ -271,6 +273,7 @@ def _fits(raw: str) -> FitsReport:
             for n in v["nodes"]
         ],
         raw=raw,
+        admission_patch=list(v.get("admissionPatch", [])),
     )
 
 

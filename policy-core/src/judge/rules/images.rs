@@ -1,9 +1,12 @@
 //! Image rules: reference grammar, digest pinning, mutable tags, pull policy, and `pin-digests`.
 //!
 //! Every rule walks the containers, initContainers and ephemeralContainers of every pod spec in
-//! the object (a Pod's own spec, or each pod template of a workload), in that order per pod. A
-//! container without an `image` field is skipped (the API server rejects it where it matters);
-//! an empty string is an invalid reference.
+//! the object (a Pod's own spec, or each pod template of a workload), in that order per pod, then
+//! the pod's image volumes (`volumes[].image.reference`); then the KServe storage URIs served as
+//! images (`storageUri: oci://…`, see `inline_pods::oci_storage_uris`). A container
+//! without an `image` field is skipped (the API server rejects it where it matters); an empty
+//! string is an invalid reference. `image-pull-policy` reads an image volume's `pullPolicy`; a
+//! KServe URI has none. `pin-digests` keeps a KServe URI's scheme (`oci://…@sha256:…`).
 //!
 //! Decisions where SPEC is silent:
 //! - An invalid reference gets only `image-reference-invalid`; the other image rules skip it.
@@ -26,38 +29,118 @@ use crate::judge::eval::{Context, Input, Out};
 use crate::judge::verdict::PatchOp;
 use crate::model::catalogue::RuleId;
 use crate::model::image_ref::{validate_digest, ImageRef, RefError};
+use crate::model::inline_pods::OCI_SCHEMES;
+use crate::model::object::Object;
 use crate::model::object::{Operation, Request};
 use crate::model::view::ContainerRef;
+use crate::read::pointer;
 use crate::settings::policy::Policy;
 
-/// One container's image, parsed once per evaluation.
+/// One image of the judged object, parsed once per evaluation: a container's `image`, an image
+/// volume's `reference`, or a KServe `storageUri: oci://…`.
 pub(crate) struct Img<'a> {
-    /// The container ([`Input::containers`]).
-    c: &'a ContainerRef<'a>,
+    /// Pointer to the field holding the reference.
+    path: String,
+    /// Pointer to the field holding the pull policy, where the source has one.
+    pull_policy_path: Option<String>,
+    /// How messages name the source (`container `app``).
+    who: String,
+    /// The reference (`None` when the field is absent); for a KServe URI, without `oci://`.
+    image: Option<&'a str>,
+    /// What the field holds before the reference (`oci://` for a KServe URI), kept when
+    /// `pin-digests` rewrites it.
+    scheme: &'static str,
+    /// The pull policy as written.
+    pull_policy: Option<&'a str>,
     /// The parsed reference (`None` when the field is absent).
     parsed: Option<Result<ImageRef, RefError>>,
 }
 
-impl<'a> std::ops::Deref for Img<'a> {
-    type Target = ContainerRef<'a>;
-    fn deref(&self) -> &ContainerRef<'a> {
-        self.c
+impl Img<'_> {
+    fn who(&self) -> &str {
+        &self.who
     }
+    /// The reference as the user wrote the field (`oci://` included).
+    fn written(&self, reference: &str) -> String {
+        format!("{}{reference}", self.scheme)
+    }
+}
+
+/// Every image source of `object`, given its containers ([`crate::model::view::containers`]): per
+/// pod its containers, then its image volumes; then the KServe `oci://` model URIs.
+///
+/// An image volume (`volumes[].image`, Kubernetes 1.33+: k8s.io/api `core/v1/types.go`
+/// `ImageVolumeSource`) is an OCI object the kubelet pulls like a container image, with the same
+/// pull policies and defaulting ("Defaults to Always if :latest tag is specified, or
+/// IfNotPresent otherwise", the `pullPolicy` field's documentation), so the image rules judge it
+/// at `volumes/N/image/reference`.
+fn sources<'a>(object: &'a Object, containers: &[ContainerRef<'a>]) -> Vec<Img<'a>> {
+    let mut out: Vec<Img<'a>> = Vec::with_capacity(containers.len());
+    let mut next = 0;
+    for (i, pod) in object.pod_refs().enumerate() {
+        while let Some(c) = containers.get(next).filter(|c| c.pod == i) {
+            out.push(Img {
+                path: c.field("image"),
+                pull_policy_path: Some(c.field("imagePullPolicy")),
+                who: c.who(),
+                image: c.image,
+                scheme: "",
+                pull_policy: c.pull_policy,
+                parsed: c.image.map(ImageRef::parse),
+            });
+            next += 1;
+        }
+        for (j, v) in pod.spec.volumes.iter().flatten().enumerate() {
+            let Some(src) = &v.image else { continue };
+            let mut at = pointer::join(pod.spec_pointer, &["volumes"]);
+            pointer::push_index(&mut at, j);
+            let image = src.reference.as_deref();
+            out.push(Img {
+                path: pointer::join(&at, &["image", "reference"]),
+                pull_policy_path: Some(pointer::join(&at, &["image", "pullPolicy"])),
+                who: format!("image volume `{}`", v.name),
+                image,
+                scheme: "",
+                pull_policy: src.pull_policy.as_deref(),
+                parsed: image.map(ImageRef::parse),
+            });
+        }
+    }
+    for (path, uri) in &object.oci_models {
+        let Some((scheme, image)) = OCI_SCHEMES
+            .iter()
+            .find_map(|s| uri.strip_prefix(s).map(|rest| (*s, rest)))
+        else {
+            continue;
+        };
+        let image = Some(image);
+        out.push(Img {
+            path: path.clone(),
+            pull_policy_path: None,
+            who: format!("KServe model `{}`", component(path)),
+            image,
+            scheme,
+            pull_policy: None,
+            parsed: image.map(ImageRef::parse),
+        });
+    }
+    out
+}
+
+/// `predictor.model` for `/spec/predictor/model/storageUri`: the component field as KServe's
+/// documentation names it.
+fn component(path: &str) -> String {
+    let inner = path.strip_suffix("/storageUri").unwrap_or(path);
+    let inner = inner.strip_prefix("/spec/").unwrap_or(inner);
+    inner.replace('/', ".")
 }
 
 /// Every image of the judged object, parsed once per evaluation and shared by the image rules.
 pub(crate) fn cached<'a>(input: &Input<'a>) -> &'a [Img<'a>] {
     let facts: &'a crate::judge::eval::Facts<'a> = input.facts;
-    facts.images.get_or_init(|| {
-        input
-            .containers()
-            .iter()
-            .map(|c| Img {
-                c,
-                parsed: c.image.map(ImageRef::parse),
-            })
-            .collect()
-    })
+    facts
+        .images
+        .get_or_init(|| sources(input.object, input.containers()))
 }
 
 /// Every image that parses, with its reference.
@@ -112,10 +195,11 @@ pub fn check_reference(input: &Input<'_>, out: &mut Out<'_>) {
         };
         {
             found.push((
-                img.field("image"),
+                img.path.clone(),
                 format!(
-                    "{} uses `{written}`, which is not a valid image reference: {e}",
-                    img.who()
+                    "{} uses `{}`, which is not a valid image reference: {e}",
+                    img.who(),
+                    img.written(written)
                 ),
             ));
         }
@@ -142,8 +226,9 @@ pub fn check_digest_required(input: &Input<'_>, out: &mut Out<'_>) {
         if r.tag.is_none() && untagged_reported {
             continue;
         }
+        let shown = img.written(written);
         let mut message = format!(
-            "{} uses `{written}`, which is not pinned by digest; a digest is the one reference the CKS registry proxy cannot serve stale: pin it as `{written}@sha256:<digest>` or let `pin-digests` do it",
+            "{} uses `{shown}`, which is not pinned by digest; a digest is the one reference the CKS registry proxy cannot serve stale: pin it as `{shown}@sha256:<digest>` or let `pin-digests` do it",
             img.who()
         );
         if let Some(t) = r.tag.as_deref() {
@@ -155,10 +240,10 @@ pub fn check_digest_required(input: &Input<'_>, out: &mut Out<'_>) {
             }
         }
         found.push((
-            img.field("image"),
+            img.path.clone(),
             message,
             format!(
-                "pin the image as `{written}@sha256:<digest>`, or add `{}` to `images.digests` so `pin-digests` pins it",
+                "pin the image as `{shown}@sha256:<digest>`, or add `{}` to `images.digests` so `pin-digests` pins it",
                 r.normalized_name_tag()
             ),
         ));
@@ -178,6 +263,7 @@ pub fn check_mutable_tag(input: &Input<'_>, out: &mut Out<'_>) {
         if effectively_pinned(input, r) {
             continue;
         }
+        let written = img.written(written);
         let msg = match r.tag.as_deref() {
             None => format!(
                 "{} uses `{written}` with no tag, so it runs whatever `latest` pointed to when the CKS registry proxy cached it; pin it by digest or use an immutable tag",
@@ -189,7 +275,7 @@ pub fn check_mutable_tag(input: &Input<'_>, out: &mut Out<'_>) {
             ),
             Some(_) => continue,
         };
-        found.push((img.field("image"), msg));
+        found.push((img.path.clone(), msg));
     }
     for (path, msg) in found {
         out.report(
@@ -207,6 +293,9 @@ pub fn check_mutable_tag(input: &Input<'_>, out: &mut Out<'_>) {
 pub fn check_pull_policy(input: &Input<'_>, out: &mut Out<'_>) {
     let mut found = Vec::new();
     for (img, written, r) in parsed(cached(input)) {
+        let Some(policy_path) = &img.pull_policy_path else {
+            continue;
+        };
         if img.pull_policy != Some("Always") || !effectively_pinned(input, r) {
             continue;
         }
@@ -215,20 +304,22 @@ pub fn check_pull_policy(input: &Input<'_>, out: &mut Out<'_>) {
         } else {
             " by `pin-digests`"
         };
+        let field = if policy_path.ends_with("/pullPolicy") {
+            "pullPolicy"
+        } else {
+            "imagePullPolicy"
+        };
         found.push((
-            img.field("imagePullPolicy"),
+            policy_path.clone(),
             format!(
-                "{} uses `{written}`, pinned by digest{by}, with `imagePullPolicy: Always`, so every start asks the registry proxy again; use `IfNotPresent`",
+                "{} uses `{written}`, pinned by digest{by}, with `{field}: Always`, so every start asks the registry proxy again; use `IfNotPresent`",
                 img.who()
             ),
+            format!("set `{field}: IfNotPresent`"),
         ));
     }
-    for (path, msg) in found {
-        out.report(
-            path,
-            msg,
-            Some(String::from("set `imagePullPolicy: IfNotPresent`")),
-        );
+    for (path, msg, fix) in found {
+        out.report(path, msg, Some(fix));
     }
 }
 
@@ -254,10 +345,11 @@ pub fn pin_digests(input: &Input<'_>, out: &mut Out<'_>) {
         if r.is_pinned() {
             continue;
         }
-        let path = img.field("image");
+        let path = img.path.clone();
         match lock_digest(input.policy, input.context, r) {
             Some((digest, source)) => {
-                let pinned = format!("{written}@{digest}");
+                let pinned = img.written(&format!("{written}@{digest}"));
+                let written = img.written(written);
                 let from = match source {
                     LockSource::Settings => "the `images.digests` lock map",
                     LockSource::Context => "the digests resolved for this request",
@@ -280,8 +372,9 @@ pub fn pin_digests(input: &Input<'_>, out: &mut Out<'_>) {
                 found.push((
                     path,
                     format!(
-                        "{} uses `{written}`, which could not be pinned: {why}; add it to `images.digests` or pin the image by digest",
+                        "{} uses `{}`, which could not be pinned: {why}; add it to `images.digests` or pin the image by digest",
                         img.who(),
+                        img.written(written),
                     ),
                 ));
             }
@@ -298,8 +391,9 @@ pub fn pin_digests(input: &Input<'_>, out: &mut Out<'_>) {
 
 /// The normalized `repo:tag` of every image `pin-digests` would pin but cannot yet: valid,
 /// not pinned by digest, not exempted by `images.allow`, and absent from both the settings lock
-/// map and `context.digests`. An image without a tag is asked for as `repo:latest`. In document
-/// order, without duplicates; empty on DELETE and CONNECT and when `pin-digests` is disabled.
+/// map and `context.digests`. An image without a tag is asked for as `repo:latest`. In the image
+/// rules' order (per pod its containers, then its image volumes; then KServe `oci://` model
+/// URIs), without duplicates; empty on DELETE and CONNECT and when `pin-digests` is disabled.
 ///
 /// A wrapper with registry access (the Kubewarden module when `images.resolveDigests` is true, a
 /// Go controller with its own client) resolves these and passes them back in
@@ -316,12 +410,11 @@ pub fn images_to_resolve(policy: &Policy, request: &Request, context: &Context) 
         return Vec::new();
     }
     let mut out: Vec<String> = Vec::new();
-    for c in crate::model::view::containers(object) {
-        let Some(written) = c.image else { continue };
-        let Ok(r) = ImageRef::parse(written) else {
+    let containers = crate::model::view::containers(object);
+    for img in sources(object, &containers) {
+        let (Some(written), Some(Ok(r))) = (img.image, &img.parsed) else {
             continue;
         };
-        let r = &r;
         if r.is_pinned() || allowed(policy, written, r) || lock_digest(policy, context, r).is_some()
         {
             continue;
@@ -444,7 +537,7 @@ mod tests {
             .find(|f| f.rule == "image-digest-required");
         assert_eq!(
             digest.map(|f| f.severity),
-            Some(crate::judge::verdict::Severity::Warning)
+            Some(crate::model::catalogue::Severity::Warning)
         );
         // With `image-mutable-tag` off, the untagged image is still reported for its digest.
         let off = run(
@@ -573,6 +666,47 @@ mod tests {
         assert!(images_to_resolve(&policy, &del, &Context::default()).is_empty());
         let off = Policy::from_slice(br#"{"rules": {"pin-digests": {"enabled": false}}}"#).unwrap();
         assert!(images_to_resolve(&off, &req, &Context::default()).is_empty());
+    }
+
+    #[test]
+    fn image_volumes_and_kserve_oci_models_are_images() {
+        let req = request(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d}}\nspec:\n  template:\n    spec:\n      containers: [{{name: c, image: 'x@{D1}'}}]\n      volumes:\n      - {{name: a, image: {{reference: 'models/a:latest'}}}}\n      - {{name: b, emptyDir: {{}}}}\n      - {{name: c, image: {{reference: 'models/c@{D1}', pullPolicy: Always}}}}\n      - {{name: d, image: {{pullPolicy: Always}}}}\n"
+        ));
+        let v = run("{}", &req, &Context::default());
+        assert_eq!(
+            rules(&v, "image-"),
+            vec![
+                "image-digest-required /spec/template/spec/volumes/0/image/reference",
+                "image-mutable-tag /spec/template/spec/volumes/0/image/reference",
+                "image-pull-policy /spec/template/spec/volumes/2/image/pullPolicy",
+            ]
+        );
+        let isvc = request(
+            "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: m}\nspec:\n  predictor:\n    model: {modelFormat: {name: x}, storageUri: 'oci://models/m:v1'}\n  explainer:\n    art: {storageUri: 's3://bucket/art:v1', image: 'art:v2'}\n",
+        );
+        let s = format!(r#"{{"images": {{"digests": {{"models/m:v1": "{D1}"}}}}}}"#);
+        let v = run(&s, &isvc, &Context::default());
+        let patched: Vec<_> = v
+            .patch
+            .iter()
+            .map(|p| format!("{} {}", p.path, p.value.as_ref().unwrap()))
+            .collect();
+        assert_eq!(
+            patched,
+            vec![format!(
+                "/spec/predictor/model/storageUri \"oci://models/m:v1@{D1}\""
+            )]
+        );
+        let policy = Policy::default();
+        assert_eq!(
+            images_to_resolve(&policy, &isvc, &Context::default()),
+            vec!["docker.io/library/art:v2", "docker.io/models/m:v1"]
+        );
+        assert_eq!(
+            images_to_resolve(&policy, &req, &Context::default()),
+            vec!["docker.io/models/a:latest"]
+        );
     }
 
     #[test]

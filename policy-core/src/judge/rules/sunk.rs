@@ -132,7 +132,7 @@ pub fn check_daemonset_tolerations(input: &Input<'_>, out: &mut Out<'_>) {
             out.report(
                 at,
                 format!(
-                    "DaemonSet lacks the `{RESERVED}=<org hash>` toleration SUNK requires; set `orgIdHash` in settings so it can be added, or add it with your org's hash"
+                    "DaemonSet lacks the `{RESERVED}=<org hash>` toleration SUNK requires; your org's hash is the value of the `{RESERVED}` taint on your org's nodes (`kubectl describe node` lists it under Taints): set it as `orgIdHash` in settings so the toleration is added, or add it yourself"
                 ),
                 None,
             );

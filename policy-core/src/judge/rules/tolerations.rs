@@ -105,8 +105,15 @@ pub fn check_broad_toleration(input: &Input<'_>, out: &mut Out<'_>) {
                     ),
                 }
             } else if key == RESERVED && op == "Exists" {
+                let fix = match hash {
+                    Some(h) => format!("`operator: Equal` and `value: {h}` (your org's hash, settings `orgIdHash`)"),
+                    // CKS documents the taint's value as "a hash of the /reserved label"
+                    // (docs.coreweave.com, CKS "Taints"), not how it is computed: point at
+                    // where the value can be read instead.
+                    None => format!("`operator: Equal` with your org's hash as the value: the value of the `{RESERVED}` taint on your org's nodes (`kubectl describe node` lists it under Taints); set it as `orgIdHash` in settings and this message names it"),
+                };
                 format!(
-                    "toleration `{}` matches every reserved node, so the pod can land on control-plane, triage or pending nodes; use `operator: Equal` with your org's hash",
+                    "toleration `{}` matches every reserved node, so the pod can land on control-plane, triage or pending nodes; use {fix}",
                     describe(t)
                 )
             } else if key == RESERVED && matches!(op, "Equal" | "") {

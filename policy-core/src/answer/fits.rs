@@ -5,10 +5,14 @@ use serde_json::Value;
 
 use std::collections::BTreeMap;
 
-use super::fit::{reasons, NodeView, Reason};
-use super::resources::{pod_requests, resource_reasons, NodeUsage};
+use k8s_openapi::api::core::v1::PodSpec;
+
+use crate::judge::eval::{evaluate, Context};
+use crate::judge::verdict::PatchOp;
 use crate::model::input::{parse_values, value_doc};
-use crate::model::object::{Doc, Object};
+use crate::model::object::{Doc, Object, PodTemplate, Request};
+use crate::scheduling::fit::{reasons, NodeView, Reason};
+use crate::scheduling::resources::{pod_requests, resource_reasons, NodeUsage};
 use crate::settings::policy::Policy;
 
 /// The answer for one node.
@@ -32,9 +36,14 @@ pub const NO_ALLOCATABLE: &str = "not judged on resources: the node has no `stat
 /// The answer for a pod and a set of nodes, serialized as SPEC §7 shows:
 /// `{"pod":"train","nodes":[{"name":"gpu-1","fits":true,"reasons":[]},…]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FitsReport {
     /// The pod's (or workload's) name.
     pub pod: Option<String>,
+    /// The pod is judged as CKS admission lets it through: this is the policy's own patch
+    /// (what admission adds, such as the `is_cpu_compute` toleration), applied before any node
+    /// is judged; empty when admission changes nothing.
+    pub admission_patch: Vec<PatchOp>,
     /// One entry per node, in input order.
     pub nodes: Vec<NodeFit>,
 }
@@ -166,7 +175,8 @@ pub fn fits_report_with_pods(
     let Some(template) = pod_obj.pods.first() else {
         return Err(FitsError::Pod(String::from("no pod template found")));
     };
-    let requests = pod_requests(&template.spec).map_err(FitsError::Pod)?;
+    let (spec, admission_patch) = admitted(policy, &pod_obj, template)?;
+    let requests = pod_requests(&spec).map_err(FitsError::Pod)?;
     let usage = match pods {
         Some(p) => usage_by_node(policy, p)?,
         None => BTreeMap::new(),
@@ -196,7 +206,7 @@ pub fn fits_report_with_pods(
                 spec: node.node.as_deref(),
             };
             let name = node.metadata.name.clone().unwrap_or_default();
-            let mut reasons = reasons(&template.spec, view, org_id);
+            let mut reasons = reasons(&spec, view, org_id);
             let mut notes = Vec::new();
             match &node.node_allocatable {
                 Some(allocatable) => reasons.extend(resource_reasons(
@@ -216,6 +226,53 @@ pub fn fits_report_with_pods(
     }
     Ok(FitsReport {
         pod: pod_obj.name().map(str::to_owned),
+        admission_patch,
         nodes: out,
     })
+}
+
+/// The pod as CKS admission lets it through, and the patch admission applied to it. The pod
+/// that is scheduled is a Pod: a workload's controller creates it from the template, and
+/// admission judges that Pod at its CREATE (the `cpu-compute-toleration` mutation adds its
+/// toleration to Pods only). So the template becomes a Pod (its metadata, the workload's
+/// namespace), is judged as a CREATE by this policy, and the patch is applied to it.
+fn admitted(
+    policy: &Policy,
+    object: &Object,
+    template: &PodTemplate,
+) -> Result<(PodSpec, Vec<PatchOp>), FitsError> {
+    let mut metadata = template
+        .metadata
+        .clone()
+        .unwrap_or_else(|| object.metadata.clone());
+    if metadata.namespace.is_none() {
+        metadata.namespace.clone_from(&object.metadata.namespace);
+    }
+    let mut pod = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": metadata,
+        "spec": template.spec,
+    });
+    let read = |v: &Value| match value_doc(policy.reading(), v) {
+        Ok(Doc::Object(o)) => Ok(o),
+        Ok(_) => Err(FitsError::Pod(String::from(
+            "the pod is not a single object",
+        ))),
+        Err(p) => Err(FitsError::Pod(p.message)),
+    };
+    let request = Request::create(*read(&pod)?);
+    let patch = evaluate(policy, &request, &Context::default()).patch;
+    if patch.is_empty() {
+        return Ok((template.spec.clone(), patch));
+    }
+    crate::answer::patch::apply(&mut pod, &patch)
+        .map_err(|e| FitsError::Pod(format!("the admission patch does not apply: {e}")))?;
+    let spec = read(&pod)?
+        .pods
+        .into_iter()
+        .next()
+        .map(|p| p.spec)
+        .ok_or_else(|| FitsError::Pod(String::from("no pod spec after admission")))?;
+    Ok((spec, patch))
 }

@@ -281,6 +281,15 @@ fn run(
             crate::inline_pods::remap_path(&pod.remap, &mut op.path);
         }
     }
+    // A field several pods share (an Argo workflow's `tolerations`, an InferenceService's
+    // labels) is judged in each of them, and where the object's own metadata is also read,
+    // and named once.
+    if object.pods.iter().any(|p| !p.remap.is_empty()) {
+        let mut seen = std::collections::HashSet::new();
+        findings.retain(|f| seen.insert((f.rule, f.path.clone(), f.message.clone())));
+        let mut seen = std::collections::HashSet::new();
+        patch.retain(|op| seen.insert(serde_json::to_string(op).unwrap_or_default()));
+    }
     (findings, patch)
 }
 

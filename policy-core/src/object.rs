@@ -448,6 +448,8 @@ struct Collected {
     node_pool: Option<Box<NodePoolSpec>>,
     captured: Vec<(String, Value)>,
     unjudged_containers: ContainerLists,
+    /// Values of [`Leaf::Shared`] locations, copied into the pods once the object is read.
+    shared: Vec<(String, crate::templates::Shared, Value)>,
 }
 
 impl<'de> Visitor<'de> for DocVisitor<'_> {
@@ -523,6 +525,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                                 let mut p = String::new();
                                 pointer::push(&mut p, other);
                                 map.next_value_seed(ShapeSeed {
+                                    shapes: self.shapes,
                                     shape: child,
                                     pointer: p,
                                     out: &mut collected,
@@ -584,6 +587,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                 let mut p = String::new();
                 pointer::push(&mut p, key);
                 ShapeSeed {
+                    shapes: self.shapes,
                     shape: child,
                     pointer: p,
                     out: &mut collected,
@@ -613,10 +617,20 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                 return Ok(Doc::List(items));
             }
         }
+        let metadata = metadata.unwrap_or_default();
+        let object_labels = crate::templates::traits(api_group(&api_version), &kind)
+            & crate::templates::OBJECT_LABELS
+            != 0;
+        crate::inline_pods::share(
+            &mut collected.pods,
+            collected.shared,
+            object_labels.then_some(&metadata),
+        )
+        .map_err(de::Error::custom)?;
         Ok(Doc::Object(Box::new(Object {
             api_version,
             kind,
-            metadata: metadata.unwrap_or_default(),
+            metadata,
             pods: collected.pods,
             node: collected.node,
             node_allocatable: collected.node_allocatable,
@@ -721,6 +735,8 @@ impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
 
 /// Walks one location trie node, building leaves and skipping everything else.
 struct ShapeSeed<'s, 'c> {
+    /// Every kind's locations, for an embedded object ([`Leaf::Embedded`]).
+    shapes: &'s Shapes,
     shape: &'s Shape,
     pointer: String,
     out: &'c mut Collected,
@@ -730,6 +746,7 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         let ShapeSeed {
+            shapes,
             shape,
             pointer,
             out,
@@ -749,10 +766,42 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
             }
             Some(Leaf::Inline(kind)) => {
                 let v = Value::deserialize(d)?;
-                if let Some(p) =
-                    crate::inline_pods::build(kind, pointer, v).map_err(de::Error::custom)?
-                {
-                    out.pods.push(p);
+                crate::inline_pods::build(kind, pointer, v, &mut out.pods)
+                    .map_err(de::Error::custom)
+            }
+            Some(Leaf::Shared(how)) => {
+                let v = Value::deserialize(d)?;
+                if !v.is_null() {
+                    out.shared.push((pointer, how, v));
+                }
+                Ok(())
+            }
+            Some(Leaf::Embedded) => {
+                let v = Value::deserialize(d)?;
+                let Value::Object(m) = v else { return Ok(()) };
+                let (Some(av), Some(kind)) = (
+                    m.get("apiVersion").and_then(Value::as_str),
+                    m.get("kind").and_then(Value::as_str),
+                ) else {
+                    return Ok(());
+                };
+                let Some(embedded) = shapes.get(av, kind) else {
+                    return Ok(());
+                };
+                for (key, value) in &m {
+                    let Some(child) = embedded.child(key) else {
+                        continue;
+                    };
+                    let mut p = pointer.clone();
+                    pointer::push(&mut p, key);
+                    ShapeSeed {
+                        shapes,
+                        shape: child,
+                        pointer: p,
+                        out: &mut *out,
+                    }
+                    .deserialize(value)
+                    .map_err(de::Error::custom)?;
                 }
                 Ok(())
             }
@@ -795,6 +844,7 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
                 Ok(())
             }
             None => d.deserialize_any(ShapeVisitor {
+                shapes,
                 shape,
                 pointer,
                 out,
@@ -804,6 +854,7 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
 }
 
 struct ShapeVisitor<'s, 'c> {
+    shapes: &'s Shapes,
     shape: &'s Shape,
     pointer: String,
     out: &'c mut Collected,
@@ -832,6 +883,7 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_, '_> {
                     p.push_str(&self.pointer);
                     pointer::push(&mut p, &key);
                     map.next_value_seed(ShapeSeed {
+                        shapes: self.shapes,
                         shape: child,
                         pointer: p,
                         out: self.out,
@@ -852,6 +904,7 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_, '_> {
                 let mut p = self.pointer.clone();
                 pointer::push_index(&mut p, i);
                 let seed = ShapeSeed {
+                    shapes: self.shapes,
                     shape: child,
                     pointer: p,
                     out: self.out,

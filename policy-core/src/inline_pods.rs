@@ -498,6 +498,13 @@ pub(crate) fn share(
         for p in pods.iter_mut().filter(|p| p.pointer.starts_with(&under)) {
             match how {
                 Shared::Fallback(field) => fallback(p, field, &at, &v)?,
+                // A pod without a nodeSelector of its own takes the whole map, so a patch that
+                // adds a key lands in the map that exists.
+                Shared::NodeSelectorUnion
+                    if p.spec.node_selector.as_ref().is_none_or(BTreeMap::is_empty) =>
+                {
+                    fallback(p, "nodeSelector", &at, &v)?
+                }
                 Shared::NodeSelectorUnion => {
                     let extra: BTreeMap<String, String> =
                         typed(&v).map_err(|e| format!("`{at}`: {e}"))?;

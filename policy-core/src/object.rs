@@ -788,6 +788,7 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
                 let Some(embedded) = shapes.get(av, kind) else {
                     return Ok(());
                 };
+                let first = out.pods.len();
                 for (key, value) in &m {
                     let Some(child) = embedded.child(key) else {
                         continue;
@@ -802,6 +803,15 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
                     }
                     .deserialize(value)
                     .map_err(de::Error::custom)?;
+                }
+                // A wrapped Pod's metadata is its own, as a Pod's is the object's.
+                if let Some(meta) = m.get("metadata") {
+                    for p in out.pods[first..].iter_mut() {
+                        if p.pointer == pointer && p.metadata.is_none() {
+                            p.metadata = Option::<ObjectMeta>::deserialize(meta)
+                                .map_err(de::Error::custom)?;
+                        }
+                    }
                 }
                 Ok(())
             }

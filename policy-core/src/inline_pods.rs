@@ -604,19 +604,25 @@ fn fallback(p: &mut PodTemplate, field: &str, at: &str, v: &Value) -> Result<(),
     Ok(())
 }
 
-/// Rewrites `path` by the first remap whose prefix it starts with (at a token boundary).
-pub(crate) fn remap_path(remap: &[(String, String)], path: &mut String) {
+/// Rewrites `path` by the first remap whose prefix it starts with (at a token boundary), and
+/// says where that remap points (`None` when none applied).
+pub(crate) fn remap_path<'r>(remap: &'r [(String, String)], path: &mut String) -> Option<&'r str> {
     for (from, to) in remap {
-        if let Some(rest) = path.strip_prefix(from.as_str()) {
-            if rest.is_empty() || rest.starts_with('/') {
-                let rest = rest.to_owned();
-                path.clear();
-                path.push_str(to);
-                path.push_str(&rest);
-                return;
-            }
+        if under(path, from) {
+            let rest = path[from.len()..].to_owned();
+            path.clear();
+            path.push_str(to);
+            path.push_str(&rest);
+            return Some(to);
         }
     }
+    None
+}
+
+/// Whether `path` is `prefix` or below it (at a token boundary).
+pub(crate) fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 #[cfg(test)]

@@ -503,12 +503,14 @@ pub const LOCATIONS: &[Location] = &[
     ),
     // An AppWrapper wraps arbitrary objects; each `components[].template` is judged as the
     // object it is (project-codeflare/appwrapper `api/v1beta2/appwrapper_types.go`,
-    // `AppWrapperComponent.Template`).
+    // `AppWrapperComponent.Template`). Kueue admits the AppWrapper as one workload, by its own
+    // queue label (kubernetes-sigs/kueue `pkg/controller/jobs/appwrapper/appwrapper_controller.go`).
     loc(
         "workload.codeflare.dev",
         "AppWrapper",
         &[("/spec/components/*/template", Leaf::Embedded)],
-    ),
+    )
+    .with(GANG),
 ];
 
 /// A node of the compiled pattern trie.

@@ -15,7 +15,8 @@
 //!   `volumes`, `securityContext`, `serviceAccountName`, `schedulerName` and
 //!   `priorityClassName`; where it sets no `nodeSelector`, `tolerations`, `affinity` or
 //!   `schedulerName`, the workflow's (`spec.nodeSelector`, …) is its own, and the workflow's
-//!   `podMetadata` labels are under the template's `metadata` ones ([`share`]). A template
+//!   `podMetadata` labels are under the template's `metadata` ones, and the workflow `volumes`
+//!   its containers mount are its own ([`share`]). A template
 //!   without containers (`steps`, `dag`, `suspend`, `resource`) is no pod; the `inline`
 //!   templates of its steps and tasks are pods of their own.
 //! - A KServe component's `labels` and `annotations` are the pod's metadata (KServe copies them
@@ -25,9 +26,9 @@
 //! - A field several pods share (a workflow's `tolerations`) is judged in each pod, at the
 //!   pointer where it is written, and each finding is reported once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::api::core::v1::{PodSpec, Volume};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Map, Value};
 
@@ -534,6 +535,10 @@ pub(crate) fn share(
                         }
                     }
                 }
+                Shared::MountedVolumes => {
+                    let list: Vec<Volume> = typed(&v).map_err(|e| format!("`{at}`: {e}"))?;
+                    mount_volumes(p, list, &at);
+                }
                 Shared::Image => {
                     let Value::String(image) = &v else {
                         return Err(format!("`{at}` must be a string"));
@@ -550,6 +555,40 @@ pub(crate) fn share(
         }
     }
     Ok(())
+}
+
+/// The volumes of `list` (written at `at`) that the pod's containers mount and it does not
+/// define itself, appended to its own.
+fn mount_volumes(p: &mut PodTemplate, list: Vec<Volume>, at: &str) {
+    let spec = &p.spec;
+    let mounted: BTreeSet<&str> = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(&spec.containers)
+        .flat_map(|c| c.volume_mounts.iter().flatten())
+        .map(|m| m.name.as_str())
+        .collect();
+    let own: BTreeSet<&str> = spec
+        .volumes
+        .iter()
+        .flatten()
+        .map(|v| v.name.as_str())
+        .collect();
+    let taken: Vec<(usize, Volume)> = list
+        .into_iter()
+        .enumerate()
+        .filter(|(_, v)| mounted.contains(v.name.as_str()) && !own.contains(v.name.as_str()))
+        .collect();
+    let volumes = p.spec.volumes.get_or_insert_with(Vec::new);
+    for (j, v) in taken {
+        let mut from = pointer::join(&p.spec_pointer, &["volumes"]);
+        pointer::push_index(&mut from, volumes.len());
+        let mut to = at.to_owned();
+        pointer::push_index(&mut to, j);
+        p.remap.insert(0, (from, to));
+        volumes.push(v);
+    }
 }
 
 /// `labels` written at `at` under the pod's own (the pod's win per key).
@@ -589,10 +628,6 @@ fn fallback(p: &mut PodTemplate, field: &str, at: &str, v: &Value) -> Result<(),
         }
         "schedulerName" if spec.scheduler_name.as_deref().is_none_or(str::is_empty) => {
             spec.scheduler_name = Some(typed(v).map_err(err)?);
-            true
-        }
-        "volumes" if spec.volumes.as_ref().is_none_or(Vec::is_empty) => {
-            spec.volumes = Some(typed(v).map_err(err)?);
             true
         }
         _ => false,

@@ -42,6 +42,9 @@ pub enum Shared {
     Metadata,
     /// The image of a pod's first container when it names none.
     Image,
+    /// A list of volumes: those a container of the pod mounts and the pod does not define
+    /// itself are the pod's.
+    MountedVolumes,
 }
 
 /// Kinds whose pods are not a `PodTemplateSpec` but pod fields inlined in their own shape.
@@ -128,7 +131,8 @@ use Leaf::{Capture, NodeAllocatable, NodePoolSpec, NodeSpec, PodSpec, PodTemplat
 /// every pod whose template sets none (argo-workflows `workflow/controller/workflowpod.go`,
 /// `addSchedulingConstraints`), and `podMetadata` labels and annotations go on every pod under
 /// the template's own `metadata` (`createWorkflowPod` applies `PodMetadata`, then `addMetadata`
-/// the template's, which wins).
+/// the template's, which wins). The workflow's `volumes` that a template's containers mount are
+/// its pod's (`addVolumeReferences`).
 const ARGO: &[(&str, Leaf)] = &[
     ("/spec/templates/*", Leaf::Inline(Inline::ArgoTemplate)),
     ("/spec/nodeSelector", ARGO_NODE_SELECTOR),
@@ -136,6 +140,7 @@ const ARGO: &[(&str, Leaf)] = &[
     ("/spec/affinity", ARGO_AFFINITY),
     ("/spec/schedulerName", ARGO_SCHEDULER),
     ("/spec/podMetadata", Leaf::Shared(Shared::Metadata)),
+    ("/spec/volumes", Leaf::Shared(Shared::MountedVolumes)),
 ];
 
 const ARGO_NODE_SELECTOR: Leaf = Leaf::Shared(Shared::Fallback("nodeSelector"));
@@ -157,13 +162,18 @@ const ARGO_CRON: &[(&str, Leaf)] = &[
         "/spec/workflowSpec/podMetadata",
         Leaf::Shared(Shared::Metadata),
     ),
+    (
+        "/spec/workflowSpec/volumes",
+        Leaf::Shared(Shared::MountedVolumes),
+    ),
 ];
 
 /// Spark operator `SparkApplication` (kubeflow/spark-operator `api/v1beta2/sparkapplication_types.go`,
 /// `SparkApplicationSpec`): `driver` and `executor` are `SparkPodSpec`s; `spec.image` is the
 /// image of both unless they name their own, `spec.nodeSelector` is added to both pods' (the
 /// operator passes it as `spark.kubernetes.node.selector.*`, and each role's own
-/// `nodeSelector` on top), and `spec.volumes` are the volumes the pods mount.
+/// `nodeSelector` on top), and the `spec.volumes` a role's `volumeMounts` name are its pod's
+/// (`internal/webhook/sparkpod_defaulter.go`, `addVolumes`).
 const SPARK_APP: &[(&str, Leaf)] = &[
     ("/spec/driver", Leaf::Inline(Inline::SparkDriver)),
     ("/spec/executor", Leaf::Inline(Inline::SparkExecutor)),
@@ -172,7 +182,7 @@ const SPARK_APP: &[(&str, Leaf)] = &[
         "/spec/nodeSelector",
         Leaf::Shared(Shared::NodeSelectorUnion),
     ),
-    ("/spec/volumes", Leaf::Shared(Shared::Fallback("volumes"))),
+    ("/spec/volumes", Leaf::Shared(Shared::MountedVolumes)),
 ];
 
 /// A `ScheduledSparkApplication`'s `spec.template` is a `SparkApplicationSpec` ([`SPARK_APP`]).
@@ -189,7 +199,7 @@ const SPARK_SCHEDULED: &[(&str, Leaf)] = &[
     ),
     (
         "/spec/template/volumes",
-        Leaf::Shared(Shared::Fallback("volumes")),
+        Leaf::Shared(Shared::MountedVolumes),
     ),
 ];
 

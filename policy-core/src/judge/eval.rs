@@ -275,14 +275,32 @@ fn run(
         }
     }
     // Pods assembled from other shapes (Argo templates, TrainJob trainers, KServe models) name
-    // the fields the user wrote, not the pod fields the rules saw.
+    // the fields the user wrote, not the pod fields the rules saw. A field written outside the
+    // pod (an Argo workflow's `tolerations`, an InferenceService's labels) is shared.
+    let mut shared = vec![false; findings.len()];
     for pod in object.pods.iter().filter(|p| !p.remap.is_empty()) {
-        for f in &mut findings {
-            crate::model::inline_pods::remap_path(&pod.remap, &mut f.path);
+        for (f, shared) in findings.iter_mut().zip(shared.iter_mut()) {
+            if let Some(to) = crate::model::inline_pods::remap_path(&pod.remap, &mut f.path) {
+                *shared |= !crate::model::inline_pods::under(to, &pod.pointer);
+            }
         }
         for op in &mut patch {
             crate::model::inline_pods::remap_path(&pod.remap, &mut op.path);
         }
+    }
+    // A shared field is judged in every pod that takes it, and where the object's own metadata
+    // is read too: it is named once per rule.
+    if shared.contains(&true) {
+        let mut exact = std::collections::HashSet::new();
+        let mut at = std::collections::HashSet::new();
+        let mut shared = shared.into_iter();
+        findings.retain(|f| {
+            let is_shared = shared.next().unwrap_or(false);
+            let new_here = at.insert((f.rule, f.path.clone()));
+            exact.insert((f.rule, f.path.clone(), f.message.clone())) && (new_here || !is_shared)
+        });
+        let mut seen = std::collections::HashSet::new();
+        patch.retain(|op| seen.insert(serde_json::to_string(op).unwrap_or_default()));
     }
     (findings, patch)
 }

@@ -452,6 +452,8 @@ struct Collected {
     captured: Vec<(String, Value)>,
     unjudged_containers: ContainerLists,
     oci_models: Vec<(String, String)>,
+    /// Values of [`Leaf::Shared`] locations, copied into the pods once the object is read.
+    shared: Vec<(String, crate::model::templates::Shared, Value)>,
 }
 
 impl<'de> Visitor<'de> for DocVisitor<'_> {
@@ -527,6 +529,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                                 let mut p = String::new();
                                 pointer::push(&mut p, other);
                                 map.next_value_seed(ShapeSeed {
+                                    shapes: self.shapes,
                                     shape: child,
                                     pointer: p,
                                     out: &mut collected,
@@ -588,6 +591,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                 let mut p = String::new();
                 pointer::push(&mut p, key);
                 ShapeSeed {
+                    shapes: self.shapes,
                     shape: child,
                     pointer: p,
                     out: &mut collected,
@@ -617,10 +621,20 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                 return Ok(Doc::List(items));
             }
         }
+        let metadata = metadata.unwrap_or_default();
+        let object_labels = crate::model::templates::traits(api_group(&api_version), &kind)
+            & crate::model::templates::OBJECT_LABELS
+            != 0;
+        crate::model::inline_pods::share(
+            &mut collected.pods,
+            collected.shared,
+            object_labels.then_some(&metadata),
+        )
+        .map_err(de::Error::custom)?;
         Ok(Doc::Object(Box::new(Object {
             api_version,
             kind,
-            metadata: metadata.unwrap_or_default(),
+            metadata,
             pods: collected.pods,
             node: collected.node,
             node_allocatable: collected.node_allocatable,
@@ -726,6 +740,8 @@ impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
 
 /// Walks one location trie node, building leaves and skipping everything else.
 struct ShapeSeed<'s, 'c> {
+    /// Every kind's locations, for an embedded object ([`Leaf::Embedded`]).
+    shapes: &'s Shapes,
     shape: &'s Shape,
     pointer: String,
     out: &'c mut Collected,
@@ -735,6 +751,7 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         let ShapeSeed {
+            shapes,
             shape,
             pointer,
             out,
@@ -757,10 +774,52 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
                 if kind == crate::model::templates::Inline::KServeComponent {
                     crate::model::inline_pods::oci_storage_uris(&pointer, &v, &mut out.oci_models);
                 }
-                if let Some(p) =
-                    crate::model::inline_pods::build(kind, pointer, v).map_err(de::Error::custom)?
-                {
-                    out.pods.push(p);
+                crate::model::inline_pods::build(kind, pointer, v, &mut out.pods)
+                    .map_err(de::Error::custom)
+            }
+            Some(Leaf::Shared(how)) => {
+                let v = Value::deserialize(d)?;
+                if !v.is_null() {
+                    out.shared.push((pointer, how, v));
+                }
+                Ok(())
+            }
+            Some(Leaf::Embedded) => {
+                let v = Value::deserialize(d)?;
+                let Value::Object(m) = v else { return Ok(()) };
+                let (Some(av), Some(kind)) = (
+                    m.get("apiVersion").and_then(Value::as_str),
+                    m.get("kind").and_then(Value::as_str),
+                ) else {
+                    return Ok(());
+                };
+                let Some(embedded) = shapes.get(av, kind) else {
+                    return Ok(());
+                };
+                let first = out.pods.len();
+                for (key, value) in &m {
+                    let Some(child) = embedded.child(key) else {
+                        continue;
+                    };
+                    let mut p = pointer.clone();
+                    pointer::push(&mut p, key);
+                    ShapeSeed {
+                        shapes,
+                        shape: child,
+                        pointer: p,
+                        out: &mut *out,
+                    }
+                    .deserialize(value)
+                    .map_err(de::Error::custom)?;
+                }
+                // A wrapped Pod's metadata is its own, as a Pod's is the object's.
+                if let Some(meta) = m.get("metadata") {
+                    for p in out.pods[first..].iter_mut() {
+                        if p.pointer == pointer && p.metadata.is_none() {
+                            p.metadata = Option::<ObjectMeta>::deserialize(meta)
+                                .map_err(de::Error::custom)?;
+                        }
+                    }
                 }
                 Ok(())
             }
@@ -803,6 +862,7 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
                 Ok(())
             }
             None => d.deserialize_any(ShapeVisitor {
+                shapes,
                 shape,
                 pointer,
                 out,
@@ -812,6 +872,7 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
 }
 
 struct ShapeVisitor<'s, 'c> {
+    shapes: &'s Shapes,
     shape: &'s Shape,
     pointer: String,
     out: &'c mut Collected,
@@ -840,6 +901,7 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_, '_> {
                     p.push_str(&self.pointer);
                     pointer::push(&mut p, &key);
                     map.next_value_seed(ShapeSeed {
+                        shapes: self.shapes,
                         shape: child,
                         pointer: p,
                         out: self.out,
@@ -860,6 +922,7 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_, '_> {
                 let mut p = self.pointer.clone();
                 pointer::push_index(&mut p, i);
                 let seed = ShapeSeed {
+                    shapes: self.shapes,
                     shape: child,
                     pointer: p,
                     out: self.out,

@@ -22,6 +22,29 @@ pub enum Leaf {
     Capture,
     /// A pod assembled from a kind's own fields (see [`crate::model::inline_pods`]).
     Inline(Inline),
+    /// A field outside the pods that the kind's controller copies into every pod under the
+    /// same parent (see [`crate::model::inline_pods::share`]).
+    Shared(Shared),
+    /// An arbitrary embedded object (`apiVersion`, `kind`, …): judged with the locations of
+    /// its own kind, under this pointer.
+    Embedded,
+}
+
+/// How a [`Leaf::Shared`] field reaches the pods under its parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shared {
+    /// The pod spec field of this name, for a pod that sets none (an empty map or list counts
+    /// as none).
+    Fallback(&'static str),
+    /// `nodeSelector` entries, merged under the pod's own (the pod's value wins per key).
+    NodeSelectorUnion,
+    /// A `labels`/`annotations` map merged under the pod's metadata (the pod's wins per key).
+    Metadata,
+    /// The image of a pod's first container when it names none.
+    Image,
+    /// A list of volumes: those a container of the pod mounts and the pod does not define
+    /// itself are the pod's.
+    MountedVolumes,
 }
 
 /// Kinds whose pods are not a `PodTemplateSpec` but pod fields inlined in their own shape.
@@ -32,6 +55,9 @@ pub enum Inline {
     /// A KServe InferenceService component (`predictor`, `transformer`, `explainer`): pod spec
     /// fields inline, plus a `model` or framework container (`sklearn`, `pytorch`, …).
     KServeComponent,
+    /// A KFServing `v1alpha2` component (`spec.default.predictor`, …): a
+    /// [`Inline::KServeComponent`] whose `custom.container` is its container.
+    KFServingComponent,
     /// A KServe `ServingRuntime`/`ClusterServingRuntime` spec: pod spec fields inline.
     KServeRuntime,
     /// Pod spec fields inline at the location (settings `templates` `podSpecs`); unnamed
@@ -42,6 +68,14 @@ pub enum Inline {
     ArgoTemplate,
     /// A Kubeflow Trainer v2 `TrainJob`'s `spec.trainer`: `image` and `resourcesPerNode`.
     TrainJobTrainer,
+    /// A Spark operator `SparkPodSpec` (`driver`, `executor`): one Spark container with
+    /// `image`, `env`, `gpu`, … and the pod's scheduling fields.
+    SparkDriver,
+    /// As [`Inline::SparkDriver`], for the executors.
+    SparkExecutor,
+    /// A Kueue `ResourceFlavor` spec: `nodeLabels` act as a `nodeSelector` and `tolerations`
+    /// as pod tolerations of every workload admitted to the flavor; no containers.
+    ResourceFlavor,
 }
 
 /// One row of the location table.
@@ -56,6 +90,10 @@ pub struct Location {
     /// What the rules know about the kind (`DISTRIBUTED`, `GANG`).
     pub traits: u8,
 }
+
+/// The object's own `metadata.labels` reach every pod its controller creates (the pod's own
+/// labels win per key): they are judged as pod labels, at `/metadata/labels`.
+pub const OBJECT_LABELS: u8 = 4;
 
 /// The kind runs distributed training: its pods cannot survive eviction one by one (the
 /// interruption rules treat it as stateful).
@@ -88,7 +126,82 @@ use Leaf::{Capture, NodeAllocatable, NodePoolSpec, NodeSpec, PodSpec, PodTemplat
 /// `/spec/workflowSpec/templates/*`), sources: argoproj/argo-workflows
 /// `pkg/apis/workflow/v1alpha1/workflow_types.go` (`Template`, `ScriptTemplate`,
 /// `ContainerSetTemplate`, `UserContainer`).
-const ARGO: &[(&str, Leaf)] = &[("/spec/templates/*", Leaf::Inline(Inline::ArgoTemplate))];
+///
+/// The workflow-level `nodeSelector`, `affinity`, `tolerations` and `schedulerName` are those of
+/// every pod whose template sets none (argo-workflows `workflow/controller/workflowpod.go`,
+/// `addSchedulingConstraints`), and `podMetadata` labels and annotations go on every pod under
+/// the template's own `metadata` (`createWorkflowPod` applies `PodMetadata`, then `addMetadata`
+/// the template's, which wins). The workflow's `volumes` that a template's containers mount are
+/// its pod's (`addVolumeReferences`).
+const ARGO: &[(&str, Leaf)] = &[
+    ("/spec/templates/*", Leaf::Inline(Inline::ArgoTemplate)),
+    ("/spec/nodeSelector", ARGO_NODE_SELECTOR),
+    ("/spec/tolerations", ARGO_TOLERATIONS),
+    ("/spec/affinity", ARGO_AFFINITY),
+    ("/spec/schedulerName", ARGO_SCHEDULER),
+    ("/spec/podMetadata", Leaf::Shared(Shared::Metadata)),
+    ("/spec/volumes", Leaf::Shared(Shared::MountedVolumes)),
+];
+
+const ARGO_NODE_SELECTOR: Leaf = Leaf::Shared(Shared::Fallback("nodeSelector"));
+const ARGO_TOLERATIONS: Leaf = Leaf::Shared(Shared::Fallback("tolerations"));
+const ARGO_AFFINITY: Leaf = Leaf::Shared(Shared::Fallback("affinity"));
+const ARGO_SCHEDULER: Leaf = Leaf::Shared(Shared::Fallback("schedulerName"));
+
+/// A CronWorkflow's `spec.workflowSpec` is a whole `WorkflowSpec` ([`ARGO`]).
+const ARGO_CRON: &[(&str, Leaf)] = &[
+    (
+        "/spec/workflowSpec/templates/*",
+        Leaf::Inline(Inline::ArgoTemplate),
+    ),
+    ("/spec/workflowSpec/nodeSelector", ARGO_NODE_SELECTOR),
+    ("/spec/workflowSpec/tolerations", ARGO_TOLERATIONS),
+    ("/spec/workflowSpec/affinity", ARGO_AFFINITY),
+    ("/spec/workflowSpec/schedulerName", ARGO_SCHEDULER),
+    (
+        "/spec/workflowSpec/podMetadata",
+        Leaf::Shared(Shared::Metadata),
+    ),
+    (
+        "/spec/workflowSpec/volumes",
+        Leaf::Shared(Shared::MountedVolumes),
+    ),
+];
+
+/// Spark operator `SparkApplication` (kubeflow/spark-operator `api/v1beta2/sparkapplication_types.go`,
+/// `SparkApplicationSpec`): `driver` and `executor` are `SparkPodSpec`s; `spec.image` is the
+/// image of both unless they name their own, `spec.nodeSelector` is added to both pods' (the
+/// operator passes it as `spark.kubernetes.node.selector.*`, and each role's own
+/// `nodeSelector` on top), and the `spec.volumes` a role's `volumeMounts` name are its pod's
+/// (`internal/webhook/sparkpod_defaulter.go`, `addVolumes`).
+const SPARK_APP: &[(&str, Leaf)] = &[
+    ("/spec/driver", Leaf::Inline(Inline::SparkDriver)),
+    ("/spec/executor", Leaf::Inline(Inline::SparkExecutor)),
+    ("/spec/image", Leaf::Shared(Shared::Image)),
+    (
+        "/spec/nodeSelector",
+        Leaf::Shared(Shared::NodeSelectorUnion),
+    ),
+    ("/spec/volumes", Leaf::Shared(Shared::MountedVolumes)),
+];
+
+/// A `ScheduledSparkApplication`'s `spec.template` is a `SparkApplicationSpec` ([`SPARK_APP`]).
+const SPARK_SCHEDULED: &[(&str, Leaf)] = &[
+    ("/spec/template/driver", Leaf::Inline(Inline::SparkDriver)),
+    (
+        "/spec/template/executor",
+        Leaf::Inline(Inline::SparkExecutor),
+    ),
+    ("/spec/template/image", Leaf::Shared(Shared::Image)),
+    (
+        "/spec/template/nodeSelector",
+        Leaf::Shared(Shared::NodeSelectorUnion),
+    ),
+    (
+        "/spec/template/volumes",
+        Leaf::Shared(Shared::MountedVolumes),
+    ),
+];
 
 /// KServe InferenceService components (kserve/kserve `pkg/apis/serving/v1beta1`:
 /// `PredictorSpec`, `TransformerSpec`, `ExplainerSpec` each inline `corev1.PodSpec`).
@@ -97,6 +210,24 @@ const KSERVE_ISVC: &[(&str, Leaf)] = &[
     ("/spec/transformer", Leaf::Inline(Inline::KServeComponent)),
     ("/spec/explainer", Leaf::Inline(Inline::KServeComponent)),
 ];
+
+/// The old KFServing group `serving.kubeflow.org`: its `v1beta1` InferenceService has the
+/// shape of KServe's, and its `v1alpha2` one holds the components under `spec.default` and
+/// `spec.canary` (kserve/kserve `pkg/apis/serving/v1alpha2/inferenceservice_types.go`,
+/// `EndpointSpec`; a `custom.container` or a framework field per component).
+const KFSERVING_ISVC: &[(&str, Leaf)] = &[
+    ("/spec/predictor", Leaf::Inline(Inline::KServeComponent)),
+    ("/spec/transformer", Leaf::Inline(Inline::KServeComponent)),
+    ("/spec/explainer", Leaf::Inline(Inline::KServeComponent)),
+    ("/spec/default/predictor", KFSERVING),
+    ("/spec/default/transformer", KFSERVING),
+    ("/spec/default/explainer", KFSERVING),
+    ("/spec/canary/predictor", KFSERVING),
+    ("/spec/canary/transformer", KFSERVING),
+    ("/spec/canary/explainer", KFSERVING),
+];
+
+const KFSERVING: Leaf = Leaf::Inline(Inline::KFServingComponent);
 
 /// KServe LLMInferenceService and LLMInferenceServiceConfig (`v1alpha1` and `v1alpha2`,
 /// kserve/kserve `pkg/apis/serving/v1alpha2/llm_inference_service_types.go`): the spec inlines a
@@ -114,12 +245,48 @@ const KSERVE_LLMISVC: &[(&str, Leaf)] = &[
 /// `RevisionTemplateSpec` at `spec.template`: knative/serving `pkg/apis/serving/v1`).
 const KNATIVE: &[(&str, Leaf)] = &[("/spec/template", Leaf::Inline(Inline::KnativeTemplate))];
 
+/// Kubeflow Trainer v2 `TrainJob` (kubeflow/trainer `pkg/apis/trainer/v1alpha1/trainjob_types.go`):
+/// `spec.trainer` names the training node's image and resources; `podTemplateOverrides`
+/// (`podSpecOverrides` before Trainer v2.1) add `nodeSelector`, `affinity`, `tolerations`,
+/// volumes and metadata to the pods of the jobs they target. An override is judged as the
+/// pod fields it sets.
+const TRAIN_JOB: &[(&str, Leaf)] = &[
+    ("/spec/trainer", Leaf::Inline(Inline::TrainJobTrainer)),
+    ("/spec/podTemplateOverrides/*", PodTemplate),
+    ("/spec/podSpecOverrides/*", Leaf::Inline(Inline::PodFields)),
+];
+
 /// Kubeflow Trainer v2 runtimes embed a JobSet template (kubeflow/trainer
 /// `pkg/apis/trainer/v1alpha1/trainingruntime_types.go`).
 const TRAINER_RUNTIME: &[(&str, Leaf)] = &[(
     "/spec/template/spec/replicatedJobs/*/template/spec/template",
     PodTemplate,
 )];
+
+/// KubeRay `RayJobSpec` (ray-project/kuberay `ray-operator/apis/ray/v1/rayjob_types.go`): the
+/// cluster's head and worker templates and `submitterPodTemplate`, the pod that runs
+/// `ray job submit`.
+const RAY_JOB: &[(&str, Leaf)] = &[
+    ("/spec/rayClusterSpec/headGroupSpec/template", PodTemplate),
+    (
+        "/spec/rayClusterSpec/workerGroupSpecs/*/template",
+        PodTemplate,
+    ),
+    ("/spec/submitterPodTemplate", PodTemplate),
+];
+
+/// A KubeRay `RayCronJob`'s `spec.jobTemplate` is a `RayJobSpec` ([`RAY_JOB`]).
+const RAY_CRON_JOB: &[(&str, Leaf)] = &[
+    (
+        "/spec/jobTemplate/rayClusterSpec/headGroupSpec/template",
+        PodTemplate,
+    ),
+    (
+        "/spec/jobTemplate/rayClusterSpec/workerGroupSpecs/*/template",
+        PodTemplate,
+    ),
+    ("/spec/jobTemplate/submitterPodTemplate", PodTemplate),
+];
 
 /// Every kind the engine reads beyond `metadata`.
 pub const LOCATIONS: &[Location] = &[
@@ -230,18 +397,8 @@ pub const LOCATIONS: &[Location] = &[
         ],
     )
     .with(DISTRIBUTED | GANG),
-    loc(
-        "ray.io",
-        "RayJob",
-        &[
-            ("/spec/rayClusterSpec/headGroupSpec/template", PodTemplate),
-            (
-                "/spec/rayClusterSpec/workerGroupSpecs/*/template",
-                PodTemplate,
-            ),
-        ],
-    )
-    .with(DISTRIBUTED | GANG),
+    loc("ray.io", "RayJob", RAY_JOB).with(DISTRIBUTED | GANG),
+    loc("ray.io", "RayCronJob", RAY_CRON_JOB).with(DISTRIBUTED),
     loc(
         "ray.io",
         "RayService",
@@ -256,6 +413,22 @@ pub const LOCATIONS: &[Location] = &[
     loc(
         "batch.volcano.sh",
         "Job",
+        &[("/spec/tasks/*/template", PodTemplate)],
+    )
+    .with(DISTRIBUTED),
+    // Volcano `CronJob` (`batch.volcano.sh/v1alpha1`, volcano-sh/apis `pkg/apis/batch/v1alpha1`
+    // `CronJobSpec`: `jobTemplate` is a `JobTemplateSpec` holding a Job spec) and `JobTemplate`
+    // (`flow.volcano.sh/v1alpha1`, `pkg/apis/flow/v1alpha1/jobtemplate_types.go`: `spec` is a
+    // Job spec).
+    loc(
+        "batch.volcano.sh",
+        "CronJob",
+        &[("/spec/jobTemplate/spec/tasks/*/template", PodTemplate)],
+    )
+    .with(DISTRIBUTED),
+    loc(
+        "flow.volcano.sh",
+        "JobTemplate",
         &[("/spec/tasks/*/template", PodTemplate)],
     )
     .with(DISTRIBUTED),
@@ -284,7 +457,12 @@ pub const LOCATIONS: &[Location] = &[
         "ClusterAdmissionPolicy",
         &[("/spec", Capture)],
     ),
-    loc("serving.kserve.io", "InferenceService", KSERVE_ISVC),
+    // KServe copies the InferenceService's labels onto each component's pods, under the
+    // component's own (kserve/kserve `pkg/controller/v1beta1/inferenceservice/components/
+    // predictor.go`, `Reconcile`: `Labels: utils.Union(sRuntimeLabels, isvc.Labels,
+    // predictorLabels, …)`; `transformer.go` and `explainer.go` alike).
+    loc("serving.kserve.io", "InferenceService", KSERVE_ISVC).with(OBJECT_LABELS),
+    loc("serving.kubeflow.org", "InferenceService", KFSERVING_ISVC).with(OBJECT_LABELS),
     loc("serving.kserve.io", "LLMInferenceService", KSERVE_LLMISVC),
     loc(
         "serving.kserve.io",
@@ -309,23 +487,40 @@ pub const LOCATIONS: &[Location] = &[
         "ClusterTrainingRuntime",
         TRAINER_RUNTIME,
     ),
-    loc(
-        "trainer.kubeflow.org",
-        "TrainJob",
-        &[("/spec/trainer", Leaf::Inline(Inline::TrainJobTrainer))],
-    )
-    .with(DISTRIBUTED | GANG),
+    loc("trainer.kubeflow.org", "TrainJob", TRAIN_JOB).with(DISTRIBUTED | GANG),
     loc("argoproj.io", "Workflow", ARGO),
     loc("argoproj.io", "WorkflowTemplate", ARGO),
     loc("argoproj.io", "ClusterWorkflowTemplate", ARGO),
+    loc("argoproj.io", "CronWorkflow", ARGO_CRON),
+    // The Spark operator puts the SparkApplication's labels on the driver and executor pods,
+    // under each role's `labels` (kubeflow/spark-operator `internal/controller/sparkapplication/
+    // submission.go`: "Populate SparkApplication labels to driver pod", "… to executor pod",
+    // then the role's `labels`).
+    loc("sparkoperator.k8s.io", "SparkApplication", SPARK_APP).with(OBJECT_LABELS),
     loc(
-        "argoproj.io",
-        "CronWorkflow",
-        &[(
-            "/spec/workflowSpec/templates/*",
-            Leaf::Inline(Inline::ArgoTemplate),
-        )],
+        "sparkoperator.k8s.io",
+        "ScheduledSparkApplication",
+        SPARK_SCHEDULED,
     ),
+    // Kueue injects a ResourceFlavor's `nodeLabels` into the node selector, and its
+    // `tolerations` into the tolerations, of every pod admitted to it (kubernetes-sigs/kueue
+    // `apis/kueue/v1beta1/resourceflavor_types.go`, `ResourceFlavorSpec`;
+    // `pkg/podset/podset.go`, `FromAssignment`).
+    loc(
+        "kueue.x-k8s.io",
+        "ResourceFlavor",
+        &[("/spec", Leaf::Inline(Inline::ResourceFlavor))],
+    ),
+    // An AppWrapper wraps arbitrary objects; each `components[].template` is judged as the
+    // object it is (project-codeflare/appwrapper `api/v1beta2/appwrapper_types.go`,
+    // `AppWrapperComponent.Template`). Kueue admits the AppWrapper as one workload, by its own
+    // queue label (kubernetes-sigs/kueue `pkg/controller/jobs/appwrapper/appwrapper_controller.go`).
+    loc(
+        "workload.codeflare.dev",
+        "AppWrapper",
+        &[("/spec/components/*/template", Leaf::Embedded)],
+    )
+    .with(GANG),
 ];
 
 /// A node of the compiled pattern trie.

@@ -15,6 +15,8 @@
 //! - `gpu-toleration-without-gpu` reports only tolerations whose key is `is_gpu`; an empty-key
 //!   `Exists` toleration also tolerates `is_gpu` but is already a `broad-toleration`. DaemonSets are
 //!   skipped: they run one pod per node by design, and SUNK requires them to tolerate `is_gpu`.
+//!   So are pod fields without an image (a Kueue ResourceFlavor's tolerations, a TrainJob's
+//!   `podTemplateOverrides`): they go into pods whose requests are written elsewhere.
 
 use k8s_openapi::api::core::v1::Toleration;
 use serde_json::json;
@@ -133,6 +135,14 @@ pub fn check_broad_toleration(input: &Input<'_>, out: &mut Out<'_>) {
     }
 }
 
+/// Whether any container of the pod names an image.
+fn runs_an_image(spec: &k8s_openapi::api::core::v1::PodSpec) -> bool {
+    spec.containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .any(|c| c.image.is_some())
+}
+
 /// `gpu-toleration-without-gpu`: a pod that requests no accelerator has an `is_gpu` toleration
 /// that tolerates `is_gpu=true:PreferNoSchedule`, so it may occupy a GPU node. DaemonSets are
 /// skipped (see the module documentation).
@@ -143,7 +153,9 @@ pub fn check_gpu_toleration_without_gpu(input: &Input<'_>, out: &mut Out<'_>) {
     }
     let gpu = taint(IS_GPU, Some("true"), "PreferNoSchedule");
     for (index, pod) in obj.pod_refs().enumerate() {
-        if input.requests_accelerator(index) {
+        // Pod fields merged into pods defined elsewhere (a Kueue ResourceFlavor, a TrainJob
+        // override) run no image of their own, so what the pods request is not known here.
+        if input.requests_accelerator(index) || !runs_an_image(pod.spec) {
             continue;
         }
         for (i, t) in pod.spec.tolerations.iter().flatten().enumerate() {

@@ -85,11 +85,16 @@ pub struct RuleInfo {
     /// Whether the rule also runs on DELETE (against `oldObject`).
     #[serde(skip)]
     pub on_delete: bool,
+    /// The rule this one leaves its overlapping case to while that rule is enabled, so a
+    /// manifest gets one finding, not two (`image-digest-required` leaves an untagged image to
+    /// `image-mutable-tag`).
+    #[serde(skip)]
+    pub defers_to: Option<RuleId>,
 }
 
 /// The one declaration of the catalogue: each line gives a rule's enum variant, stable id,
 /// default severity, kind, check function (a path resolved in `judge/rules/`), optional
-/// overrides after `;` (`default_enabled`, `on_delete`, `judges`) and description. The lines
+/// overrides after `;` (`default_enabled`, `on_delete`, `judges`, `defers_to`) and description. The lines
 /// are handed to `$then!`, which expands them into [`RuleId`] and [`RULES`] here and into the
 /// check table in `judge/rules/mod.rs`.
 macro_rules! for_each_rule {
@@ -107,7 +112,7 @@ macro_rules! for_each_rule {
                 "a custom resource of a kind with no pod-template location holds `containers` that no rule judged; declare it in settings `templates`";
             ImageReferenceInvalid = "image-reference-invalid", Error, Validate, images::check_reference,
                 "an image string does not parse as an OCI/Docker reference";
-            ImageDigestRequired = "image-digest-required", Warning, Validate, images::check_digest_required,
+            ImageDigestRequired = "image-digest-required", Warning, Validate, images::check_digest_required; defers_to = Some(RuleId::ImageMutableTag),
                 "a tagged container image is not pinned by digest (`@sha256:…`) and not allowed by `images.allow`";
             ImageMutableTag = "image-mutable-tag", Error, Validate, images::check_mutable_tag,
                 "an image has no tag (implicit `latest`) or a mutable tag, and no digest";
@@ -222,6 +227,7 @@ const fn rule(
         judges: Judges::State,
         description,
         on_delete: false,
+        defers_to: None,
     }
 }
 

@@ -215,9 +215,12 @@ pub fn check_reference(input: &Input<'_>, out: &mut Out<'_>) {
 /// Seeds 000/001 ask for "immutable tags **or** digests": only a digest is what the CKS registry
 /// proxy can never serve stale, so this is a warning and `image-mutable-tag` is the error. An
 /// image with no tag is left to `image-mutable-tag` (one error, not two) while that rule is
-/// enabled; with it disabled this rule still reports the untagged image.
+/// enabled (the catalogue line's `defers_to`); with it disabled this rule still reports it.
 pub fn check_digest_required(input: &Input<'_>, out: &mut Out<'_>) {
-    let untagged_reported = input.policy.enabled(RuleId::ImageMutableTag);
+    let untagged_reported = RuleId::ImageDigestRequired
+        .info()
+        .defers_to
+        .is_some_and(|r| input.policy.enabled(r));
     let mut found = Vec::new();
     for (img, written, r) in parsed(cached(input)) {
         if effectively_pinned(input, r) || allowed(input.policy, written, r) {

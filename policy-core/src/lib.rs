@@ -47,12 +47,11 @@ pub use judge::eval::{evaluate, Context};
 pub use judge::exceptions::{
     add_host_findings, SuppressedBy, Suppression, ANNOTATION as EXCEPTION_ANNOTATION,
 };
-pub use judge::rules::images::images_to_resolve;
 pub use judge::verdict::{
     DocumentResult, Finding, Outcome, PatchOp, Report, Severity, Summary, Verdict,
 };
 pub use model::catalogue::{Judges, RuleId, RuleInfo, RuleKind, RULES};
-pub use model::object::{Doc, Judgement, Object, Operation, Origin, PodRef, Request, UserInfo};
+pub use model::object::{Judgement, Object, Operation, Origin, PodRef, Request, UserInfo};
 pub use model::templates::{Location, LOCATIONS as POD_TEMPLATE_LOCATIONS};
 #[cfg(feature = "yaml")]
 pub use settings::error::FixError;

@@ -118,7 +118,8 @@ pub struct Out<'o> {
 }
 
 impl Out<'_> {
-    /// Whether the rule would report or patch anything: rules return early when not.
+    /// Whether the rule would report or patch anything: [`evaluate`] calls a rule only when it
+    /// would, so a rule need not ask.
     pub fn active(&self) -> bool {
         self.reports || self.patches
     }

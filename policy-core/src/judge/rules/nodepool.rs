@@ -31,7 +31,7 @@ use crate::model::object::Operation;
 /// `nodepool-invalid`.
 pub fn check(input: &Input<'_>, out: &mut Out<'_>) {
     let obj = input.object;
-    if !obj.is("compute.coreweave.com", "NodePool") || !out.active() {
+    if !obj.is("compute.coreweave.com", "NodePool") {
         return;
     }
     let mut found: Vec<(&str, String)> = Vec::new();

@@ -302,7 +302,7 @@ fn nearest_instance_id<'p>(policy: &'p Policy, value: &str) -> Option<&'p str> {
 /// production but reserved ≠ state; production but reserved empty or missing).
 pub fn check_lifecycle(input: &Input<'_>, out: &mut Out<'_>) {
     let obj = input.object;
-    if !obj.is("", "Node") || !out.active() {
+    if !obj.is("", "Node") {
         return;
     }
     let lifecycle = NodeLifecycle::from_labels(obj.labels());
@@ -353,9 +353,6 @@ fn selector_conflict<'a>(spec: &'a PodSpec, id: &str) -> Option<&'a str> {
 /// that is not a known Instance ID). The message names the Instance ID to select with
 /// `node.kubernetes.io/instance-type` when it is known.
 pub fn check_legacy_node_type(input: &Input<'_>, out: &mut Out<'_>) {
-    if !out.active() {
-        return;
-    }
     let policy = input.policy;
     let migrating = policy.enabled(RuleId::MigrateNodeType);
     let mut found = Vec::new();
@@ -500,9 +497,6 @@ fn unknown_type_message(policy: &Policy, what: &str, value: &str) -> (String, Op
 /// `node.coreweave.cloud/type` with a value that is not a known Instance ID (built-in and
 /// `nodeTypes.instanceIds`); also a NodePool whose `instanceType` is not one.
 pub fn check_unknown_instance_type(input: &Input<'_>, out: &mut Out<'_>) {
-    if !out.active() {
-        return;
-    }
     let policy = input.policy;
     let mut found = Vec::new();
     if let Some(pool) = input.object.node_pool.as_deref() {
@@ -547,9 +541,6 @@ pub fn check_unknown_instance_type(input: &Input<'_>, out: &mut Out<'_>) {
 /// `node.coreweave.cloud/class` value other than the `cpu` and `gpu` that CKS nodes carry (that
 /// label itself is current: see [`NODE_CLASS`]).
 pub fn check_legacy_node_selector(input: &Input<'_>, out: &mut Out<'_>) {
-    if !out.active() {
-        return;
-    }
     let policy = input.policy;
     let mut found = Vec::new();
     for_each_pod_selection(

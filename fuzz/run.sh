@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Short, bounded coverage-guided fuzz run of the text entry points (cargo-fuzz + libFuzzer on
 # the nightly toolchain). Targets: check (manifest text), review (AdmissionReview bytes),
-# settings (settings text, JSON or YAML), fix (`--fix` edits must read back).
+# settings (settings text, JSON or YAML), fix (`--fix` edits must read back), block (the block
+# YAML reader against yaml-rust2 on every text it reads).
 #
 # The corpus is seeded from the golden fixtures, the examples, the bench inputs when present
 # (../../shared/bench-inputs) and inputs generated here that stress the reader: multi-document
@@ -18,7 +19,7 @@ cd "$(dirname "$0")"
 secs="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(check review settings fix)
+[ ${#targets[@]} -gt 0 ] || targets=(check review settings fix block)
 max_len=262144
 
 # --- seeds -------------------------------------------------------------------------------------

@@ -1035,7 +1035,7 @@ fn judge_yaml(
     mut document: usize,
 ) {
     // One budget for the whole input: what anchors and aliases copy is charged across all
-    // of its documents (issue 18).
+    // of its documents (README, "Limits").
     let mut budget = yaml::Budget::for_input(&batch.policy.settings().limits, bytes.len());
     let text = batch.text.get(base..).unwrap_or("");
     for mut chunk in input::split_documents(text) {

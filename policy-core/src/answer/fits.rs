@@ -33,7 +33,7 @@ pub struct NodeFit {
 /// The note on a node that has no `status.allocatable`.
 pub const NO_ALLOCATABLE: &str = "not judged on resources: the node has no `status.allocatable`";
 
-/// The answer for a pod and a set of nodes, serialized as SPEC §7 shows:
+/// The answer for a pod and a set of nodes, as `cks-policy fits --format json` prints it:
 /// `{"pod":"train","nodes":[{"name":"gpu-1","fits":true,"reasons":[]},…]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

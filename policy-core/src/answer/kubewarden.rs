@@ -268,7 +268,7 @@ mod tests {
     use std::cell::RefCell;
 
     /// The settings an admin gives Kubewarden meet the same ceilings as every surface's
-    /// (issue 18: `maxAliasNodes: 1000000000` was accepted).
+    /// (`maxAliasNodes: 1000000000` was once accepted).
     #[test]
     fn settings_above_a_ceiling_are_invalid() {
         let a = validate_settings(

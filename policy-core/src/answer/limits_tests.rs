@@ -1,4 +1,4 @@
-//! Issue 18, items 5 and 6 and the depth disagreement: no accepted settings and no input can
+//! The input limits (README, "Limits"): no accepted settings and no input can
 //! make a read allocate without bound, the alias budget is spent across an input's documents,
 //! and JSON and YAML refuse the same nesting.
 
@@ -33,7 +33,7 @@ fn invalid(report: &Report) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The 536-byte "billion laughs" of issue 18: nine levels of nine aliases, 9^9 nodes.
+/// The 536-byte "billion laughs": nine levels of nine aliases, 9^9 nodes.
 pub(crate) fn laughs() -> String {
     let mut text = String::from(
         "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
@@ -130,7 +130,7 @@ fn the_alias_budget_is_spent_across_the_documents_of_an_input() {
         invalid(&run(&p, &heavy_document(0))),
         vec![Vec::<String>::new()]
     );
-    // 1,700 of them in one input under 4 MiB (issue 18 measured 1,705): the input may copy
+    // 1,700 of them in one input under 4 MiB (1,705 fit): the input may copy
     // at most one node per byte, so about 40 documents are read and the rest refused.
     let text: String = (0..1700).map(heavy_document).collect();
     assert!(text.len() <= 4 * 1024 * 1024, "{}", text.len());

@@ -9,7 +9,7 @@
 //! - the pod has DRA `resourceClaims` (at least one entry), unless
 //!   `accelerators.draClaimsAreAccelerators` is false.
 //!
-//! Decisions where SPEC is silent:
+//! Decisions of this project where neither Kubernetes nor the CKS documentation settles the case:
 //! - A quantity of zero (`0`, `0.0`, `0m`, `0Gi`, …) does not count: Kubernetes allocates no
 //!   device for it. Any other quantity counts, including one that does not parse (the API server
 //!   rejects those anyway, and counting them keeps the `is_cpu_compute` mutation away from pods

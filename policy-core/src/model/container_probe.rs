@@ -8,7 +8,7 @@
 //! [`MAX_POINTERS`]). The rule then names them and the settings `templates` entry that would
 //! have every pod rule judge them.
 //!
-//! Decisions where SPEC is silent:
+//! Decisions of this project where neither Kubernetes nor the CKS documentation settles the case:
 //! - A `containers` list is an array with at least one map that has an `image` or a `name` key
 //!   (a `core/v1` `Container` requires `name`; `image` is what the image rules read). A
 //!   `containers` map (an OpenAPI schema's `properties.containers`) is walked like any other map.

@@ -80,6 +80,15 @@ pub fn locate_all(text: &str, pointers: &[Vec<String>]) -> Vec<Option<u32>> {
     }
 }
 
+/// For the `block` fuzz target (built with `--cfg fuzzing` only): `text` read by the block
+/// reader (`None` where it leaves the text to yaml-rust2) and by yaml-rust2, each as debug text,
+/// which must be equal whenever the block reader reads the text.
+#[cfg(all(fuzzing, feature = "fast-yaml"))]
+#[doc(hidden)]
+pub fn read_both(text: &str) -> (Option<String>, String) {
+    crate::read::yaml::read_both(text, 0, Budget::default_for(text.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

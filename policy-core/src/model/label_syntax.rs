@@ -13,7 +13,8 @@ pub const NAME_MAX: usize = 63;
 /// Longest DNS-1123 subdomain (label key prefix).
 pub const PREFIX_MAX: usize = 253;
 
-/// The domains CKS reserves, with every subdomain (seed 003).
+/// The domains CKS reserves, with every subdomain (CKS "Workload scheduling",
+/// "User-provided labels": <https://docs.coreweave.com/products/cks/clusters/scheduling/workload-scheduling>).
 pub const COREWEAVE_DOMAINS: [&str; 2] = ["coreweave.cloud", "coreweave.com"];
 
 /// User values are shortened in messages so a 300-character key does not drown the sentence.

@@ -1,7 +1,9 @@
-//! Built-in CKS Instance IDs and the published legacy node type mapping (DOMAIN.md), as data.
+//! Built-in CKS Instance IDs and the published legacy node type mapping (CKS "Workload scheduling",
+//! <https://docs.coreweave.com/products/cks/clusters/scheduling/workload-scheduling>), as data.
 //! Settings extend every table (`nodeTypes`).
 
-/// Known Instance IDs (GPU and CPU), from CoreWeave's instance pages as catalogued in DOMAIN.md.
+/// Known Instance IDs (GPU and CPU), from CoreWeave's instance pages (docs.coreweave.com,
+/// "GPU Instances" and "CPU Instances").
 pub const INSTANCE_IDS: &[&str] = &[
     // GPU
     "gd-8xh100ib-i128",
@@ -33,7 +35,7 @@ pub const INSTANCE_IDS: &[&str] = &[
 pub const RACK_SCALE: &[&str] = &["gb200-4x", "gb300-4x", "gb300-4x-e", "verarubin-4x-e"];
 
 /// Superchip (Grace) Instance IDs: GH200, GB200 and GB300, for which CKS offers no `spot`
-/// compute class (docs.coreweave.com capacity-plans/spot-node-pools; DOMAIN.md "NodePool").
+/// compute class (docs.coreweave.com capacity-plans/spot-node-pools).
 /// Instance IDs naming `gh200`, `gb200` or `gb300` count too (see [`is_superchip`]).
 pub const SUPERCHIP: &[&str] = &["gd-1xgh200", "gb200-4x", "gb300-4x", "gb300-4x-e"];
 
@@ -55,7 +57,8 @@ pub const UPDATE_STRATEGIES: &[&str] = &["Manual", "OnSpecUpdate", "Always", "Ro
 /// Nodes per rack for rack-scale types.
 pub const RACK_NODES: i64 = 18;
 
-/// Published legacy `node.kubernetes.io/type` values and their Instance IDs (seed 003). Only these
+/// Published legacy `node.kubernetes.io/type` values and their Instance IDs (CKS "Workload scheduling",
+/// "Node type selection labels"). Only these
 /// are rewritten by `migrate-node-type`.
 pub const LEGACY_PUBLISHED: &[(&str, &str)] =
     &[("H100_NVLINK_80GB.8.xeon.128", "gd-8xh100ib-i128")];
@@ -69,15 +72,14 @@ pub const LEGACY_CLASS_LIKELY: &[(&str, &str)] = &[
 
 /// The current CKS node class label, set next to `node.coreweave.cloud/state=production`
 /// (coreweave/sunk-anywhere `docs/gke/gke-adaptations.md`, its node-label mapping table;
-/// coreweave/reference-architecture `arena/notebooks/lib/storage/warp.py`; DOMAIN.md as
-/// corrected on 2026-12-01). It was wrongly listed as a pre-CKS label before.
+/// coreweave/reference-architecture `arena/notebooks/lib/storage/warp.py`). It was wrongly listed as a pre-CKS label before.
 pub const NODE_CLASS: &str = "node.coreweave.cloud/class";
 
 /// The values CKS nodes carry for [`NODE_CLASS`].
 pub const NODE_CLASS_VALUES: &[&str] = &["cpu", "gpu"];
 
-/// Node labels of the pre-CKS CoreWeave Cloud, which no CKS node carries (DOMAIN.md: "no
-/// evidence they exist on CKS nodes").
+/// Node labels of the pre-CKS CoreWeave Cloud, which no CKS node carries: neither
+/// CKS "Workload scheduling" nor `kubectl describe node` on CKS shows them.
 pub const LEGACY_SELECTOR_KEYS: &[&str] = &[
     "node.coreweave.cloud/cpu",
     "cpu.coreweave.cloud/family",
@@ -85,17 +87,18 @@ pub const LEGACY_SELECTOR_KEYS: &[&str] = &[
 ];
 
 /// The GPU node labels whose values name a GPU class, judged against [`RETIRED_GPU_CLASSES`].
-/// They, `gpu.nvidia.com/count` and `gpu.nvidia.com/vram` are current CKS node labels (DOMAIN.md,
-/// corrected 2026-12-07: `kubectl describe node` on CKS shows `gpu.nvidia.com/class=
+/// They, `gpu.nvidia.com/count` and `gpu.nvidia.com/vram` are current CKS node labels
+/// (`kubectl describe node` on CKS shows `gpu.nvidia.com/class=
 /// H100_NVLINK_80GB`, `model`, `count=8`, `vram=81`; skypilot-org/skypilot#6701).
 pub const GPU_CLASS_KEYS: &[&str] = &["gpu.nvidia.com/class", "gpu.nvidia.com/model"];
 
-/// GPU classes seen on CKS nodes in `gpu.nvidia.com/class` (DOMAIN.md). Not a closed list: a
+/// GPU classes seen on CKS nodes in `gpu.nvidia.com/class` (`kubectl describe node` on
+/// CKS; skypilot-org/skypilot#6701). Not a closed list: a
 /// class missing here is not reported; it names examples in messages.
 pub const GPU_CLASSES: &[&str] = &["H100_NVLINK_80GB", "A100_NVLINK_80GB", "H200"];
 
 /// `gpu.nvidia.com/class` values of the pre-CKS CoreWeave Cloud that match no CKS Instance ID, so
-/// no CKS node carries them (DOMAIN.md "Labels"). Settings extend the list
+/// no CKS node carries them (README, rule `legacy-node-selector`). Settings extend the list
 /// (`nodeTypes.retiredGpuClasses`) and take names out of it (`nodeTypes.gpuClasses`).
 pub const RETIRED_GPU_CLASSES: &[&str] = &[
     "Quadro_RTX_4000",

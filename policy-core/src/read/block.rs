@@ -5,7 +5,7 @@
 //! and then [`super::yaml`] reads the chunk with yaml-rust2.
 //!
 //! yaml-rust2's scanner costs about 200 instructions a byte; this costs a tenth of that, which
-//! is what brings `check` on YAML to within 3× of JSON (BENCHMARKS.md, issue 11). It never
+//! is what brings `check` on YAML to within 3× of JSON (BENCHMARKS.md). It never
 //! decides anything the full reader would not: in debug builds every chunk it reads is read
 //! again by yaml-rust2 and the two trees must be equal (`yaml::read`), so every test, fixture
 //! and fuzz run checks it; `tests` below also compares the two on generated text.

@@ -18,7 +18,7 @@ use super::{Duplicate, ReadError};
 
 /// Nodes the anchors and aliases of one input may copy per byte of the input, when that is
 /// more than `limits.maxAliasNodes`: copying a node costs about what reading a byte does, so
-/// the aliases of any input cost at most about as much again as reading it (issue 18).
+/// the aliases of any input cost at most about as much again as reading it (README, "Limits").
 pub(crate) const ALIAS_NODES_PER_BYTE: usize = 1;
 
 /// The budgets a read enforces: per document, and what all documents of one input may copy
@@ -257,9 +257,9 @@ fn forbidden_char(text: &str) -> Option<(usize, char)> {
     text.char_indices().find(|(_, c)| !allowed(*c))
 }
 
-/// Reads a chunk with the block reader (when it can) and with yaml-rust2, for tests that
-/// compare them: both results as their debug text.
-#[cfg(all(test, feature = "fast-yaml"))]
+/// Reads a chunk with the block reader (when it can) and with yaml-rust2, for tests and the
+/// `block` fuzz target that compare them: both results as their debug text.
+#[cfg(all(any(test, fuzzing), feature = "fast-yaml"))]
 pub(crate) fn read_both(text: &str, base: u32, budget: Budget) -> (Option<String>, String) {
     let nesting = budget.max_depth.min(YAML_RUST_NESTING);
     let fast = super::block::events(text, base, nesting).map(|e| {

@@ -1,4 +1,5 @@
-//! The CKS node lifecycle, read from a Node's labels (seed 003, DOMAIN.md).
+//! The CKS node lifecycle, read from a Node's labels (CKS "Workload scheduling", "Node
+//! lifecycle labels": <https://docs.coreweave.com/products/cks/clusters/scheduling/workload-scheduling>).
 //!
 //! `node.coreweave.cloud/state` is where the node is in its lifecycle (`production`, `zap`,
 //! `triage`, or another value kept as written); `node.coreweave.cloud/reserved` says whose

@@ -152,7 +152,7 @@ pub const DEFAULT_CONTROL_PLANE_NAMESPACES: &[&str] = &[
     "node-problem-detector",
 ];
 
-/// The default `images.mutableTags` (SPEC section 5, issue 12): tags that registries move.
+/// The default `images.mutableTags` (README, "Settings"): tags that registries move.
 pub const DEFAULT_MUTABLE_TAGS: &[&str] = &[
     "latest", "main", "master", "develop", "dev", "nightly", "edge", "stable", "canary", "head",
 ];

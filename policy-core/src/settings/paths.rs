@@ -133,7 +133,7 @@ mod tests {
         problems(settings).into_iter().map(|p| p.path).collect()
     }
 
-    /// Issue 11: every problem at the index written, whether found while reading (wrong types)
+    /// Every problem at the index written, whether found while reading (wrong types)
     /// or while compiling (an invalid glob after two dropped elements).
     #[test]
     fn problems_point_at_the_index_written() {

@@ -102,7 +102,7 @@ fn compile_templates(s: &Settings, problems: &mut Vec<SettingsProblem>) -> Shape
 }
 
 /// Each limit within its range: a value above its ceiling could make a read allocate without
-/// bound (issue 18), so it is refused like any other invalid setting.
+/// bound (README, "Limits"), so it is refused like any other invalid setting.
 fn check_limits(l: &crate::settings::Limits, problems: &mut Vec<SettingsProblem>) {
     use crate::settings::{
         MAX_ALIASES_CEILING, MAX_ALIAS_NODES_CEILING, MAX_BYTES_CEILING, MAX_DEPTH_CEILING,
@@ -572,7 +572,7 @@ mod tests {
     }
 
     /// Each limit: its ceiling is accepted, one more is a problem at its pointer naming the
-    /// ceiling (issue 18: `maxAliasNodes: 1000000000` aborted the host).
+    /// ceiling (`maxAliasNodes: 1000000000` once aborted the host).
     #[test]
     fn every_limit_has_a_ceiling() {
         use crate::settings::{

@@ -1,7 +1,7 @@
-//! Accelerator rules (seed 004): access outside the device plugin or DRA, gang scheduling, and
+//! Accelerator rules (README, "Rules"): access outside the device plugin or DRA, gang scheduling, and
 //! the NVIDIA GPU Operator that CKS manages itself.
 //!
-//! Decisions where SPEC is silent:
+//! Decisions of this project where neither Kubernetes nor the CKS documentation settles the case:
 //! - `NVIDIA_VISIBLE_DEVICES` is accepted when it is `void`, `none` or empty, compared exactly
 //!   (after trimming spaces), as the NVIDIA container toolkit compares them: `NONE` is a device
 //!   list the toolkit does not understand, so it is reported. A value from `valueFrom` cannot be
@@ -11,7 +11,7 @@
 //!   `/dev`, `/dev/dri` or below it, or starts with `/dev/nvidia` (`/dev/nvidia0`,
 //!   `/dev/nvidiactl`, `/dev/nvidia-uvm`, `/dev/nvidia-caps/…`), and some container
 //!   (any kind) mounts it. `/dev` itself is included because it holds those devices.
-//! - `privileged: true` is judged by what the container can reach (issue 20): a privileged
+//! - `privileged: true` is judged by what the container can reach: a privileged
 //!   container sees every device of the node, so in a pod that requests an accelerator
 //!   ([`crate::judge::accelerator_use`]) it reaches all the node's GPUs, not the ones allocated to it, and
 //!   `accelerator-access-bypass` reports it (error). In a pod that requests none (FUSE, CNI and
@@ -214,9 +214,11 @@ pub fn check_gang_queue(input: &Input<'_>, out: &mut Out<'_>) {
 }
 
 /// Components CKS installs and manages itself, by image repository (the last path components of
-/// the normalized repository): what it is and what to do instead. Sources: DOMAIN.md ("CoreWeave
-/// manages the GPU device plugin, … and `cks-kueue`"; the CKS Kueue page: "Always install Kueue
-/// with CoreWeave's cks-kueue chart"), issue 12 for the NVIDIA Network Operator.
+/// the normalized repository): what it is and what to do instead. Sources: the CKS documentation
+/// (CoreWeave manages the GPU device plugin, … and `cks-kueue`; the CKS Kueue page: "Always install Kueue
+/// with CoreWeave's cks-kueue chart",
+/// <https://docs.coreweave.com/products/cks/clusters/coreweave-charts/kueue>), and for the
+/// NVIDIA Network Operator README's `cks-managed-component` row.
 pub const MANAGED_IMAGES: &[(&str, &str, &str)] = &[
     (
         "nvidia/k8s-device-plugin",

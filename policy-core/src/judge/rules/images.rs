@@ -8,7 +8,7 @@
 //! string is an invalid reference. `image-pull-policy` reads an image volume's `pullPolicy`; a
 //! KServe URI has none. `pin-digests` keeps a KServe URI's scheme (`oci://…@sha256:…`).
 //!
-//! Decisions where SPEC is silent:
+//! Decisions of this project where neither Kubernetes nor the CKS documentation settles the case:
 //! - An invalid reference gets only `image-reference-invalid`; the other image rules skip it.
 //! - The validations judge the image as it will be admitted: when `pin-digests` will pin an image
 //!   from the lock map (settings `images.digests`, or `Context::digests` for this request), the
@@ -212,7 +212,7 @@ pub fn check_reference(input: &Input<'_>, out: &mut Out<'_>) {
 /// `image-digest-required` (warning by default): an image with an explicit tag that is not pinned
 /// by digest (as written or by `pin-digests`) and not matched by `images.allow`.
 ///
-/// Seeds 000/001 ask for "immutable tags **or** digests": only a digest is what the CKS registry
+/// CKS asks for "immutable tags **or** digests" (README, rule `image-digest-required`): only a digest is what the CKS registry
 /// proxy can never serve stale, so this is a warning and `image-mutable-tag` is the error. An
 /// image with no tag is left to `image-mutable-tag` (one error, not two) while that rule is
 /// enabled (the catalogue line's `defers_to`); with it disabled this rule still reports it.
@@ -258,7 +258,7 @@ pub fn check_digest_required(input: &Input<'_>, out: &mut Out<'_>) {
 
 /// `image-mutable-tag`: no tag and no digest (implicit `latest`), or a tag in
 /// `images.mutableTags`, without a digest. `name:tag@digest` is pinned: the digest is what runs.
-/// `images.allow` does not exempt from this rule (SPEC lists the exemption for
+/// `images.allow` does not exempt from this rule (README, "Settings", lists the exemption for
 /// `image-digest-required` only).
 pub fn check_mutable_tag(input: &Input<'_>, out: &mut Out<'_>) {
     let mut found = Vec::new();

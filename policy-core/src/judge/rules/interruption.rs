@@ -1,11 +1,12 @@
-//! Pod interruption label rules (seed 003, "Pod interruption").
+//! Pod interruption label rules (CKS "Workload scheduling", "Pod interruption and eviction
+//! policies": <https://docs.coreweave.com/products/cks/clusters/scheduling/workload-scheduling>).
 //!
 //! Pods opt in to eviction with `qos.coreweave.cloud/interruptable: "true"` (immediate) or
-//! `qos.coreweave.com/graceful-interruptible: "true"` (graceful; the seed's example spells it
+//! `qos.coreweave.com/graceful-interruptible: "true"` (graceful; an example of the CKS documentation spells it
 //! `qos.coreweave.cloud/graceful-interruptible`, which is recognised too and gets a spelling
 //! warning naming the reference spelling).
 //!
-//! Decisions where SPEC is silent:
+//! Decisions of this project where neither Kubernetes nor the CKS documentation settles the case:
 //! - A label counts as set only with the value `"true"` (CKS ignores other values), so
 //!   `interruptible-stateful` and `graceful-termination-period` look at `"true"` only.
 //! - `interruption-label-value` checks pod labels (a Pod's, or a template's): labels on a
@@ -37,11 +38,11 @@ use crate::model::text::edits;
 use crate::read::pointer;
 use crate::settings::policy::Policy;
 
-/// Immediate eviction (the seed's spelling, `interruptable`).
+/// Immediate eviction (the CKS documentation's spelling, `interruptable`).
 pub const INTERRUPTABLE: &str = "qos.coreweave.cloud/interruptable";
-/// Graceful eviction, as the seed's label reference spells it.
+/// Graceful eviction, as the CKS documentation's label reference spells it.
 pub const GRACEFUL: &str = "qos.coreweave.com/graceful-interruptible";
-/// Graceful eviction, as the seed's example spells it (recognised, warned).
+/// Graceful eviction, as an example of the CKS documentation spells it (recognised, warned).
 pub const GRACEFUL_CLOUD: &str = "qos.coreweave.cloud/graceful-interruptible";
 
 /// Every interruption label CKS recognises.
@@ -299,7 +300,7 @@ pub fn near_miss(key: &str) -> Option<&'static str> {
 }
 
 /// `interruption-label-spelling`: a near-miss interruption key, or the graceful key in the
-/// `.cloud` spelling of the seed's example.
+/// `.cloud` spelling of the CKS documentation's example.
 pub fn check_spelling(input: &Input<'_>, out: &mut Out<'_>) {
     let obj = input.object;
     let mut places: Vec<(String, Vec<&str>)> = Vec::new();

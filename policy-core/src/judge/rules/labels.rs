@@ -16,7 +16,8 @@ use crate::model::text::distance_within;
 use crate::read::pointer;
 use crate::settings::policy::Policy;
 
-/// CoreWeave-domain pod labels CKS documents for workloads (seed 003, DOMAIN.md).
+/// CoreWeave-domain pod labels CKS documents for workloads (CKS "Workload scheduling":
+/// <https://docs.coreweave.com/products/cks/clusters/scheduling/workload-scheduling>).
 pub const KNOWN_WORKLOAD_LABELS: [&str; 4] = [
     "qos.coreweave.cloud/interruptable",
     "qos.coreweave.com/graceful-interruptible",
@@ -101,7 +102,7 @@ fn label_changes(
 /// labels stay as they were; a removed key is reported at its path in `oldObject`. On CREATE
 /// every CoreWeave-domain key counts as added.
 ///
-/// Decisions where SPEC is silent: a Node's own `spec.taints` are guarded like a NodePool's
+/// Decisions of this project where neither Kubernetes nor the CKS documentation settles the case: a Node's own `spec.taints` are guarded like a NodePool's
 /// `nodeTaints` (CKS sets `node.coreweave.cloud/reserved` and SUNK sets
 /// `sunk.coreweave.com/lock`; their service accounts belong in `exemptions`); taints are matched
 /// by key and effect, and a missing value equals an empty one; an UPDATE without `oldObject` is
@@ -183,7 +184,7 @@ pub(crate) fn nearest_known<'p>(policy: &'p Policy, key: &str) -> Option<&'p str
 /// known workload label (the interruption labels, `metadata.coreweave.cloud/job`, and
 /// `labels.knownWorkload`). The nearest known key within a few edits (case-insensitive) is
 /// suggested. Workload metadata, Nodes and Namespaces are not pods and are not judged here.
-/// Interruption near misses are reported here too (SPEC's own example); the interruption rules
+/// Interruption near misses are reported here too (README, rule `unknown-coreweave-label`); the interruption rules
 /// may add their own finding.
 pub fn check_unknown_coreweave_label(input: &Input<'_>, out: &mut Out<'_>) {
     let policy = input.policy;

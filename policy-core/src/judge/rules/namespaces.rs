@@ -93,14 +93,14 @@ fn is_auth_reader_binding(obj: &Object, ns: &str) -> bool {
 /// CREATE, UPDATE or DELETE of any namespaced object inside a control-plane namespace. Runs on
 /// DELETE too.
 ///
-/// Decisions where SPEC is silent: a namespace is control-plane when the caller's context gives
+/// Decisions of this project where neither Kubernetes nor the CKS documentation settles the case: a namespace is control-plane when the caller's context gives
 /// its labels and they say so; only when the context has no labels for it do the
 /// `controlPlaneNamespaces` globs decide (as the setting's documentation says). A Namespace
 /// object is judged by its own labels only. The namespace is the object's `metadata.namespace`,
 /// else the request's. Cluster-scoped objects are never judged. CoreWeave's own automation
 /// must be listed in `exemptions`, or it is denied too.
 ///
-/// One object is allowed (SPEC, 2026-12-07): a RoleBinding in `kube-system` to the Role
+/// One object is allowed (README, rule `control-plane-namespace`): a RoleBinding in `kube-system` to the Role
 /// `extension-apiserver-authentication-reader` (see [`is_auth_reader_binding`]), which cannot be
 /// created anywhere else. Every other object in `kube-system`, other RoleBindings included, is
 /// still reported.

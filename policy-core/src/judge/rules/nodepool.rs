@@ -1,12 +1,12 @@
-//! `nodepool-invalid`: CoreWeave NodePools CKS would refuse or could never satisfy (DOMAIN.md,
-//! "NodePool").
+//! `nodepool-invalid`: CoreWeave NodePools CKS would refuse or could never satisfy (CKS "Nodes
+//! and Node Pools": <https://docs.coreweave.com/products/cks/nodes/nodes-and-node-pools>).
 //!
 //! Checks, each reported at the field it concerns: `instanceType` missing, or changed on UPDATE
 //! (it is immutable); not exactly one of `targetNodes` and `targetRacks`; `targetRacks` on a type
 //! that is not rack-scale; a rack-scale `targetNodes` (or `minNodes`/`maxNodes`) that is not a
 //! multiple of 18; a negative count; `minNodes` greater than `maxNodes`.
 //!
-//! Issue 12 adds, from coreweave/terraform-provider-coreweave `coreweave/cks/resource_node_pool.go`
+//! From coreweave/terraform-provider-coreweave `coreweave/cks/resource_node_pool.go`
 //! and docs.coreweave.com (capacity-plans/spot-node-pools, cks/nodes/autoscaling):
 //! `metadata.name` a DNS-1123 label of at most 63 characters; `computeClass` one of `default`
 //! and `spot`, immutable on UPDATE (an absent class is `default`), and `spot` refused for
@@ -18,7 +18,7 @@
 //! (`instanceType`, `computeClass` changed on UPDATE) judge the change: the old object, judged
 //! as it stands, never has them, so ratcheting never hides them.
 //!
-//! Decisions where SPEC is silent: a NodePool without `spec` gets one finding at `/spec`; the
+//! Decisions of this project where neither Kubernetes nor the CKS documentation settles the case: a NodePool without `spec` gets one finding at `/spec`; the
 //! rack multiple applies to `minNodes`/`maxNodes` too, since a rack-scale pool only ever holds
 //! whole racks; an `instanceType` that is not a known Instance ID is `unknown-instance-type`'s
 //! concern (a warning: the built-in list may lag behind CoreWeave's), not an error here.

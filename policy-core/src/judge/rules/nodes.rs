@@ -1,15 +1,16 @@
-//! Node rules: the lifecycle labels of Nodes, and how pods select instance types (seed 003,
-//! DOMAIN.md "Labels", "Instance IDs", "Node lifecycle").
+//! Node rules: the lifecycle labels of Nodes, and how pods select instance types (CKS
+//! "Workload scheduling", "Node type selection labels" and "Node lifecycle labels":
+//! <https://docs.coreweave.com/products/cks/clusters/scheduling/workload-scheduling>).
 //!
 //! A pod *selects* a node label through `spec.nodeSelector`, or through a `matchExpressions`
 //! requirement of its node affinity, required (`nodeSelectorTerms`) or preferred. The rules read
 //! every such selection of every pod template; `matchFields` select node names, not labels, and
 //! are not read.
 //!
-//! Decisions where SPEC is silent:
+//! Decisions of this project where neither Kubernetes nor the CKS documentation settles the case:
 //! - `legacy-node-type` reports a selection on `node.kubernetes.io/type` only when it names a
 //!   value that is not a known Instance ID (a legacy value such as
-//!   `H100_NVLINK_80GB.8.xeon.128`). CKS nodes carry the Instance ID in that key too (seed 003:
+//!   `H100_NVLINK_80GB.8.xeon.128`). CKS nodes carry the Instance ID in that key too (CKS "Workload scheduling":
 //!   the label "has also been updated to reference the new Node Instance ID"), so a selection
 //!   whose values are all known Instance IDs, or an `Exists`/`DoesNotExist`, works and gets no
 //!   warning; severities are per rule, so the info that `node.kubernetes.io/instance-type` is
@@ -29,7 +30,7 @@
 //!   (`nodeSelector`, `In`, `Exists`, `Gt`, `Lt`) in a required term matches no CKS node; a
 //!   negative or preferred one has no effect. The message says which. The GPU labels
 //!   `gpu.nvidia.com/class`, `/model`, `/count`, `/vram` are current CKS node labels
-//!   (DOMAIN.md, corrected 2026-12-07): only a required `nodeSelector`/`In` value of `class` or
+//!   (`kubectl describe node` on CKS): only a required `nodeSelector`/`In` value of `class` or
 //!   `model` that names a GPU class CKS does not offer ([`crate::model::nodetypes::RETIRED_GPU_CLASSES`]
 //!   and `nodeTypes.retiredGpuClasses`, less `nodeTypes.gpuClasses`) is reported, by this rule:
 //!   such a value is a label value of the pre-CKS Cloud, which is what the rule is about, while
@@ -265,7 +266,7 @@ fn known_instance_id<'p>(policy: &'p Policy, value: &'p str) -> Option<&'p str> 
 
 /// Whether a `node.kubernetes.io/type` selection works on CKS as it is: an `Exists` /
 /// `DoesNotExist` (every CKS node carries the key), or values that are all known Instance IDs
-/// (CKS nodes carry the Instance ID in that key too, seed 003).
+/// (CKS nodes carry the Instance ID in that key too: CKS "Workload scheduling").
 fn is_current_type_selection(policy: &Policy, sel: &Selection<'_>) -> bool {
     match sel.operator {
         Some("Exists" | "DoesNotExist") => true,

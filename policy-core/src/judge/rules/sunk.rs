@@ -1,13 +1,14 @@
-//! SUNK rules: DaemonSet tolerations on Slurm nodes (seed 003, "DaemonSets on SUNK Nodes") and
-//! the SUNK pod scheduler's requirements (DOMAIN.md, "SUNK pod scheduler").
+//! SUNK rules: DaemonSet tolerations on Slurm nodes (the SUNK documentation on
+//! docs.coreweave.com, "DaemonSets on SUNK Nodes") and the SUNK pod scheduler's requirements
+//! (its page "Schedule Kubernetes pods with the SUNK Pod Scheduler").
 //!
-//! Decisions where SPEC is silent:
+//! Decisions of this project where neither Kubernetes nor the CKS documentation settles the case:
 //! - `sunk-daemonset-tolerations` checks each required toleration with Kubernetes matching
 //!   against the taint it exists for: `sunk.coreweave.com/lock=true:NoExecute`,
 //!   `is_cpu_compute:NoSchedule`, `is_gpu=true:PreferNoSchedule`. The effect of the
 //!   `node.coreweave.cloud/reserved` taint is not published (third-party manifests use
 //!   `NoExecute`), so that toleration must match with both `NoSchedule` and `NoExecute`; the one
-//!   added has no effect, as in the seed's example.
+//!   added has no effect, as in that page's example.
 //! - Without `orgIdHash`, a DaemonSet that has any toleration for the `reserved` key (whatever its
 //!   value) is taken to be right; one that has none gets a separate finding asking to set
 //!   `orgIdHash`, and nothing is patched for it.

@@ -1,9 +1,10 @@
-//! Toleration rules and the `cpu-compute-toleration` mutation (seed 003, "Taints").
+//! Toleration rules and the `cpu-compute-toleration` mutation (CKS "Workload scheduling":
+//! <https://docs.coreweave.com/products/cks/clusters/scheduling/workload-scheduling>).
 //!
 //! Matching is Kubernetes' own ([`crate::scheduling::taints`]); accelerator detection is
 //! [`crate::judge::accelerator_use`].
 //!
-//! Decisions where SPEC is silent:
+//! Decisions of this project where neither Kubernetes nor the CKS documentation settles the case:
 //! - `cpu-compute-toleration` mutates only kind Pod, and only on CREATE (including bare
 //!   manifests): CKS admission adds the toleration when a pod is created, and on UPDATE the pod is
 //!   already scheduled. A Pod without containers (not a pod the API server accepts) is left alone.

@@ -1,7 +1,8 @@
 //! `webhook-scope`: admission webhooks that can deadlock a CKS cluster.
 //!
 //! Source: the CKS Kueue page ("Upstream Kueue registers admission webhooks that intercept system
-//! and infrastructure Pods, which can deadlock the cluster"; DOMAIN.md). A webhook that fails
+//! and infrastructure Pods, which can deadlock the cluster",
+//! <https://docs.coreweave.com/products/cks/clusters/coreweave-charts/kueue>). A webhook that fails
 //! closed on Pod creation in every namespace blocks CKS's own Pods (CNI, device plugin, node
 //! health) whenever its backend is down, and its backend may itself need one of those Pods.
 //!

@@ -19,11 +19,9 @@ const STAGES: &[&str] = &["read", "model", "settings", "scheduling", "judge", "a
 const ALLOWED_CIRCLES: &[&[&str]] = &[
     &[
         "judge::eval",
-        "judge::exceptions",
         "judge::rules",
         "judge::rules::images",
         "judge::rules::nodes",
-        "judge::verdict",
     ],
     &[
         "model::container_probe",

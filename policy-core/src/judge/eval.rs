@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::judge::exceptions::Suppression;
 use crate::judge::rules::CHECKS;
-use crate::judge::verdict::{Finding, PatchOp, Severity, Verdict};
+use crate::judge::verdict::{Finding, PatchOp, Severity, Suppression, Verdict};
 use crate::model::catalogue::{Judges, RuleId, RuleKind, RULES};
 use crate::model::object::{Judgement, Object, Operation, Request};
 use crate::model::view::ContainerRef;

@@ -24,9 +24,7 @@
 //! own requester, even with `exceptions.annotations`), silences nothing and is reported as an
 //! `exception-annotation-invalid` finding at the annotation's path.
 
-use serde::{Deserialize, Serialize};
-
-use crate::judge::eval::{Input, Out};
+pub use crate::judge::verdict::{SuppressedBy, Suppression};
 use crate::model::catalogue::{Judges, RuleId, RULES};
 use crate::model::object::{Object, Request};
 use crate::settings::exceptions::exceptable_rule;
@@ -37,27 +35,8 @@ use crate::settings::AnnotationScope;
 /// domain (this repository lives at `example.invalid/cks-policy`), never a CoreWeave one.
 pub const ANNOTATION: &str = "cks-policy.example.invalid/exceptions";
 
-/// What silenced a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SuppressedBy {
-    /// An entry of settings `exceptions.list`.
-    Settings,
-    /// The object's own [`ANNOTATION`].
-    Annotation,
-}
-
-/// Why a finding does not count: who silenced it and the reason they gave.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Suppression {
-    /// Settings or the object's annotation.
-    pub by: SuppressedBy,
-    /// The reason the exception gives.
-    pub reason: String,
-}
-
 /// Whether `request`'s object may exempt itself with [`ANNOTATION`].
-fn annotation_honoured(policy: &Policy, request: &Request) -> bool {
+pub(crate) fn annotation_honoured(policy: &Policy, request: &Request) -> bool {
     match policy.exceptions.annotations {
         AnnotationScope::Files => request.origin.is_manifest(),
         AnnotationScope::Always => true,
@@ -65,7 +44,7 @@ fn annotation_honoured(policy: &Policy, request: &Request) -> bool {
     }
 }
 
-fn annotation(object: &Object) -> Option<&str> {
+pub(crate) fn annotation(object: &Object) -> Option<&str> {
     object
         .metadata
         .annotations
@@ -76,14 +55,14 @@ fn annotation(object: &Object) -> Option<&str> {
 
 /// One clause of the annotation: the rules it names and the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Clause {
+pub(crate) struct Clause {
     rules: Vec<RuleId>,
     reason: String,
 }
 
 /// Parses the annotation's value; `Err` lists every problem (with its line when the value has
 /// several).
-fn parse_annotation(value: &str) -> Result<Vec<Clause>, Vec<String>> {
+pub(crate) fn parse_annotation(value: &str) -> Result<Vec<Clause>, Vec<String>> {
     let mut clauses = Vec::new();
     let mut problems = Vec::new();
     let lines: Vec<&str> = value.lines().collect();
@@ -195,29 +174,6 @@ pub fn add_host_findings(
         .findings
         .iter()
         .any(crate::judge::verdict::Finding::denies);
-}
-
-/// `exception-annotation-invalid`: the object's [`ANNOTATION`] does not parse or names a rule
-/// that cannot be excepted, so it silences nothing. Only judged where the annotation is
-/// honoured (see the module documentation).
-pub fn check_annotation(input: &Input<'_>, out: &mut Out<'_>) {
-    if !annotation_honoured(input.policy, input.request) {
-        return;
-    }
-    let Some(value) = annotation(input.object) else {
-        return;
-    };
-    let Err(problems) = parse_annotation(value) else {
-        return;
-    };
-    let path = crate::read::pointer::join("/metadata/annotations", &[ANNOTATION]);
-    for p in problems {
-        out.report(
-            path.clone(),
-            format!("annotation `{ANNOTATION}` silences nothing: {p}; write one `<rule>[,<rule>…]: <reason>` clause a line"),
-            None,
-        );
-    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,28 @@
 //! The verdict on one object: findings in a stable order and an RFC 6902 JSON Patch.
 
-use crate::judge::exceptions::Suppression;
 use crate::model::catalogue::RuleId;
 pub use crate::model::catalogue::Severity;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// What silenced a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressedBy {
+    /// An entry of settings `exceptions.list`.
+    Settings,
+    /// The object's own exception annotation (`cks-policy.example.invalid/exceptions`).
+    Annotation,
+}
+
+/// Why a finding does not count: who silenced it and the reason they gave.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Suppression {
+    /// Settings or the object's annotation.
+    pub by: SuppressedBy,
+    /// The reason the exception gives.
+    pub reason: String,
+}
 
 /// One thing a rule found, pointing at the exact field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -310,8 +328,8 @@ mod tests {
         f.severity = Severity::Info;
         assert_eq!(f.outcome(), Outcome::Informs);
         f.severity = Severity::Error;
-        f.suppressed = Some(crate::Suppression {
-            by: crate::SuppressedBy::Settings,
+        f.suppressed = Some(Suppression {
+            by: SuppressedBy::Settings,
             reason: String::from("r"),
         });
         assert_eq!(f.outcome(), Outcome::Suppressed);

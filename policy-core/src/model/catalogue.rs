@@ -176,7 +176,7 @@ macro_rules! for_each_rule {
                 "the manifest installs a component CKS manages itself (device plugin, upstream Kueue, Network Operator)";
             DraClaimUnused = "dra-claim-unused", Warning, Validate, accelerators::check_dra_claim_unused,
                 "a pod-level DRA resource claim that no container lists under `resources.claims`";
-            ExceptionAnnotationInvalid = "exception-annotation-invalid", Error, Validate, super::exceptions::check_annotation,
+            ExceptionAnnotationInvalid = "exception-annotation-invalid", Error, Validate, exceptions::check_annotation,
                 "the object's `cks-policy.example.invalid/exceptions` annotation does not parse or names a rule that cannot be excepted, so it silences nothing";
         }
     };

@@ -7,6 +7,7 @@ use crate::judge::eval::{Input, Out};
 use crate::model::catalogue::{for_each_rule, RuleId};
 
 pub mod accelerators;
+pub mod exceptions;
 pub mod images;
 pub mod interruption;
 pub mod labels;

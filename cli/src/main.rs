@@ -32,6 +32,14 @@ enum ShortFormat {
     Json,
 }
 
+/// `rules` output: the short formats, or the Markdown table of README and USAGE.md.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum RulesFormat {
+    Human,
+    Json,
+    Markdown,
+}
+
 /// What `check` and `audit` share: settings, context, format and the files to judge.
 #[derive(clap::Args)]
 struct JudgeArgs {
@@ -118,9 +126,9 @@ enum Command {
     },
     /// List the rules: id, default severity, and what each checks.
     Rules {
-        /// Output format.
+        /// Output format (`markdown`: the rule table of README and the Kubewarden USAGE.md).
         #[arg(long, value_enum, default_value = "human")]
-        format: ShortFormat,
+        format: RulesFormat,
     },
     /// Print the JSON Schema of the settings.
     Schema,
@@ -524,8 +532,9 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         }
         Command::Rules { format } => {
             let text = match format {
-                ShortFormat::Human => output::rules_table(),
-                ShortFormat::Json => format!(
+                RulesFormat::Human => output::rules_table(),
+                RulesFormat::Markdown => policy_core::rules_markdown(),
+                RulesFormat::Json => format!(
                     "{}\n",
                     serde_json::to_string(policy_core::rules()).unwrap_or_default()
                 ),

@@ -279,6 +279,11 @@ fn rules_lists_every_rule_and_schema_is_checked_in() {
     }
     let v: Value = serde_json::from_str(&stdout(&cks(&["rules", "--format", "json"]))).unwrap();
     assert_eq!(v.as_array().unwrap().len(), policy_core::rules().len());
+    assert_eq!(
+        stdout(&cks(&["rules", "--format", "markdown"])),
+        policy_core::rules_markdown(),
+        "rules --format markdown prints the catalogue's table"
+    );
     let schema = stdout(&cks(&["schema"]));
     let checked_in =
         std::fs::read_to_string(root().join("policy-core/settings.schema.json")).unwrap();

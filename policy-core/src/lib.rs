@@ -69,6 +69,12 @@ pub fn rules() -> &'static [RuleInfo] {
     &RULES
 }
 
+/// The rule table of README and the Kubewarden USAGE.md as Markdown, generated from the
+/// catalogue (`cks-policy rules --format markdown`; a test keeps both files in step).
+pub fn rules_markdown() -> String {
+    model::catalogue::markdown_table()
+}
+
 /// The JSON Schema of the settings (`policy-core/settings.schema.json`).
 pub fn settings_schema() -> String {
     settings::SCHEMA.to_owned()

@@ -90,93 +90,98 @@ pub struct RuleInfo {
     /// `image-mutable-tag`).
     #[serde(skip)]
     pub defers_to: Option<RuleId>,
+    /// What the rule reports, as README's and the Kubewarden USAGE.md's rule tables say it
+    /// ([`markdown_table`] writes them).
+    #[serde(skip)]
+    pub doc: &'static str,
 }
 
 /// The one declaration of the catalogue: each line gives a rule's enum variant, stable id,
 /// default severity, kind, check function (a path resolved in `judge/rules/`), optional
-/// overrides after `;` (`default_enabled`, `on_delete`, `judges`, `defers_to`) and description. The lines
+/// overrides after `;` (`default_enabled`, `on_delete`, `judges`, `defers_to`, and `doc`, the
+/// text of the documentation's rule tables) and description. The lines
 /// are handed to `$then!`, which expands them into [`RuleId`] and [`RULES`] here and into the
 /// check table in `judge/rules/mod.rs`.
 macro_rules! for_each_rule {
     ($then:ident) => {
         $then! {
-            InputInvalid = "input-invalid", Error, Validate, no_check,
+            InputInvalid = "input-invalid", Error, Validate, no_check; doc = r#"the document is not valid YAML/JSON, not a Kubernetes object, has a field of the wrong type (e.g. an unquoted `true` label value), or exceeds an input limit; the rest of the batch is still judged"#,
                 "the document is not valid YAML/JSON, not a Kubernetes object, has a field of the wrong type, or exceeds an input limit";
-            ReadAsList = "read-as-list", Info, Validate, no_check,
+            ReadAsList = "read-as-list", Info, Validate, no_check; doc = r#"(files only: never in admission) a document whose kind is not a `…List` has a top-level `items`, so kubectl reads it as a list: it creates only the items (each judged), never the outer object; the finding is on that outer object at `/items`"#,
                 "a document whose kind is not a `…List` has a top-level `items`, so kubectl reads it as a list and creates only its items";
-            ServerSetMetadata = "server-set-metadata", Warning, Validate, server_set_metadata,
+            ServerSetMetadata = "server-set-metadata", Warning, Validate, server_set_metadata; doc = r#"(files only: never in admission) a manifest carries a server-set `metadata.resourceVersion`, so `check` judged it as an existing object read back from a cluster and the change rules did not run; `kubectl apply` cannot create it as written (see [Installing on a running cluster](#installing-on-a-running-cluster))"#,
                 "a manifest carries `metadata.resourceVersion`, so it was judged as an existing object and the change rules did not run";
-            ApiVersionRemoved = "api-version-removed", Error, Validate, removed_apis::check,
+            ApiVersionRemoved = "api-version-removed", Error, Validate, removed_apis::check; doc = r#"the apiVersion/kind was removed at or before Kubernetes 1.33, the oldest release CKS runs (`extensions/v1beta1` and `apps/v1beta1`/`v1beta2` workloads, `batch/v1beta1` CronJob, `policy/v1beta1`, `autoscaling/v2beta1`/`v2beta2`, `networking.k8s.io/v1beta1` Ingress, `flowcontrol.apiserver.k8s.io/v1beta1`–`v1beta3`, every `v1beta1` the [deprecated API migration guide](https://kubernetes.io/docs/reference/using-api/deprecation-guide/) lists), so the API server refuses it; the message names the release and the replacement. Pods inside are still judged like the replacement's (a 1.33 API server never sends one: it matters for manifests)"#,
                 "the apiVersion/kind was removed at or before Kubernetes 1.33 (the oldest CKS runs), so the API server refuses it";
-            PodTemplateUnknown = "pod-template-unknown", Info, Validate, pod_template_unknown::check,
+            PodTemplateUnknown = "pod-template-unknown", Info, Validate, pod_template_unknown::check; doc = r#"a custom resource of a kind with no pod-template location (built in or in settings `templates`) holds `containers` lists that no rule judged; the finding names their pointers and the `templates` entry to add. Kubernetes' own kinds and kinds the table knows are never probed"#,
                 "a custom resource of a kind with no pod-template location holds `containers` that no rule judged; declare it in settings `templates`";
-            ImageReferenceInvalid = "image-reference-invalid", Error, Validate, images::check_reference,
+            ImageReferenceInvalid = "image-reference-invalid", Error, Validate, images::check_reference; doc = r#"an image string does not parse as an OCI/Docker reference (distribution grammar)"#,
                 "an image string does not parse as an OCI/Docker reference";
-            ImageDigestRequired = "image-digest-required", Warning, Validate, images::check_digest_required; defers_to = Some(RuleId::ImageMutableTag),
+            ImageDigestRequired = "image-digest-required", Warning, Validate, images::check_digest_required; defers_to = Some(RuleId::ImageMutableTag), doc = r#"a container, initContainer or ephemeralContainer image, image volume (`volumes[].image.reference`) or KServe model served as an image (`storageUri: oci://…` or `oci+native://…`) with a tag is not pinned by digest and not allowed by `images.allow` (the seed asks for immutable tags *or* digests; set it to `error` to require digests everywhere)"#,
                 "a tagged container image is not pinned by digest (`@sha256:…`) and not allowed by `images.allow`";
-            ImageMutableTag = "image-mutable-tag", Error, Validate, images::check_mutable_tag,
+            ImageMutableTag = "image-mutable-tag", Error, Validate, images::check_mutable_tag; doc = r#"no tag (implicit `latest`) or a tag in `images.mutableTags`, without a digest; it alone reports an untagged image"#,
                 "an image has no tag (implicit `latest`) or a mutable tag, and no digest";
-            ImagePullPolicy = "image-pull-policy", Info, Validate, images::check_pull_policy,
+            ImagePullPolicy = "image-pull-policy", Info, Validate, images::check_pull_policy; doc = r#"a digest-pinned image with `imagePullPolicy: Always` (an image volume's `pullPolicy: Always`)"#,
                 "a digest-pinned image uses `imagePullPolicy: Always`";
-            PinDigests = "pin-digests", Info, Mutate, images::pin_digests,
+            PinDigests = "pin-digests", Info, Mutate, images::pin_digests; doc = r#"rewrites `repo:tag` to `repo:tag@digest` from the `images.digests` lock map (image volumes and KServe `oci://` URIs too, scheme kept); reports what it could not pin"#,
                 "rewrites `repo:tag` to `repo:tag@digest` from the `images.digests` lock map";
-            ReservedNodeLabel = "reserved-node-label", Error, Validate, labels::check_reserved_node_label; judges = Judges::Change,
+            ReservedNodeLabel = "reserved-node-label", Error, Validate, labels::check_reserved_node_label; judges = Judges::Change, doc = r#"a CoreWeave-domain label or taint on a Node or NodePool is added, changed or removed (UPDATE: only keys that differ from `oldObject`)"#,
                 "a CoreWeave-domain label or taint on a Node or NodePool is added, changed or removed by a non-exempt requester";
-            ReservedNamespaceLabel = "reserved-namespace-label", Error, Validate, namespaces::check_reserved_namespace_label; judges = Judges::Change,
+            ReservedNamespaceLabel = "reserved-namespace-label", Error, Validate, namespaces::check_reserved_namespace_label; judges = Judges::Change, doc = r#"a Namespace gains, changes or loses a CoreWeave-domain label"#,
                 "a Namespace gains, changes or loses a CoreWeave-domain label through a non-exempt requester";
-            ControlPlaneNamespace = "control-plane-namespace", Error, Validate, namespaces::check_control_plane_namespace; on_delete = true, judges = Judges::Change,
+            ControlPlaneNamespace = "control-plane-namespace", Error, Validate, namespaces::check_control_plane_namespace; on_delete = true, judges = Judges::Change, doc = r#"UPDATE/DELETE of a namespace labelled `ns.coreweave.cloud/org=control-plane`, or changes to objects inside one. One object is allowed: a RoleBinding in `kube-system` whose `roleRef` is exactly `{apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader}`, which every aggregated API server (metrics-server, prometheus-adapter) must create there (a RoleBinding can only grant a Role of its own namespace); every other object in `kube-system`, other RoleBindings included, is still reported"#,
                 "a control-plane namespace, or an object inside one, is changed or deleted by a non-exempt requester";
-            UnknownCoreweaveLabel = "unknown-coreweave-label", Warning, Validate, labels::check_unknown_coreweave_label,
+            UnknownCoreweaveLabel = "unknown-coreweave-label", Warning, Validate, labels::check_unknown_coreweave_label; doc = r#"a pod carries a CoreWeave-domain label that is not a known workload label ("did you mean" for near misses)"#,
                 "a pod carries a CoreWeave-domain label that is not a known workload label";
-            LabelSyntax = "label-syntax", Error, Validate, labels::check_label_syntax,
+            LabelSyntax = "label-syntax", Error, Validate, labels::check_label_syntax; doc = r#"a label key or value that Kubernetes would reject"#,
                 "a label key or value that Kubernetes would reject";
-            NodeLifecycleInconsistent = "node-lifecycle-inconsistent", Warning, Validate, nodes::check_lifecycle,
+            NodeLifecycleInconsistent = "node-lifecycle-inconsistent", Warning, Validate, nodes::check_lifecycle; doc = r#"a Node's lifecycle labels contradict the CKS node lifecycle model"#,
                 "a Node's lifecycle labels contradict the CKS node lifecycle model";
-            LegacyNodeType = "legacy-node-type", Warning, Validate, nodes::check_legacy_node_type,
+            LegacyNodeType = "legacy-node-type", Warning, Validate, nodes::check_legacy_node_type; doc = r#"a pod selects nodes by `node.kubernetes.io/type` with a legacy value (one that is not a known Instance ID, such as `H100_NVLINK_80GB.8.xeon.128`). CKS nodes carry the Instance ID in that key too, so a current Instance ID (or `Exists`) works and gets no warning"#,
                 "a pod selects nodes by `node.kubernetes.io/type` with a legacy value (a current Instance ID there works)";
-            MigrateNodeType = "migrate-node-type", Info, Mutate, nodes::migrate_node_type,
+            MigrateNodeType = "migrate-node-type", Info, Mutate, nodes::migrate_node_type; doc = r#"rewrites a `node.kubernetes.io/type` selector to `node.kubernetes.io/instance-type` when every value has a known Instance ID (a published mapping, or already an Instance ID); for a current value its info is the only note that `instance-type` is the documented key"#,
                 "rewrites a `node.kubernetes.io/type` selector to `node.kubernetes.io/instance-type` when every value has a known Instance ID";
-            UnknownInstanceType = "unknown-instance-type", Warning, Validate, nodes::check_unknown_instance_type,
+            UnknownInstanceType = "unknown-instance-type", Warning, Validate, nodes::check_unknown_instance_type; doc = r#"a pod selects an instance type that is not a known CKS Instance ID"#,
                 "a pod selects an instance type that is not a known CKS Instance ID";
-            LegacyNodeSelector = "legacy-node-selector", Warning, Validate, nodes::check_legacy_node_selector,
+            LegacyNodeSelector = "legacy-node-selector", Warning, Validate, nodes::check_legacy_node_selector; doc = r#"a pod selects on labels of the pre-CKS CoreWeave Cloud that no CKS node carries (`node.coreweave.cloud/cpu`, `cpu.coreweave.cloud/family`, `ethernet.coreweave.cloud/speed`), or requires a `gpu.nvidia.com/class`/`model` value naming a GPU class CKS does not offer (`A40`, `RTX_A6000`, `Tesla_V100_NVLINK`, … ; `nodeTypes.retiredGpuClasses` adds, `nodeTypes.gpuClasses` removes). `gpu.nvidia.com/class`, `/model`, `/count` and `/vram` themselves are current CKS node labels: `H100_NVLINK_80GB`, `A100_NVLINK_80GB`, `H200` get no finding"#,
                 "a pod selects on labels of the pre-CKS CoreWeave Cloud that no CKS node carries, or on a `gpu.nvidia.com/class` CKS does not offer";
-            NodepoolInvalid = "nodepool-invalid", Error, Validate, nodepool::check,
+            NodepoolInvalid = "nodepool-invalid", Error, Validate, nodepool::check; doc = r#"a CoreWeave NodePool that CKS would refuse or that can never be satisfied"#,
                 "a CoreWeave NodePool that CKS would refuse or that can never be satisfied";
-            CpuComputeToleration = "cpu-compute-toleration", Info, Mutate, tolerations::cpu_compute_toleration,
+            CpuComputeToleration = "cpu-compute-toleration", Info, Mutate, tolerations::cpu_compute_toleration; doc = r#"a Pod that requests no accelerator gets the `is_cpu_compute` toleration, as CKS admission adds it. Accelerators: every NVIDIA device-plugin resource (`nvidia.com/gpu`, `nvidia.com/gpu.shared`, every MIG slice `nvidia.com/mig-<profile>`), `sunk.coreweave.com/accelerator`, `accelerators.resources` matches, and DRA claims (unless turned off)"#,
                 "a Pod that requests no accelerator gets the `is_cpu_compute` toleration, as CKS admission adds it";
-            BroadToleration = "broad-toleration", Warning, Validate, tolerations::check_broad_toleration,
+            BroadToleration = "broad-toleration", Warning, Validate, tolerations::check_broad_toleration; doc = r#"a toleration that lets the pod land on control-plane, triage or pending nodes"#,
                 "a toleration lets the pod land on control-plane, triage or pending nodes";
-            GpuTolerationWithoutGpu = "gpu-toleration-without-gpu", Info, Validate, tolerations::check_gpu_toleration_without_gpu,
+            GpuTolerationWithoutGpu = "gpu-toleration-without-gpu", Info, Validate, tolerations::check_gpu_toleration_without_gpu; doc = r#"a pod that requests no accelerator tolerates `is_gpu`"#,
                 "a pod that requests no accelerator tolerates `is_gpu`";
-            SunkDaemonsetTolerations = "sunk-daemonset-tolerations", Warning, Both, sunk::check_daemonset_tolerations,
+            SunkDaemonsetTolerations = "sunk-daemonset-tolerations", Warning, Both, sunk::check_daemonset_tolerations; doc = r#"a DaemonSet lacks a toleration SUNK nodes require (when `sunk.enabled`)"#,
                 "a DaemonSet on SUNK nodes lacks a toleration SUNK requires (when `sunk.enabled`)";
-            InterruptibleStateful = "interruptible-stateful", Error, Validate, interruption::check_stateful,
+            InterruptibleStateful = "interruptible-stateful", Error, Validate, interruption::check_stateful; doc = r#"the interruptable label on a workload that cannot tolerate eviction (StatefulSets, volume claims, distributed training, databases). Distributed means several pods that run at the same time: a Job (or CronJob) with `min(parallelism, completions)` > 1, whatever its `completionMode` (an Indexed Job of one pod, or any Job with `parallelism: 1`, is not), and JobSets, Kubeflow jobs, MPIJobs, Ray, LeaderWorkerSets, Volcano Jobs"#,
                 "the interruptable label is on a workload that cannot tolerate eviction";
-            InterruptionLabelValue = "interruption-label-value", Warning, Validate, interruption::check_value,
+            InterruptionLabelValue = "interruption-label-value", Warning, Validate, interruption::check_value; doc = r#"an interruption label whose value is not exactly `"true"`"#,
                 "an interruption label whose value is not exactly `\"true\"`";
-            InterruptionLabelPlacement = "interruption-label-placement", Warning, Validate, interruption::check_placement,
+            InterruptionLabelPlacement = "interruption-label-placement", Warning, Validate, interruption::check_placement; doc = r#"an interruption label on a workload's own metadata but not on its pod template"#,
                 "an interruption label on a workload's own metadata but not on its pod template";
-            InterruptionLabelSpelling = "interruption-label-spelling", Warning, Validate, interruption::check_spelling,
+            InterruptionLabelSpelling = "interruption-label-spelling", Warning, Validate, interruption::check_spelling; doc = r#"a near-miss interruption label key"#,
                 "a near-miss interruption label key";
-            GracefulTerminationPeriod = "graceful-termination-period", Warning, Validate, interruption::check_grace_period,
+            GracefulTerminationPeriod = "graceful-termination-period", Warning, Validate, interruption::check_grace_period; doc = r#"a graceful-interruptible pod with no grace period, or with both interruption labels"#,
                 "a graceful-interruptible pod with no grace period, or with both interruption labels";
-            AcceleratorAccessBypass = "accelerator-access-bypass", Error, Validate, accelerators::check_access_bypass,
+            AcceleratorAccessBypass = "accelerator-access-bypass", Error, Validate, accelerators::check_access_bypass; doc = r#"a container reaches GPUs outside the device plugin or DRA: it sets `NVIDIA_VISIBLE_DEVICES`, mounts `/dev/nvidia*` or `/dev/dri` from the host, or is privileged in a pod that requests an accelerator (a privileged container sees every GPU of the node, not only the allocated ones)"#,
                 "a container reaches GPUs outside the device plugin or DRA (`NVIDIA_VISIBLE_DEVICES`, a `/dev` hostPath, or privileged in a pod that requests a GPU)";
-            PrivilegedWithoutAccelerator = "privileged-without-accelerator", Warning, Validate, accelerators::check_privileged_without_accelerator,
+            PrivilegedWithoutAccelerator = "privileged-without-accelerator", Warning, Validate, accelerators::check_privileged_without_accelerator; doc = r#"a privileged container in a pod that requests no accelerator (FUSE, CNI, storage DaemonSets): on a GPU node it can reach every GPU, but it is usually privileged for other host access. A pod requesting another accelerator (`google.com/tpu`, …) is told which resource is not counted, never that it requests none"#,
                 "a privileged container in a pod that requests no GPU, which can reach every GPU of a GPU node";
-            GangSchedulingQueue = "gang-scheduling-queue", Warning, Validate, accelerators::check_gang_queue; default_enabled = false,
+            GangSchedulingQueue = "gang-scheduling-queue", Warning, Validate, accelerators::check_gang_queue; default_enabled = false, doc = r#"an accelerator training job in a `gang.namespaces` namespace lacks `kueue.x-k8s.io/queue-name`"#,
                 "an accelerator training job in a `gang.namespaces` namespace lacks `kueue.x-k8s.io/queue-name`";
-            UnsupportedGpuOperator = "unsupported-gpu-operator", Warning, Validate, accelerators::check_gpu_operator,
+            UnsupportedGpuOperator = "unsupported-gpu-operator", Warning, Validate, accelerators::check_gpu_operator; doc = r#"the manifest installs the NVIDIA GPU Operator, which CKS manages itself"#,
                 "the manifest installs the NVIDIA GPU Operator, which CKS manages itself";
-            SunkPodScheduler = "sunk-pod-scheduler", Warning, Validate, sunk::check_pod_scheduler,
+            SunkPodScheduler = "sunk-pod-scheduler", Warning, Validate, sunk::check_pod_scheduler; doc = r#"a pod for the SUNK scheduler breaks one of its requirements"#,
                 "a pod scheduled by the SUNK scheduler breaks one of its requirements";
-            WebhookScope = "webhook-scope", Error, Validate, webhooks::check,
+            WebhookScope = "webhook-scope", Error, Validate, webhooks::check; doc = r#"a Validating/MutatingWebhookConfiguration (or Kubewarden `ClusterAdmissionPolicy`) intercepts Pod CREATE/UPDATE, fails closed (`failurePolicy` defaults to `Fail`) and its `namespaceSelector` does not exclude `ns.coreweave.cloud/org=control-plane`: CKS's system Pods can deadlock behind it"#,
                 "an admission webhook fails closed on Pods in control-plane namespaces, which can deadlock the cluster";
-            CksManagedComponent = "cks-managed-component", Warning, Validate, accelerators::check_managed_component,
+            CksManagedComponent = "cks-managed-component", Warning, Validate, accelerators::check_managed_component; doc = r#"the manifest installs something CKS manages itself: the NVIDIA device plugin, upstream Kueue (use `cks-kueue`), the NVIDIA Network Operator"#,
                 "the manifest installs a component CKS manages itself (device plugin, upstream Kueue, Network Operator)";
-            DraClaimUnused = "dra-claim-unused", Warning, Validate, accelerators::check_dra_claim_unused,
+            DraClaimUnused = "dra-claim-unused", Warning, Validate, accelerators::check_dra_claim_unused; doc = r#"a pod-level DRA `resourceClaims` entry that no container lists under `resources.claims`, so no container gets the device"#,
                 "a pod-level DRA resource claim that no container lists under `resources.claims`";
-            ExceptionAnnotationInvalid = "exception-annotation-invalid", Error, Validate, exceptions::check_annotation,
+            ExceptionAnnotationInvalid = "exception-annotation-invalid", Error, Validate, exceptions::check_annotation; doc = r#"the object's `cks-policy.example.invalid/exceptions` annotation does not parse or names a rule that cannot be excepted, so it silences nothing (judged only where the annotation is honoured, see [Exceptions](#exceptions))"#,
                 "the object's `cks-policy.example.invalid/exceptions` annotation does not parse or names a rule that cannot be excepted, so it silences nothing";
         }
     };
@@ -228,6 +233,7 @@ const fn rule(
         description,
         on_delete: false,
         defers_to: None,
+        doc: "",
     }
 }
 
@@ -272,6 +278,35 @@ impl<'de> serde::Deserialize<'de> for RuleId {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         RuleId::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown rule id `{s}`")))
     }
+}
+
+/// The rule table of README and the Kubewarden USAGE.md, generated from the catalogue:
+/// id (with the `#rule-<id>` anchor SARIF links to), default severity (or `off`, and whether
+/// it mutates) and what it reports.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| id | default | what |\n|---|---|---|\n");
+    for r in &RULES {
+        let default = if r.default_enabled {
+            r.default_severity.as_str()
+        } else {
+            "off"
+        };
+        let kind = match r.kind {
+            RuleKind::Validate => "",
+            RuleKind::Mutate => " (mutation)",
+            RuleKind::Both => " (+ mutation)",
+        };
+        let doc = if r.doc.is_empty() {
+            r.description
+        } else {
+            r.doc
+        };
+        out.push_str(&format!(
+            "| `{id}` | <a id=\"rule-{id}\"></a>{default}{kind} | {doc} |\n",
+            id = r.id
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -513,3 +513,17 @@ fn snippet_checks_catch_regressions() {
     assert_eq!(cmds[1], ["wc", "-l"]);
     assert_eq!(docs, [("r.json".to_owned(), "{}".to_owned())]);
 }
+
+/// The bench and the host's module bench compile "the Kubewarden README's example" settings from
+/// `policy-core/benches/settings/readme.json`: it stays that example.
+#[test]
+fn bench_settings_are_the_kubewarden_readme_example() {
+    let deploy = blocks(&common::root().join("policy-wasm/kubewarden/README.md"))
+        .into_iter()
+        .find(|b| b.lang == "yaml" && b.text.contains("ClusterAdmissionPolicy"))
+        .unwrap();
+    let readme = yaml_value(&deploy.at(), &deploy.text);
+    let bench: Value =
+        serde_json::from_str(&read("policy-core/benches/settings/readme.json")).unwrap();
+    assert_eq!(readme["spec"]["settings"], bench);
+}

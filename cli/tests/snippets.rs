@@ -527,3 +527,40 @@ fn bench_settings_are_the_kubewarden_readme_example() {
         serde_json::from_str(&read("policy-core/benches/settings/readme.json")).unwrap();
     assert_eq!(readme["spec"]["settings"], bench);
 }
+
+/// The repository URL is set once (`repository` in the workspace `Cargo.toml`, which SARIF's
+/// `helpUri` takes through `CARGO_PKG_REPOSITORY`); the places that spell it out by hand, as
+/// README's "Publishing" lists them, follow it.
+#[test]
+fn hand_written_repository_urls_follow_cargo_toml() {
+    let manifest = read("Cargo.toml");
+    let repo = manifest
+        .split("[workspace.package]")
+        .nth(1)
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("repository = ")))
+        .unwrap()
+        .trim()
+        .trim_matches('"')
+        .to_owned();
+    for (file, want) in [
+        (
+            "README.md",
+            format!("cargo install --locked --git {repo} cks-policy-cli"),
+        ),
+        ("README.md", format!("  - repo: {repo}\n")),
+        (
+            "policy-wasm/kubewarden/metadata.yml",
+            format!("io.kubewarden.policy.url: {repo}\n"),
+        ),
+        (
+            "policy-wasm/kubewarden/metadata.yml",
+            format!("io.kubewarden.policy.source: {repo}\n"),
+        ),
+        (
+            "policy-wasm/kubewarden/artifacthub-pkg.yml",
+            format!("homeURL: {repo}\n"),
+        ),
+    ] {
+        assert!(read(file).contains(&want), "{file} lacks `{}`", want.trim());
+    }
+}

@@ -123,6 +123,34 @@ case "$out" in "cks-policy $(cargo pkgid -p cks-policy-ffi | sed 's/.*[#@]//') e
   *) fail "the outside module printed '$out'" ;; esac
 if ldd "$outside/consumer.bin" | grep -q cks_policy; then fail "the outside module linked libcks_policy dynamically"; fi
 
+step "Go: a header or a static library of another version is refused when the package is built"
+# README's "Using the package from another module": the Go files, their header and the static
+# library must be one version. A copy of the package whose header says 9.9.9 must stop at the
+# preamble's #error; one whose header and Go files both say 9.9.9 (a newer checkout) must fail
+# to link against this 0.1.0 library, naming the versioned symbol.
+version=$(cargo pkgid -p cks-policy-ffi | sed 's/.*[#@]//')
+mismatch() { # kind: header | library
+  rm -rf "$outside/mismatch" && cp -r "$pkg" "$outside/mismatch"
+  sed -i -e 's/^#define CKS_POLICY_VERSION_\(MAJOR\|MINOR\|PATCH\) .*/#define CKS_POLICY_VERSION_\1 9/' \
+    -e "s/cks_policy_version_${version//./_}/cks_policy_version_9_9_9/" "$outside/mismatch/cks_policy.h"
+  if [ "$1" = library ]; then
+    sed -i 's/^#if CKS_POLICY_VERSION_MAJOR != .*/#if CKS_POLICY_VERSION_MAJOR != 9 || CKS_POLICY_VERSION_MINOR != 9 || CKS_POLICY_VERSION_PATCH != 9/' \
+      "$outside/mismatch/ckspolicy.go"
+  fi
+  sed -i "s|=> $pkg\$|=> $outside/mismatch|" "$outside/consumer/go.mod"
+  local rc=0
+  export_go env CGO_LDFLAGS="-L$outside/lib" go build -o "$outside/mismatch.bin" . >"$work/mismatch-$1.log" 2>&1 || rc=$?
+  sed -i "s|=> $outside/mismatch\$|=> $pkg|" "$outside/consumer/go.mod"
+  [ "$rc" -ne 0 ] || fail "the package built with a $1 of another version"
+}
+mismatch header
+grep -q "cks_policy.h is not version $version" "$work/mismatch-header.log" \
+  || { cat "$work/mismatch-header.log" >&2; fail "a header of another version failed for another reason"; }
+mismatch library
+grep -q 'cks_policy_version_9_9_9' "$work/mismatch-library.log" \
+  || { cat "$work/mismatch-library.log" >&2; fail "a library of another version failed for another reason"; }
+echo "refused: a header of another version (#error) and a library of another version (link)"
+
 step "Python: build the wheel with maturin build --release (cffi), check its tags, install it, run pytest"
 venv="$ffi/python/.venv"
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"

@@ -10,7 +10,7 @@
 //! block forever), and an input above `limits.maxBytes`. A FIFO or device named on the command
 //! line is read, since the user asked for it (`cks-policy check <(helm template chart)`).
 //!
-//! Nothing is read past its limit: [`read_at_most`] stops one read buffer past it, whatever
+//! Nothing is read past its limit: [`read_at_most`] stops one byte past it, whatever
 //! the input is (stdin, a FIFO, `/dev/zero`, a file that grows while read), and never sizes a
 //! buffer from what the file system says.
 
@@ -26,7 +26,7 @@ use policy_core::SourceProblem;
 /// their own bound is fixed (the default `limits.maxBytes`).
 pub const SETTINGS_MAX_BYTES: usize = 4 * 1024 * 1024;
 
-/// The size of one read: past the limit, at most this much more is ever held.
+/// The first buffer of a read; it doubles from there up to the limit.
 const CHUNK: usize = 64 * 1024;
 
 /// What the core's `check` accepts beyond `limits.maxBytes`: a UTF-8 byte order mark, which it
@@ -126,32 +126,25 @@ pub fn collect(paths: &[String], follow_outside: bool, exclude: &GlobSet) -> Vec
 }
 
 /// Reads at most `cap` bytes of `r`: the bytes and whether the input ended within them (false:
-/// `cap` bytes were read and more may follow). Holds at most `cap` bytes plus one read buffer;
-/// the buffer grows by doubling up to `cap`, never from a size the input claims.
+/// `cap` bytes were read and more may follow). Holds at most `cap` bytes: the buffer grows by
+/// doubling up to `cap`, never from a size the input claims, and each read goes straight into
+/// its spare capacity (`read_to_end` through `take`, which neither zeroes that space first nor
+/// grows the buffer past what `take` allows).
 pub fn read_at_most(r: &mut impl Read, cap: usize) -> std::io::Result<(Vec<u8>, bool)> {
     let mut buf: Vec<u8> = Vec::new();
-    let mut chunk = vec![0_u8; CHUNK.min(cap).max(1)];
     loop {
-        let want = (cap - buf.len()).min(chunk.len());
-        if want == 0 {
+        if buf.len() >= cap {
             return Ok((buf, false));
         }
-        let n = match r.read(&mut chunk[..want]) {
-            Ok(0) => return Ok((buf, true)),
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if buf.capacity() - buf.len() < n {
-            let grown = buf
-                .capacity()
-                .saturating_mul(2)
-                .max(buf.len() + n)
-                .max(CHUNK)
-                .min(cap);
-            buf.reserve_exact(grown - buf.len());
+        let grown = buf.capacity().saturating_mul(2).max(CHUNK).min(cap);
+        buf.reserve_exact(grown.saturating_sub(buf.len()));
+        let room = buf.capacity().min(cap) - buf.len();
+        let before = buf.len();
+        // `read_to_end` retries `Interrupted` itself.
+        Read::take(&mut *r, room as u64).read_to_end(&mut buf)?;
+        if buf.len() - before < room {
+            return Ok((buf, true));
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
 }
 
@@ -194,6 +187,18 @@ pub fn read_bounded(path: Option<&Path>, limit: usize) -> Result<Vec<u8>, ReadEr
             }
         }
     }
+}
+
+/// Sorts the entries of one directory into `Path` order (component by component), cheaply:
+/// they are all `dir.join(name)` with the same `dir`, and a name is one component, so that
+/// order is the byte order of the whole paths. `Path`'s own comparison parses components on
+/// every call, which cost more than the rest of the walk.
+fn sort_entries(paths: &mut [PathBuf]) {
+    paths.sort_unstable_by(|a, b| {
+        a.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.as_os_str().as_encoded_bytes())
+    });
 }
 
 fn io_problem(source: String, e: &std::io::Error) -> Input {
@@ -316,7 +321,7 @@ impl Walk<'_> {
                 }
             }
         }
-        paths.sort();
+        sort_entries(&mut paths);
         self.stack.push((id, dir.to_path_buf()));
         for path in paths {
             self.entry(&path, inside);
@@ -459,6 +464,76 @@ mod tests {
             assert!(!ended);
             assert_eq!(bytes.len(), cap);
             assert!(bytes.capacity() <= cap, "{cap}: {}", bytes.capacity());
+        }
+    }
+
+    /// One directory's entries sorted by bytes come out in `Path`'s component order, whatever
+    /// the directory's spelling and the names' punctuation (`a` sorts before `a-b`, `a.b`,
+    /// `a/b`'s directory `a` before both, names that are not UTF-8 by their bytes).
+    #[test]
+    fn entries_sort_in_path_order() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let names: Vec<&OsStr> = [
+            &b"a"[..],
+            b"a-b",
+            b"a.b",
+            b"a b",
+            b"a_b",
+            b"ab",
+            b"a0",
+            b"A",
+            b"B",
+            b"a~",
+            b".a",
+            b"a.b.c",
+            b"a.yaml",
+            b"a-yaml",
+            b"\xc3\xa9",
+            b"a\xff",
+            b"a\x7f",
+            b"z",
+            b"-",
+            b"..a",
+        ]
+        .into_iter()
+        .map(OsStr::from_bytes)
+        .collect();
+        for dir in ["d", "d/", "./d", "/tmp/x y/d.e", "../a-b/a", "."] {
+            let mut by_bytes: Vec<PathBuf> = names.iter().map(|n| Path::new(dir).join(n)).collect();
+            by_bytes.reverse();
+            let mut by_components = by_bytes.clone();
+            by_components.sort();
+            sort_entries(&mut by_bytes);
+            assert_eq!(by_bytes, by_components, "{dir}");
+        }
+    }
+
+    /// A reader that hands out at most `step` bytes a call, with an `Interrupted` between.
+    struct Trickle<'a>(&'a [u8], usize, bool);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.2 = !self.2;
+            if self.2 {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let n = buf.len().min(self.1).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn short_and_interrupted_reads_are_read_whole() {
+        let text = b"kind: Pod\n".repeat(20_000);
+        for step in [1, 7, 4096, CHUNK + 3] {
+            let (bytes, ended) = read_at_most(&mut Trickle(&text, step, false), 1 << 20).unwrap();
+            assert!(ended, "{step}");
+            assert_eq!(bytes, text, "{step}");
+            let (bytes, ended) = read_at_most(&mut Trickle(&text, step, false), 1000).unwrap();
+            assert!(!ended && bytes == text[..1000], "{step}");
         }
     }
 

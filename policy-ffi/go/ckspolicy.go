@@ -14,6 +14,17 @@ package ckspolicy
 #cgo CFLAGS: -I${SRCDIR}
 #cgo LDFLAGS: -L${SRCDIR}/lib/linux_amd64 -lcks_policy -lm -ldl -lpthread
 #include "cks_policy.h"
+
+// These Go files and the header beside them are one version (PackageVersion below; both come
+// from the same commit of cks-policy). Another header on the include path is refused here.
+#if CKS_POLICY_VERSION_MAJOR != 0 || CKS_POLICY_VERSION_MINOR != 1 || CKS_POLICY_VERSION_PATCH != 0
+#error "cks_policy.h is not version 0.1.0, the version of this Go package: use the header that comes with it"
+#endif
+
+// Only a libcks_policy.a of this version defines cks_policy_version_<major>_<minor>_<patch>:
+// a program built with a library of another version fails to link, naming the symbol.
+const char *CKS_POLICY_VERSION_SYMBOL(void);
+static const char *cks_policy_linked_version(void) { return CKS_POLICY_VERSION_SYMBOL(); }
 */
 import "C"
 
@@ -28,8 +39,13 @@ import (
 	"unsafe"
 )
 
-// Version is the version of the linked library (e.g. "0.1.0").
-func Version() string { return C.GoString(C.cks_policy_version()) }
+// Version is the version of the linked library (e.g. "0.1.0"). The package does not link
+// against a library of a version other than PackageVersion.
+func Version() string { return C.GoString(C.cks_policy_linked_version()) }
+
+// PackageVersion is the version of these Go files: the header and the static library they
+// are built with must be the same version (checked when the package is compiled and linked).
+const PackageVersion = "0.1.0"
 
 // HeaderVersion is the version of the header this package was compiled with.
 const HeaderVersion = C.CKS_POLICY_VERSION

@@ -11,6 +11,11 @@
 #define CKS_POLICY_VERSION_MINOR 1
 #define CKS_POLICY_VERSION_PATCH 0
 
+// The name under which only a library of this version exports `cks_policy_version`:
+// declare `const char *CKS_POLICY_VERSION_SYMBOL(void);` and call it, and a library of
+// another version fails to link (the Go package does).
+#define CKS_POLICY_VERSION_SYMBOL cks_policy_version_0_1_0
+
 
 // The outcome of every call. `CKS_POLICY_OK` is 0; failures start at 7001.
 typedef enum {

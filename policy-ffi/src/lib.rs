@@ -237,6 +237,25 @@ pub extern "C" fn cks_policy_version() -> *const c_char {
     VERSION_NUL.as_ptr().cast::<c_char>()
 }
 
+/// [`cks_policy_version`] under a name that carries the version,
+/// `cks_policy_version_<major>_<minor>_<patch>` (the header's `CKS_POLICY_VERSION_SYMBOL`).
+/// A program that calls it through its header's macro fails to link against a library of
+/// another version ("undefined reference to `cks_policy_version_0_1_0`") instead of running
+/// against a mismatched ABI; the Go package does.
+///
+/// Thread safety: may be called from any thread at any time.
+#[export_name = concat!(
+    "cks_policy_version_",
+    env!("CARGO_PKG_VERSION_MAJOR"),
+    "_",
+    env!("CARGO_PKG_VERSION_MINOR"),
+    "_",
+    env!("CARGO_PKG_VERSION_PATCH")
+)]
+pub extern "C" fn cks_policy_versioned() -> *const c_char {
+    cks_policy_version()
+}
+
 /// Compiles settings (JSON or YAML, `settings_len` bytes; empty means the CKS defaults) into a
 /// policy handle written to `*out_policy`.
 ///

@@ -16,12 +16,17 @@ fn header_path() -> PathBuf {
 /// The version macros, from Cargo.toml. They live here rather than in cbindgen.toml because
 /// maturin's cffi build reads cbindgen.toml and cffi accepts only integer `#define`s.
 fn version_macros() -> String {
-    format!(
-        "\n#define CKS_POLICY_VERSION \"{}\"\n#define CKS_POLICY_VERSION_MAJOR {}\n#define CKS_POLICY_VERSION_MINOR {}\n#define CKS_POLICY_VERSION_PATCH {}\n",
-        env!("CARGO_PKG_VERSION"),
+    let (major, minor, patch) = (
         env!("CARGO_PKG_VERSION_MAJOR"),
         env!("CARGO_PKG_VERSION_MINOR"),
         env!("CARGO_PKG_VERSION_PATCH"),
+    );
+    format!(
+        "\n#define CKS_POLICY_VERSION \"{}\"\n#define CKS_POLICY_VERSION_MAJOR {major}\n#define CKS_POLICY_VERSION_MINOR {minor}\n#define CKS_POLICY_VERSION_PATCH {patch}\n\n{}\n#define CKS_POLICY_VERSION_SYMBOL cks_policy_version_{major}_{minor}_{patch}\n",
+        env!("CARGO_PKG_VERSION"),
+        "// The name under which only a library of this version exports `cks_policy_version`:\n\
+         // declare `const char *CKS_POLICY_VERSION_SYMBOL(void);` and call it, and a library of\n\
+         // another version fails to link (the Go package does).",
     )
 }
 
@@ -112,4 +117,28 @@ fn version_macros_match_cargo_toml() {
     let runtime = unsafe { CStr::from_ptr(cks_policy::cks_policy_version()) };
     assert_eq!(runtime.to_str().unwrap(), version);
     assert_eq!(policy_core::VERSION, version);
+    let symbol = format!("cks_policy_version_{}", version.replace('.', "_"));
+    assert_eq!(macro_value(&header, "CKS_POLICY_VERSION_SYMBOL"), symbol);
+    // SAFETY: as above.
+    let versioned = unsafe { CStr::from_ptr(cks_policy::cks_policy_versioned()) };
+    assert_eq!(versioned.to_str().unwrap(), version);
+    // The Go package refuses, at compile time, a header that is not its own version.
+    let go = std::fs::read_to_string(crate_dir().join("go/ckspolicy.go")).unwrap();
+    let mut parts = version.split('.');
+    let (major, minor, patch) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let guard = format!(
+        "#if CKS_POLICY_VERSION_MAJOR != {major} || CKS_POLICY_VERSION_MINOR != {minor} || CKS_POLICY_VERSION_PATCH != {patch}"
+    );
+    assert!(
+        go.contains(&guard),
+        "go/ckspolicy.go's preamble must check the header's version: `{guard}`"
+    );
+    assert!(
+        go.contains(&format!("\"{version}\"")),
+        "go/ckspolicy.go's PackageVersion"
+    );
 }

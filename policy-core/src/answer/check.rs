@@ -7,7 +7,7 @@
 //! tree, or from one pass over the JSON text: never by parsing again per finding.
 
 use crate::judge::eval::{evaluate, Context};
-use crate::judge::verdict::{DocumentResult, Finding, Report, Severity, Verdict};
+use crate::judge::verdict::{DocumentResult, Finding, Report, Verdict};
 use crate::model::catalogue::RuleId;
 use crate::model::input::{self, Problem};
 use crate::model::object::{self, Doc, Judgement, Object, Operation, Request};
@@ -165,16 +165,7 @@ pub(crate) fn input_invalid(problem: &Problem) -> Finding {
     if let (Some(l), Some(c)) = (problem.line, problem.column) {
         message.push_str(&format!(" (line {l}, column {c})"));
     }
-    Finding {
-        rule: RuleId::InputInvalid,
-        severity: Severity::Error,
-        path: problem.path.clone(),
-        message,
-        fix: None,
-        line: problem.line,
-        preexisting: false,
-        suppressed: None,
-    }
+    Finding::input_invalid(problem.path.clone(), message, problem.line)
 }
 
 fn prefix_paths(v: &mut Verdict, prefix: &str) {
@@ -253,21 +244,13 @@ impl<'a> Batch<'a> {
                     kind.clone(),
                     namespace.clone(),
                     name.clone(),
-                    Verdict {
-                        allowed: true,
-                        findings: vec![finding.clone()],
-                        patch: vec![],
-                    },
+                    Verdict::new(vec![finding.clone()], vec![]),
                 ),
                 Judged::Bad(p) => (
                     None,
                     None,
                     None,
-                    Verdict {
-                        allowed: false,
-                        findings: vec![input_invalid(p)],
-                        patch: vec![],
-                    },
+                    Verdict::new(vec![input_invalid(p)], vec![]),
                 ),
                 Judged::Request(req) => {
                     existing = req.judged_as() == Judgement::Audit;

@@ -7,8 +7,7 @@ use serde_json::Value;
 use crate::answer::admission::{self, AdmissionReviewResponse};
 use crate::answer::check::input_invalid;
 use crate::judge::eval::{evaluate, Context};
-use crate::judge::verdict::{Finding, Severity, Verdict};
-use crate::model::catalogue::RuleId;
+use crate::judge::verdict::{Finding, Verdict};
 use crate::model::input::json_doc;
 use crate::model::object::{Doc, Request};
 use crate::settings::error::ReviewError;
@@ -65,21 +64,10 @@ pub fn review(
                 .ok()
                 .and_then(|json| uid_of(&json))
                 .ok_or_else(|| ReviewError::Invalid(msg.clone()))?;
-            let finding = Finding {
-                rule: RuleId::InputInvalid,
-                severity: Severity::Error,
-                path: String::new(),
-                message: msg,
-                fix: None,
-                line: None,
-                preexisting: false,
-                suppressed: None,
-            };
-            let v = Verdict {
-                allowed: false,
-                findings: vec![finding],
-                patch: vec![],
-            };
+            let v = Verdict::new(
+                vec![Finding::input_invalid(String::new(), msg, None)],
+                vec![],
+            );
             return Ok(response_review(&uid, &v));
         }
         Err(e) => return Err(e),

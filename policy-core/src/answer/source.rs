@@ -2,7 +2,7 @@
 //! operating system said; the core turns it into the `input-invalid` result, like any other
 //! unreadable input, so the rest of a batch is still judged.
 
-use crate::judge::verdict::{DocumentResult, Report};
+use crate::judge::verdict::{DocumentResult, Report, Verdict};
 use crate::model::input::Problem;
 
 /// Why a source could not be read, as the caller found it.
@@ -80,15 +80,16 @@ impl std::fmt::Display for SourceProblem {
 /// `source` and the problem. Like [`crate::check`], it never fails.
 pub fn unreadable(source: &str, problem: &SourceProblem) -> Report {
     let finding = crate::answer::check::input_invalid(&Problem::new(problem.message()));
+    let verdict = Verdict::new(vec![finding], Vec::new());
     Report::new(vec![DocumentResult {
         source: Some(source.to_owned()),
         document: 0,
         kind: None,
         namespace: None,
         name: None,
-        allowed: false,
-        findings: vec![finding],
-        patch: Vec::new(),
+        allowed: verdict.allowed,
+        findings: verdict.findings,
+        patch: verdict.patch,
         existing: false,
         not_a_manifest: false,
     }])

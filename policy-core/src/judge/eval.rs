@@ -197,10 +197,7 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
         _ => request.object.as_ref(),
     };
     let Some(object) = object else {
-        return Verdict {
-            allowed: true,
-            ..Verdict::default()
-        };
+        return Verdict::new(Vec::new(), Vec::new());
     };
     let exempt = is_exempt(policy, request);
     let audit = request.judged_as() == Judgement::Audit;
@@ -220,12 +217,7 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
             mark_preexisting(policy, request, old, context, exempt, &mut findings);
         }
     }
-    let allowed = !findings.iter().any(Finding::denies);
-    Verdict {
-        allowed,
-        findings,
-        patch,
-    }
+    Verdict::new(findings, patch)
 }
 
 /// Runs the enabled rules (only the state rules with `state_only`: ratcheting's look at the old

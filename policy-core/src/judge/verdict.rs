@@ -51,6 +51,21 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// An `input-invalid` error at `path` (empty for the whole document): what is reported
+    /// for a document that cannot be read.
+    pub(crate) fn input_invalid(path: String, message: String, line: Option<u32>) -> Finding {
+        Finding {
+            rule: RuleId::InputInvalid,
+            severity: Severity::Error,
+            path,
+            message,
+            fix: None,
+            line,
+            preexisting: false,
+            suppressed: None,
+        }
+    }
+
     /// Whether this finding denies admission: severity `error` and not suppressed.
     pub fn denies(&self) -> bool {
         self.severity == Severity::Error && self.suppressed.is_none()
@@ -152,6 +167,16 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The verdict of `findings` and `patch`: allowed unless a finding denies, so no verdict
+    /// is built with an `allowed` its findings do not support.
+    pub(crate) fn new(findings: Vec<Finding>, patch: Vec<PatchOp>) -> Verdict {
+        Verdict {
+            allowed: !findings.iter().any(Finding::denies),
+            findings,
+            patch,
+        }
+    }
+
     /// Number of findings with the given severity that are not suppressed.
     pub fn count(&self, severity: Severity) -> usize {
         self.findings

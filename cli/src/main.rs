@@ -240,7 +240,7 @@ fn load_context(policy: &Policy, path: Option<&PathBuf>) -> Result<Context, Fata
                     }
                 })
             })?;
-            serde_json::from_slice(&bytes)
+            Context::from_json(&bytes)
                 .map_err(|e| Fatal(format!("invalid context `{}`: {e}", p.display())))
         }
     }

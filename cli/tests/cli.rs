@@ -487,3 +487,33 @@ fn audit_and_exported_objects_skip_change_rules() {
     assert_eq!(r["patch"], serde_json::json!([]));
     assert!(!stdout(&json).contains("control-plane-namespace"));
 }
+
+/// A blank context is no context, as in the browser build and the C ABI (the core's
+/// `Context::from_json` decides it for every surface); a context that is not JSON is refused.
+#[test]
+fn a_blank_context_file_is_no_context() {
+    let dir = common::scratch("blank-context");
+    let pod = dir.join("pod.yaml");
+    std::fs::write(&pod, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: nginx}\n").unwrap();
+    let blank = dir.join("blank.json");
+    std::fs::write(&blank, " \n\t\n").unwrap();
+    let pod = pod.to_str().unwrap();
+    let without = cks(&["check", "--format", "json", pod]);
+    let with = cks(&[
+        "check",
+        "--format",
+        "json",
+        "--context",
+        blank.to_str().unwrap(),
+        pod,
+    ]);
+    assert_eq!(with.status.code(), without.status.code());
+    assert_eq!(stdout(&with), stdout(&without));
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "nope").unwrap();
+    let refused = cks(&["check", "--context", bad.to_str().unwrap(), pod]);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("invalid context"),
+        "{refused:?}"
+    );
+}

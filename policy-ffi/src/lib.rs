@@ -198,10 +198,7 @@ unsafe fn policy_ref<'a>(policy: *const CksPolicy) -> Result<&'a Policy, Failure
 unsafe fn context(ptr: *const u8, len: usize) -> Result<Context, Failure> {
     // SAFETY: forwarded caller contract.
     let raw = unsafe { bytes(ptr, len, "context") }?;
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Context::default());
-    }
-    serde_json::from_slice(raw).map_err(|e| {
+    Context::from_json(raw).map_err(|e| {
         Failure::new(
             CKS_POLICY_INVALID_CONTEXT,
             format!("context is not valid: {e}"),

@@ -30,6 +30,17 @@ pub struct Context {
     pub unresolved: BTreeMap<String, String>,
 }
 
+impl Context {
+    /// Reads cluster context JSON as every surface reads it: text of ASCII whitespace only
+    /// (or none) is no context, anything else must be a context object.
+    pub fn from_json(bytes: &[u8]) -> Result<Context, serde_json::Error> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Context::default());
+        }
+        serde_json::from_slice(bytes)
+    }
+}
+
 /// Views of the judged object that several rules share, each computed on first use.
 #[derive(Default)]
 pub(crate) struct Facts<'a> {

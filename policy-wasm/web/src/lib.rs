@@ -61,12 +61,10 @@ pub fn settings_report(settings: &str) -> SettingsReport {
     }
 }
 
-/// Reads caller-supplied cluster context (JSON); blank means none.
+/// Reads caller-supplied cluster context (JSON); blank means none, as `Context::from_json` decides
+/// for every surface.
 pub fn parse_context(context: &str) -> Result<Context, String> {
-    if context.trim().is_empty() {
-        return Ok(Context::default());
-    }
-    serde_json::from_str(context).map_err(|e| format!("invalid context: {e}"))
+    Context::from_json(context.as_bytes()).map_err(|e| format!("invalid context: {e}"))
 }
 
 /// The result of judging one manifest text.

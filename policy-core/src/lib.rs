@@ -36,6 +36,7 @@ mod image_ref;
 mod inline_pods;
 mod input;
 mod json_position;
+mod native;
 pub mod kubewarden;
 mod label_diff;
 mod label_syntax;
@@ -67,6 +68,7 @@ pub use exceptions::{
 };
 #[cfg(feature = "yaml")]
 pub use fix::{apply as fix_text, Fixed};
+pub use native::{support as native_support, Native, NativeSupport};
 pub use object::{Doc, Judgement, Object, Operation, Origin, PodRef, Request, UserInfo};
 pub use patch::{apply as apply_patch, PatchError};
 pub use policy::Policy;
@@ -82,6 +84,13 @@ use serde_json::Value;
 
 /// The library version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Native Kubernetes policies for the rules CEL expresses: `ValidatingAdmissionPolicy` and
+/// binding manifests for Kubernetes 1.`minor`, honouring `policy`'s settings (README, "Native
+/// policies").
+pub fn native_policies(policy: &Policy, minor: u32) -> Native {
+    native::manifests(policy, minor)
+}
 
 /// The rule catalogue in run order.
 pub fn rules() -> &'static [RuleInfo] {

@@ -35,8 +35,8 @@ import (
 	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
-	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/apiserver/pkg/util/compatibility"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/apiserver/pkg/warning"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/informers"
@@ -160,8 +160,8 @@ type expected struct {
 
 // The plugin, loaded with one set of emitted policies.
 type harness struct {
-	plugin *validating.Plugin
-	stop   chan struct{}
+	plugin     *validating.Plugin
+	stop       chan struct{}
 	client     *fake.Clientset
 	namespaces map[string]bool
 }

@@ -575,13 +575,13 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     print(&text)?;
                 }
                 Some(dir) => {
-                    std::fs::create_dir_all(&dir).map_err(|e| {
-                        Fatal(format!("cannot create `{}`: {e}", dir.display()))
-                    })?;
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|e| Fatal(format!("cannot create `{}`: {e}", dir.display())))?;
                     for (i, m) in native.manifests.iter().enumerate() {
                         let kind = m["kind"].as_str().unwrap_or("object");
                         let name = m["metadata"]["name"].as_str().unwrap_or("unnamed");
-                        let file = dir.join(format!("{i:02}-{name}-{}.yaml", kind.to_ascii_lowercase()));
+                        let file =
+                            dir.join(format!("{i:02}-{name}-{}.yaml", kind.to_ascii_lowercase()));
                         std::fs::write(&file, output::yaml(m)).map_err(|e| {
                             Fatal(format!("cannot write `{}`: {e}", file.display()))
                         })?;

@@ -38,8 +38,21 @@ command -v go >/dev/null || skip "go is not installed (the differential runs the
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cks-native.XXXXXX")
 pids=()
-stop_all() {
+stop_all() { # TERM, then KILL whatever (and whose child) is still there after 15 s
+  local pid i
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for ((i = 0; i < 75; i++)); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.2
+  done
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      pkill -KILL -P "$pid" 2>/dev/null || true
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   pids=()
 }

@@ -27,7 +27,11 @@ pub fn rules_table() -> String {
             r.id,
             sev,
             judges,
-            if native.expressible { "native" } else { "webhook" },
+            if native.expressible {
+                "native"
+            } else {
+                "webhook"
+            },
             r.description,
             kind
         ));

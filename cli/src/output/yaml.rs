@@ -29,11 +29,12 @@ fn block(v: &Value, indent: usize, out: &mut String) {
         Value::Object(o) if !o.is_empty() => {
             for (k, v) in o {
                 let key = Value::String(k.clone()).to_string();
-                let key = if k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && !k.is_empty() {
-                    k.clone()
-                } else {
-                    key
-                };
+                let key =
+                    if k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && !k.is_empty() {
+                        k.clone()
+                    } else {
+                        key
+                    };
                 if complex(v) {
                     out.push_str(&format!("{pad}{key}:\n"));
                     let inner = if v.is_array() { indent } else { indent + 2 };

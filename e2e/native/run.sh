@@ -246,6 +246,24 @@ print(-1 if bad else len(done))')
   big_pod > "$work/big.json"
   out=$(k create -f "$work/big.json" 2>&1) || { echo "native: FAILED: pod of 100 containers x 100 env vars refused: $out" >&2; exit 1; }
   say "$version: pod of 100 containers x 100 env vars and 100 tolerations admitted (within the CEL cost budget)"
+  # Where the runtime cost budget ends: a Deployment with N specific tolerations, created, then
+  # labelled (the UPDATE compares every toleration with every one of oldObject).
+  local largest_create=0 largest_update=0 tols
+  for n in 100 300 1000 3000; do
+    tols=$(python3 -c "import json; print(json.dumps([{'key': f'example.com/t{i}', 'operator': 'Exists', 'effect': 'NoSchedule'} for i in range($n)]))")
+    deployment "cost-$n" "$tols" > "$work/cost.json"
+    if k create -f "$work/cost.json" >"$work/cost.out" 2>&1; then
+      largest_create=$n
+      if k label deployment "cost-$n" example.com/touched=yes >"$work/cost.out" 2>&1; then
+        largest_update=$n
+      else
+        say "$version: UPDATE with $n tolerations refused: $(grep -o 'cost[^.]*' "$work/cost.out" | head -1)"
+      fi
+    else
+      say "$version: CREATE with $n tolerations refused: $(grep -o 'cost[^.]*' "$work/cost.out" | head -1)"
+    fi
+  done
+  say "$version: cost probe: largest Deployment admitted on CREATE: $largest_create tolerations; on UPDATE (kubectl label): $largest_update"
   stop_all
 }
 

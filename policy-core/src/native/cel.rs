@@ -124,12 +124,26 @@ fn push_literal(re: &mut String, c: char) {
 /// CEL: some value at `pattern` (a pointer pattern whose `*` is any map key or list index)
 /// under `root` satisfies `body` (given the CEL of that value).
 pub fn exists(root: &str, pattern: &str, body: &mut dyn FnMut(&str) -> String) -> String {
-    quantify(&format!("dyn({root})"), &segments(pattern), var(root), 0, body, false)
+    quantify(
+        &format!("dyn({root})"),
+        &segments(pattern),
+        var(root),
+        0,
+        body,
+        false,
+    )
 }
 
 /// CEL: every value at `pattern` under `root` satisfies `body`.
 pub fn all(root: &str, pattern: &str, body: &mut dyn FnMut(&str) -> String) -> String {
-    quantify(&format!("dyn({root})"), &segments(pattern), var(root), 0, body, true)
+    quantify(
+        &format!("dyn({root})"),
+        &segments(pattern),
+        var(root),
+        0,
+        body,
+        true,
+    )
 }
 
 fn var(root: &str) -> char {
@@ -200,10 +214,31 @@ mod tests {
             "ns/*-ci",
         ];
         let probes = [
-            "cw-x", "cw-", "cw", "a-slurm-scheduler", "slurm-scheduler", "registry.example.com/a/b",
-            "registry.example.com", "system:serviceaccount:ns:n", "abc", "a/c", "ax", "bx", "cx",
-            "foo-1", "bar-", "baz-1", "x.y+z", "xxy+z", "amidb", "mid", "a*b", "axb", "ns/a-ci",
-            "ns/a/b-ci", "",
+            "cw-x",
+            "cw-",
+            "cw",
+            "a-slurm-scheduler",
+            "slurm-scheduler",
+            "registry.example.com/a/b",
+            "registry.example.com",
+            "system:serviceaccount:ns:n",
+            "abc",
+            "a/c",
+            "ax",
+            "bx",
+            "cx",
+            "foo-1",
+            "bar-",
+            "baz-1",
+            "x.y+z",
+            "xxy+z",
+            "amidb",
+            "mid",
+            "a*b",
+            "axb",
+            "ns/a-ci",
+            "ns/a/b-ci",
+            "",
         ];
         for g in globs {
             let set = globset::Glob::new(g).unwrap().compile_matcher();
@@ -264,7 +299,11 @@ mod tests {
         }
         if p[0] == '[' {
             let end = p.iter().position(|c| *c == ']').unwrap();
-            let (neg, set) = if p[1] == '^' { (true, &p[2..end]) } else { (false, &p[1..end]) };
+            let (neg, set) = if p[1] == '^' {
+                (true, &p[2..end])
+            } else {
+                (false, &p[1..end])
+            };
             let hit = set.contains(&s[0]);
             return hit != neg && m(&p[end + 1..], &s[1..]);
         }

@@ -233,9 +233,7 @@ fn broad_toleration(policy: &Policy) -> RuleSpec {
         let key = format!("(has({t}.key) ? {t}.key : '')");
         let op = format!("(has({t}.operator) ? {t}.operator : 'Equal')");
         let reserved = cel::string(crate::cks::RESERVED);
-        let mut s = format!(
-            "(({key} == '' || {key} == {reserved}) && {op} == 'Exists')"
-        );
+        let mut s = format!("(({key} == '' || {key} == {reserved}) && {op} == 'Exists')");
         if let Some(h) = &hash {
             s = format!(
                 "({s} || ({key} == {reserved} && ({op} == 'Equal' || {op} == '') && (has({t}.value) ? {t}.value : '') != {}))",
@@ -478,7 +476,13 @@ mod tests {
     fn broad_toleration_covers_every_location() {
         let n = manifests(&Policy::default(), 35);
         let text = serde_json::to_string(&n.manifests).unwrap();
-        for resource in ["\"pods\"", "\"deployments\"", "\"pytorchjobs\"", "\"workflows\"", "\"sparkapplications\""] {
+        for resource in [
+            "\"pods\"",
+            "\"deployments\"",
+            "\"pytorchjobs\"",
+            "\"workflows\"",
+            "\"sparkapplications\"",
+        ] {
             assert!(text.contains(resource), "{resource}");
         }
         // warning by default: Warn bindings, no ratcheting pair

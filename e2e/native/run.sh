@@ -243,6 +243,19 @@ print(-1 if bad else len(done))')
     echo "native: FAILED: a new broad toleration on the old Deployment was admitted" >&2; exit 1
   fi
   say "$version: a new broad toleration on the old Deployment denied"
+  # dra-claim-unused (a warning by default): a claim no container lists is admitted with a
+  # kubectl warning naming the rule.
+  echo '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "dra", "namespace": "default"},
+    "spec": {"containers": [{"name": "app", "image": "registry.example.com/app:1.0"}],
+    "resourceClaims": [{"name": "gpu", "resourceClaimName": "gpu-claim"}]}}' > "$work/dra.json"
+  for ((i = 0; i < 50; i++)); do
+    out=$(k create --dry-run=server -f "$work/dra.json" 2>&1) \
+      || { echo "native: FAILED: Pod with an unused claim refused: $out" >&2; exit 1; }
+    grep -q "dra-claim-unused:" <<<"$out" && break
+    sleep 0.2
+  done
+  grep -q "dra-claim-unused:" <<<"$out" || { echo "native: FAILED: no dra-claim-unused warning: $out" >&2; k get validatingadmissionpolicy cks-policy-dra-claim-unused-pods -o yaml | tail -20 >&2; exit 1; }
+  say "$version: Pod with an unused DRA claim admitted with the dra-claim-unused warning"
   big_pod > "$work/big.json"
   out=$(k create -f "$work/big.json" 2>&1) || { echo "native: FAILED: pod of 100 containers x 100 env vars refused: $out" >&2; exit 1; }
   say "$version: pod of 100 containers x 100 env vars and 100 tolerations admitted (within the CEL cost budget)"

@@ -83,7 +83,7 @@ pub fn support(rule: RuleId) -> NativeSupport {
         SunkPodScheduler => no(NOT_YET),
         WebhookScope => no(NOT_YET),
         CksManagedComponent => no("recognises a component from many objects of a manifest set"),
-        DraClaimUnused => no(NOT_YET),
+        DraClaimUnused => yes("a CEL `exists` over each pod's `resourceClaims` and its containers' `resources.claims`, at every pod location but KServe InferenceService components (their model container is not modelled)"),
         ExceptionAnnotationInvalid => no("parses the exceptions annotation; exceptions by annotation are not honoured by native policies"),
     }
 }
@@ -222,6 +222,7 @@ fn plural(kind: &str) -> String {
 fn rule_spec(policy: &Policy, rule: RuleId) -> Option<RuleSpec> {
     match rule {
         RuleId::BroadToleration => Some(broad_toleration(policy)),
+        RuleId::DraClaimUnused => Some(dra_claim_unused(policy)),
         _ => None,
     }
 }
@@ -283,6 +284,106 @@ fn broad_toleration(policy: &Policy) -> RuleSpec {
             "{}: a toleration lets the pod land on control-plane, triage or pending nodes (`operator: Exists` with no key or with the reserved key{}); tolerate only the taints it needs",
             RuleId::BroadToleration,
             if hash.is_some() { ", or the reserved key with a value other than your org's hash" } else { "" }
+        ),
+    }
+}
+
+/// The pod specs (pointer patterns to an object with `containers`, `initContainers` and
+/// `resourceClaims`), per kind: PodTemplateSpecs, PodSpecs and pod fields inlined as such.
+fn pod_spec_holders(policy: &Policy) -> Vec<(String, String, Vec<String>)> {
+    use crate::templates::{Inline, Leaf};
+    let mut kinds = Vec::new();
+    for loc in POD_TEMPLATE_LOCATIONS {
+        let mut holders = Vec::new();
+        for (pattern, leaf) in loc.leaves {
+            match leaf {
+                Leaf::PodTemplate | Leaf::Inline(Inline::KnativeTemplate) => {
+                    holders.push(format!("{pattern}/spec"))
+                }
+                Leaf::PodSpec | Leaf::Inline(Inline::PodFields | Inline::KServeRuntime) => {
+                    holders.push((*pattern).to_owned())
+                }
+                _ => {}
+            }
+        }
+        if !holders.is_empty() {
+            kinds.push((loc.group.to_owned(), loc.kind.to_owned(), holders));
+        }
+    }
+    for t in &policy.settings().templates {
+        let mut holders: Vec<String> = t
+            .pod_templates
+            .iter()
+            .map(|p| format!("{}/spec", p.trim_end_matches('/')))
+            .collect();
+        holders.extend(t.pod_specs.iter().cloned());
+        kinds.push((t.api_group.clone(), t.kind.clone(), holders));
+    }
+    kinds
+}
+
+/// `dra-claim-unused` (the core: `rules/accelerators.rs`, `check_dra_claim_unused`): a
+/// pod-level claim no container or init container lists under `resources.claims`.
+fn dra_claim_unused(policy: &Policy) -> RuleSpec {
+    // CEL: claim `c` of the pod spec `h` is used by none of its containers.
+    let unused = |h: &str, c: &str| {
+        let lists = ["containers", "initContainers"].map(|l| {
+            format!(
+                "(has({h}.{l}) && {h}.{l}.exists(k, has(k.resources) && has(k.resources.claims) && k.resources.claims.exists(r, r.name == {c}.name)))"
+            )
+        });
+        format!("!({})", lists.join(" || "))
+    };
+    let mut parts: Vec<Part> = Vec::new();
+    let mut shapes: Vec<Vec<String>> = Vec::new();
+    for (group, kind, patterns) in pod_spec_holders(policy) {
+        if let Some(i) = shapes.iter().position(|p| *p == patterns) {
+            parts[i].resources.push((group, plural(&kind)));
+            continue;
+        }
+        let mut v = Vec::new();
+        let mut p = Vec::new();
+        for pattern in &patterns {
+            let claims = |h: &str| {
+                format!(
+                    "has({h}.resourceClaims) && {h}.resourceClaims.exists(c, {})",
+                    unused(h, "c")
+                )
+            };
+            v.push(cel::exists("object", pattern, &mut |h| claims(h)));
+            // Every unused claim here is one (by name) `oldObject` already left unused at the
+            // same place (eval.rs, subject: the message names the claim).
+            p.push(cel::all("object", pattern, &mut |h| {
+                let old = cel::exists("oldObject", pattern, &mut |g| {
+                    format!(
+                        "has({g}.resourceClaims) && {g}.resourceClaims.exists(d, d.name == c.name && {})",
+                        unused(g, "d")
+                    )
+                });
+                format!(
+                    "!has({h}.resourceClaims) || {h}.resourceClaims.all(c, !{} || {old})",
+                    unused(h, "c")
+                )
+            }));
+        }
+        let suffix = if group.is_empty() {
+            plural(&kind)
+        } else {
+            format!("{}.{group}", plural(&kind))
+        };
+        shapes.push(patterns);
+        parts.push(Part {
+            suffix,
+            resources: vec![(group, plural(&kind))],
+            violates: v.join(" || "),
+            preexisting: p.join(" && "),
+        });
+    }
+    RuleSpec {
+        parts,
+        message: format!(
+            "{}: a pod-level resource claim is listed by no container's `resources.claims`, so no container gets its device; add `{{name: <claim>}}` to `resources.claims` of each container that needs it",
+            RuleId::DraClaimUnused
         ),
     }
 }

@@ -512,8 +512,12 @@ fn vap_prints_policies_and_rules_say_which_rules_are_native() {
         text.contains("request.userInfo.username == 'alice'"),
         "{text}"
     );
-    // Rule off: nothing emitted.
-    std::fs::write(&settings, "rules:\n  broad-toleration: {enabled: false}\n").unwrap();
+    // Every native rule off: nothing emitted.
+    std::fs::write(
+        &settings,
+        "rules:\n  broad-toleration: {enabled: false}\n  dra-claim-unused: {enabled: false}\n",
+    )
+    .unwrap();
     let o = cks(&["vap", "--settings", settings.to_str().unwrap()]);
     assert_eq!(stdout(&o), "");
     assert!(String::from_utf8_lossy(&o.stderr).contains("cpu-compute-toleration"));

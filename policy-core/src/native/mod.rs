@@ -564,6 +564,75 @@ mod tests {
         }
     }
 
+    fn policy(settings: &str) -> Policy {
+        Policy::from_slice(settings.as_bytes()).unwrap()
+    }
+
+    fn bindings(n: &Native) -> Vec<&Value> {
+        n.manifests
+            .iter()
+            .filter(|m| m["kind"] == "ValidatingAdmissionPolicyBinding")
+            .collect()
+    }
+
+    #[test]
+    fn settings_become_actions_scopes_and_conditions() {
+        // error: a Deny policy and a Warn policy for preexisting violations, per kind group.
+        let p = policy(
+            r#"{"rules": {"broad-toleration": {"severity": "error"}, "dra-claim-unused": {"enabled": false}}}"#,
+        );
+        let n = manifests(&p, 35);
+        let b = bindings(&n);
+        assert!(b
+            .iter()
+            .any(|b| b["spec"]["validationActions"][0] == "Deny"));
+        assert!(b.iter().any(|b| b["metadata"]["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("-preexisting")
+            && b["spec"]["validationActions"][0] == "Warn"));
+        // mode: warn turns every error into a warning: no Deny anywhere.
+        let p = policy(r#"{"mode": "warn", "rules": {"broad-toleration": {"severity": "error"}}}"#);
+        assert!(bindings(&manifests(&p, 35))
+            .iter()
+            .all(|b| b["spec"]["validationActions"][0] == "Warn"));
+        // preexisting: deny judges old violations like new ones: no ratcheting pair.
+        let p = policy(
+            r#"{"update": {"preexisting": "deny"}, "rules": {"broad-toleration": {"severity": "error"}}}"#,
+        );
+        let n = manifests(&p, 35);
+        assert!(n.manifests.iter().all(|m| !m["metadata"]["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("-preexisting")));
+        // Namespaces and exemptions.
+        let p = policy(
+            r#"{"controlPlaneNamespaces": ["kube-system", "cw-*"], "exemptions": {"groups": ["system:masters"], "serviceAccounts": ["ci/*"]}}"#,
+        );
+        let n = manifests(&p, 35);
+        let b = bindings(&n)[0];
+        let sel = b["spec"]["matchResources"]["namespaceSelector"].to_string();
+        assert!(
+            sel.contains("\"ns.coreweave.cloud/org\"") && sel.contains("\"kube-system\""),
+            "{sel}"
+        );
+        assert!(!sel.contains("cw-"), "{sel}");
+        let conditions = n.manifests[0]["spec"]["matchConditions"].to_string();
+        assert!(
+            conditions.contains("request.namespace.startsWith('cw-')"),
+            "{conditions}"
+        );
+        assert!(conditions.contains("g == 'system:masters'"), "{conditions}");
+        assert!(conditions.contains("startsWith('ci/')"), "{conditions}");
+        // Every rule off: nothing.
+        let p = policy(
+            r#"{"rules": {"broad-toleration": {"enabled": false}, "dra-claim-unused": {"enabled": false}}}"#,
+        );
+        assert!(manifests(&p, 35).manifests.is_empty());
+        // 1.36+: the mutation's note still says the webhook is needed.
+        assert!(manifests(&Policy::default(), 37).notes[0].contains("not emitted yet"));
+    }
+
     #[test]
     fn plurals() {
         assert_eq!(plural("Deployment"), "deployments");

@@ -44,6 +44,9 @@ bash .ci/test-pre-commit.sh
 step "e2e: admission through a real kube-apiserver (e2e/run.sh; skipped loudly outside CI without Go)"
 bash e2e/run.sh
 
+step "native policies: upstream VAP plugin differential over the golden vectors, then kube-apiserver 1.35 and 1.37 (e2e/native/run.sh)"
+bash e2e/native/run.sh
+
 step "done"
 echo "all suites passed in $(( $(date +%s) - start ))s"
 # What the run left on disk, so a CI log shows how close it came to the machine's limit.

@@ -130,6 +130,19 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: RulesFormat,
     },
+    /// Print native Kubernetes policies (ValidatingAdmissionPolicy + binding) for the rules CEL
+    /// expresses, as a YAML stream for `kubectl apply -f -`.
+    Vap {
+        /// Settings file (JSON or YAML).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Kubernetes version the policies are for (`1.33` or later).
+        #[arg(long, default_value = "1.35")]
+        kubernetes_version: String,
+        /// Write one file per object into this folder instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print the JSON Schema of the settings.
     Schema,
     /// Print what the reader built from each input as JSON lines (for the kubectl differential
@@ -534,12 +547,56 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             let text = match format {
                 RulesFormat::Human => output::rules_table(),
                 RulesFormat::Markdown => policy_core::rules_markdown(),
-                RulesFormat::Json => format!(
-                    "{}\n",
-                    serde_json::to_string(policy_core::rules()).unwrap_or_default()
-                ),
+                RulesFormat::Json => format!("{}\n", output::rules_json()),
             };
             print(&text)?;
+            Ok(0)
+        }
+        Command::Vap {
+            settings,
+            kubernetes_version,
+            out,
+        } => {
+            let policy = load_policy(settings.as_ref())?;
+            let minor = kubernetes_version
+                .strip_prefix('v')
+                .unwrap_or(&kubernetes_version)
+                .strip_prefix("1.")
+                .and_then(|m| m.split('.').next())
+                .and_then(|m| m.parse::<u32>().ok())
+                .filter(|m| *m >= 30)
+                .ok_or_else(|| {
+                    Fatal(format!(
+                        "--kubernetes-version `{kubernetes_version}`: expected 1.30 or later, e.g. `1.35`"
+                    ))
+                })?;
+            let native = policy_core::native_policies(&policy, minor);
+            for note in &native.notes {
+                eprintln!("cks-policy vap: {note}");
+            }
+            match out {
+                None => {
+                    let mut text = String::new();
+                    for m in &native.manifests {
+                        text.push_str("---\n");
+                        text.push_str(&output::yaml(m));
+                    }
+                    print(&text)?;
+                }
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|e| Fatal(format!("cannot create `{}`: {e}", dir.display())))?;
+                    for (i, m) in native.manifests.iter().enumerate() {
+                        let kind = m["kind"].as_str().unwrap_or("object");
+                        let name = m["metadata"]["name"].as_str().unwrap_or("unnamed");
+                        let file =
+                            dir.join(format!("{i:02}-{name}-{}.yaml", kind.to_ascii_lowercase()));
+                        std::fs::write(&file, output::yaml(m)).map_err(|e| {
+                            Fatal(format!("cannot write `{}`: {e}", file.display()))
+                        })?;
+                    }
+                }
+            }
             Ok(0)
         }
         Command::Read { settings, paths } => {

@@ -517,3 +517,60 @@ fn a_blank_context_file_is_no_context() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn vap_prints_policies_and_rules_say_which_rules_are_native() {
+    let dir = common::scratch("vap");
+    let settings = dir.join("s.yaml");
+    std::fs::write(
+        &settings,
+        "rules:\n  broad-toleration: {severity: error}\nexemptions:\n  users: [alice]\n",
+    )
+    .unwrap();
+    let o = cks(&["vap", "--settings", settings.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let text = stdout(&o);
+    let docs: Vec<Value> = policy_core::yaml::parse_documents(&text, 0)
+        .into_iter()
+        .map(|d| d.unwrap())
+        .collect();
+    assert!(docs.len() > 4, "{text}");
+    let binding = docs
+        .iter()
+        .find(|d| {
+            d["metadata"]["name"] == "cks-policy-broad-toleration-pods"
+                && d["kind"] == "ValidatingAdmissionPolicyBinding"
+        })
+        .expect("a binding for pods");
+    assert_eq!(binding["spec"]["validationActions"][0], "Deny");
+    assert!(
+        text.contains("request.userInfo.username == 'alice'"),
+        "{text}"
+    );
+    // Every native rule off: nothing emitted.
+    std::fs::write(
+        &settings,
+        "rules:\n  broad-toleration: {enabled: false}\n  dra-claim-unused: {enabled: false}\n",
+    )
+    .unwrap();
+    let o = cks(&["vap", "--settings", settings.to_str().unwrap()]);
+    assert_eq!(stdout(&o), "");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cpu-compute-toleration"));
+    assert_eq!(
+        cks(&["vap", "--kubernetes-version", "banana"])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    // `rules --format json` carries `native`, and README's table says the same.
+    let v: Value = serde_json::from_str(&stdout(&cks(&["rules", "--format", "json"]))).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for r in v.as_array().unwrap() {
+        let id = r["id"].as_str().unwrap();
+        let native = r["native"]["expressible"].as_bool().unwrap();
+        let row = format!("| `{id}` | {} |", if native { "yes" } else { "no" });
+        assert!(readme.contains(&row), "README's native table lacks `{row}`");
+    }
+    assert!(stdout(&cks(&["rules"])).contains("Native policies"));
+}

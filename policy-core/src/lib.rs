@@ -23,9 +23,9 @@
 // of cedar-policy's `api.rs` and regorus's `lib.rs`). The folders are the stages data flows
 // through, in this order (ARCHITECTURE.md): `read` (bytes → trees), `model` (typed objects and
 // what CKS knows of them), `settings` (compiled `Policy`), `scheduling`, `judge` (rules →
-// verdict), `answer` (reports, admission responses, patches, `--fix`). `kubewarden` (the waPC
-// protocol) and `yaml` (kubectl's YAML reading, for tools that need the same reader) are
-// namespaces of the façade, themselves small.
+// verdict), `answer` (reports, admission responses, patches, `--fix`, native policies).
+// `kubewarden` (the waPC protocol) and `yaml` (kubectl's YAML reading, for tools that need the
+// same reader) are namespaces of the façade, themselves small.
 mod answer;
 mod judge;
 mod model;
@@ -41,6 +41,7 @@ pub use answer::admission::{AdmissionResponse, AdmissionReviewResponse};
 pub use answer::fits::{fits_report, fits_report_with_pods, FitsError, FitsReport, NodeFit};
 #[cfg(feature = "yaml")]
 pub use answer::fix_text::{apply as fix_text, Fixed};
+pub use answer::native::{support as native_support, Native, NativeSupport};
 pub use answer::patch::{apply as apply_patch, PatchError};
 pub use answer::source::{unreadable, SourceProblem};
 pub use judge::eval::{evaluate, Context};
@@ -63,6 +64,13 @@ use serde_json::Value;
 
 /// The library version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Native Kubernetes policies for the rules CEL expresses: `ValidatingAdmissionPolicy` and
+/// binding manifests for Kubernetes 1.`minor`, honouring `policy`'s settings (README, "Native
+/// policies").
+pub fn native_policies(policy: &Policy, minor: u32) -> Native {
+    answer::native::manifests(policy, minor)
+}
 
 /// The rule catalogue in run order.
 pub fn rules() -> &'static [RuleInfo] {

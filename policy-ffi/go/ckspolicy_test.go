@@ -258,13 +258,15 @@ func TestReviewFitsRulesVersion(t *testing.T) {
 	if err := json.Unmarshal(out, &resp); err != nil || resp.Response.UID != "go-uid" || resp.Response.Allowed {
 		t.Fatalf("review: %v %s", err, out)
 	}
-	nodes := []byte("apiVersion: v1\nkind: Node\nmetadata: {name: cpu-1}\nspec:\n  taints:\n  - {key: is_cpu_compute, effect: NoSchedule}\n")
+	nodes := []byte("apiVersion: v1\nkind: Node\nmetadata: {name: cpu-1}\nspec:\n  taints:\n  - {key: is_cpu_compute, effect: NoSchedule}\n" +
+		"---\napiVersion: v1\nkind: Node\nmetadata: {name: db-1}\nspec:\n  taints:\n  - {key: dedicated, value: db, effect: NoSchedule}\n")
 	fits, err := p.Fits(context.Background(), []byte(pod), nodes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fits.Pod != "web" || len(fits.Nodes) != 1 || fits.Nodes[0].Name != "cpu-1" || fits.Nodes[0].Fits ||
-		fits.Nodes[0].Reasons[0].Kind != "taint" {
+	// Judged as admitted: the is_cpu_compute toleration admission adds lets it onto cpu-1.
+	if fits.Pod != "web" || len(fits.Nodes) != 2 || fits.Nodes[0].Name != "cpu-1" || !fits.Nodes[0].Fits ||
+		fits.Nodes[1].Fits || fits.Nodes[1].Reasons[0].Kind != "taint" || len(fits.AdmissionPatch) != 1 {
 		t.Fatalf("fits: %s", fits.Raw)
 	}
 	configMap := []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")

@@ -9,10 +9,12 @@ mod openreports;
 mod rules;
 mod sarif;
 mod text;
+mod yaml;
 
 pub use fits::fits;
 pub use human::{summary as human_summary, Stream as HumanStream};
-pub use rules::rules_table;
+pub use rules::{rules_json, rules_table};
+pub use yaml::yaml;
 
 use policy_core::Report;
 

@@ -1,7 +1,7 @@
 //! The `cks-policy rules` table.
 
-/// The rule table: id, default severity (or `off`), what it judges (change or state), kind,
-/// description.
+/// The rule table: id, default severity (or `off`), what it judges (change or state), whether
+/// `cks-policy vap` emits it as a native policy, kind, description; then the native notes.
 pub fn rules_table() -> String {
     let rules = policy_core::rules();
     let w = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
@@ -21,10 +21,58 @@ pub fn rules_table() -> String {
             policy_core::Judges::Change => "change",
             policy_core::Judges::State => "state",
         };
+        let native = native(r.id);
         out.push_str(&format!(
-            "{:<w$}  {:<7}  {:<6}  {}{}\n",
-            r.id, sev, judges, r.description, kind
+            "{:<w$}  {:<7}  {:<6}  {:<9}  {}{}\n",
+            r.id,
+            sev,
+            judges,
+            if native.expressible {
+                "native"
+            } else {
+                "webhook"
+            },
+            r.description,
+            kind
+        ));
+    }
+    out.push_str("\nNative policies (`cks-policy vap`):\n");
+    for r in rules {
+        let n = native(r.id);
+        out.push_str(&format!(
+            "{:<w$}  {}  {}\n",
+            r.id,
+            if n.expressible { "yes" } else { "no " },
+            n.note
         ));
     }
     out
+}
+
+fn native(id: &str) -> policy_core::NativeSupport {
+    match policy_core::RuleId::parse(id) {
+        Some(rule) => policy_core::native_support(rule),
+        None => policy_core::NativeSupport {
+            expressible: false,
+            note: "",
+        },
+    }
+}
+
+/// The catalogue as JSON, each rule with a `native` field: `{expressible, note}`.
+pub fn rules_json() -> String {
+    let rules: Vec<serde_json::Value> = policy_core::rules()
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert(
+                    String::from("native"),
+                    serde_json::to_value(native(r.id)).unwrap_or_default(),
+                );
+            }
+            v
+        })
+        .collect();
+    serde_json::to_string(&rules).unwrap_or_default()
 }

@@ -10,6 +10,7 @@ pub(crate) mod fix_text;
 pub mod kubewarden;
 #[cfg(all(test, feature = "yaml"))]
 mod limits_tests;
+pub(crate) mod native;
 pub(crate) mod patch;
 pub(crate) mod review;
 pub(crate) mod source;

@@ -104,13 +104,17 @@ def test_fits():
     nodes = (
         "apiVersion: v1\nkind: Node\nmetadata: {name: cpu-1}\nspec:\n"
         "  taints:\n  - {key: is_cpu_compute, effect: NoSchedule}\n"
+        "---\napiVersion: v1\nkind: Node\nmetadata: {name: db-1}\nspec:\n"
+        "  taints:\n  - {key: dedicated, value: db, effect: NoSchedule}\n"
     )
     policy = cks_policy.Policy()
     report = policy.fits(POD, nodes)
     assert isinstance(report, cks_policy.FitsReport)
-    assert report.pod == "web" and [n.name for n in report.nodes] == ["cpu-1"]
-    (node,) = report.nodes
-    assert not node.fits and node.reasons[0].kind == "taint"
+    assert report.pod == "web" and [n.name for n in report.nodes] == ["cpu-1", "db-1"]
+    # Judged as admitted: the is_cpu_compute toleration admission adds lets it onto cpu-1.
+    cpu, db = report.nodes
+    assert cpu.fits and not db.fits and db.reasons[0].kind == "taint"
+    assert len(report.admission_patch) == 1
     with pytest.raises(cks_policy.PolicyError) as e:
         policy.fits(POD, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
     assert e.value.code == "CKS_POLICY_INVALID_INPUT"

@@ -65,7 +65,16 @@ static const char NODES[] =
     "  labels: {node.coreweave.cloud/state: production}\n"
     "spec:\n"
     "  taints:\n"
-    "  - {key: is_cpu_compute, effect: NoSchedule}\n";
+    "  - {key: is_cpu_compute, effect: NoSchedule}\n"
+    "---\n"
+    "apiVersion: v1\n"
+    "kind: Node\n"
+    "metadata:\n"
+    "  name: db-1\n"
+    "  labels: {node.coreweave.cloud/state: production}\n"
+    "spec:\n"
+    "  taints:\n"
+    "  - {key: dedicated, value: db, effect: NoSchedule}\n";
 
 static const cks_policy_buffer EMPTY = {NULL, 0};
 
@@ -238,8 +247,12 @@ static void test_fits(void) {
     CHECK_RC(cks_policy_fits(p, (const uint8_t *)POD, strlen(POD), (const uint8_t *)NODES,
                              strlen(NODES), &out, &err),
              CKS_POLICY_OK);
-    CHECK(contains(&out, "{\"pod\":\"web\",\"nodes\":[{\"name\":\"cpu-1\",\"fits\":false"));
-    CHECK(contains(&out, "\"kind\":\"taint\""));
+    /* Judged as admitted: the is_cpu_compute toleration CKS admission adds lets it onto the CPU
+       node; the other taint still keeps it off db-1. */
+    CHECK(contains(&out, "{\"pod\":\"web\",\"admissionPatch\":[{\"op\":\"add\""));
+    CHECK(contains(&out, "\"key\":\"is_cpu_compute\""));
+    CHECK(contains(&out, "\"nodes\":[{\"name\":\"cpu-1\",\"fits\":true"));
+    CHECK(contains(&out, "{\"name\":\"db-1\",\"fits\":false,\"reasons\":[{\"kind\":\"taint\""));
     CHECK(err.data == NULL);
     cks_policy_buffer_free(&out);
 
@@ -264,7 +277,8 @@ static void test_fits(void) {
     CHECK_RC(cks_policy_fits_with_pods(p, (const uint8_t *)POD, strlen(POD), (const uint8_t *)NODES,
                                        strlen(NODES), NULL, 0, &out, &err),
              CKS_POLICY_OK);
-    CHECK(contains(&out, "{\"pod\":\"web\",\"nodes\":[{\"name\":\"cpu-1\",\"fits\":false"));
+    CHECK(contains(&out, "\"nodes\":[{\"name\":\"cpu-1\",\"fits\":true"));
+    CHECK(contains(&out, "{\"name\":\"db-1\",\"fits\":false"));
     cks_policy_buffer_free(&out);
     CHECK_RC(cks_policy_fits_with_pods(p, (const uint8_t *)POD, strlen(POD), (const uint8_t *)NODES,
                                        strlen(NODES), (const uint8_t *)NODES, strlen(NODES), &out,

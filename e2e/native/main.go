@@ -1,0 +1,474 @@
+// The native-policy differential test: the upstream validating admission policy plugin
+// (k8s.io/apiserver/pkg/admission/plugin/policy/validating, the code kube-apiserver runs)
+// evaluates the policies `cks-policy vap` emits over every golden vector, and its verdict per
+// expressible rule must equal the core's expected output (fixtures/cases/*/expected.json).
+//
+// Usage: go run . -cks PATH/cks-policy -cases fixtures/cases [-rules broad-toleration,...]
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/admission/initializer"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
+	"k8s.io/apiserver/pkg/util/compatibility"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/apiserver/pkg/warning"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/fake"
+)
+
+type recorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (r *recorder) AddWarning(_, text string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, text)
+}
+
+// A request to judge: one document of a vector.
+type doc struct {
+	index     int
+	op        admission.Operation
+	object    map[string]interface{}
+	oldObject map[string]interface{}
+	namespace string
+	user      user.DefaultInfo
+}
+
+// plural mirrors policy-core/src/native/mod.rs `plural` (the resource the policies match).
+func plural(kind string) string {
+	l := strings.ToLower(kind)
+	if strings.HasSuffix(l, "y") && !strings.ContainsAny(l[len(l)-2:len(l)-1], "aeiou") {
+		return l[:len(l)-1] + "ies"
+	}
+	if strings.HasSuffix(l, "s") || strings.HasSuffix(l, "x") || strings.HasSuffix(l, "ch") {
+		return l + "es"
+	}
+	return l + "s"
+}
+
+// clusterScoped are the kinds of the vectors that have no namespace.
+var clusterScoped = map[string]bool{
+	"Node": true, "Namespace": true, "NodePool": true, "ClusterWorkflowTemplate": true,
+	"ResourceFlavor": true, "ClusterServingRuntime": true, "ValidatingWebhookConfiguration": true,
+	"MutatingWebhookConfiguration": true, "ClusterRole": true, "ClusterRoleBinding": true,
+	"CustomResourceDefinition": true, "ClusterTrainingRuntime": true, "ClusterQueue": true,
+	"DeviceClass": true, "PriorityClass": true,
+}
+
+func readDocs(path string) ([]doc, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
+	var docs []doc
+	for i := 0; ; i++ {
+		var m map[string]interface{}
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return nil, err
+		}
+		if m == nil {
+			i--
+			continue
+		}
+		d := doc{index: i, op: admission.Create}
+		if m["kind"] == "AdmissionReview" {
+			req, _ := m["request"].(map[string]interface{})
+			if req == nil {
+				continue
+			}
+			d.op = admission.Operation(fmt.Sprint(req["operation"]))
+			d.object, _ = req["object"].(map[string]interface{})
+			d.oldObject, _ = req["oldObject"].(map[string]interface{})
+			d.namespace, _ = req["namespace"].(string)
+			if ui, ok := req["userInfo"].(map[string]interface{}); ok {
+				d.user.Name, _ = ui["username"].(string)
+				if gs, ok := ui["groups"].([]interface{}); ok {
+					for _, g := range gs {
+						d.user.Groups = append(d.user.Groups, fmt.Sprint(g))
+					}
+				}
+			}
+		} else {
+			d.object = m
+		}
+		obj := d.object
+		if obj == nil {
+			obj = d.oldObject
+		}
+		if obj == nil {
+			continue
+		}
+		if d.namespace == "" {
+			if md, ok := obj["metadata"].(map[string]interface{}); ok {
+				d.namespace, _ = md["namespace"].(string)
+			}
+		}
+		kind, _ := obj["kind"].(string)
+		if d.namespace == "" && !clusterScoped[kind] {
+			d.namespace = "default"
+		}
+		docs = append(docs, d)
+	}
+	return docs, nil
+}
+
+type expected struct {
+	Results []struct {
+		Document int    `json:"document"`
+		Kind     string `json:"kind"`
+		Findings []struct {
+			Rule       string          `json:"rule"`
+			Severity   string          `json:"severity"`
+			Suppressed json.RawMessage `json:"suppressed"`
+		} `json:"findings"`
+	} `json:"results"`
+}
+
+// The plugin, loaded with one set of emitted policies.
+type harness struct {
+	plugin     *validating.Plugin
+	stop       chan struct{}
+	client     *fake.Clientset
+	namespaces map[string]bool
+}
+
+func newHarness(manifests []map[string]interface{}, namespaces map[string]bool) (*harness, error) {
+	var objs []runtime.Object
+	for _, m := range manifests {
+		b, _ := json.Marshal(m)
+		switch m["kind"] {
+		case "ValidatingAdmissionPolicy":
+			p := &admissionregistrationv1.ValidatingAdmissionPolicy{}
+			if err := json.Unmarshal(b, p); err != nil {
+				return nil, err
+			}
+			// The API server's defaulting (pkg/apis/admissionregistration/v1/defaults.go).
+			mc := p.Spec.MatchConstraints
+			if mc.NamespaceSelector == nil {
+				mc.NamespaceSelector = &metav1.LabelSelector{}
+			}
+			if mc.ObjectSelector == nil {
+				mc.ObjectSelector = &metav1.LabelSelector{}
+			}
+			eq := admissionregistrationv1.Equivalent
+			mc.MatchPolicy = &eq
+			for i := range mc.ResourceRules {
+				s := admissionregistrationv1.AllScopes
+				mc.ResourceRules[i].Scope = &s
+			}
+			objs = append(objs, p)
+		case "ValidatingAdmissionPolicyBinding":
+			bd := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
+			if err := json.Unmarshal(b, bd); err != nil {
+				return nil, err
+			}
+			mr := bd.Spec.MatchResources
+			if mr == nil {
+				mr = &admissionregistrationv1.MatchResources{}
+				bd.Spec.MatchResources = mr
+			}
+			if mr.NamespaceSelector == nil {
+				mr.NamespaceSelector = &metav1.LabelSelector{}
+			}
+			if mr.ObjectSelector == nil {
+				mr.ObjectSelector = &metav1.LabelSelector{}
+			}
+			eq := admissionregistrationv1.Equivalent
+			mr.MatchPolicy = &eq
+			objs = append(objs, bd)
+		}
+	}
+	for ns := range namespaces {
+		labels := map[string]string{"kubernetes.io/metadata.name": ns}
+		objs = append(objs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: labels}})
+	}
+	client := fake.NewSimpleClientset(objs...)
+	dyn := dynamicfake.NewSimpleDynamicClient(runtime.NewScheme())
+	factory := informers.NewSharedInformerFactory(client, 0)
+	stop := make(chan struct{})
+	mapper := meta.NewDefaultRESTMapper(nil)
+	p := validating.NewPlugin(nil)
+	init := initializer.New(client, dyn, factory, authorizerfactory.NewAlwaysAllowAuthorizer(),
+		utilfeature.DefaultFeatureGate, compatibility.DefaultBuildEffectiveVersion(), stop, mapper)
+	init.Initialize(p)
+	if err := p.ValidateInitialization(); err != nil {
+		return nil, err
+	}
+	factory.Start(stop)
+	factory.WaitForCacheSync(stop)
+	deadline := time.Now().Add(20 * time.Second)
+	for !p.WaitForReady() {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("plugin not ready")
+		}
+	}
+	return &harness{plugin: p, stop: stop, client: client, namespaces: map[string]bool{}}, nil
+}
+
+// judge returns the plugin's error (a denial) and warnings for one document.
+func (h *harness) judge(d doc) (error, []string) {
+	obj := d.object
+	if obj == nil {
+		obj = d.oldObject
+	}
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	gv, _ := schema.ParseGroupVersion(apiVersion)
+	gvk := gv.WithKind(kind)
+	gvr := gv.WithResource(plural(kind))
+	name := ""
+	if md, ok := obj["metadata"].(map[string]interface{}); ok {
+		name, _ = md["name"].(string)
+	}
+	var object, old runtime.Object
+	if d.object != nil {
+		object = &unstructured.Unstructured{Object: d.object}
+	}
+	if d.oldObject != nil {
+		old = &unstructured.Unstructured{Object: d.oldObject}
+	}
+	var opts runtime.Object
+	switch d.op {
+	case admission.Create:
+		opts = &metav1.CreateOptions{}
+	case admission.Update:
+		opts = &metav1.UpdateOptions{}
+	case admission.Delete:
+		opts = &metav1.DeleteOptions{}
+	}
+	u := d.user
+	attrs := admission.NewAttributesRecord(object, old, gvk, d.namespace, name, gvr, "", d.op, opts, false, &u)
+	rec := &recorder{}
+	ctx := warning.WithWarningRecorder(context.Background(), rec)
+	scheme := runtime.NewScheme()
+	err := h.plugin.Validate(ctx, attrs, admission.NewObjectInterfacesFromScheme(scheme))
+	return err, rec.msgs
+}
+
+func emit(cks, settings string) ([]map[string]interface{}, string, error) {
+	args := []string{"vap", "--kubernetes-version", "1.35"}
+	if settings != "" {
+		args = append(args, "--settings", settings)
+	}
+	cmd := exec.Command(cks, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, "", fmt.Errorf("cks-policy vap: %v: %s", err, stderr.String())
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
+	var ms []map[string]interface{}
+	for {
+		var m map[string]interface{}
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return nil, "", err
+		}
+		if m != nil {
+			ms = append(ms, m)
+		}
+	}
+	return ms, string(out), nil
+}
+
+func main() {
+	cks := flag.String("cks", "cks-policy", "the cks-policy binary")
+	cases := flag.String("cases", "fixtures/cases", "golden vectors")
+	rulesFlag := flag.String("rules", "", "comma-separated expressible rules (default: from `cks-policy rules --format json`)")
+	flag.Parse()
+
+	rules := map[string]bool{}
+	if *rulesFlag != "" {
+		for _, r := range strings.Split(*rulesFlag, ",") {
+			rules[r] = true
+		}
+	} else {
+		out, err := exec.Command(*cks, "rules", "--format", "json").Output()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cks-policy rules:", err)
+			os.Exit(2)
+		}
+		var list []struct {
+			ID     string `json:"id"`
+			Native struct {
+				Expressible bool `json:"expressible"`
+			} `json:"native"`
+		}
+		if err := json.Unmarshal(out, &list); err != nil {
+			fmt.Fprintln(os.Stderr, "cks-policy rules:", err)
+			os.Exit(2)
+		}
+		for _, r := range list {
+			if r.Native.Expressible {
+				rules[r.ID] = true
+			}
+		}
+	}
+	var ruleList []string
+	for r := range rules {
+		ruleList = append(ruleList, r)
+	}
+	sort.Strings(ruleList)
+
+	dirs, _ := filepath.Glob(filepath.Join(*cases, "*"))
+	sort.Strings(dirs)
+	var differences []string
+	compared, vectors, docsCompared, positives := 0, 0, 0, 0
+	skipped := map[string]int{}
+	harnesses := map[string]*harness{}
+	for _, dir := range dirs {
+		input := filepath.Join(dir, "input.yaml")
+		if _, err := os.Stat(input); err != nil {
+			input = filepath.Join(dir, "input.json")
+		}
+		if os.Getenv("NATIVE_VERBOSE") != "" {
+			fmt.Fprintln(os.Stderr, "vector", filepath.Base(dir))
+		}
+		docs, err := readDocs(input)
+		if err != nil {
+			skipped["input not decodable by the Kubernetes YAML reader (the API server never sees it)"]++
+			continue
+		}
+		var exp expected
+		raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+		if err != nil || json.Unmarshal(raw, &exp) != nil {
+			fmt.Fprintln(os.Stderr, "cannot read", dir, "expected.json")
+			os.Exit(2)
+		}
+		settings := filepath.Join(dir, "settings.json")
+		if _, err := os.Stat(settings); err != nil {
+			settings = ""
+		}
+		manifests, text, err := emit(*cks, settings)
+		if err != nil {
+			differences = append(differences, fmt.Sprintf("%s: %v", filepath.Base(dir), err))
+			continue
+		}
+		// One plugin per distinct set of emitted policies (most vectors share settings).
+		h := harnesses[text]
+		if h == nil {
+			h, err = newHarness(manifests, nil)
+			if err != nil {
+				differences = append(differences, fmt.Sprintf("%s: plugin: %v", filepath.Base(dir), err))
+				continue
+			}
+			harnesses[text] = h
+		}
+		for _, d := range docs {
+			if d.namespace != "" && !h.namespaces[d.namespace] {
+				h.namespaces[d.namespace] = true
+				ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: d.namespace,
+					Labels: map[string]string{"kubernetes.io/metadata.name": d.namespace}}}
+				if _, err := h.client.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
+					fmt.Fprintln(os.Stderr, "namespace:", err)
+					os.Exit(2)
+				}
+			}
+		}
+		vectors++
+		for _, d := range docs {
+			// The core's result(s) for this document.
+			var want = map[string]string{}
+			n := 0
+			for _, r := range exp.Results {
+				if r.Document != d.index {
+					continue
+				}
+				n++
+				for _, f := range r.Findings {
+					if !rules[f.Rule] {
+						continue
+					}
+					v := "warn"
+					if f.Severity == "error" && (len(f.Suppressed) == 0 || string(f.Suppressed) == "null") {
+						v = "deny"
+					}
+					if want[f.Rule] != "deny" {
+						want[f.Rule] = v
+					}
+				}
+			}
+			if n != 1 {
+				skipped["a document the core reads as other than one object (a List, or unreadable)"]++
+				continue
+			}
+			err, warnings := h.judge(d)
+			docsCompared++
+			for _, rule := range ruleList {
+				got := ""
+				if err != nil && strings.Contains(err.Error(), rule+":") {
+					got = "deny"
+				} else {
+					for _, w := range warnings {
+						if strings.Contains(w, rule+":") {
+							got = "warn"
+						}
+					}
+				}
+				compared++
+				if want[rule] != "" {
+					positives++
+				}
+				if got != want[rule] {
+					msg := ""
+					if err != nil {
+						msg = err.Error()
+					}
+					differences = append(differences, fmt.Sprintf("%s doc %d (%s): %s: core %q, plugin %q %s %v",
+						filepath.Base(dir), d.index, d.op, rule, want[rule], got, msg, warnings))
+				}
+			}
+			if err != nil && !strings.Contains(err.Error(), "denied request") {
+				differences = append(differences, fmt.Sprintf("%s doc %d: plugin error: %v", filepath.Base(dir), d.index, err))
+			}
+		}
+	}
+	fmt.Printf("native differential: rules %v; %d vectors, %d documents, %d rule verdicts compared (%d where the core reports the rule), %d differences\n",
+		ruleList, vectors, docsCompared, compared, positives, len(differences))
+	for why, n := range skipped {
+		fmt.Printf("  not compared: %d documents: %s\n", n, why)
+	}
+	for _, d := range differences {
+		fmt.Println("  DIFFERENCE:", d)
+	}
+	if len(differences) > 0 {
+		os.Exit(1)
+	}
+}

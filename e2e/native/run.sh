@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# Native policies end to end (README, "Native policies"):
+#  1. the differential: the upstream validating admission policy plugin
+#     (k8s.io/apiserver v0.35.4, main.go here) evaluates what `cks-policy vap` emits for each
+#     golden vector's settings over each vector's objects (the captured real requests
+#     fixtures/cases/real-* included), and must agree with the core's expected.json on every
+#     expressible rule;
+#  2. the real API server (kube-apiserver v1.35.4 and v1.37.2 from e2e/build-k8s.sh, on
+#     127.0.0.1 under `timeout`, stopped by PID): the emitted policies apply, type-check
+#     (`status.typeChecking` empty), deny a violating Pod and Deployment, admit a good Pod and a
+#     pod of 100 containers x 100 env vars, and let `kubectl label` through on an old violating
+#     Deployment (ratcheting).
+#
+# Outside CI a missing Go, etcd or Kubernetes build is reported as SKIPPED and the run exits 0;
+# under CI=true it is a failure. NATIVE_VERSIONS overrides the API server versions.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+start=$(date +%s)
+target=${CARGO_TARGET_DIR:-$root/target}
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+life=${E2E_TIMEOUT:-600}
+
+say() { echo "native [$(($(date +%s) - start))s] $*"; }
+skip() {
+  if [ "${CI:-}" = true ]; then
+    echo "native: FAILED (CI=true, nothing may be skipped): $*" >&2
+    exit 1
+  fi
+  echo "################################################################" >&2
+  echo "native: SKIPPED: $*" >&2
+  echo "native: (under CI=true this is a failure)" >&2
+  echo "################################################################" >&2
+  exit 0
+}
+command -v go >/dev/null || skip "go is not installed (the differential runs the upstream plugin in Go)"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cks-native.XXXXXX")
+pids=()
+stop_all() { # TERM, then KILL whatever (and whose child) is still there after 15 s
+  local pid i
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for ((i = 0; i < 75; i++)); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.2
+  done
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      pkill -KILL -P "$pid" 2>/dev/null || true
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pids=()
+}
+cleanup() {
+  local rc=$?
+  stop_all
+  if [ "$rc" -ne 0 ]; then echo "native: work directory kept: $work" >&2; else rm -rf "$work"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "cks-policy CLI and the differential (k8s.io/apiserver v0.35.4)"
+cargo build -q -p cks-policy-cli --locked
+cli="$target/debug/cks-policy"
+(cd "$here" && GOFLAGS=-mod=mod go build -o "$work/differential" .)
+
+say "differential over fixtures/cases"
+"$work/differential" -cks "$cli" -cases "$root/fixtures/cases" 2>"$work/differential.log"
+
+# --- the real API server --------------------------------------------------------------------
+command -v openssl >/dev/null || skip "openssl is not installed"
+command -v etcd >/dev/null || skip "etcd is not installed (e2e/run.sh installs etcd-server)"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { # what seconds command...
+  local what=$1 secs=$2 i; shift 2
+  for ((i = 0; i < secs * 5; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "native: $what not ready after ${secs}s" >&2
+  tail -n 30 "$work/$what.log" >&2 || true
+  exit 1
+}
+
+pki="$work/pki"
+mkdir -p "$pki"
+(
+  cd "$pki"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj "/CN=native-ca" 2>/dev/null
+  sign() {
+    openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
+    printf '%b' "$3" > "$1.ext"
+    openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile "$1.ext" -out "$1.crt" 2>/dev/null
+  }
+  sign apiserver "/CN=kube-apiserver" 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
+  sign admin "/O=system:masters/CN=admin" 'extendedKeyUsage=clientAuth\n'
+  openssl genrsa -out sa.key 2048 2>/dev/null
+  openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+)
+
+# Settings for the server runs: broad-toleration at `error`, so a violation is denied.
+cat > "$work/settings.yaml" <<'EOF'
+rules:
+  broad-toleration: {severity: error}
+EOF
+
+pod() { # name tolerations-json
+  cat <<EOF
+{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "$1", "namespace": "default"},
+ "spec": {"containers": [{"name": "app", "image": "registry.example.com/app:1.0"}], "tolerations": $2}}
+EOF
+}
+deployment() { # name tolerations-json
+  cat <<EOF
+{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "$1", "namespace": "default"},
+ "spec": {"selector": {"matchLabels": {"app": "$1"}}, "template": {"metadata": {"labels": {"app": "$1"}},
+  "spec": {"containers": [{"name": "app", "image": "registry.example.com/app:1.0"}], "tolerations": $2}}}}
+EOF
+}
+big_pod() { # 100 containers x 100 env vars, each with a toleration
+  python3 - <<'PY'
+import json
+cs = [{"name": f"c{i}", "image": "registry.example.com/app:1.0",
+       "env": [{"name": f"V{j}", "value": "x" * 16} for j in range(100)]} for i in range(100)]
+tol = [{"key": f"example.com/t{i}", "operator": "Exists", "effect": "NoSchedule"} for i in range(100)]
+print(json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "big", "namespace": "default"},
+                  "spec": {"containers": cs, "tolerations": tol}}))
+PY
+}
+
+broad='[{"operator": "Exists"}]'
+specific='[{"key": "example.com/dedicated", "operator": "Equal", "value": "ml", "effect": "NoSchedule"}]'
+
+server() { # version
+  local version=$1 bin etcd_port peer_port api_port
+  set +e
+  bin=$(bash "$root/e2e/build-k8s.sh" "$version")
+  local rc=$?
+  set -e
+  [ "$rc" -eq 0 ] && [ -x "$bin/kube-apiserver" ] || skip "e2e/build-k8s.sh $version failed (exit $rc)"
+  local kubectl="$bin/kubectl" minor
+  minor=$(echo "$version" | sed -E 's/^v?1\.([0-9]+).*/\1/')
+  etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
+  rm -rf "$work/etcd"
+  timeout "$life" etcd --name native --data-dir "$work/etcd" \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "native=http://127.0.0.1:$peer_port" >"$work/etcd.log" 2>&1 &
+  pids+=($!)
+  wait_for etcd 30 curl -sf "http://127.0.0.1:$etcd_port/health"
+  say "kube-apiserver $version on 127.0.0.1:$api_port"
+  # No controller-manager makes the `default` ServiceAccount: the ServiceAccount admission
+  # plugin is off, as envtest runs it.
+  timeout "$life" "$bin/kube-apiserver" \
+    --etcd-servers="http://127.0.0.1:$etcd_port" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
+    --endpoint-reconciler-type=none --disable-admission-plugins=ServiceAccount \
+    --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
+    --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC \
+    --service-account-issuer=https://kubernetes.default.svc \
+    --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
+    --service-cluster-ip-range=10.0.0.0/24 --profiling=false >"$work/kube-apiserver.log" 2>&1 &
+  pids+=($!)
+  wait_for kube-apiserver 90 curl -sf --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
+    "https://127.0.0.1:$api_port/readyz"
+  cat > "$work/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: native
+  cluster: {server: "https://127.0.0.1:$api_port", certificate-authority: "$pki/ca.crt"}
+users:
+- name: admin
+  user: {client-certificate: "$pki/admin.crt", client-key: "$pki/admin.key"}
+contexts:
+- name: native
+  context: {cluster: native, user: admin, namespace: default}
+current-context: native
+EOF
+  k() { "$kubectl" --kubeconfig "$work/kubeconfig" "$@"; }
+  # The type checker that fills status.typeChecking runs in kube-controller-manager.
+  local kcm_port
+  kcm_port=$(free_port)
+  timeout "$life" "$bin/kube-controller-manager" --kubeconfig="$work/kubeconfig" \
+    --bind-address=127.0.0.1 --secure-port="$kcm_port" --leader-elect=false \
+    --controllers=validatingadmissionpolicy-status-controller \
+    >"$work/kube-controller-manager.log" 2>&1 &
+  pids+=($!)
+
+  # An old violating Deployment, created before the policies exist.
+  deployment old "$broad" | k create -f - >/dev/null
+
+  say "$version: apply \`cks-policy vap --kubernetes-version 1.$minor\`"
+  "$cli" vap --settings "$work/settings.yaml" --kubernetes-version "1.$minor" > "$work/vap.yaml" 2>"$work/vap.notes"
+  k apply -f "$work/vap.yaml" >/dev/null
+  local n
+  n=$(grep -c '^kind: "ValidatingAdmissionPolicy"$' "$work/vap.yaml")
+  # The type checker writes status.typeChecking once per policy generation.
+  local checked=0 i
+  for ((i = 0; i < 150; i++)); do
+    checked=$(k get validatingadmissionpolicies -o json | python3 -c '
+import json, sys
+items = [p for p in json.load(sys.stdin)["items"] if p["metadata"]["name"].startswith("cks-policy-")]
+done = [p for p in items if p.get("status", {}).get("observedGeneration") == p["metadata"]["generation"]]
+bad = [(p["metadata"]["name"], p["status"].get("typeChecking")) for p in done
+       if (p["status"].get("typeChecking") or {}).get("expressionWarnings")]
+for b in bad: print("typeChecking:", b, file=sys.stderr)
+print(-1 if bad else len(done))')
+    [ "$checked" = -1 ] && { echo "native: FAILED: status.typeChecking has warnings" >&2; exit 1; }
+    [ "$checked" = "$n" ] && break
+    sleep 0.2
+  done
+  [ "$checked" = "$n" ] || { echo "native: FAILED: $checked of $n policies type-checked" >&2; exit 1; }
+  say "$version: $n policies applied, status.typeChecking empty on all"
+
+  # Enforcement starts a moment after apply: retry until the violating Pod is denied.
+  local out denied=0
+  for ((i = 0; i < 100; i++)); do
+    if out=$(pod bad "$broad" | k create --dry-run=server -f - 2>&1); then sleep 0.2; continue; fi
+    denied=1; break
+  done
+  [ "$denied" = 1 ] && grep -q "broad-toleration:" <<<"$out" \
+    || { echo "native: FAILED: a Pod tolerating every taint was not denied: $out" >&2; exit 1; }
+  say "$version: violating Pod denied: $(grep -o "denied request: broad-toleration:[^;]*" <<<"$out" | head -1)"
+  out=$(pod good "$specific" | k create -f - 2>&1) || { echo "native: FAILED: good Pod refused: $out" >&2; exit 1; }
+  say "$version: good Pod admitted"
+  if out=$(deployment new "$broad" | k create -f - 2>&1); then
+    echo "native: FAILED: violating Deployment admitted" >&2; exit 1
+  fi
+  say "$version: violating Deployment denied"
+  out=$(k label deployment old example.com/touched=yes 2>&1) || { echo "native: FAILED: kubectl label on the old Deployment refused: $out" >&2; exit 1; }
+  grep -q "predates the update" <<<"$out" || { echo "native: FAILED: no ratcheting warning: $out" >&2; exit 1; }
+  say "$version: kubectl label on the old violating Deployment admitted with a warning (ratcheting)"
+  if out=$(k patch deployment old --type=json -p '[{"op":"add","path":"/spec/template/spec/tolerations/-","value":{"key":"node.coreweave.cloud/reserved","operator":"Exists"}}]' 2>&1); then
+    echo "native: FAILED: a new broad toleration on the old Deployment was admitted" >&2; exit 1
+  fi
+  say "$version: a new broad toleration on the old Deployment denied"
+  # dra-claim-unused (a warning by default): a claim no container lists is admitted with a
+  # kubectl warning naming the rule.
+  echo '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "dra", "namespace": "default"},
+    "spec": {"containers": [{"name": "app", "image": "registry.example.com/app:1.0"}],
+    "resourceClaims": [{"name": "gpu", "resourceClaimName": "gpu-claim"}]}}' > "$work/dra.json"
+  for ((i = 0; i < 50; i++)); do
+    out=$(k create --dry-run=server -f "$work/dra.json" 2>&1) \
+      || { echo "native: FAILED: Pod with an unused claim refused: $out" >&2; exit 1; }
+    grep -q "dra-claim-unused:" <<<"$out" && break
+    sleep 0.2
+  done
+  grep -q "dra-claim-unused:" <<<"$out" || { echo "native: FAILED: no dra-claim-unused warning: $out" >&2; k get validatingadmissionpolicy cks-policy-dra-claim-unused-pods -o yaml | tail -20 >&2; exit 1; }
+  say "$version: Pod with an unused DRA claim admitted with the dra-claim-unused warning"
+  big_pod > "$work/big.json"
+  out=$(k create -f "$work/big.json" 2>&1) || { echo "native: FAILED: pod of 100 containers x 100 env vars refused: $out" >&2; exit 1; }
+  say "$version: pod of 100 containers x 100 env vars and 100 tolerations admitted (within the CEL cost budget)"
+  # Where the runtime cost budget ends: a Deployment with N specific tolerations, created, then
+  # labelled (the UPDATE compares every toleration with every one of oldObject).
+  local largest_create=0 largest_update=0 tols
+  for n in 100 300 1000 3000; do
+    tols=$(python3 -c "import json; print(json.dumps([{'key': f'example.com/t{i}', 'operator': 'Exists', 'effect': 'NoSchedule'} for i in range($n)]))")
+    deployment "cost-$n" "$tols" > "$work/cost.json"
+    if k create -f "$work/cost.json" >"$work/cost.out" 2>&1; then
+      largest_create=$n
+      if k label deployment "cost-$n" example.com/touched=yes >"$work/cost.out" 2>&1; then
+        largest_update=$n
+      else
+        say "$version: UPDATE with $n tolerations refused: $(grep -o 'cost[^.]*' "$work/cost.out" | head -1)"
+      fi
+    else
+      say "$version: CREATE with $n tolerations refused: $(grep -o 'cost[^.]*' "$work/cost.out" | head -1)"
+    fi
+  done
+  say "$version: cost probe: largest Deployment admitted on CREATE: $largest_create tolerations; on UPDATE (kubectl label): $largest_update"
+  stop_all
+}
+
+for v in ${NATIVE_VERSIONS:-v1.35.4 v1.37.2}; do
+  server "$v"
+done
+say "done"

@@ -64,7 +64,7 @@ type doc struct {
 	user      user.DefaultInfo
 }
 
-// plural mirrors policy-core/src/native/mod.rs `plural` (the resource the policies match).
+// plural mirrors policy-core/src/answer/native/mod.rs `plural` (the resource the policies match).
 func plural(kind string) string {
 	l := strings.ToLower(kind)
 	if strings.HasSuffix(l, "y") && !strings.ContainsAny(l[len(l)-2:len(l)-1], "aeiou") {

@@ -124,8 +124,9 @@ fn artifacthub_package_matches_metadata() {
     );
 }
 
-/// `USAGE.md` (what `kwctl annotate -u` embeds) lists every rule with its default severity, and
-/// the README's annotate step embeds it.
+/// `USAGE.md` (what `kwctl annotate -u` embeds) lists every rule with its default severity (in
+/// the table `cks-policy rules --format markdown` generates), and the README's annotate step
+/// embeds it.
 #[test]
 fn usage_lists_every_rule() {
     let usage = std::fs::read_to_string(kubewarden_dir().join("USAGE.md")).unwrap();
@@ -136,7 +137,10 @@ fn usage_lists_every_rule() {
             "off"
         };
         assert!(
-            usage.contains(&format!("| `{}` | {sev}", r.id)),
+            usage.contains(&format!(
+                "| `{}` | <a id=\"rule-{}\"></a>{sev} ",
+                r.id, r.id
+            )),
             "USAGE.md lacks `{}` with default {sev}",
             r.id
         );

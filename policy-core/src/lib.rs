@@ -77,6 +77,14 @@ pub fn rules() -> &'static [RuleInfo] {
     &RULES
 }
 
+/// The rule catalogue in run order, each rule with whether `cks-policy vap` emits it as a native
+/// policy (and how, or what CEL lacks).
+pub fn rules_with_native() -> impl Iterator<Item = (&'static RuleInfo, NativeSupport)> {
+    RuleId::ALL
+        .iter()
+        .map(|&r| (r.info(), answer::native::support(r)))
+}
+
 /// The rule table of README and the Kubewarden USAGE.md as Markdown, generated from the
 /// catalogue (`cks-policy rules --format markdown`; a test keeps both files in step).
 pub fn rules_markdown() -> String {

@@ -3,10 +3,10 @@
 /// The rule table: id, default severity (or `off`), what it judges (change or state), whether
 /// `cks-policy vap` emits it as a native policy, kind, description; then the native notes.
 pub fn rules_table() -> String {
-    let rules = policy_core::rules();
-    let w = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let rules: Vec<_> = policy_core::rules_with_native().collect();
+    let w = rules.iter().map(|(r, _)| r.id.len()).max().unwrap_or(0);
     let mut out = String::new();
-    for r in rules {
+    for (r, native) in &rules {
         let sev = if r.default_enabled {
             r.default_severity.as_str()
         } else {
@@ -21,7 +21,6 @@ pub fn rules_table() -> String {
             policy_core::Judges::Change => "change",
             policy_core::Judges::State => "state",
         };
-        let native = native(r.id);
         out.push_str(&format!(
             "{:<w$}  {:<7}  {:<6}  {:<9}  {}{}\n",
             r.id,
@@ -37,8 +36,7 @@ pub fn rules_table() -> String {
         ));
     }
     out.push_str("\nNative policies (`cks-policy vap`):\n");
-    for r in rules {
-        let n = native(r.id);
+    for (r, n) in &rules {
         out.push_str(&format!(
             "{:<w$}  {}  {}\n",
             r.id,
@@ -49,26 +47,15 @@ pub fn rules_table() -> String {
     out
 }
 
-fn native(id: &str) -> policy_core::NativeSupport {
-    match policy_core::RuleId::parse(id) {
-        Some(rule) => policy_core::native_support(rule),
-        None => policy_core::NativeSupport {
-            expressible: false,
-            note: "",
-        },
-    }
-}
-
 /// The catalogue as JSON, each rule with a `native` field: `{expressible, note}`.
 pub fn rules_json() -> String {
-    let rules: Vec<serde_json::Value> = policy_core::rules()
-        .iter()
-        .map(|r| {
+    let rules: Vec<serde_json::Value> = policy_core::rules_with_native()
+        .map(|(r, native)| {
             let mut v = serde_json::to_value(r).unwrap_or_default();
             if let Some(o) = v.as_object_mut() {
                 o.insert(
                     String::from("native"),
-                    serde_json::to_value(native(r.id)).unwrap_or_default(),
+                    serde_json::to_value(native).unwrap_or_default(),
                 );
             }
             v

@@ -55,6 +55,10 @@ kubectl="$bin/kubectl"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cks-e2e.XXXXXX")
 pids=()
+tag=e2e
+logs="$work/log"
+# shellcheck source=e2e/lib.sh
+source "$root/e2e/lib.sh"
 cleanup() {
   local rc=$?
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -82,76 +86,14 @@ cli="$target/debug/cks-policy"
 
 say "certificates (CA; API server and webhook serving certs; admin client in system:masters; SA keys)"
 pki="$work/pki"
-(
-  cd "$pki"
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 \
-    -subj "/CN=cks-policy-e2e-ca" 2>/dev/null
-  sign() { # name subject extensions
-    openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
-    printf '%b' "$3" > "$1.ext"
-    openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-      -extfile "$1.ext" -out "$1.crt" 2>/dev/null
-  }
-  serving='subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
-  sign apiserver "/CN=kube-apiserver" "$serving"
-  sign webhook "/CN=cks-policy-webhook" "$serving"
-  sign admin "/O=system:masters/CN=admin" 'extendedKeyUsage=clientAuth\n'
-  openssl genrsa -out sa.key 2048 2>/dev/null
-  openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
-)
+make_pki cks-policy-e2e-ca webhook cks-policy-webhook
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # what seconds command...
-  local what=$1 secs=$2; shift 2
-  local i
-  for ((i = 0; i < secs * 5; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  echo "e2e: $what not ready after ${secs}s; log tail:" >&2
-  tail -n 30 "$work/log/$what.log" >&2 || true
-  exit 1
-}
-
-etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
-hook_port=$(free_port); bench_port=$(free_port)
+api_port=$(free_port); hook_port=$(free_port); bench_port=$(free_port)
+start_etcd e2e
 say "etcd on 127.0.0.1:$etcd_port"
-timeout "$life" etcd --name e2e --data-dir "$work/etcd" \
-  --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-  --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-  --initial-cluster "e2e=http://127.0.0.1:$peer_port" >"$work/log/etcd.log" 2>&1 &
-pids+=($!)
-wait_for etcd 30 curl -sf "http://127.0.0.1:$etcd_port/health"
 
 say "kube-apiserver $("$bin/kube-apiserver" --version | awk '{print $2}') on 127.0.0.1:$api_port"
-timeout "$life" "$bin/kube-apiserver" \
-  --etcd-servers="http://127.0.0.1:$etcd_port" \
-  --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
-  --endpoint-reconciler-type=none \
-  --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
-  --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC \
-  --service-account-issuer=https://kubernetes.default.svc \
-  --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-  --service-cluster-ip-range=10.0.0.0/24 --profiling=false \
-  >"$work/log/kube-apiserver.log" 2>&1 &
-pids+=($!)
-wait_for kube-apiserver 90 curl -sf --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
-  "https://127.0.0.1:$api_port/readyz"
-
-cat > "$work/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: e2e
-  cluster: {server: "https://127.0.0.1:$api_port", certificate-authority: "$pki/ca.crt"}
-users:
-- name: admin
-  user: {client-certificate: "$pki/admin.crt", client-key: "$pki/admin.key"}
-contexts:
-- name: e2e
-  context: {cluster: e2e, user: admin, namespace: default}
-current-context: e2e
-EOF
+start_apiserver "$bin/kube-apiserver" e2e
 
 # The controllers of the Deployment -> ReplicaSet -> Pod chain, each under its own service
 # account (--use-service-account-credentials, as kubeadm runs it), and the ones that make the

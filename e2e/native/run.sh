@@ -38,6 +38,10 @@ command -v go >/dev/null || skip "go is not installed (the differential runs the
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cks-native.XXXXXX")
 pids=()
+tag=native
+logs="$work"
+# shellcheck source=e2e/lib.sh
+source "$root/e2e/lib.sh"
 stop_all() { # TERM, then KILL whatever (and whose child) is still there after 15 s
   local pid i
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -77,34 +81,8 @@ say "differential over fixtures/cases"
 command -v openssl >/dev/null || skip "openssl is not installed"
 command -v etcd >/dev/null || skip "etcd is not installed (e2e/run.sh installs etcd-server)"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # what seconds command...
-  local what=$1 secs=$2 i; shift 2
-  for ((i = 0; i < secs * 5; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  echo "native: $what not ready after ${secs}s" >&2
-  tail -n 30 "$work/$what.log" >&2 || true
-  exit 1
-}
-
 pki="$work/pki"
-mkdir -p "$pki"
-(
-  cd "$pki"
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj "/CN=native-ca" 2>/dev/null
-  sign() {
-    openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
-    printf '%b' "$3" > "$1.ext"
-    openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-      -extfile "$1.ext" -out "$1.crt" 2>/dev/null
-  }
-  sign apiserver "/CN=kube-apiserver" 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
-  sign admin "/O=system:masters/CN=admin" 'extendedKeyUsage=clientAuth\n'
-  openssl genrsa -out sa.key 2048 2>/dev/null
-  openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
-)
+make_pki native-ca
 
 # Settings for the server runs: broad-toleration at `error`, so a violation is denied.
 cat > "$work/settings.yaml" <<'EOF'
@@ -140,7 +118,7 @@ broad='[{"operator": "Exists"}]'
 specific='[{"key": "example.com/dedicated", "operator": "Equal", "value": "ml", "effect": "NoSchedule"}]'
 
 server() { # version
-  local version=$1 bin etcd_port peer_port api_port
+  local version=$1 bin api_port
   set +e
   bin=$(bash "$root/e2e/build-k8s.sh" "$version")
   local rc=$?
@@ -148,43 +126,12 @@ server() { # version
   [ "$rc" -eq 0 ] && [ -x "$bin/kube-apiserver" ] || skip "e2e/build-k8s.sh $version failed (exit $rc)"
   local kubectl="$bin/kubectl" minor
   minor=$(echo "$version" | sed -E 's/^v?1\.([0-9]+).*/\1/')
-  etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
-  rm -rf "$work/etcd"
-  timeout "$life" etcd --name native --data-dir "$work/etcd" \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-    --initial-cluster "native=http://127.0.0.1:$peer_port" >"$work/etcd.log" 2>&1 &
-  pids+=($!)
-  wait_for etcd 30 curl -sf "http://127.0.0.1:$etcd_port/health"
+  api_port=$(free_port)
+  start_etcd native
   say "kube-apiserver $version on 127.0.0.1:$api_port"
   # No controller-manager makes the `default` ServiceAccount: the ServiceAccount admission
   # plugin is off, as envtest runs it.
-  timeout "$life" "$bin/kube-apiserver" \
-    --etcd-servers="http://127.0.0.1:$etcd_port" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
-    --endpoint-reconciler-type=none --disable-admission-plugins=ServiceAccount \
-    --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
-    --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC \
-    --service-account-issuer=https://kubernetes.default.svc \
-    --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-    --service-cluster-ip-range=10.0.0.0/24 --profiling=false >"$work/kube-apiserver.log" 2>&1 &
-  pids+=($!)
-  wait_for kube-apiserver 90 curl -sf --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
-    "https://127.0.0.1:$api_port/readyz"
-  cat > "$work/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: native
-  cluster: {server: "https://127.0.0.1:$api_port", certificate-authority: "$pki/ca.crt"}
-users:
-- name: admin
-  user: {client-certificate: "$pki/admin.crt", client-key: "$pki/admin.key"}
-contexts:
-- name: native
-  context: {cluster: native, user: admin, namespace: default}
-current-context: native
-EOF
+  start_apiserver "$bin/kube-apiserver" native --disable-admission-plugins=ServiceAccount
   k() { "$kubectl" --kubeconfig "$work/kubeconfig" "$@"; }
   # The type checker that fills status.typeChecking runs in kube-controller-manager.
   local kcm_port

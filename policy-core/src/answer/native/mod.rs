@@ -195,6 +195,13 @@ fn toleration_holders(policy: &Policy) -> Vec<(String, String, Vec<String>)> {
     for loc in POD_TEMPLATE_LOCATIONS {
         add(loc);
     }
+    settings_kinds(policy, &mut kinds);
+    kinds
+}
+
+/// The kinds of settings `templates`, each with the pod specs it holds (a pod template's
+/// `spec`, and the pod specs named as such).
+fn settings_kinds(policy: &Policy, kinds: &mut Vec<(String, String, Vec<String>)>) {
     for t in &policy.settings().templates {
         let mut holders: Vec<String> = t
             .pod_templates
@@ -204,7 +211,6 @@ fn toleration_holders(policy: &Policy) -> Vec<(String, String, Vec<String>)> {
         holders.extend(t.pod_specs.iter().cloned());
         kinds.push((t.api_group.clone(), t.kind.clone(), holders));
     }
-    kinds
 }
 
 /// The lowercase plural resource of a kind, as `kubectl` and CRD authors name them.
@@ -312,15 +318,7 @@ fn pod_spec_holders(policy: &Policy) -> Vec<(String, String, Vec<String>)> {
             kinds.push((loc.group.to_owned(), loc.kind.to_owned(), holders));
         }
     }
-    for t in &policy.settings().templates {
-        let mut holders: Vec<String> = t
-            .pod_templates
-            .iter()
-            .map(|p| format!("{}/spec", p.trim_end_matches('/')))
-            .collect();
-        holders.extend(t.pod_specs.iter().cloned());
-        kinds.push((t.api_group.clone(), t.kind.clone(), holders));
-    }
+    settings_kinds(policy, &mut kinds);
     kinds
 }
 

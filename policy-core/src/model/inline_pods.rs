@@ -137,6 +137,23 @@ fn metadata(at: &str, v: Value) -> Result<ObjectMeta, String> {
     typed(&v).map_err(|e| format!("`{at}/metadata`: {e}"))
 }
 
+/// The pod metadata of a template that holds `labels` and `annotations` at its top level rather
+/// than under `metadata`; findings on it are found again at the template.
+fn top_level_metadata(
+    pointer: &str,
+    m: &Map<String, Value>,
+    remap: &mut Vec<(String, String)>,
+) -> Result<ObjectMeta, String> {
+    let mut meta = Map::new();
+    for key in ["labels", "annotations"] {
+        if let Some(v) = m.get(key) {
+            meta.insert(key.to_owned(), v.clone());
+        }
+    }
+    remap.push((format!("{pointer}/metadata"), pointer.to_owned()));
+    metadata(pointer, Value::Object(meta))
+}
+
 /// Gives every unnamed container in `m[key]` a name: `base` for the first, `base-<i>` after.
 fn name_containers(m: &mut Map<String, Value>, key: &str, base: &str) {
     if let Some(Value::Array(list)) = m.get_mut(key) {
@@ -220,14 +237,7 @@ fn kserve_component(
     if containers.is_empty() {
         return Ok(None);
     }
-    let mut meta = Map::new();
-    for key in ["labels", "annotations"] {
-        if let Some(v) = m.get(key) {
-            meta.insert(key.to_owned(), v.clone());
-        }
-    }
-    let meta = metadata(&pointer, Value::Object(meta))?;
-    remap.push((format!("{pointer}/metadata"), pointer.clone()));
+    let meta = top_level_metadata(&pointer, &m, &mut remap)?;
     m.insert("containers".to_owned(), Value::Array(containers));
     let spec = pod_spec(&pointer, m)?;
     Ok(Some(pod(pointer.clone(), Some(meta), spec, pointer, remap)))
@@ -473,14 +483,7 @@ fn spark(
         }
     }
     spec.insert("containers".to_owned(), Value::Array(containers));
-    let mut meta = Map::new();
-    for key in ["labels", "annotations"] {
-        if let Some(v) = m.get(key) {
-            meta.insert(key.to_owned(), v.clone());
-        }
-    }
-    let meta = metadata(&pointer, Value::Object(meta))?;
-    remap.push((format!("{pointer}/metadata"), pointer.clone()));
+    let meta = top_level_metadata(&pointer, &m, &mut remap)?;
     let spec = pod_spec(&pointer, spec)?;
     Ok(Some(pod(pointer.clone(), Some(meta), spec, pointer, remap)))
 }

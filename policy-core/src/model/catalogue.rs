@@ -94,12 +94,36 @@ pub struct RuleInfo {
     /// ([`markdown_table`] writes them).
     #[serde(skip)]
     pub doc: &'static str,
+    /// The raw fields the rule reads beyond pod templates, Node and NodePool specs and
+    /// `metadata`: the typed reader keeps these (and nothing else) for it (see [`Read`]).
+    #[serde(skip)]
+    pub reads: &'static [Read],
+}
+
+/// A raw field a rule reads: (API group, kind, JSON Pointer from the object root), such as
+/// `("batch", "Job", "/spec/parallelism")`. The typed reader skips every field no rule reads;
+/// the fields declared here are kept as raw JSON (`Object::captured`), so a field two rules
+/// read is declared by both and kept once.
+pub type Read = (&'static str, &'static str, &'static str);
+
+/// Fields read by something that is not a rule: the `fits` report skips a Pod whose
+/// `status.phase` is `Succeeded` or `Failed` (its resources are free again).
+pub const REPORT_READS: &[Read] = &[("", "Pod", "/status/phase")];
+
+/// Every declared read, in catalogue order then [`REPORT_READS`]; a field two rules read
+/// appears twice (the reader keeps it once).
+pub fn reads() -> impl Iterator<Item = &'static Read> + Clone {
+    RULES
+        .iter()
+        .flat_map(|r| r.reads.iter())
+        .chain(REPORT_READS)
 }
 
 /// The one declaration of the catalogue: each line gives a rule's enum variant, stable id,
 /// default severity, kind, check function (a path resolved in `judge/rules/`), optional
-/// overrides after `;` (`default_enabled`, `on_delete`, `judges`, `defers_to`, and `doc`, the
-/// text of the documentation's rule tables) and description. The lines
+/// overrides after `;` (`default_enabled`, `on_delete`, `judges`, `defers_to`, `reads`, the
+/// raw fields it reads, and `doc`, the text of the documentation's rule tables) and
+/// description. The lines
 /// are handed to `$then!`, which expands them into [`RuleId`] and [`RULES`] here and into the
 /// check table in `judge/rules/mod.rs`.
 macro_rules! for_each_rule {
@@ -129,7 +153,8 @@ macro_rules! for_each_rule {
                 "a CoreWeave-domain label or taint on a Node or NodePool is added, changed or removed by a non-exempt requester";
             ReservedNamespaceLabel = "reserved-namespace-label", Error, Validate, namespaces::check_reserved_namespace_label; judges = Judges::Change, doc = r#"a Namespace gains, changes or loses a CoreWeave-domain label"#,
                 "a Namespace gains, changes or loses a CoreWeave-domain label through a non-exempt requester";
-            ControlPlaneNamespace = "control-plane-namespace", Error, Validate, namespaces::check_control_plane_namespace; on_delete = true, judges = Judges::Change, doc = r#"UPDATE/DELETE of a namespace labelled `ns.coreweave.cloud/org=control-plane`, or changes to objects inside one. One object is allowed: a RoleBinding in `kube-system` whose `roleRef` is exactly `{apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader}`, which every aggregated API server (metrics-server, prometheus-adapter) must create there (a RoleBinding can only grant a Role of its own namespace); every other object in `kube-system`, other RoleBindings included, is still reported"#,
+            ControlPlaneNamespace = "control-plane-namespace", Error, Validate, namespaces::check_control_plane_namespace; on_delete = true, judges = Judges::Change,
+                reads = &[("rbac.authorization.k8s.io", "RoleBinding", "/roleRef")], doc = r#"UPDATE/DELETE of a namespace labelled `ns.coreweave.cloud/org=control-plane`, or changes to objects inside one. One object is allowed: a RoleBinding in `kube-system` whose `roleRef` is exactly `{apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader}`, which every aggregated API server (metrics-server, prometheus-adapter) must create there (a RoleBinding can only grant a Role of its own namespace); every other object in `kube-system`, other RoleBindings included, is still reported"#,
                 "a control-plane namespace, or an object inside one, is changed or deleted by a non-exempt requester";
             UnknownCoreweaveLabel = "unknown-coreweave-label", Warning, Validate, labels::check_unknown_coreweave_label; doc = r#"a pod carries a CoreWeave-domain label that is not a known workload label ("did you mean" for near misses)"#,
                 "a pod carries a CoreWeave-domain label that is not a known workload label";
@@ -155,7 +180,12 @@ macro_rules! for_each_rule {
                 "a pod that requests no accelerator tolerates `is_gpu`";
             SunkDaemonsetTolerations = "sunk-daemonset-tolerations", Warning, Both, sunk::check_daemonset_tolerations; doc = r#"a DaemonSet lacks a toleration SUNK nodes require (when `sunk.enabled`)"#,
                 "a DaemonSet on SUNK nodes lacks a toleration SUNK requires (when `sunk.enabled`)";
-            InterruptibleStateful = "interruptible-stateful", Error, Validate, interruption::check_stateful; doc = r#"the interruptable label on a workload that cannot tolerate eviction (StatefulSets, volume claims, distributed training, databases). Distributed means several pods that run at the same time: a Job (or CronJob) with `min(parallelism, completions)` > 1, whatever its `completionMode` (an Indexed Job of one pod, or any Job with `parallelism: 1`, is not), and JobSets, Kubeflow jobs, MPIJobs, Ray, LeaderWorkerSets, Volcano Jobs"#,
+            InterruptibleStateful = "interruptible-stateful", Error, Validate, interruption::check_stateful;
+                reads = &[
+                    ("batch", "Job", "/spec/parallelism"), ("batch", "Job", "/spec/completions"), ("batch", "Job", "/spec/completionMode"),
+                    ("batch", "CronJob", "/spec/jobTemplate/spec/parallelism"), ("batch", "CronJob", "/spec/jobTemplate/spec/completions"),
+                    ("batch", "CronJob", "/spec/jobTemplate/spec/completionMode"),
+                ], doc = r#"the interruptable label on a workload that cannot tolerate eviction (StatefulSets, volume claims, distributed training, databases). Distributed means several pods that run at the same time: a Job (or CronJob) with `min(parallelism, completions)` > 1, whatever its `completionMode` (an Indexed Job of one pod, or any Job with `parallelism: 1`, is not), and JobSets, Kubeflow jobs, MPIJobs, Ray, LeaderWorkerSets, Volcano Jobs"#,
                 "the interruptable label is on a workload that cannot tolerate eviction";
             InterruptionLabelValue = "interruption-label-value", Warning, Validate, interruption::check_value; doc = r#"an interruption label whose value is not exactly `"true"`"#,
                 "an interruption label whose value is not exactly `\"true\"`";
@@ -175,7 +205,12 @@ macro_rules! for_each_rule {
                 "the manifest installs the NVIDIA GPU Operator, which CKS manages itself";
             SunkPodScheduler = "sunk-pod-scheduler", Warning, Validate, sunk::check_pod_scheduler; doc = r#"a pod for the SUNK scheduler breaks one of its requirements"#,
                 "a pod scheduled by the SUNK scheduler breaks one of its requirements";
-            WebhookScope = "webhook-scope", Error, Validate, webhooks::check; doc = r#"a Validating/MutatingWebhookConfiguration (or Kubewarden `ClusterAdmissionPolicy`) intercepts Pod CREATE/UPDATE, fails closed (`failurePolicy` defaults to `Fail`) and its `namespaceSelector` does not exclude `ns.coreweave.cloud/org=control-plane`: CKS's system Pods can deadlock behind it"#,
+            WebhookScope = "webhook-scope", Error, Validate, webhooks::check;
+                reads = &[
+                    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration", "/webhooks"),
+                    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration", "/webhooks"),
+                    ("policies.kubewarden.io", "ClusterAdmissionPolicy", "/spec"),
+                ], doc = r#"a Validating/MutatingWebhookConfiguration (or Kubewarden `ClusterAdmissionPolicy`) intercepts Pod CREATE/UPDATE, fails closed (`failurePolicy` defaults to `Fail`) and its `namespaceSelector` does not exclude `ns.coreweave.cloud/org=control-plane`: CKS's system Pods can deadlock behind it"#,
                 "an admission webhook fails closed on Pods in control-plane namespaces, which can deadlock the cluster";
             CksManagedComponent = "cks-managed-component", Warning, Validate, accelerators::check_managed_component; doc = r#"the manifest installs something CKS manages itself: the NVIDIA device plugin, upstream Kueue (use `cks-kueue`), the NVIDIA Network Operator"#,
                 "the manifest installs a component CKS manages itself (device plugin, upstream Kueue, Network Operator)";
@@ -234,6 +269,7 @@ const fn rule(
         on_delete: false,
         defers_to: None,
         doc: "",
+        reads: &[],
     }
 }
 

@@ -168,8 +168,16 @@ impl Object {
             is_template: !p.pointer.is_empty(),
         })
     }
-    /// A captured value by its exact pointer.
+    /// A captured value by its exact pointer. Only fields a rule declares it reads (`reads` on
+    /// its catalogue line) are captured; asking for another is a bug the debug builds (every
+    /// golden vector and test) catch here rather than reading `None` forever.
     pub fn captured(&self, pointer: &str) -> Option<&Value> {
+        debug_assert!(
+            crate::model::catalogue::reads().any(|&(g, k, p)| p == pointer && self.is(g, k)),
+            "`{pointer}` of {} {} is read but no catalogue line declares it in `reads`",
+            self.api_version,
+            self.kind
+        );
         self.captured
             .iter()
             .find(|(p, _)| p == pointer)
@@ -935,5 +943,38 @@ impl<'de> Visitor<'de> for ShapeVisitor<'_, '_> {
             None => while seq.next_element::<IgnoredAny>()?.is_some() {},
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(api_version: &str, kind: &str) -> Object {
+        Object {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            ..Object::default()
+        }
+    }
+
+    /// Declared reads are asked for freely (a removed version of the kind too).
+    #[test]
+    fn declared_reads_can_be_asked_for() {
+        assert!(object("batch/v1", "Job")
+            .captured("/spec/parallelism")
+            .is_none());
+        assert!(object("batch/v1beta1", "CronJob")
+            .captured("/spec/jobTemplate/spec/completions")
+            .is_none());
+    }
+
+    /// A rule that reads a raw field no catalogue line declares would always read `None`; the
+    /// debug builds every test and golden vector run in stop it at the read.
+    #[cfg(debug_assertions)]
+    #[test]
+    #[should_panic(expected = "no catalogue line declares it in `reads`")]
+    fn an_undeclared_read_is_caught() {
+        let _ = object("apps/v1", "StatefulSet").captured("/spec/volumeClaimTemplates");
     }
 }

@@ -1,8 +1,11 @@
-//! Where pod templates (and a few fields rules read) live in each workload kind, as data.
+//! Where pod templates live in each workload kind, as data.
 //!
 //! A location is a JSON Pointer pattern; `*` matches any map key or array index. Adding a kind is
 //! adding a row. Built-in kinds and custom resources go through the same table and the same
-//! typed parser ([`crate::model::object`]).
+//! typed parser ([`crate::model::object`]). The raw fields rules read (a Job's `parallelism`, a
+//! webhook configuration's `webhooks`) are not rows here: each rule declares them on its
+//! catalogue line (`reads`, [`crate::model::catalogue::Read`]) and [`Shapes::new`] adds them
+//! to the tries as [`Leaf::Capture`].
 
 /// What the typed parser builds at a location.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +21,8 @@ pub enum Leaf {
     NodePoolSpec,
     /// A Node's `status.allocatable` (what the scheduler may place on it).
     NodeAllocatable,
-    /// Keep the raw JSON value (scalars rules read, e.g. a Job's `parallelism`).
+    /// Keep the raw JSON value of a field a rule declares it reads (`reads` on its catalogue
+    /// line, e.g. a Job's `parallelism`). Never a row of [`LOCATIONS`].
     Capture,
     /// A pod assembled from a kind's own fields (see [`crate::model::inline_pods`]).
     Inline(Inline),
@@ -120,7 +124,8 @@ impl Location {
     }
 }
 
-use Leaf::{Capture, NodeAllocatable, NodePoolSpec, NodeSpec, PodSpec, PodTemplate};
+use crate::model::catalogue::Read;
+use Leaf::{NodeAllocatable, NodePoolSpec, NodeSpec, PodSpec, PodTemplate};
 
 /// Argo Workflows template lists (`/spec/templates/*` and a CronWorkflow's
 /// `/spec/workflowSpec/templates/*`), sources: argoproj/argo-workflows
@@ -288,9 +293,10 @@ const RAY_CRON_JOB: &[(&str, Leaf)] = &[
     ("/spec/jobTemplate/submitterPodTemplate", PodTemplate),
 ];
 
-/// Every kind the engine reads beyond `metadata`.
+/// Every kind that holds pods (or a Node or NodePool spec); the raw fields rules read come
+/// from the catalogue's `reads`.
 pub const LOCATIONS: &[Location] = &[
-    loc("", "Pod", &[("/spec", PodSpec), ("/status/phase", Capture)]),
+    loc("", "Pod", &[("/spec", PodSpec)]),
     loc("", "PodTemplate", &[("/template", PodTemplate)]),
     loc(
         "",
@@ -307,35 +313,13 @@ pub const LOCATIONS: &[Location] = &[
     ),
     loc("apps", "Deployment", &[("/spec/template", PodTemplate)]),
     loc("apps", "ReplicaSet", &[("/spec/template", PodTemplate)]),
-    loc(
-        "apps",
-        "StatefulSet",
-        &[
-            ("/spec/template", PodTemplate),
-            ("/spec/volumeClaimTemplates", Capture),
-        ],
-    ),
+    loc("apps", "StatefulSet", &[("/spec/template", PodTemplate)]),
     loc("apps", "DaemonSet", &[("/spec/template", PodTemplate)]),
-    loc(
-        "batch",
-        "Job",
-        &[
-            ("/spec/template", PodTemplate),
-            ("/spec/parallelism", Capture),
-            ("/spec/completions", Capture),
-            ("/spec/completionMode", Capture),
-        ],
-    )
-    .with(GANG),
+    loc("batch", "Job", &[("/spec/template", PodTemplate)]).with(GANG),
     loc(
         "batch",
         "CronJob",
-        &[
-            ("/spec/jobTemplate/spec/template", PodTemplate),
-            ("/spec/jobTemplate/spec/parallelism", Capture),
-            ("/spec/jobTemplate/spec/completions", Capture),
-            ("/spec/jobTemplate/spec/completionMode", Capture),
-        ],
+        &[("/spec/jobTemplate/spec/template", PodTemplate)],
     ),
     loc(
         "kubeflow.org",
@@ -436,26 +420,6 @@ pub const LOCATIONS: &[Location] = &[
         "compute.coreweave.com",
         "NodePool",
         &[("/spec", NodePoolSpec)],
-    ),
-    loc(
-        "rbac.authorization.k8s.io",
-        "RoleBinding",
-        &[("/roleRef", Capture)],
-    ),
-    loc(
-        "admissionregistration.k8s.io",
-        "ValidatingWebhookConfiguration",
-        &[("/webhooks", Capture)],
-    ),
-    loc(
-        "admissionregistration.k8s.io",
-        "MutatingWebhookConfiguration",
-        &[("/webhooks", Capture)],
-    ),
-    loc(
-        "policies.kubewarden.io",
-        "ClusterAdmissionPolicy",
-        &[("/spec", Capture)],
     ),
     // KServe copies the InferenceService's labels onto each component's pods, under the
     // component's own (kserve/kserve `pkg/controller/v1beta1/inferenceservice/components/
@@ -565,26 +529,24 @@ impl Shape {
     }
 }
 
-/// The location table compiled into one trie per (group, kind). The built-in trie of a kind is
-/// built the first time an object of that kind is read, so compiling settings costs one small
-/// allocation here, not the whole table; settings `templates` are added eagerly, merged with
-/// the built-in trie of the same kind.
+/// The location table and the fields rules read, compiled into one trie per (group, kind).
+/// The built-in trie of a kind is built the first time an object of that kind is read, so
+/// compiling settings costs two small allocations here, not the whole table; settings
+/// `templates` are added eagerly, merged with the built-in trie of the same kind.
 #[derive(Debug, Default)]
 pub struct Shapes {
-    /// The trie of each [`LOCATIONS`] entry, by index, built on first use.
+    /// The trie of each built-in kind, built on first use: index `i` is [`LOCATIONS`]`[i]`,
+    /// index `LOCATIONS.len() + j` the kind only `reads[j]` names (the first read of it).
     builtin: Vec<std::sync::OnceLock<Shape>>,
+    /// The fields rules read, kept as [`Leaf::Capture`] in the trie of their kind.
+    reads: Vec<Read>,
     /// Kinds with settings `templates`: the built-in trie (if any) plus the settings' pointers.
     custom: Vec<(Box<str>, Box<str>, Shape)>,
 }
 
-/// The trie of one built-in location.
-fn location_shape(l: &Location) -> Shape {
-    let mut shape = Shape::default();
-    for (pattern, leaf) in l.leaves {
-        let tokens: Vec<&str> = pattern.split('/').filter(|t| !t.is_empty()).collect();
-        shape.insert(&tokens, *leaf);
-    }
-    shape
+fn insert_pattern(shape: &mut Shape, pattern: &str, leaf: Leaf) {
+    let tokens: Vec<&str> = pattern.split('/').filter(|t| !t.is_empty()).collect();
+    shape.insert(&tokens, leaf);
 }
 
 /// The index in [`LOCATIONS`] of `group`/`kind`.
@@ -595,15 +557,51 @@ fn location_index(group: &str, kind: &str) -> Option<usize> {
 }
 
 impl Shapes {
-    /// The built-in [`LOCATIONS`], each compiled when first needed.
-    pub fn new() -> Self {
+    /// The built-in [`LOCATIONS`] plus `reads` (the fields rules read, duplicates merged), each
+    /// kind compiled when first needed.
+    pub fn new(reads: impl IntoIterator<Item = &'static Read>) -> Self {
+        let reads: Vec<Read> = reads.into_iter().copied().collect();
         Shapes {
-            builtin: LOCATIONS
-                .iter()
+            builtin: (0..LOCATIONS.len() + reads.len())
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),
+            reads,
             custom: Vec::new(),
         }
+    }
+
+    /// The index in `builtin` of `group`/`kind`: its [`LOCATIONS`] row, else the first read
+    /// of it.
+    fn builtin_index(&self, group: &str, kind: &str) -> Option<usize> {
+        location_index(group, kind).or_else(|| {
+            self.reads
+                .iter()
+                .position(|&(g, k, _)| k == kind && g == group)
+                .map(|j| LOCATIONS.len() + j)
+        })
+    }
+
+    /// The trie of built-in kind `i`: its pod locations, then the fields rules read in it.
+    fn builtin_shape(&self, i: usize) -> Shape {
+        let mut shape = Shape::default();
+        let (group, kind) = match LOCATIONS.get(i) {
+            Some(l) => {
+                for (pattern, leaf) in l.leaves {
+                    insert_pattern(&mut shape, pattern, *leaf);
+                }
+                (l.group, l.kind)
+            }
+            None => {
+                let (g, k, _) = self.reads[i - LOCATIONS.len()];
+                (g, k)
+            }
+        };
+        for &(g, k, pointer) in &self.reads {
+            if k == kind && g == group {
+                insert_pattern(&mut shape, pointer, Leaf::Capture);
+            }
+        }
+        shape
     }
 
     /// Adds one location: `tokens` (unescaped, `*` for any key or index) of `group`/`kind` hold
@@ -616,8 +614,8 @@ impl Shapes {
         {
             Some(i) => i,
             None => {
-                let base = match location_index(group, kind) {
-                    Some(l) if !self.builtin.is_empty() => location_shape(&LOCATIONS[l]),
+                let base = match self.builtin_index(group, kind) {
+                    Some(i) if !self.builtin.is_empty() => self.builtin_shape(i),
                     _ => Shape::default(),
                 };
                 self.custom.push((group.into(), kind.into(), base));
@@ -645,10 +643,10 @@ impl Shapes {
         {
             return Some(s);
         }
-        let i = location_index(group, kind)?;
+        let i = self.builtin_index(group, kind)?;
         self.builtin
             .get(i)
-            .map(|cell| cell.get_or_init(|| location_shape(&LOCATIONS[i])))
+            .map(|cell| cell.get_or_init(|| self.builtin_shape(i)))
     }
 }
 
@@ -684,7 +682,7 @@ mod tests {
 
     #[test]
     fn trie_matches_wildcards() {
-        let shapes = Shapes::new();
+        let shapes = Shapes::new(crate::model::catalogue::reads());
         let s = shapes.get("kubeflow.org/v1", "PyTorchJob").unwrap();
         let t = s
             .child("spec")
@@ -701,7 +699,7 @@ mod tests {
 
     #[test]
     fn removed_versions_keep_their_replacements_locations() {
-        let shapes = Shapes::new();
+        let shapes = Shapes::new(crate::model::catalogue::reads());
         for (av, kind) in [
             ("extensions/v1beta1", "DaemonSet"),
             ("extensions/v1beta1", "Deployment"),
@@ -732,12 +730,69 @@ mod tests {
 
     #[test]
     fn settings_templates_extend_the_builtin_trie() {
-        let mut shapes = Shapes::new();
+        let mut shapes = Shapes::new(crate::model::catalogue::reads());
         shapes.add("apps", "Deployment", &["spec", "extra"], Leaf::PodTemplate);
         shapes.add("x.io", "Run", &["spec", "t"], Leaf::PodTemplate);
         let d = shapes.get("apps/v1", "Deployment").unwrap();
         assert!(d.child("spec").and_then(|s| s.child("template")).is_some());
         assert!(d.child("spec").and_then(|s| s.child("extra")).is_some());
         assert!(shapes.get("x.io/v1", "Run").is_some());
+    }
+
+    /// Every raw field kept comes from a declared read: the pod-location table holds no
+    /// [`Leaf::Capture`] (a field only some rule reads is declared on that rule's catalogue
+    /// line), so a capture nobody reads cannot linger in the table.
+    #[test]
+    fn no_capture_without_a_declared_read() {
+        for l in LOCATIONS {
+            for (pattern, leaf) in l.leaves {
+                assert_ne!(
+                    *leaf,
+                    Leaf::Capture,
+                    "{}/{} {pattern}: declare it as `reads` on the catalogue line of the rule that reads it",
+                    l.group,
+                    l.kind
+                );
+            }
+        }
+    }
+
+    /// Every declared read is kept: its pointer ends at a [`Leaf::Capture`] in its kind's trie,
+    /// not inside a pod location (where the typed reader would never see it as raw JSON).
+    #[test]
+    fn every_declared_read_is_captured() {
+        let reads: Vec<&Read> = crate::model::catalogue::reads().collect();
+        assert!(reads.len() >= 11, "the catalogue declares its reads");
+        let shapes = Shapes::new(reads.iter().copied());
+        for &&(group, kind, pointer) in &reads {
+            let av = if group.is_empty() {
+                "v1".to_owned()
+            } else {
+                format!("{group}/v1")
+            };
+            let mut at = shapes.get(&av, kind);
+            for token in pointer.split('/').filter(|t| !t.is_empty()) {
+                assert!(
+                    at.is_some_and(|s| s.leaf.is_none()),
+                    "{group}/{kind} {pointer}: inside another location"
+                );
+                at = at.and_then(|s| s.child(token));
+            }
+            assert_eq!(
+                at.and_then(|s| s.leaf),
+                Some(Leaf::Capture),
+                "{group}/{kind} {pointer}"
+            );
+        }
+        // Without the reads, the same fields are not kept.
+        let bare = Shapes::new([]);
+        assert!(bare
+            .get("batch/v1", "Job")
+            .and_then(|s| s.child("spec"))
+            .and_then(|s| s.child("parallelism"))
+            .is_none());
+        assert!(bare
+            .get("rbac.authorization.k8s.io/v1", "RoleBinding")
+            .is_none());
     }
 }

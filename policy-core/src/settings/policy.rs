@@ -60,10 +60,11 @@ impl Default for Policy {
     }
 }
 
-/// The built-in pod-template table plus settings `templates`, each pointer checked.
+/// The built-in pod-template table, the fields the catalogue's rules declare they read
+/// (`reads`), and settings `templates`, each pointer checked.
 fn compile_templates(s: &Settings, problems: &mut Vec<SettingsProblem>) -> Shapes {
     use crate::model::templates::{Inline, Leaf};
-    let mut shapes = Shapes::new();
+    let mut shapes = Shapes::new(crate::model::catalogue::reads());
     for (i, t) in s.templates.iter().enumerate() {
         let at = format!("/templates/{i}");
         if t.kind.is_empty() {
@@ -148,7 +149,7 @@ impl Policy {
                     severity: r.default_severity,
                 })
                 .collect(),
-            shapes: Shapes::new(),
+            shapes: Shapes::new(crate::model::catalogue::reads()),
             exempt_users: Globs::default(),
             exempt_groups: Globs::default(),
             exempt_service_accounts: Globs::default(),

@@ -76,6 +76,13 @@ fn every_catalogue_kind_is_routed_to_the_policy() {
         .iter()
         .map(|l| (l.group, l.kind))
         .collect();
+    // The kinds only read for raw fields (webhook configurations, RoleBinding, …).
+    kinds.extend(
+        policy_core::RULES
+            .iter()
+            .flat_map(|r| r.reads)
+            .map(|&(group, kind, _)| (group, kind)),
+    );
     kinds.extend([("", "Namespace"), ("nvidia.com", "ClusterPolicy")]);
     for (group, kind) in kinds {
         let lower = kind.to_lowercase();

@@ -64,7 +64,7 @@ pub fn is_nvidia_gpu_resource(name: &str) -> bool {
 pub fn is_accelerator_resource(policy: &Policy, name: &str) -> bool {
     is_nvidia_gpu_resource(name)
         || name == SUNK_ACCELERATOR
-        || policy.accelerator_resources.is_match(name)
+        || policy.accelerators.resources.is_match(name)
 }
 
 fn container_accelerator<'c>(policy: &Policy, c: &'c Container) -> Option<&'c str> {

@@ -2,6 +2,7 @@
 
 pub(crate) mod error;
 pub(crate) mod exceptions;
+pub(crate) mod families;
 pub(crate) mod glob;
 pub(crate) mod paths;
 pub(crate) mod policy;

@@ -1,14 +1,14 @@
 //! Settings compiled once into a reusable, thread-safe policy object.
 
-use std::collections::{HashMap, HashSet};
-
 use serde_json::Value;
 
 use crate::model::catalogue::{RuleId, RuleInfo, Severity, RULES};
-use crate::model::image_ref::ImageRef;
-use crate::model::nodetypes;
 use crate::model::templates::Shapes;
 use crate::settings::error::{SettingsError, SettingsProblem};
+use crate::settings::families::{
+    accelerators::Accelerators, gang::Gang, images::Images, interruption::Interruption,
+    labels::Labels, namespaces::Namespaces, node_types::NodeTypes, sunk::Sunk,
+};
 use crate::settings::glob::Globs;
 use crate::settings::{Mode, Settings};
 
@@ -21,7 +21,9 @@ pub(crate) struct RuleState {
 
 /// Settings compiled for judging many requests: globs built, tables indexed.
 ///
-/// A `Policy` is immutable, `Send` and `Sync`: share one across threads.
+/// A `Policy` is immutable, `Send` and `Sync`: share one across threads. It holds what the
+/// engine itself uses (rule states, the shapes the reader builds, exemptions, exceptions) and
+/// one field per rule family, compiled by that family (`settings/families/`).
 #[derive(Debug)]
 pub struct Policy {
     settings: Settings,
@@ -30,27 +32,24 @@ pub struct Policy {
     pub(crate) exempt_users: Globs,
     pub(crate) exempt_groups: Globs,
     pub(crate) exempt_service_accounts: Globs,
-    pub(crate) image_allow: Globs,
-    /// Lock map keyed by normalized `repo:tag`.
-    pub(crate) digests: HashMap<String, String>,
-    pub(crate) known_workload_labels: HashSet<String>,
-    pub(crate) accelerator_resources: Globs,
-    pub(crate) database_images: Globs,
-    /// Known Instance IDs (built-in and settings).
-    pub(crate) instance_ids: nodetypes::Names,
-    /// Rack-scale Instance IDs (built-in and settings).
-    pub(crate) rack_scale: nodetypes::Names,
-    /// Published legacy `node.kubernetes.io/type` → Instance ID (built-in and settings).
-    pub(crate) legacy_types: nodetypes::Mapping,
-    /// GPU classes CKS does not offer (built-in and settings), less the settings' offered ones.
-    pub(crate) retired_gpu_classes: nodetypes::Names,
-    /// Settings `nodeTypes.gpuClasses`: offered, whatever the retired list says.
-    pub(crate) offered_gpu_classes: HashSet<String>,
-    pub(crate) sunk_schedulers: Globs,
-    pub(crate) gang_namespaces: Globs,
-    pub(crate) control_plane_namespaces: Globs,
     /// Settings `exceptions`, compiled.
     pub(crate) exceptions: crate::settings::exceptions::Exceptions,
+    /// Settings `images`, for the image rules.
+    pub(crate) images: Images,
+    /// Settings `labels`, for `unknown-coreweave-label`.
+    pub(crate) labels: Labels,
+    /// Settings `controlPlaneNamespaces`, for `control-plane-namespace`.
+    pub(crate) namespaces: Namespaces,
+    /// Settings `nodeTypes`, for the node-selection and NodePool rules.
+    pub(crate) node_types: NodeTypes,
+    /// Settings `accelerators`, for what a pod requests of accelerators.
+    pub(crate) accelerators: Accelerators,
+    /// Settings `interruption`, for `interruptible-stateful`.
+    pub(crate) interruption: Interruption,
+    /// Settings `sunk`, for the SUNK rules.
+    pub(crate) sunk: Sunk,
+    /// Settings `gang`, for `gang-scheduling-queue`.
+    pub(crate) gang: Gang,
 }
 
 impl Default for Policy {
@@ -133,12 +132,40 @@ pub(crate) fn globs(path: &str, patterns: &[String], problems: &mut Vec<Settings
     Globs::new(path, patterns, problems)
 }
 
-impl Policy {
-    /// Whether a `gpu.nvidia.com/class` (or `model`) value names a GPU class CKS does not offer.
-    pub(crate) fn is_retired_gpu_class(&self, class: &str) -> bool {
-        self.retired_gpu_classes.contains(class) && !self.offered_gpu_classes.contains(class)
-    }
+/// The order settings problems are listed in, by the settings path each is at: the order the
+/// checks ran in before each rule family compiled its own settings, kept so that a list of
+/// problems reads as it always did. Problems at one entry keep the order they were found in;
+/// a path under no entry (a setting added since) comes last.
+const PROBLEM_ORDER: &[&str] = &[
+    "/rules",
+    "/images/digests",
+    "/limits",
+    "/sunk/killWaitSeconds",
+    "/orgIdHash",
+    "/nodeTypes/legacy",
+    "/templates",
+    "/exceptions",
+    "/exemptions",
+    "/images/allow",
+    "/accelerators/resources",
+    "/interruption/databaseImages",
+    "/sunk/schedulerNames",
+    "/gang/namespaces",
+    "/controlPlaneNamespaces",
+];
 
+/// The place of a problem at `path` in [`PROBLEM_ORDER`].
+fn problem_rank(path: &str) -> usize {
+    PROBLEM_ORDER
+        .iter()
+        .position(|prefix| {
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .unwrap_or(PROBLEM_ORDER.len())
+}
+
+impl Policy {
     fn empty() -> Self {
         Policy {
             settings: Settings::default(),
@@ -153,20 +180,15 @@ impl Policy {
             exempt_users: Globs::default(),
             exempt_groups: Globs::default(),
             exempt_service_accounts: Globs::default(),
-            image_allow: Globs::default(),
-            digests: HashMap::new(),
-            known_workload_labels: HashSet::new(),
-            accelerator_resources: Globs::default(),
-            database_images: Globs::default(),
-            instance_ids: nodetypes::Names::default(),
-            rack_scale: nodetypes::Names::default(),
-            legacy_types: nodetypes::Mapping::default(),
-            retired_gpu_classes: nodetypes::Names::default(),
-            offered_gpu_classes: HashSet::new(),
-            sunk_schedulers: Globs::default(),
-            gang_namespaces: Globs::default(),
-            control_plane_namespaces: Globs::default(),
             exceptions: crate::settings::exceptions::Exceptions::default(),
+            images: Images::default(),
+            labels: Labels::default(),
+            namespaces: Namespaces::default(),
+            node_types: NodeTypes::default(),
+            accelerators: Accelerators::default(),
+            interruption: Interruption::default(),
+            sunk: Sunk::default(),
+            gang: Gang::default(),
         }
     }
 
@@ -234,66 +256,13 @@ impl Policy {
             }
         }
 
-        let mut digests = HashMap::new();
-        for (reference, digest) in &s.images.digests {
-            let key_ptr = crate::read::pointer::join("/images/digests", &[reference]);
-            match ImageRef::parse(reference) {
-                Ok(r) if r.digest.is_none() => {
-                    digests.insert(r.normalized_name_tag(), digest.clone());
-                }
-                Ok(_) => problems.push(SettingsProblem::new(
-                    key_ptr.clone(),
-                    format!("lock map key `{reference}` already has a digest; use `repo:tag`"),
-                )),
-                Err(e) => problems.push(SettingsProblem::new(
-                    key_ptr.clone(),
-                    format!("lock map key `{reference}` is not an image reference: {e}"),
-                )),
-            }
-            if let Err(e) = crate::model::image_ref::validate_digest(digest) {
-                problems.push(SettingsProblem::new(
-                    key_ptr,
-                    format!("digest `{digest}` for `{reference}` is invalid: {e}"),
-                ));
-            }
-        }
-
         check_limits(&s.limits, &mut problems);
-        if s.sunk.kill_wait_seconds <= 5 {
-            problems.push(SettingsProblem::new(
-                "/sunk/killWaitSeconds",
-                format!(
-                    "must be above 5 (pods need a grace period below killWait − 5), found {}",
-                    s.sunk.kill_wait_seconds
-                ),
-            ));
-        }
         if s.org_id_hash.as_deref() == Some("") {
             problems.push(SettingsProblem::new(
                 "/orgIdHash",
                 "must not be empty when set",
             ));
         }
-        for (legacy, id) in &s.node_types.legacy {
-            if id.is_empty() {
-                problems.push(SettingsProblem::new(
-                    crate::read::pointer::join("/nodeTypes/legacy", &[legacy]),
-                    "the Instance ID must not be empty",
-                ));
-            }
-        }
-
-        let instance_ids = nodetypes::Names::new(
-            &[nodetypes::INSTANCE_IDS, nodetypes::RACK_SCALE],
-            s.node_types
-                .instance_ids
-                .iter()
-                .chain(&s.node_types.rack_scale),
-        );
-        let rack_scale = nodetypes::Names::new(&[nodetypes::RACK_SCALE], &s.node_types.rack_scale);
-        let legacy_types =
-            nodetypes::Mapping::new(nodetypes::LEGACY_PUBLISHED, &s.node_types.legacy);
-
         let shapes = compile_templates(s, &mut problems);
         let exceptions = crate::settings::exceptions::compile(&s.exceptions, &mut problems);
         let policy = Policy {
@@ -306,44 +275,21 @@ impl Policy {
                 &s.exemptions.service_accounts,
                 &mut problems,
             ),
-            image_allow: globs("/images/allow", &s.images.allow, &mut problems),
-            digests,
-            known_workload_labels: s.labels.known_workload.iter().cloned().collect(),
-            accelerator_resources: globs(
-                "/accelerators/resources",
-                &s.accelerators.resources,
-                &mut problems,
-            ),
-            database_images: globs(
-                "/interruption/databaseImages",
-                &s.interruption.database_images,
-                &mut problems,
-            ),
-            instance_ids,
-            rack_scale,
-            legacy_types,
-            retired_gpu_classes: nodetypes::Names::new(
-                &[nodetypes::RETIRED_GPU_CLASSES],
-                &s.node_types.retired_gpu_classes,
-            ),
-            offered_gpu_classes: s.node_types.gpu_classes.iter().cloned().collect(),
-            sunk_schedulers: globs(
-                "/sunk/schedulerNames",
-                &s.sunk.scheduler_names,
-                &mut problems,
-            ),
-            gang_namespaces: globs("/gang/namespaces", &s.gang.namespaces, &mut problems),
-            control_plane_namespaces: globs(
-                "/controlPlaneNamespaces",
-                &s.control_plane_namespaces,
-                &mut problems,
-            ),
             exceptions,
+            images: Images::compile(s, &mut problems),
+            labels: Labels::compile(s, &mut problems),
+            namespaces: Namespaces::compile(s, &mut problems),
+            node_types: NodeTypes::compile(s, &mut problems),
+            accelerators: Accelerators::compile(s, &mut problems),
+            interruption: Interruption::compile(s, &mut problems),
+            sunk: Sunk::compile(s, &mut problems),
+            gang: Gang::compile(s, &mut problems),
             settings,
         };
         if problems.is_empty() {
             Ok(policy)
         } else {
+            problems.sort_by_key(|p| problem_rank(&p.path));
             Err(SettingsError::Invalid { problems })
         }
     }
@@ -605,6 +551,55 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Problems of every family and of the engine come in [`PROBLEM_ORDER`], whatever order
+    /// the families compile in.
+    #[test]
+    fn problems_keep_their_order_across_families() {
+        let settings = r#"{
+          "controlPlaneNamespaces": ["[a"],
+          "gang": {"namespaces": ["[b"]},
+          "sunk": {"schedulerNames": ["[c"], "killWaitSeconds": 1},
+          "interruption": {"databaseImages": ["[d"]},
+          "accelerators": {"resources": ["[e"]},
+          "images": {"allow": ["[f"], "digests": {"Bad Key": "sha256:1"}},
+          "exemptions": {"users": ["[g"], "groups": ["[h"], "serviceAccounts": ["[i"]},
+          "exceptions": {"list": [{"rules": [], "reason": ""}]},
+          "templates": [{"apiGroup": "x", "kind": ""}],
+          "nodeTypes": {"legacy": {"a": ""}},
+          "orgIdHash": "",
+          "limits": {"maxDepth": 0},
+          "rules": {"no-such": {}, "input-invalid": {"enabled": false}}
+        }"#;
+        assert_eq!(
+            problem_paths(settings),
+            vec![
+                "/rules/input-invalid/enabled",
+                "/rules/no-such",
+                "/images/digests/Bad Key",
+                "/images/digests/Bad Key",
+                "/limits/maxDepth",
+                "/sunk/killWaitSeconds",
+                "/orgIdHash",
+                "/nodeTypes/legacy/a",
+                "/templates/0/kind",
+                "/templates/0",
+                "/exceptions/list/0/rules",
+                "/exceptions/list/0/reason",
+                "/exemptions/users/0",
+                "/exemptions/groups/0",
+                "/exemptions/serviceAccounts/0",
+                "/images/allow/0",
+                "/accelerators/resources/0",
+                "/interruption/databaseImages/0",
+                "/sunk/schedulerNames/0",
+                "/gang/namespaces/0",
+                "/controlPlaneNamespaces/0",
+            ]
+        );
+        assert_eq!(problem_rank("/images/digestsX"), PROBLEM_ORDER.len());
+        assert_eq!(problem_rank("/labels/knownWorkload/0"), PROBLEM_ORDER.len());
     }
 
     #[test]

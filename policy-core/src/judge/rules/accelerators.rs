@@ -189,7 +189,7 @@ pub fn check_gang_queue(input: &Input<'_>, out: &mut Out<'_>) {
         .namespace()
         .or(input.request.namespace.as_deref())
         .unwrap_or("default");
-    if !policy.gang_namespaces.is_match(namespace) {
+    if !policy.gang.namespaces.is_match(namespace) {
         return;
     }
     if obj.labels().is_some_and(|l| l.contains_key(QUEUE_LABEL)) {

@@ -165,7 +165,7 @@ fn lock_digest(policy: &Policy, context: &Context, r: &ImageRef) -> Option<(Stri
         return None;
     }
     let key = r.normalized_name_tag();
-    if let Some(d) = policy.digests.get(&key) {
+    if let Some(d) = policy.images.digests.get(&key) {
         return Some((d.clone(), LockSource::Settings));
     }
     context.digests.iter().find_map(|(k, d)| {
@@ -177,7 +177,7 @@ fn lock_digest(policy: &Policy, context: &Context, r: &ImageRef) -> Option<(Stri
 
 /// Whether `images.allow` exempts the image from digest pinning.
 fn allowed(policy: &Policy, written: &str, r: &ImageRef) -> bool {
-    policy.image_allow.is_match(r.normalized()) || policy.image_allow.is_match(written)
+    policy.images.allow.is_match(r.normalized()) || policy.images.allow.is_match(written)
 }
 
 /// Pinned as written, or about to be pinned by `pin-digests`.
@@ -329,7 +329,7 @@ pub fn check_pull_policy(input: &Input<'_>, out: &mut Out<'_>) {
 /// Whether the user asked for pinning: a lock map is configured (settings or this request's
 /// context) or the host resolves digests.
 fn pinning_configured(policy: &Policy, context: &Context) -> bool {
-    !policy.digests.is_empty()
+    !policy.images.digests.is_empty()
         || !context.digests.is_empty()
         || policy.settings().images.resolve_digests
 }

@@ -148,12 +148,16 @@ fn database_image(policy: &Policy, spec: &PodSpec) -> Option<String> {
     spec.containers.iter().find_map(|c| {
         let image = c.image.as_deref()?;
         let repo = ImageRef::parse(image).ok()?.normalized_repository();
-        policy.database_images.is_match(&repo).then(|| {
-            format!(
-                "container `{}` runs the single-instance database `{repo}`",
-                c.name
-            )
-        })
+        policy
+            .interruption
+            .database_images
+            .is_match(&repo)
+            .then(|| {
+                format!(
+                    "container `{}` runs the single-instance database `{repo}`",
+                    c.name
+                )
+            })
     })
 }
 

@@ -193,7 +193,7 @@ pub fn check_unknown_coreweave_label(input: &Input<'_>, out: &mut Out<'_>) {
         for (k, _) in pod.labels() {
             if !is_coreweave_key(k)
                 || KNOWN_WORKLOAD_LABELS.contains(&k)
-                || policy.known_workload_labels.contains(k)
+                || policy.labels.known_workload.contains(k)
             {
                 continue;
             }

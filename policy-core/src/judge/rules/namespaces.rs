@@ -132,7 +132,7 @@ pub fn check_control_plane_namespace(input: &Input<'_>, out: &mut Out<'_>) {
     };
     let control_plane = match input.namespace_labels(ns) {
         Some(labels) => labels.get(ORG_LABEL).is_some_and(|v| v == CONTROL_PLANE),
-        None => input.policy.control_plane_namespaces.is_match(ns),
+        None => input.policy.namespaces.control_plane.is_match(ns),
     };
     if !control_plane || is_auth_reader_binding(obj, ns) {
         return;

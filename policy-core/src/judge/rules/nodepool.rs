@@ -63,7 +63,7 @@ pub fn check(input: &Input<'_>, out: &mut Out<'_>) {
             }
         }
     }
-    let rack_scale = instance_type.is_some_and(|t| input.policy.rack_scale.contains(t));
+    let rack_scale = instance_type.is_some_and(|t| input.policy.node_types.rack_scale.contains(t));
     match (pool.target_nodes, pool.target_racks) {
         (Some(_), Some(_)) => found.push((
             "/spec/targetRacks",

@@ -258,10 +258,13 @@ fn for_each_pod_selection<'a>(
 /// The Instance ID a legacy `node.kubernetes.io/type` value stands for, when known for sure: a
 /// published mapping, or the value itself when it already is a known Instance ID.
 fn known_instance_id<'p>(policy: &'p Policy, value: &'p str) -> Option<&'p str> {
-    policy
-        .legacy_types
-        .get(value)
-        .or_else(|| policy.instance_ids.contains(value).then_some(value))
+    policy.node_types.legacy.get(value).or_else(|| {
+        policy
+            .node_types
+            .instance_ids
+            .contains(value)
+            .then_some(value)
+    })
 }
 
 /// Whether a `node.kubernetes.io/type` selection works on CKS as it is: an `Exists` /
@@ -270,7 +273,10 @@ fn known_instance_id<'p>(policy: &'p Policy, value: &'p str) -> Option<&'p str> 
 fn is_current_type_selection(policy: &Policy, sel: &Selection<'_>) -> bool {
     match sel.operator {
         Some("Exists" | "DoesNotExist") => true,
-        None | Some("In" | "NotIn") => sel.values.iter().all(|v| policy.instance_ids.contains(v)),
+        None | Some("In" | "NotIn") => sel
+            .values
+            .iter()
+            .all(|v| policy.node_types.instance_ids.contains(v)),
         Some(_) => false,
     }
 }
@@ -288,7 +294,7 @@ fn likely_instance_id(value: &str) -> Option<&'static str> {
 /// The nearest known Instance ID within two edits, first in sorted order on ties.
 fn nearest_instance_id<'p>(policy: &'p Policy, value: &str) -> Option<&'p str> {
     let mut best: Option<(usize, &str)> = None;
-    for id in policy.instance_ids.iter() {
+    for id in policy.node_types.instance_ids.iter() {
         let Some(d) = distance_within(value, id, 2) else {
             continue;
         };
@@ -503,7 +509,7 @@ pub fn check_unknown_instance_type(input: &Input<'_>, out: &mut Out<'_>) {
     if let Some(pool) = input.object.node_pool.as_deref() {
         if input.object.is("compute.coreweave.com", "NodePool") {
             if let Some(t) = pool.instance_type.as_deref() {
-                if !policy.instance_ids.contains(t) {
+                if !policy.node_types.instance_ids.contains(t) {
                     let (message, fix) = unknown_type_message(policy, "NodePool `instanceType`", t);
                     found.push((String::from("/spec/instanceType"), message, fix));
                 }
@@ -518,7 +524,7 @@ pub fn check_unknown_instance_type(input: &Input<'_>, out: &mut Out<'_>) {
                 return;
             }
             for (i, v) in sel.values.iter().enumerate() {
-                if policy.instance_ids.contains(v) {
+                if policy.node_types.instance_ids.contains(v) {
                     continue;
                 }
                 let mut path = sel.path(spec_path);
@@ -549,7 +555,8 @@ pub fn check_legacy_node_selector(input: &Input<'_>, out: &mut Out<'_>) {
         |k| k == NODE_CLASS || GPU_CLASS_KEYS.contains(&k) || LEGACY_SELECTOR_KEYS.contains(&k),
         |_, spec_path, sel| {
             if GPU_CLASS_KEYS.contains(&sel.key) {
-                for (path, v) in sel.required_misses(spec_path, |v| policy.is_retired_gpu_class(v))
+                for (path, v) in
+                    sel.required_misses(spec_path, |v| policy.node_types.is_retired_gpu_class(v))
                 {
                     found.push((
                         path,
@@ -677,17 +684,17 @@ mod tests {
     fn gpu_classes_are_judged_by_value() {
         let d = Policy::default();
         for current in ["H100_NVLINK_80GB", "A100_NVLINK_80GB", "H200"] {
-            assert!(!d.is_retired_gpu_class(current), "{current}");
+            assert!(!d.node_types.is_retired_gpu_class(current), "{current}");
         }
-        assert!(d.is_retired_gpu_class("A40"));
-        assert!(d.is_retired_gpu_class("Tesla_V100_NVLINK"));
+        assert!(d.node_types.is_retired_gpu_class("A40"));
+        assert!(d.node_types.is_retired_gpu_class("Tesla_V100_NVLINK"));
         let s = Policy::from_slice(
             br#"{"nodeTypes":{"gpuClasses":["A40"],"retiredGpuClasses":["L4_24GB"]}}"#,
         )
         .unwrap();
-        assert!(!s.is_retired_gpu_class("A40"));
-        assert!(s.is_retired_gpu_class("L4_24GB"));
-        assert!(s.is_retired_gpu_class("RTX_A4000"));
+        assert!(!s.node_types.is_retired_gpu_class("A40"));
+        assert!(s.node_types.is_retired_gpu_class("L4_24GB"));
+        assert!(s.node_types.is_retired_gpu_class("RTX_A4000"));
     }
 
     #[test]

@@ -193,7 +193,7 @@ pub fn check_pod_scheduler(input: &Input<'_>, out: &mut Out<'_>) {
         let Some(scheduler) = pod.spec.scheduler_name.as_deref() else {
             continue;
         };
-        if !policy.sunk_schedulers.is_match(scheduler) {
+        if !policy.sunk.schedulers.is_match(scheduler) {
             continue;
         }
         let spec_path = pod.spec_path();

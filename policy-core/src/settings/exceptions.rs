@@ -7,7 +7,6 @@ use crate::model::object::{Object, Request};
 use crate::model::text::distance_within;
 use crate::settings::error::SettingsProblem;
 use crate::settings::glob::Globs as GlobSet;
-use crate::settings::policy::globs;
 use crate::settings::{AnnotationScope, ExceptionSettings};
 
 /// The JSON Schema of settings `exceptions`, written by hand: deriving it cost the browser
@@ -151,7 +150,8 @@ pub(crate) fn compile(s: &ExceptionSettings, problems: &mut Vec<SettingsProblem>
         }
         // An empty list matches anything: no glob set to consult.
         let mut list = |field: &str, patterns: &[String]| {
-            (!patterns.is_empty()).then(|| globs(&format!("{at}/{field}"), patterns, problems))
+            (!patterns.is_empty())
+                .then(|| GlobSet::new(&format!("{at}/{field}"), patterns, problems))
         };
         let namespaces = list("namespaces", &e.namespaces);
         let kinds = list("kinds", &e.kinds);

@@ -128,10 +128,6 @@ fn check_limits(l: &crate::settings::Limits, problems: &mut Vec<SettingsProblem>
     }
 }
 
-pub(crate) fn globs(path: &str, patterns: &[String], problems: &mut Vec<SettingsProblem>) -> Globs {
-    Globs::new(path, patterns, problems)
-}
-
 /// The order settings problems are listed in, by the settings path each is at: the order the
 /// checks ran in before each rule family compiled its own settings, kept so that a list of
 /// problems reads as it always did. Problems at one entry keep the order they were found in;
@@ -268,9 +264,9 @@ impl Policy {
         let policy = Policy {
             rules,
             shapes,
-            exempt_users: globs("/exemptions/users", &s.exemptions.users, &mut problems),
-            exempt_groups: globs("/exemptions/groups", &s.exemptions.groups, &mut problems),
-            exempt_service_accounts: globs(
+            exempt_users: Globs::new("/exemptions/users", &s.exemptions.users, &mut problems),
+            exempt_groups: Globs::new("/exemptions/groups", &s.exemptions.groups, &mut problems),
+            exempt_service_accounts: Globs::new(
                 "/exemptions/serviceAccounts",
                 &s.exemptions.service_accounts,
                 &mut problems,

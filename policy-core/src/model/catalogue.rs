@@ -110,14 +110,41 @@ pub type Read = (&'static str, &'static str, &'static str);
 /// `status.phase` is `Succeeded` or `Failed` (its resources are free again).
 pub const REPORT_READS: &[Read] = &[("", "Pod", "/status/phase")];
 
-/// Every declared read, in catalogue order then [`REPORT_READS`]; a field two rules read
-/// appears twice (the reader keeps it once).
-pub fn reads() -> impl Iterator<Item = &'static Read> + Clone {
-    RULES
-        .iter()
-        .flat_map(|r| r.reads.iter())
-        .chain(REPORT_READS)
-}
+/// How many reads the catalogue and [`REPORT_READS`] declare.
+const READ_COUNT: usize = {
+    let mut n = REPORT_READS.len();
+    let mut i = 0;
+    while i < RULES.len() {
+        n += RULES[i].reads.len();
+        i += 1;
+    }
+    n
+};
+
+/// Every declared read, in catalogue order then [`REPORT_READS`], flattened once at compile
+/// time (compiling settings must not pay for it); a field two rules read appears twice (the
+/// reader keeps it once).
+pub static READS: [Read; READ_COUNT] = {
+    let mut out = [("", "", ""); READ_COUNT];
+    let mut n = 0;
+    let mut i = 0;
+    while i < RULES.len() {
+        let mut j = 0;
+        while j < RULES[i].reads.len() {
+            out[n] = RULES[i].reads[j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    let mut j = 0;
+    while j < REPORT_READS.len() {
+        out[n] = REPORT_READS[j];
+        n += 1;
+        j += 1;
+    }
+    out
+};
 
 /// The one declaration of the catalogue: each line gives a rule's enum variant, stable id,
 /// default severity, kind, check function (a path resolved in `judge/rules/`), optional

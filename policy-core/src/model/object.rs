@@ -173,7 +173,9 @@ impl Object {
     /// golden vector and test) catch here rather than reading `None` forever.
     pub fn captured(&self, pointer: &str) -> Option<&Value> {
         debug_assert!(
-            crate::model::catalogue::reads().any(|&(g, k, p)| p == pointer && self.is(g, k)),
+            crate::model::catalogue::READS
+                .iter()
+                .any(|&(g, k, p)| p == pointer && self.is(g, k)),
             "`{pointer}` of {} {} is read but no catalogue line declares it in `reads`",
             self.api_version,
             self.kind

@@ -4,7 +4,7 @@
 //! adding a row. Built-in kinds and custom resources go through the same table and the same
 //! typed parser ([`crate::model::object`]). The raw fields rules read (a Job's `parallelism`, a
 //! webhook configuration's `webhooks`) are not rows here: each rule declares them on its
-//! catalogue line (`reads`, [`crate::model::catalogue::Read`]) and [`Shapes::new`] adds them
+//! catalogue line (`reads`, [`crate::model::catalogue::READS`]) and [`Shapes::new`] adds them
 //! to the tries as [`Leaf::Capture`].
 
 /// What the typed parser builds at a location.
@@ -124,7 +124,7 @@ impl Location {
     }
 }
 
-use crate::model::catalogue::Read;
+use crate::model::catalogue::READS;
 use Leaf::{NodeAllocatable, NodePoolSpec, NodeSpec, PodSpec, PodTemplate};
 
 /// Argo Workflows template lists (`/spec/templates/*` and a CronWorkflow's
@@ -531,15 +531,13 @@ impl Shape {
 
 /// The location table and the fields rules read, compiled into one trie per (group, kind).
 /// The built-in trie of a kind is built the first time an object of that kind is read, so
-/// compiling settings costs two small allocations here, not the whole table; settings
+/// compiling settings costs one small allocation here, not the whole table; settings
 /// `templates` are added eagerly, merged with the built-in trie of the same kind.
 #[derive(Debug, Default)]
 pub struct Shapes {
     /// The trie of each built-in kind, built on first use: index `i` is [`LOCATIONS`]`[i]`,
-    /// index `LOCATIONS.len() + j` the kind only `reads[j]` names (the first read of it).
+    /// index `LOCATIONS.len() + j` is [`READ_KINDS`]`[j]`.
     builtin: Vec<std::sync::OnceLock<Shape>>,
-    /// The fields rules read, kept as [`Leaf::Capture`] in the trie of their kind.
-    reads: Vec<Read>,
     /// Kinds with settings `templates`: the built-in trie (if any) plus the settings' pointers.
     custom: Vec<(Box<str>, Box<str>, Shape)>,
 }
@@ -556,33 +554,94 @@ fn location_index(group: &str, kind: &str) -> Option<usize> {
         .position(|l| l.kind == kind && l.group == group)
 }
 
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether `READS[j]` names a kind that neither [`LOCATIONS`] nor an earlier read names.
+const fn new_read_kind(j: usize) -> bool {
+    let (group, kind, _) = READS[j];
+    let mut i = 0;
+    while i < LOCATIONS.len() {
+        if str_eq(LOCATIONS[i].kind, kind) && str_eq(LOCATIONS[i].group, group) {
+            return false;
+        }
+        i += 1;
+    }
+    let mut e = 0;
+    while e < j {
+        if str_eq(READS[e].1, kind) && str_eq(READS[e].0, group) {
+            return false;
+        }
+        e += 1;
+    }
+    true
+}
+
+const READ_KIND_COUNT: usize = {
+    let mut n = 0;
+    let mut j = 0;
+    while j < READS.len() {
+        if new_read_kind(j) {
+            n += 1;
+        }
+        j += 1;
+    }
+    n
+};
+
+/// The kinds only the catalogue's reads name (webhook configurations, RoleBinding, …), each
+/// once, in catalogue order: their tries hold nothing but the fields rules read. Worked out
+/// at compile time, so compiling settings does not pay for it.
+pub static READ_KINDS: [(&str, &str); READ_KIND_COUNT] = {
+    let mut out = [("", ""); READ_KIND_COUNT];
+    let mut n = 0;
+    let mut j = 0;
+    while j < READS.len() {
+        if new_read_kind(j) {
+            out[n] = (READS[j].0, READS[j].1);
+            n += 1;
+        }
+        j += 1;
+    }
+    out
+};
+
 impl Shapes {
-    /// The built-in [`LOCATIONS`] plus `reads` (the fields rules read, duplicates merged), each
-    /// kind compiled when first needed.
-    pub fn new(reads: impl IntoIterator<Item = &'static Read>) -> Self {
-        let reads: Vec<Read> = reads.into_iter().copied().collect();
+    /// The built-in [`LOCATIONS`] plus the fields the catalogue's rules declare they read
+    /// ([`READS`], duplicates merged), each kind compiled when first needed.
+    pub fn new() -> Self {
         Shapes {
-            builtin: (0..LOCATIONS.len() + reads.len())
+            builtin: (0..LOCATIONS.len() + READ_KINDS.len())
                 .map(|_| std::sync::OnceLock::new())
                 .collect(),
-            reads,
             custom: Vec::new(),
         }
     }
 
-    /// The index in `builtin` of `group`/`kind`: its [`LOCATIONS`] row, else the first read
-    /// of it.
-    fn builtin_index(&self, group: &str, kind: &str) -> Option<usize> {
+    /// The index in `builtin` of `group`/`kind`.
+    fn builtin_index(group: &str, kind: &str) -> Option<usize> {
         location_index(group, kind).or_else(|| {
-            self.reads
+            READ_KINDS
                 .iter()
-                .position(|&(g, k, _)| k == kind && g == group)
+                .position(|&(g, k)| k == kind && g == group)
                 .map(|j| LOCATIONS.len() + j)
         })
     }
 
     /// The trie of built-in kind `i`: its pod locations, then the fields rules read in it.
-    fn builtin_shape(&self, i: usize) -> Shape {
+    fn builtin_shape(i: usize) -> Shape {
         let mut shape = Shape::default();
         let (group, kind) = match LOCATIONS.get(i) {
             Some(l) => {
@@ -591,12 +650,9 @@ impl Shapes {
                 }
                 (l.group, l.kind)
             }
-            None => {
-                let (g, k, _) = self.reads[i - LOCATIONS.len()];
-                (g, k)
-            }
+            None => READ_KINDS[i - LOCATIONS.len()],
         };
-        for &(g, k, pointer) in &self.reads {
+        for &(g, k, pointer) in &READS {
             if k == kind && g == group {
                 insert_pattern(&mut shape, pointer, Leaf::Capture);
             }
@@ -614,8 +670,8 @@ impl Shapes {
         {
             Some(i) => i,
             None => {
-                let base = match self.builtin_index(group, kind) {
-                    Some(i) if !self.builtin.is_empty() => self.builtin_shape(i),
+                let base = match Shapes::builtin_index(group, kind) {
+                    Some(i) if !self.builtin.is_empty() => Shapes::builtin_shape(i),
                     _ => Shape::default(),
                 };
                 self.custom.push((group.into(), kind.into(), base));
@@ -643,10 +699,10 @@ impl Shapes {
         {
             return Some(s);
         }
-        let i = self.builtin_index(group, kind)?;
+        let i = Shapes::builtin_index(group, kind)?;
         self.builtin
             .get(i)
-            .map(|cell| cell.get_or_init(|| self.builtin_shape(i)))
+            .map(|cell| cell.get_or_init(|| Shapes::builtin_shape(i)))
     }
 }
 
@@ -682,7 +738,7 @@ mod tests {
 
     #[test]
     fn trie_matches_wildcards() {
-        let shapes = Shapes::new(crate::model::catalogue::reads());
+        let shapes = Shapes::new();
         let s = shapes.get("kubeflow.org/v1", "PyTorchJob").unwrap();
         let t = s
             .child("spec")
@@ -699,7 +755,7 @@ mod tests {
 
     #[test]
     fn removed_versions_keep_their_replacements_locations() {
-        let shapes = Shapes::new(crate::model::catalogue::reads());
+        let shapes = Shapes::new();
         for (av, kind) in [
             ("extensions/v1beta1", "DaemonSet"),
             ("extensions/v1beta1", "Deployment"),
@@ -730,7 +786,7 @@ mod tests {
 
     #[test]
     fn settings_templates_extend_the_builtin_trie() {
-        let mut shapes = Shapes::new(crate::model::catalogue::reads());
+        let mut shapes = Shapes::new();
         shapes.add("apps", "Deployment", &["spec", "extra"], Leaf::PodTemplate);
         shapes.add("x.io", "Run", &["spec", "t"], Leaf::PodTemplate);
         let d = shapes.get("apps/v1", "Deployment").unwrap();
@@ -761,10 +817,10 @@ mod tests {
     /// not inside a pod location (where the typed reader would never see it as raw JSON).
     #[test]
     fn every_declared_read_is_captured() {
-        let reads: Vec<&Read> = crate::model::catalogue::reads().collect();
+        let reads = &crate::model::catalogue::READS;
         assert!(reads.len() >= 11, "the catalogue declares its reads");
-        let shapes = Shapes::new(reads.iter().copied());
-        for &&(group, kind, pointer) in &reads {
+        let shapes = Shapes::new();
+        for &(group, kind, pointer) in reads {
             let av = if group.is_empty() {
                 "v1".to_owned()
             } else {
@@ -784,15 +840,12 @@ mod tests {
                 "{group}/{kind} {pointer}"
             );
         }
-        // Without the reads, the same fields are not kept.
-        let bare = Shapes::new([]);
-        assert!(bare
-            .get("batch/v1", "Job")
-            .and_then(|s| s.child("spec"))
-            .and_then(|s| s.child("parallelism"))
-            .is_none());
-        assert!(bare
-            .get("rbac.authorization.k8s.io/v1", "RoleBinding")
-            .is_none());
+        // Kinds only read get a trie of their own, once; kinds with pods are not repeated.
+        assert!(READ_KINDS.contains(&("rbac.authorization.k8s.io", "RoleBinding")));
+        assert!(!READ_KINDS.contains(&("batch", "Job")));
+        for (i, k) in READ_KINDS.iter().enumerate() {
+            assert!(!READ_KINDS[..i].contains(k), "{k:?} twice");
+        }
+        assert!(shapes.get("v1", "ConfigMap").is_none());
     }
 }

@@ -32,24 +32,24 @@ pub struct Policy {
     pub(crate) exempt_users: Globs,
     pub(crate) exempt_groups: Globs,
     pub(crate) exempt_service_accounts: Globs,
-    /// Settings `exceptions`, compiled.
-    pub(crate) exceptions: crate::settings::exceptions::Exceptions,
     /// Settings `images`, for the image rules.
     pub(crate) images: Images,
     /// Settings `labels`, for `unknown-coreweave-label`.
     pub(crate) labels: Labels,
-    /// Settings `controlPlaneNamespaces`, for `control-plane-namespace`.
-    pub(crate) namespaces: Namespaces,
-    /// Settings `nodeTypes`, for the node-selection and NodePool rules.
-    pub(crate) node_types: NodeTypes,
     /// Settings `accelerators`, for what a pod requests of accelerators.
     pub(crate) accelerators: Accelerators,
     /// Settings `interruption`, for `interruptible-stateful`.
     pub(crate) interruption: Interruption,
+    /// Settings `nodeTypes`, for the node-selection and NodePool rules.
+    pub(crate) node_types: NodeTypes,
     /// Settings `sunk`, for the SUNK rules.
     pub(crate) sunk: Sunk,
     /// Settings `gang`, for `gang-scheduling-queue`.
     pub(crate) gang: Gang,
+    /// Settings `controlPlaneNamespaces`, for `control-plane-namespace`.
+    pub(crate) namespaces: Namespaces,
+    /// Settings `exceptions`, compiled.
+    pub(crate) exceptions: crate::settings::exceptions::Exceptions,
 }
 
 impl Default for Policy {
@@ -63,7 +63,7 @@ impl Default for Policy {
 /// (`reads`), and settings `templates`, each pointer checked.
 fn compile_templates(s: &Settings, problems: &mut Vec<SettingsProblem>) -> Shapes {
     use crate::model::templates::{Inline, Leaf};
-    let mut shapes = Shapes::new(crate::model::catalogue::reads());
+    let mut shapes = Shapes::new();
     for (i, t) in s.templates.iter().enumerate() {
         let at = format!("/templates/{i}");
         if t.kind.is_empty() {
@@ -172,7 +172,7 @@ impl Policy {
                     severity: r.default_severity,
                 })
                 .collect(),
-            shapes: Shapes::new(crate::model::catalogue::reads()),
+            shapes: Shapes::new(),
             exempt_users: Globs::default(),
             exempt_groups: Globs::default(),
             exempt_service_accounts: Globs::default(),
@@ -259,6 +259,10 @@ impl Policy {
                 "must not be empty when set",
             ));
         }
+        // The families compile in any order (problems are sorted below); this one keeps the
+        // allocations in the order they had before families compiled their own settings,
+        // which the allocator's cost follows.
+        let node_types = NodeTypes::compile(s, &mut problems);
         let shapes = compile_templates(s, &mut problems);
         let exceptions = crate::settings::exceptions::compile(&s.exceptions, &mut problems);
         let policy = Policy {
@@ -271,15 +275,15 @@ impl Policy {
                 &s.exemptions.service_accounts,
                 &mut problems,
             ),
-            exceptions,
             images: Images::compile(s, &mut problems),
             labels: Labels::compile(s, &mut problems),
-            namespaces: Namespaces::compile(s, &mut problems),
-            node_types: NodeTypes::compile(s, &mut problems),
             accelerators: Accelerators::compile(s, &mut problems),
             interruption: Interruption::compile(s, &mut problems),
+            node_types,
             sunk: Sunk::compile(s, &mut problems),
             gang: Gang::compile(s, &mut problems),
+            namespaces: Namespaces::compile(s, &mut problems),
+            exceptions,
             settings,
         };
         if problems.is_empty() {

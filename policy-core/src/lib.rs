@@ -15,7 +15,7 @@
 //! use policy_core::{check, Context, Policy};
 //! let policy = Policy::from_slice(br#"{"mode": "enforce"}"#).unwrap();
 //! let report = check(&policy, Some("pod.yaml"), b"apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: web, image: nginx}\n", &Context::default());
-//! assert!(!report.results[0].allowed);
+//! assert!(!report.results[0].allowed());
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

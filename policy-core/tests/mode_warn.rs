@@ -12,8 +12,8 @@ fn input_invalid_stays_an_error_under_mode_warn() {
     // Every other error rule is lowered.
     assert_eq!(policy.severity(RuleId::ImageMutableTag), Severity::Warning);
     let report = check(&policy, None, b"{not json", &Context::default());
-    let finding = &report.results[0].findings[0];
-    assert_eq!(finding.rule, RuleId::InputInvalid);
-    assert_eq!(finding.severity, policy.severity(RuleId::InputInvalid));
-    assert!(!report.results[0].allowed);
+    let finding = &report.results[0].findings()[0];
+    assert_eq!(finding.rule(), RuleId::InputInvalid);
+    assert_eq!(finding.severity(), policy.severity(RuleId::InputInvalid));
+    assert!(!report.results[0].allowed());
 }

@@ -225,7 +225,7 @@ pub fn answer(verdict: &Verdict, request: &[u8]) -> ValidationResponse {
         return r;
     }
     let mut mutated_object = None;
-    if !verdict.patch.is_empty() {
+    if !verdict.patch().is_empty() {
         let object = serde_json::from_slice::<ObjectOnly>(request)
             .ok()
             .and_then(|o| o.object);
@@ -240,7 +240,7 @@ pub fn answer(verdict: &Verdict, request: &[u8]) -> ValidationResponse {
             r.warnings = warnings;
             return r;
         };
-        if let Err(e) = crate::answer::patch::apply(&mut object, &verdict.patch) {
+        if let Err(e) = crate::answer::patch::apply(&mut object, verdict.patch()) {
             // A patch the engine emitted does not apply: refuse rather than admit the object
             // without the mutations the settings ask for.
             let mut r = ValidationResponse::reject(

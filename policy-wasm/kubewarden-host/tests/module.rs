@@ -507,16 +507,12 @@ fn native(request: &Value, settings: &Value, context: &Context, extra: Vec<Findi
 }
 
 fn finding(rule: &str, severity: Severity, path: &str, message: String) -> Finding {
-    Finding {
-        rule: policy_core::RuleId::parse(rule).expect("a rule id"),
+    Finding::new(
+        policy_core::RuleId::parse(rule).expect("a rule id"),
         severity,
-        path: path.to_owned(),
+        path,
         message,
-        fix: None,
-        line: None,
-        preexisting: false,
-        suppressed: None,
-    }
+    )
 }
 
 #[test]

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::answer::admission::{self, Cluster, LookupError};
-use crate::judge::eval::Context;
+use crate::answer::call::Call;
 use crate::judge::verdict::Verdict;
 use crate::model::catalogue::RuleId;
 use crate::settings::policy::Policy;
@@ -208,8 +208,7 @@ pub fn validate(policy: &Policy, request: &[u8], host: &dyn Host) -> ValidationR
             return ValidationResponse::reject(format!("{}: {message}", RuleId::InputInvalid), 400);
         }
     };
-    let verdict =
-        admission::evaluate_in_cluster(policy, &parsed, &Context::default(), &HostCluster(host));
+    let verdict = Call::without_context(policy).admit(&parsed, &HostCluster(host));
     answer(&verdict, request)
 }
 

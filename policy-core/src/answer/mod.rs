@@ -3,6 +3,7 @@
 //! `fits` report (where a pod, as CKS admission lets it through, can be scheduled).
 
 pub(crate) mod admission;
+pub mod call;
 pub(crate) mod check;
 pub(crate) mod fits;
 #[cfg(feature = "yaml")]

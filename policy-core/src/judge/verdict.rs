@@ -538,6 +538,16 @@ impl DocumentResult {
     }
 }
 
+/// The fixed text of one manifest (`cks-policy check --fix`): each document's patch written
+/// back into the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fixed {
+    /// The whole text with the patched nodes edited and everything else kept byte for byte.
+    pub text: String,
+    /// Whether any document changed.
+    pub changed: bool,
+}
+
 /// The stable JSON report of `cks-policy check` and every surface's `evaluate`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {

@@ -5,8 +5,8 @@
 //! Python), the browser build and the Kubewarden module alike:
 //!
 //! - context bytes that are absent, empty or ASCII whitespace only are no context; anything
-//!   else must be a context object (README, "Settings" and `--context`), or the call fails with
-//!   [`CallError::Context`];
+//!   else must be a context object (README, the end of "Settings": `{"namespaces": …,
+//!   "digests": …}`), or the call fails with [`CallError::Context`];
 //! - [`Judgement::Admission`] judges text as `check` does, [`Judgement::Audit`] as `audit`
 //!   does (existing cluster state);
 //! - a fix asked for is the report's patches written back into the text (`--fix`), or the

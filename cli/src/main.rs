@@ -13,7 +13,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use output::FormatSpec;
-use policy_core::{Context, Policy, Report};
+use policy_core::call::Call;
+use policy_core::{Judgement, Policy, Report};
 
 #[derive(Parser)]
 #[command(
@@ -236,27 +237,25 @@ fn load_policy(settings: Option<&PathBuf>) -> Result<Policy, Fatal> {
     })
 }
 
-/// Reads the context file, refused past `limits.maxBytes` like any input.
-fn load_context(policy: &Policy, path: Option<&PathBuf>) -> Result<Context, Fatal> {
-    match path {
-        None => Ok(Context::default()),
-        Some(p) => {
-            // A file, even one named `-` (stdin is the manifests').
-            let limit = policy.settings().limits.max_bytes;
-            let bytes = files::read_bounded(Some(p), limit).map_err(|e| {
-                Fatal(match e {
-                    files::ReadError::Io(e) => {
-                        format!("cannot read context `{}`: {e}", p.display())
-                    }
-                    files::ReadError::TooLarge { size } => {
-                        format!("context `{}`: {}", p.display(), too_large(size, limit))
-                    }
-                })
-            })?;
-            Context::from_json(&bytes)
-                .map_err(|e| Fatal(format!("invalid context `{}`: {e}", p.display())))
-        }
-    }
+/// The call layer with the context file read (refused past `limits.maxBytes` like any input);
+/// what its bytes mean is the core's to say.
+fn load_context<'p>(policy: &'p Policy, path: Option<&PathBuf>) -> Result<Call<'p>, Fatal> {
+    let Some(p) = path else {
+        return Call::new(policy, None).map_err(|e| Fatal(e.to_string()));
+    };
+    // A file, even one named `-` (stdin is the manifests').
+    let limit = policy.settings().limits.max_bytes;
+    let bytes = files::read_bounded(Some(p), limit).map_err(|e| {
+        Fatal(match e {
+            files::ReadError::Io(e) => {
+                format!("cannot read context `{}`: {e}", p.display())
+            }
+            files::ReadError::TooLarge { size } => {
+                format!("context `{}`: {}", p.display(), too_large(size, limit))
+            }
+        })
+    })?;
+    Call::new(policy, Some(&bytes)).map_err(|e| Fatal(format!("{}: {e}", p.display())))
 }
 
 fn print(s: &str) -> Result<(), Fatal> {
@@ -410,7 +409,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             check_formats(&formats)?;
             let exclude = files::excludes(&exclude).map_err(Fatal)?;
             let policy = load_policy(settings_file(settings).as_ref())?;
-            let context = load_context(&policy, context.as_ref())?;
+            let call = load_context(&policy, context.as_ref())?;
             let mut judging = Judging {
                 paths: &paths,
                 limit: policy.settings().limits.max_bytes,
@@ -419,7 +418,9 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 stream: human_stream(&formats, true),
             };
             let report = judge(&mut judging, |source, _, bytes| {
-                Ok(policy_core::audit(&policy, Some(source), bytes, &context))
+                Ok(call
+                    .judge(bytes, Some(source), Judgement::Audit, false)
+                    .report)
             })?;
             emit(&report, &formats, true, judging.stream.is_some())?;
             Ok(u8::from(report.has_errors()))
@@ -440,7 +441,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             check_formats(&formats)?;
             let exclude = files::excludes(&exclude).map_err(Fatal)?;
             let policy = load_policy(settings_file(settings).as_ref())?;
-            let context = load_context(&policy, context.as_ref())?;
+            let call = load_context(&policy, context.as_ref())?;
             let mut fixed = String::new();
             // `--fix` prints the fixed documents instead of the findings; `--fix --write`
             // rewrites the files and prints the findings that remain.
@@ -454,14 +455,10 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 stream: human_stream(&formats, findings_to_stdout),
             };
             let report = judge(&mut judging, |source, writable, bytes| {
-                let report = policy_core::check(&policy, Some(source), bytes, &context);
-                if fix {
-                    let out = std::str::from_utf8(bytes)
-                        .map_err(|e| format!("not UTF-8: {e}"))
-                        .and_then(|text| {
-                            policy_core::fix_text(text, &report).map_err(|e| e.to_string())
-                        })
-                        .map_err(|e| Fatal(format!("{source}: {e}")))?;
+                let judged = call.judge(bytes, Some(source), Judgement::Admission, fix);
+                let report = judged.report;
+                if let Some(out) = judged.fixed {
+                    let out = out.map_err(|e| Fatal(format!("{source}: {e}")))?;
                     if write {
                         if source == "-" || !out.changed {
                         } else if !writable {
@@ -473,12 +470,14 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                             let n: usize = report.results.iter().map(|r| r.patch.len()).sum();
                             eprintln!("{source}: wrote {n} fix{}", if n == 1 { "" } else { "es" });
                             // What still fails is judged from what was written.
-                            return Ok(policy_core::check(
-                                &policy,
-                                Some(source),
-                                out.text.as_bytes(),
-                                &context,
-                            ));
+                            return Ok(call
+                                .judge(
+                                    out.text.as_bytes(),
+                                    Some(source),
+                                    Judgement::Admission,
+                                    false,
+                                )
+                                .report);
                         }
                     } else {
                         fixed.push_str(&out.text);
@@ -506,9 +505,10 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             file,
         } => {
             let policy = load_policy(settings_file(settings).as_ref())?;
-            let context = load_context(&policy, context.as_ref())?;
+            let call = load_context(&policy, context.as_ref())?;
             let bytes = read_input("", &file, policy.settings().limits.max_bytes)?;
-            let response = policy_core::review(&policy, &bytes, &context)
+            let response = call
+                .review(&bytes)
                 .map_err(|e| Fatal(format!("{file}: {e}")))?;
             let json = serde_json::to_string(&response)
                 .map_err(|e| Fatal(format!("cannot encode response: {e}")))?;
@@ -601,6 +601,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         }
         Command::Read { settings, paths } => {
             let policy = load_policy(settings.as_ref())?;
+            let call = load_context(&policy, None)?;
             let limit = policy.settings().limits.max_bytes;
             for input in files::collect(&paths, false, &globset::GlobSet::empty()) {
                 let problem = match input.origin {
@@ -612,7 +613,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                         };
                         match files::read_manifest(path, limit) {
                             Ok(bytes) => {
-                                print(&read::read(&policy, &input.source, &bytes))?;
+                                print(&read::read(&call, &input.source, &bytes))?;
                                 continue;
                             }
                             Err(files::ReadError::Io(e)) => {

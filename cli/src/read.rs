@@ -1,8 +1,9 @@
 //! `cks-policy read` (hidden): what the reader built from each input, as JSON lines, for the
 //! kubectl differential test (`e2e/kubectl-diff`). It only marshals what
-//! [`policy_core::check_objects`] returns; nothing here reads manifests.
+//! [`Call::judge_objects`] returns; nothing here reads manifests.
 
-use policy_core::{Context, Object, Policy, Report};
+use policy_core::call::Call;
+use policy_core::{Object, Report};
 use serde_json::{json, Value};
 
 /// One JSON line for one input: every result with its `input-invalid` messages and the object
@@ -33,9 +34,8 @@ pub fn line(source: &str, report: &Report, objects: &[Option<Object>]) -> String
 }
 
 /// Reads one input's bytes and returns its line.
-pub fn read(policy: &Policy, source: &str, bytes: &[u8]) -> String {
-    let (report, objects) =
-        policy_core::check_objects(policy, Some(source), bytes, &Context::default());
+pub fn read(call: &Call<'_>, source: &str, bytes: &[u8]) -> String {
+    let (report, objects) = call.judge_objects(bytes, Some(source));
     line(source, &report, &objects)
 }
 

@@ -488,8 +488,9 @@ fn audit_and_exported_objects_skip_change_rules() {
     assert!(!stdout(&json).contains("control-plane-namespace"));
 }
 
-/// A blank context is no context, as in the browser build and the C ABI (the core's
-/// `Context::from_json` decides it for every surface); a context that is not JSON is refused.
+/// A blank context is no context, as in the browser build and the C ABI (the core's call layer,
+/// `policy_core::call`, decides it for every surface); a context that is not JSON is refused
+/// in the core's words, after the file's name.
 #[test]
 fn a_blank_context_file_is_no_context() {
     let dir = common::scratch("blank-context");
@@ -512,8 +513,10 @@ fn a_blank_context_file_is_no_context() {
     let bad = dir.join("bad.json");
     std::fs::write(&bad, "nope").unwrap();
     let refused = cks(&["check", "--context", bad.to_str().unwrap(), pod]);
+    assert_eq!(refused.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("invalid context"),
+        String::from_utf8_lossy(&refused.stderr)
+            .starts_with(&format!("cks-policy: {}: invalid context: ", bad.display())),
         "{refused:?}"
     );
 }

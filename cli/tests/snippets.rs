@@ -121,9 +121,9 @@ fn findings(source: &str, text: &str) -> (BTreeSet<String>, Vec<Value>) {
     let rules = report
         .results
         .iter()
-        .flat_map(|r| &r.findings)
-        .filter(|f| matches!(f.severity, Severity::Error | Severity::Warning))
-        .map(|f| f.rule.as_str().to_owned())
+        .flat_map(|r| r.findings())
+        .filter(|f| matches!(f.severity(), Severity::Error | Severity::Warning))
+        .map(|f| f.rule().as_str().to_owned())
         .collect();
     let docs = policy_core::yaml::parse_documents(text, 0)
         .into_iter()

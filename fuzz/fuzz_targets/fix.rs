@@ -16,7 +16,7 @@ fn invalid_documents(report: &Report) -> Vec<usize> {
     let mut docs: Vec<usize> = report
         .results
         .iter()
-        .filter(|r| r.findings.iter().any(|f| f.rule == RuleId::InputInvalid))
+        .filter(|r| r.findings().iter().any(|f| f.rule() == RuleId::InputInvalid))
         .map(|r| r.document)
         .collect();
     docs.dedup();

@@ -15,7 +15,7 @@
 //! use policy_core::{check, Context, Policy};
 //! let policy = Policy::from_slice(br#"{"mode": "enforce"}"#).unwrap();
 //! let report = check(&policy, Some("pod.yaml"), b"apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: web, image: nginx}\n", &Context::default());
-//! assert!(!report.results[0].allowed);
+//! assert!(!report.results[0].allowed());
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
@@ -24,8 +24,9 @@
 // through, in this order (ARCHITECTURE.md): `read` (bytes → trees), `model` (typed objects and
 // what CKS knows of them), `settings` (compiled `Policy`), `scheduling`, `judge` (rules →
 // verdict), `answer` (reports, admission responses, patches, `--fix`, native policies).
-// `kubewarden` (the waPC protocol) and `yaml` (kubectl's YAML reading, for tools that need the
-// same reader) are namespaces of the façade, themselves small.
+// `call` (the call layer every wrapper goes through: caller bytes in, report out), `kubewarden`
+// (the waPC protocol) and `yaml` (kubectl's YAML reading, for tools that need the same reader)
+// are namespaces of the façade, themselves small.
 mod answer;
 mod judge;
 mod model;
@@ -33,6 +34,7 @@ mod read;
 mod scheduling;
 mod settings;
 
+pub use answer::call;
 pub use answer::kubewarden;
 #[cfg(feature = "yaml")]
 pub use model::kubectl_yaml as yaml;
@@ -40,7 +42,7 @@ pub use model::kubectl_yaml as yaml;
 pub use answer::admission::{AdmissionResponse, AdmissionReviewResponse};
 pub use answer::fits::{fits_report, fits_report_with_pods, FitsError, FitsReport, NodeFit};
 #[cfg(feature = "yaml")]
-pub use answer::fix_text::{apply as fix_text, Fixed};
+pub use answer::fix_text::apply as fix_text;
 pub use answer::native::{support as native_support, Native, NativeSupport};
 pub use answer::patch::{apply as apply_patch, PatchError};
 pub use answer::source::{unreadable, SourceProblem};
@@ -49,14 +51,12 @@ pub use judge::exceptions::{
     add_host_findings, SuppressedBy, Suppression, ANNOTATION as EXCEPTION_ANNOTATION,
 };
 pub use judge::verdict::{
-    DocumentResult, Finding, Outcome, PatchOp, Report, Severity, Summary, Verdict,
+    DocumentResult, Finding, Fixed, Outcome, PatchOp, Report, Severity, Summary, Verdict,
 };
 pub use model::catalogue::{Judges, RuleId, RuleInfo, RuleKind, RULES};
 pub use model::object::{Judgement, Object, Operation, Origin, PodRef, Request, UserInfo};
 pub use model::templates::{Location, LOCATIONS as POD_TEMPLATE_LOCATIONS};
-#[cfg(feature = "yaml")]
-pub use settings::error::FixError;
-pub use settings::error::{ReviewError, SettingsError, SettingsProblem};
+pub use settings::error::{FixError, ReviewError, SettingsError, SettingsProblem};
 pub use settings::policy::Policy;
 pub use settings::{AnnotationScope, Settings, DEFAULT_CONTROL_PLANE_NAMESPACES};
 

@@ -197,8 +197,8 @@ fn assert_lines(v: &V, format: Format, leaf: impl Fn(&str) -> bool) -> usize {
     );
     assert_eq!(report.results.len(), 1);
     let mut at_leaves = 0;
-    for f in &report.results[0].findings {
-        let mut p = f.path.as_str();
+    for f in report.results[0].findings() {
+        let mut p = f.path();
         let want = loop {
             if p.is_empty() {
                 break 1;
@@ -208,8 +208,8 @@ fn assert_lines(v: &V, format: Format, leaf: impl Fn(&str) -> bool) -> usize {
             }
             p = &p[..p.rfind('/').unwrap()];
         };
-        assert_eq!(f.line, Some(want), "{} at {}", f.rule, f.path);
-        at_leaves += usize::from(leaf(&f.path) && out.lines.contains_key(&f.path));
+        assert_eq!(f.line(), Some(want), "{} at {}", f.rule(), f.path());
+        at_leaves += usize::from(leaf(f.path()) && out.lines.contains_key(f.path()));
     }
     at_leaves
 }

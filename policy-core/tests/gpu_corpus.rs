@@ -51,16 +51,16 @@ fn settings() -> Vec<(&'static str, Policy)> {
 fn describe(report: &Report) -> String {
     let mut out = String::new();
     for r in &report.results {
-        for f in &r.findings {
+        for f in r.findings() {
             out.push_str(&format!(
                 "  {} #{} {:?} {} {} (line {:?}): {}\n",
                 r.kind.as_deref().unwrap_or("?"),
                 r.document,
-                f.severity,
-                f.rule,
-                f.path,
-                f.line,
-                f.message
+                f.severity(),
+                f.rule(),
+                f.path(),
+                f.line(),
+                f.message()
             ));
         }
     }
@@ -91,8 +91,8 @@ fn correct_cks_usage_has_no_warnings_or_errors() {
             let bad = report
                 .results
                 .iter()
-                .flat_map(|r| &r.findings)
-                .any(|f| f.severity != Severity::Info);
+                .flat_map(|r| r.findings())
+                .any(|f| f.severity() != Severity::Info);
             if bad {
                 failures.push_str(&format!("{name} [{label}]:\n{}", describe(&report)));
             }
@@ -189,12 +189,18 @@ fn wrong_copy_of_the_nccl_test_is_caught() {
         &Context::default(),
     );
     let r = &report.results[0];
-    assert!(!r.allowed);
+    assert!(!r.allowed());
     let got: Vec<(String, Severity, String)> = r
-        .findings
+        .findings()
         .iter()
-        .filter(|f| FAMILY.contains(&f.rule.as_str()))
-        .map(|f| (f.rule.as_str().to_owned(), f.severity, f.path.clone()))
+        .filter(|f| FAMILY.contains(&f.rule().as_str()))
+        .map(|f| {
+            (
+                f.rule().as_str().to_owned(),
+                f.severity(),
+                f.path().to_owned(),
+            )
+        })
         .collect();
     let s = |rule: &str, sev: Severity, path: String| (rule.to_owned(), sev, path);
     let want = vec![

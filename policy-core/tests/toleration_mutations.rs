@@ -137,10 +137,10 @@ proptest! {
         let second = judge(&policy, &patched);
         prop_assert!(second.results[0].patch.is_empty(), "second patch {:?} for {}", second.results[0].patch, doc);
         for rule in ["cpu-compute-toleration", "sunk-daemonset-tolerations"] {
-            let before = first.results[0].findings.iter().filter(|f| f.rule == rule).count();
-            let after: Vec<_> = second.results[0].findings.iter().filter(|f| f.rule == rule).collect();
+            let before = first.results[0].findings().iter().filter(|f| f.rule() == rule).count();
+            let after: Vec<_> = second.results[0].findings().iter().filter(|f| f.rule() == rule).collect();
             // The SUNK finding for the reserved toleration without `orgIdHash` has no patch and stays.
-            prop_assert!(after.iter().all(|f| f.message.contains("orgIdHash")), "{rule} after patch: {after:?}");
+            prop_assert!(after.iter().all(|f| f.message().contains("orgIdHash")), "{rule} after patch: {after:?}");
             prop_assert!(after.len() <= before);
         }
 

@@ -25,7 +25,8 @@ use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
-use policy_core::{Context, Policy, SettingsProblem};
+use policy_core::call::{self, CallError};
+use policy_core::{Judgement, Policy, SettingsProblem};
 
 /// The library version as a NUL-terminated string (equal to `CKS_POLICY_VERSION`).
 const VERSION_NUL: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
@@ -191,19 +192,24 @@ unsafe fn policy_ref<'a>(policy: *const CksPolicy) -> Result<&'a Policy, Failure
         .ok_or_else(|| Failure::null("policy"))
 }
 
-/// Parses the optional context JSON.
+/// Borrows the optional context JSON for the call layer, which says what it means (`(NULL, 0)`,
+/// like any empty or blank text, is no context).
 ///
 /// # Safety
 /// As for [`bytes`].
-unsafe fn context(ptr: *const u8, len: usize) -> Result<Context, Failure> {
+unsafe fn context<'a>(ptr: *const u8, len: usize) -> Result<Option<&'a [u8]>, Failure> {
     // SAFETY: forwarded caller contract.
-    let raw = unsafe { bytes(ptr, len, "context") }?;
-    Context::from_json(raw).map_err(|e| {
-        Failure::new(
-            CKS_POLICY_INVALID_CONTEXT,
-            format!("context is not valid: {e}"),
-        )
-    })
+    unsafe { bytes(ptr, len, "context") }.map(Some)
+}
+
+/// The failure of a call the core could not answer: an unreadable context, or bytes that are
+/// no AdmissionReview.
+fn call_failure(e: CallError) -> Failure {
+    let code = match e {
+        CallError::Context(_) => CKS_POLICY_INVALID_CONTEXT,
+        CallError::Review(_) => CKS_POLICY_INVALID_INPUT,
+    };
+    Failure::new(code, e.to_string())
 }
 
 fn check_out(out: *mut CksPolicyBuffer, name: &str) -> Result<(), Failure> {
@@ -331,7 +337,7 @@ pub unsafe extern "C" fn cks_policy_evaluate(
                 context,
                 context_len,
                 out_json,
-                policy_core::check,
+                Judgement::Admission,
             )
         }
     })
@@ -366,16 +372,14 @@ pub unsafe extern "C" fn cks_policy_audit(
                 context,
                 context_len,
                 out_json,
-                policy_core::audit,
+                Judgement::Audit,
             )
         }
     })
 }
 
-type TextEntry = fn(&Policy, Option<&str>, &[u8], &policy_core::Context) -> policy_core::Report;
-
 /// The body of [`cks_policy_evaluate`] and [`cks_policy_audit`]: checks the arguments, judges
-/// with `entry` and writes the report.
+/// as `judgement` says through the call layer and writes the report.
 ///
 /// # Safety
 /// The contract of [`cks_policy_evaluate`].
@@ -388,7 +392,7 @@ unsafe fn judge_text(
     context: *const u8,
     context_len: usize,
     out_json: *mut CksPolicyBuffer,
-    entry: TextEntry,
+    judgement: Judgement,
 ) -> Result<(), Failure> {
     // SAFETY: caller contract, for each pointer.
     let policy = unsafe { policy_ref(policy) }?;
@@ -409,7 +413,10 @@ unsafe fn judge_text(
     let input = unsafe { bytes(input, input_len, "input") }?;
     // SAFETY: caller contract.
     let context = unsafe { self::context(context, context_len) }?;
-    let json = entry(policy, source, input, &context).to_json();
+    let json = call::judge(policy, input, source, context, judgement, false)
+        .map_err(call_failure)?
+        .report
+        .to_json();
     // SAFETY: checked non-NULL above.
     unsafe { put(out_json, json) };
     Ok(())
@@ -447,8 +454,7 @@ pub unsafe extern "C" fn cks_policy_review(
         let review = unsafe { bytes(review, review_len, "review") }?;
         // SAFETY: caller contract above.
         let context = unsafe { self::context(context, context_len) }?;
-        let response = policy_core::review(policy, review, &context)
-            .map_err(|e| Failure::new(CKS_POLICY_INVALID_INPUT, e.to_string()))?;
+        let response = call::review(policy, review, context).map_err(call_failure)?;
         let json = serde_json::to_string(&response)
             .map_err(|e| Failure::new(CKS_POLICY_INVALID_INPUT, e.to_string()))?;
         // SAFETY: checked non-NULL above.

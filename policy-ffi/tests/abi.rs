@@ -407,7 +407,8 @@ fn bad_source_and_context() {
     assert!(take(err).contains("UTF-8"));
     let (rc, msg) = evaluate(p, None, b"{}", br#"{"namespaces": 3}"#).unwrap_err();
     assert_eq!(rc, CKS_POLICY_INVALID_CONTEXT);
-    assert!(msg.contains("context"), "{msg}");
+    // The core's words, as every surface says them.
+    assert!(msg.contains(r#""message":"invalid context: "#), "{msg}");
     // Unreadable input is a finding, not an error code.
     let report = evaluate(p, Some("x"), b"\xff", b"").unwrap();
     assert!(report.contains("input-invalid"), "{report}");

@@ -63,20 +63,20 @@ fn corpus_is_judged_without_noise_surprises() {
                 report
                     .results
                     .iter()
-                    .any(|r| r.findings.iter().any(|f| f.rule == "input-invalid")),
+                    .any(|r| r.findings().iter().any(|f| f.rule() == "input-invalid")),
                 "{rel}: a Helm template must be reported as invalid input"
             );
         }
         for r in &report.results {
             objects += 1;
-            for finding in &r.findings {
+            for finding in r.findings() {
                 // Every finding names a real location.
                 assert!(
-                    finding.path.is_empty() || finding.path.starts_with('/'),
+                    finding.path().is_empty() || finding.path().starts_with('/'),
                     "{rel}: {finding:?}"
                 );
-                assert!(!finding.message.is_empty());
-                let key = format!("{} {}", finding.rule, finding.severity.as_str());
+                assert!(!finding.message().is_empty());
+                let key = format!("{} {}", finding.rule(), finding.severity().as_str());
                 *per_rule.entry(key.clone()).or_default() += 1;
                 *per_folder
                     .entry(folder.clone())
@@ -88,10 +88,10 @@ fn corpus_is_judged_without_noise_surprises() {
                     r.document,
                     r.kind.as_deref().unwrap_or("-"),
                     r.name.as_deref().unwrap_or("-"),
-                    finding.severity.as_str(),
-                    finding.rule,
-                    finding.path,
-                    finding.message
+                    finding.severity().as_str(),
+                    finding.rule(),
+                    finding.path(),
+                    finding.message()
                 ));
             }
         }

@@ -91,9 +91,9 @@ fn kubewarden_policy_example_passes_webhook_scope() {
         Some("ClusterAdmissionPolicy")
     );
     assert!(
-        report.results[0].findings.is_empty(),
+        report.results[0].findings().is_empty(),
         "{:?}",
-        report.results[0].findings
+        report.results[0].findings()
     );
     // Without its namespaceSelector the same policy is a webhook-scope error.
     let text = String::from_utf8(bytes).unwrap();
@@ -107,7 +107,7 @@ fn kubewarden_policy_example_passes_webhook_scope() {
         &policy_core::Context::default(),
     );
     assert!(report.results[0]
-        .findings
+        .findings()
         .iter()
-        .any(|f| f.rule == "webhook-scope" && f.path == "/spec"));
+        .any(|f| f.rule() == "webhook-scope" && f.path() == "/spec"));
 }

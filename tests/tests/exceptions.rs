@@ -102,13 +102,13 @@ fn ratcheting_and_exceptions_both_mark_a_finding() {
     let request = parse_request(&p, &bytes).unwrap();
     let v = evaluate(&p, &request, &Context::default());
     let f = v
-        .findings
+        .findings()
         .iter()
-        .find(|f| f.rule == RuleId::ImageMutableTag)
+        .find(|f| f.rule() == RuleId::ImageMutableTag)
         .unwrap();
-    assert!(f.preexisting);
-    assert_eq!(f.suppressed.as_ref().unwrap().by, SuppressedBy::Annotation);
-    assert!(v.allowed);
+    assert!(f.preexisting());
+    assert_eq!(f.suppressed().unwrap().by, SuppressedBy::Annotation);
+    assert!(v.allowed());
 }
 
 #[test]
@@ -121,7 +121,7 @@ fn a_typed_request_is_an_admission_request_unless_it_says_manifest() {
     let p = Policy::default();
     // Through `check` the manifest honours its annotation.
     let report = check(&p, None, &text, &Context::default());
-    assert!(report.results[0].allowed);
+    assert!(report.results[0].allowed());
     assert_eq!(report.summary.suppressed, 1);
     assert_eq!(report.summary.errors, 0);
 
@@ -133,9 +133,9 @@ fn a_typed_request_is_an_admission_request_unless_it_says_manifest() {
     let object = parse_request(&p, &bytes).unwrap().object.unwrap();
     let mut request = Request::create(object);
     assert_eq!(request.origin, Origin::AdmissionRequest);
-    assert!(!evaluate(&p, &request, &Context::default()).allowed);
+    assert!(!evaluate(&p, &request, &Context::default()).allowed());
     request.origin = Origin::Manifest;
-    assert!(evaluate(&p, &request, &Context::default()).allowed);
+    assert!(evaluate(&p, &request, &Context::default()).allowed());
 }
 
 #[test]
@@ -151,8 +151,8 @@ fn a_change_rule_is_silenced_by_settings_never_by_the_annotation() {
         &parse_request(&policy(enabled.clone()), &bytes).unwrap(),
         &Context::default(),
     );
-    assert!(!v.allowed, "{:?}", v.findings);
-    assert!(v.findings.iter().all(|f| f.suppressed.is_none()));
+    assert!(!v.allowed(), "{:?}", v.findings());
+    assert!(v.findings().iter().all(|f| f.suppressed().is_none()));
 
     let settings = json!({"exceptions": {"list": [{
         "rules": ["control-plane-namespace"], "namespaces": ["kube-system"],
@@ -160,14 +160,14 @@ fn a_change_rule_is_silenced_by_settings_never_by_the_annotation() {
     }]}});
     let p = policy(settings);
     let v = evaluate(&p, &parse_request(&p, &bytes).unwrap(), &Context::default());
-    assert!(v.allowed, "{:?}", v.findings);
+    assert!(v.allowed(), "{:?}", v.findings());
     let f = v
-        .findings
+        .findings()
         .iter()
-        .find(|f| f.rule == RuleId::ControlPlaneNamespace)
+        .find(|f| f.rule() == RuleId::ControlPlaneNamespace)
         .unwrap();
     assert_eq!(
-        f.suppressed.as_ref().unwrap().reason,
+        f.suppressed().unwrap().reason,
         "decommissioning the vendor agent"
     );
 }
@@ -185,21 +185,15 @@ fn host_findings_are_silenced_like_the_rule_s_own() {
     );
     let request = parse_request(&p, &bytes).unwrap();
     let mut v = evaluate(&p, &request, &Context::default());
-    assert!(v.allowed);
-    let failed = |rule| Finding {
-        rule,
-        severity: Severity::Error,
-        path: String::new(),
-        message: String::from("lookup failed"),
-        fix: None,
-        line: None,
-        preexisting: false,
-        suppressed: None,
-    };
+    assert!(v.allowed());
+    let failed = |rule| Finding::new(rule, Severity::Error, "", "lookup failed");
     add_host_findings(&p, &request, &mut v, vec![failed(RuleId::PinDigests)]);
-    assert!(v.allowed, "an excepted rule's failed lookup must not deny");
+    assert!(
+        v.allowed(),
+        "an excepted rule's failed lookup must not deny"
+    );
     assert_eq!(
-        v.findings.last().unwrap().suppressed.as_ref().unwrap().by,
+        v.findings().last().unwrap().suppressed().unwrap().by,
         SuppressedBy::Settings
     );
     add_host_findings(
@@ -208,7 +202,7 @@ fn host_findings_are_silenced_like_the_rule_s_own() {
         &mut v,
         vec![failed(RuleId::ControlPlaneNamespace)],
     );
-    assert!(!v.allowed, "another rule's failed lookup still denies");
+    assert!(!v.allowed(), "another rule's failed lookup still denies");
 }
 
 #[test]

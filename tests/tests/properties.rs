@@ -196,8 +196,8 @@ proptest! {
         prop_assert_eq!(a.to_json(), run(&policy, &text).to_json());
         // Same findings whatever the key order (JSON with reversed keys, and as YAML).
         let rev = run(&policy, &reversed_json(&doc));
-        prop_assert_eq!(&a.results[0].findings.iter().map(|f| (&f.rule, &f.path, &f.message)).collect::<Vec<_>>(),
-                        &rev.results[0].findings.iter().map(|f| (&f.rule, &f.path, &f.message)).collect::<Vec<_>>());
+        prop_assert_eq!(a.results[0].findings().iter().map(|f| (f.rule(), f.path(), f.message())).collect::<Vec<_>>(),
+                        rev.results[0].findings().iter().map(|f| (f.rule(), f.path(), f.message())).collect::<Vec<_>>());
         prop_assert_eq!(&a.results[0].patch, &rev.results[0].patch);
         assert_idempotent(&policy, &doc);
     }
@@ -762,20 +762,20 @@ fn check_lines(
             ));
             continue;
         };
-        for f in &r.findings {
-            let Some(line) = f.line else { continue };
+        for f in r.findings() {
+            let Some(line) = f.line() else { continue };
             let line = line as usize;
             checked += 1;
             let (first, last, source) = match doc {
                 LDoc::Bad { first, last } => (*first, *last, 0),
                 LDoc::Tree(_, source, first, last) => (*first, *last, *source),
             };
-            if f.rule == policy_core::RuleId::InputInvalid {
+            if f.rule() == policy_core::RuleId::InputInvalid {
                 // The line of the problem (a value, a second key): within the document.
                 if !(first..=last).contains(&(line + source)) {
                     failures.push(format!(
                         "{name} #{}: {} at line {line}, outside the document's lines {first}..={last}",
-                        r.document, f.message
+                        r.document, f.message()
                     ));
                 }
                 continue;
@@ -786,21 +786,21 @@ fn check_lines(
                     format!(
                         "document {} read by the core only: {} {}",
                         r.document,
-                        f.rule.as_str(),
-                        f.path
+                        f.rule().as_str(),
+                        f.path()
                     ),
                 ));
                 continue;
             };
             let mut tokens = object_prefix(root);
-            tokens.extend(pointer_tokens(&f.path));
+            tokens.extend(pointer_tokens(f.path()));
             let want = root.line_of(&tokens) - source;
             if line != want {
                 failures.push(format!(
                     "{name} #{}: {} `{}` reported at line {line}, but the field starts at line {want}",
                     r.document,
-                    f.rule.as_str(),
-                    f.path
+                    f.rule().as_str(),
+                    f.path()
                 ));
             }
         }
@@ -824,8 +824,8 @@ fn finding_lines_are_the_lines_of_their_fields() {
         let locatable = report
             .results
             .iter()
-            .flat_map(|r| &r.findings)
-            .any(|f| !(f.rule == "input-invalid" && f.path.is_empty()));
+            .flat_map(|r| r.findings())
+            .any(|f| !(f.rule() == "input-invalid" && f.path().is_empty()));
         if !locatable {
             continue;
         }

@@ -56,9 +56,9 @@ fn unchanged_state_findings_are_preexisting_and_do_not_deny() {
             let created = check(&policy, None, doc.as_bytes(), &context);
             if created.results.len() != 1
                 || created.results[0]
-                    .findings
+                    .findings()
                     .iter()
-                    .any(|f| f.rule == "input-invalid")
+                    .any(|f| f.rule() == "input-invalid")
             {
                 continue;
             }
@@ -66,32 +66,35 @@ fn unchanged_state_findings_are_preexisting_and_do_not_deny() {
             // the findings about how a file is read (`read-as-list`, `server-set-metadata`),
             // which an AdmissionRequest never gets.
             let state = |f: &&policy_core::Finding| {
-                f.rule.info().judges == Judges::State
-                    && f.rule.info().kind != RuleKind::Mutate
-                    && !matches!(f.rule.as_str(), "read-as-list" | "server-set-metadata")
+                f.rule().info().judges == Judges::State
+                    && f.rule().info().kind != RuleKind::Mutate
+                    && !matches!(f.rule().as_str(), "read-as-list" | "server-set-metadata")
             };
-            let want: Vec<_> = created.results[0].findings.iter().filter(state).collect();
+            let want: Vec<_> = created.results[0].findings().iter().filter(state).collect();
             let update = update_of(&doc);
             let got = check(&policy, None, update.as_bytes(), &context);
             assert_eq!(got.results.len(), 1, "{}", case.name);
-            let have: Vec<_> = got.results[0].findings.iter().filter(state).collect();
+            let have: Vec<_> = got.results[0].findings().iter().filter(state).collect();
             assert_eq!(have.len(), want.len(), "{}: {doc}\n{have:?}", case.name);
             for (h, w) in have.iter().zip(&want) {
-                assert_eq!((h.rule, &h.path), (w.rule, &w.path), "{}", case.name);
-                assert!(h.preexisting, "{}: {h:?}", case.name);
-                assert_ne!(h.severity, Severity::Error, "{}: {h:?}", case.name);
+                assert_eq!((h.rule(), h.path()), (w.rule(), w.path()), "{}", case.name);
+                assert!(h.preexisting(), "{}: {h:?}", case.name);
+                assert_ne!(h.severity(), Severity::Error, "{}: {h:?}", case.name);
                 preexisting += 1;
             }
             // Turned off, the same findings keep their severities.
             if context.namespaces.is_empty() && case.settings == b"{}" {
                 let strict = check(&deny, None, update.as_bytes(), &context);
                 let sev: Vec<_> = strict.results[0]
-                    .findings
+                    .findings()
                     .iter()
                     .filter(state)
-                    .map(|f| (f.rule, f.severity, f.preexisting))
+                    .map(|f| (f.rule(), f.severity(), f.preexisting()))
                     .collect();
-                let want_sev: Vec<_> = want.iter().map(|f| (f.rule, f.severity, false)).collect();
+                let want_sev: Vec<_> = want
+                    .iter()
+                    .map(|f| (f.rule(), f.severity(), false))
+                    .collect();
                 assert_eq!(sev, want_sev, "{}", case.name);
             }
             judged += 1;

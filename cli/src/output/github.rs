@@ -39,26 +39,26 @@ fn command(s: Severity) -> &'static str {
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for r in &report.results {
-        for f in &r.findings {
+        for f in r.findings() {
             let mut props = Vec::new();
             if let Some(source) = r.source.as_deref().filter(|s| *s != "-") {
                 let file = source.strip_prefix("./").unwrap_or(source);
                 props.push(format!("file={}", escape_property(&visible(file))));
             }
-            if let Some(l) = f.line {
+            if let Some(l) = f.line() {
                 props.push(format!("line={l}"));
             }
-            props.push(format!("title={}", escape_property(f.rule.as_str())));
-            let mut message = visible(&f.message).into_owned();
+            props.push(format!("title={}", escape_property(f.rule().as_str())));
+            let mut message = visible(f.message()).into_owned();
             if let (Some(kind), Some(name)) = (&r.kind, &r.name) {
                 message.push_str(&format!(" [{}/{}]", visible(kind), visible(name)));
             }
-            if let Some(fix) = &f.fix {
+            if let Some(fix) = &f.fix() {
                 message.push_str(&format!("\nfix: {}", visible(fix)));
             }
             out.push_str(&format!(
                 "::{} {}::{}\n",
-                command(f.severity),
+                command(f.severity()),
                 props.join(","),
                 escape_data(&message)
             ));

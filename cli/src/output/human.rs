@@ -36,23 +36,27 @@ impl Stream {
                 ));
             }
             // Silenced findings are counted, not printed: `--format json` or `sarif` lists them.
-            let suppressed = r.findings.iter().filter(|f| f.suppressed.is_some()).count();
-            for f in r.findings.iter().filter(|f| f.suppressed.is_none()) {
-                match f.line {
+            let suppressed = r
+                .findings()
+                .iter()
+                .filter(|f| f.suppressed().is_some())
+                .count();
+            for f in r.findings().iter().filter(|f| f.suppressed().is_none()) {
+                match f.line() {
                     Some(l) => out.push_str(&format!("{source}:{l}: ")),
                     None => out.push_str(&format!("{source}: ")),
                 }
                 out.push_str(&format!(
                     "{} {}: {}",
-                    f.severity.as_str(),
-                    f.rule,
-                    visible(&f.message)
+                    f.severity().as_str(),
+                    f.rule(),
+                    visible(f.message())
                 ));
                 if let (Some(kind), Some(name)) = (&r.kind, &r.name) {
                     out.push_str(&format!(" [{}/{}]", visible(kind), visible(name)));
                 }
                 out.push('\n');
-                if let Some(fix) = &f.fix {
+                if let Some(fix) = &f.fix() {
                     out.push_str(&format!("    fix: {}\n", visible(fix)));
                 }
             }

@@ -68,7 +68,7 @@ pub fn render(report: &Report) -> String {
             None => suites.push((source, vec![r])),
         }
     }
-    let failed = |r: &DocumentResult| r.findings.iter().any(Finding::denies);
+    let failed = |r: &DocumentResult| r.findings().iter().any(Finding::denies);
     let total_failed = report.results.iter().filter(|r| failed(r)).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -92,36 +92,36 @@ pub fn render(report: &Report) -> String {
                 xml(&case_name(r)),
                 xml(source)
             );
-            if r.findings.is_empty() {
+            if r.findings().is_empty() {
                 out.push_str("/>\n");
                 continue;
             }
             out.push_str(">\n");
             let mut notes = String::new();
-            for f in &r.findings {
+            for f in r.findings() {
                 if f.denies() {
-                    let mut body = format!("{}{}: {}", f.rule, line_note(f.line), f.message);
-                    if !f.path.is_empty() {
-                        body.push_str(&format!("\nat {}", f.path));
+                    let mut body = format!("{}{}: {}", f.rule(), line_note(f.line()), f.message());
+                    if !f.path().is_empty() {
+                        body.push_str(&format!("\nat {}", f.path()));
                     }
-                    if let Some(fix) = &f.fix {
+                    if let Some(fix) = &f.fix() {
                         body.push_str(&format!("\nfix: {fix}"));
                     }
                     let _ = writeln!(
                         out,
                         "      <failure type=\"{}\" message=\"{}\">{}</failure>",
-                        xml(f.rule.as_str()),
-                        xml(&f.message),
+                        xml(f.rule().as_str()),
+                        xml(f.message()),
                         xml_text(&body)
                     );
                 } else {
                     let _ = writeln!(
                         notes,
                         "{} {}{}: {}",
-                        f.severity.as_str(),
-                        f.rule,
-                        line_note(f.line),
-                        f.message
+                        f.severity().as_str(),
+                        f.rule(),
+                        line_note(f.line()),
+                        f.message()
                     );
                 }
             }

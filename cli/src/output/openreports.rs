@@ -55,11 +55,11 @@ fn properties(r: &DocumentResult, f: Option<&Finding>) -> Value {
     p.insert("file".into(), json!(r.source.as_deref().unwrap_or("-")));
     p.insert("document".into(), json!(r.document.to_string()));
     if let Some(f) = f {
-        if let Some(l) = f.line {
+        if let Some(l) = f.line() {
             p.insert("line".into(), json!(l.to_string()));
         }
-        if !f.path.is_empty() {
-            p.insert("path".into(), json!(f.path));
+        if !f.path().is_empty() {
+            p.insert("path".into(), json!(f.path()));
         }
     }
     Value::Object(p)
@@ -72,7 +72,7 @@ fn results_of(r: &DocumentResult) -> Vec<Value> {
         }
         v
     };
-    if r.findings.is_empty() {
+    if r.findings().is_empty() {
         return vec![with(json!({
             "source": SOURCE,
             "policy": SOURCE,
@@ -81,17 +81,17 @@ fn results_of(r: &DocumentResult) -> Vec<Value> {
             "properties": properties(r, None),
         }))];
     }
-    r.findings
+    r.findings()
         .iter()
         .map(|f| {
             let (result, severity) = outcome(f);
             with(json!({
                 "source": SOURCE,
-                "policy": f.rule,
-                "rule": f.rule,
+                "policy": f.rule(),
+                "rule": f.rule(),
                 "result": result,
                 "severity": severity,
-                "message": f.message,
+                "message": f.message(),
                 "properties": properties(r, Some(f)),
             }))
         })

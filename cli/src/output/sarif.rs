@@ -68,27 +68,27 @@ pub fn render(report: &Report, base_dir: Option<&str>) -> String {
     let results: Vec<Value> = report
         .results
         .iter()
-        .flat_map(|r| r.findings.iter().map(move |f| (r, f)))
+        .flat_map(|r| r.findings().iter().map(move |f| (r, f)))
         .map(|(r, f)| {
             let mut physical = Map::new();
             physical.insert(
                 "artifactLocation".into(),
                 artifact_location(r.source.as_deref()),
             );
-            if let Some(l) = f.line {
+            if let Some(l) = f.line() {
                 physical.insert("region".into(), json!({"startLine": l}));
             }
             let mut result = json!({
-                "ruleId": f.rule,
-                "level": level(f.severity),
-                "message": {"text": f.message},
+                "ruleId": f.rule(),
+                "level": level(f.severity()),
+                "message": {"text": f.message()},
                 "locations": [{
                     "physicalLocation": physical,
-                    "logicalLocations": [{"fullyQualifiedName": f.path, "kind": "member"}],
+                    "logicalLocations": [{"fullyQualifiedName": f.path(), "kind": "member"}],
                 }],
                 "properties": {"document": r.document, "kind": r.kind, "name": r.name},
             });
-            if let Some(i) = catalogue.iter().position(|x| x.id == f.rule.as_str()) {
+            if let Some(i) = catalogue.iter().position(|x| x.id == f.rule().as_str()) {
                 result["ruleIndex"] = json!(i);
             }
             add_suppression(&mut result, f);
@@ -135,7 +135,7 @@ fn level(s: Severity) -> &'static str {
 /// SARIF 2.1.0 §3.27.23 `suppressions` (§3.35 suppression object): an exception in the object's
 /// own annotation is `inSource`, one in settings `external`; the reason is the justification.
 fn add_suppression(result: &mut Value, f: &policy_core::Finding) {
-    let Some(s) = &f.suppressed else {
+    let Some(s) = &f.suppressed() else {
         return;
     };
     let kind = match s.by {

@@ -27,9 +27,13 @@ pub const MAX_WARNINGS_TOTAL: usize = 4096;
 /// HTTP-like code of a denial: 400 when the input could not be read (`input-invalid`), 403
 /// for a policy denial; `None` when the verdict admits the request.
 pub fn denial_code(v: &Verdict) -> Option<u16> {
-    if v.allowed {
+    if v.allowed() {
         None
-    } else if v.findings.iter().any(|f| f.rule == RuleId::InputInvalid) {
+    } else if v
+        .findings()
+        .iter()
+        .any(|f| f.rule() == RuleId::InputInvalid)
+    {
         Some(400)
     } else {
         Some(403)
@@ -137,19 +141,15 @@ fn namespace_unavailable(policy: &Policy, namespace: &str, error: &LookupError) 
         Severity::Info => Severity::Info,
         _ => Severity::Warning,
     };
-    Finding {
-        rule: RuleId::ControlPlaneNamespace,
+    Finding::new(
+        RuleId::ControlPlaneNamespace,
         severity,
-        path: String::from("/metadata/namespace"),
-        message: format!(
+        "/metadata/namespace",
+        format!(
             "labels of namespace `{}` unavailable, judged by `controlPlaneNamespaces` only: {why}",
             crate::model::label_syntax::show(namespace)
         ),
-        fix: None,
-        line: None,
-        preexisting: false,
-        suppressed: None,
-    }
+    )
 }
 
 /// Judges `request` with what `cluster` answers to the lookups it needs
@@ -266,20 +266,20 @@ pub fn truncate(s: &str, max: usize) -> String {
 
 /// Error messages of a verdict, each `rule: message`.
 pub fn error_messages(v: &Verdict) -> Vec<String> {
-    v.findings
+    v.findings()
         .iter()
         .filter(|f| f.denies())
-        .map(|f| format!("{}: {}", f.rule, f.message))
+        .map(|f| format!("{}: {}", f.rule(), f.message()))
         .collect()
 }
 
 /// Warning findings as API server warnings: each ≤ 256 bytes, 4 KiB in all.
 pub fn warnings(v: &Verdict) -> Vec<String> {
     let all: Vec<String> = v
-        .findings
+        .findings()
         .iter()
         .filter(|f| f.counted_severity() == Some(Severity::Warning))
-        .map(|f| truncate(&format!("{}: {}", f.rule, f.message), MAX_WARNING))
+        .map(|f| truncate(&format!("{}: {}", f.rule(), f.message()), MAX_WARNING))
         .collect();
     let mut out = Vec::new();
     let mut total = 0;
@@ -302,15 +302,15 @@ pub fn response(uid: &str, v: &Verdict) -> AdmissionResponse {
         code,
         message: error_messages(v).join("; "),
     });
-    let (patch_type, patch) = if v.patch.is_empty() || !v.allowed {
+    let (patch_type, patch) = if v.patch().is_empty() || !v.allowed() {
         (None, None)
     } else {
-        let json = serde_json::to_vec(&v.patch).unwrap_or_default();
+        let json = serde_json::to_vec(v.patch()).unwrap_or_default();
         (Some(String::from("JSONPatch")), Some(base64(&json)))
     };
     AdmissionResponse {
         uid: uid.to_owned(),
-        allowed: v.allowed,
+        allowed: v.allowed(),
         status,
         warnings: warnings(v),
         patch_type,
@@ -376,21 +376,15 @@ mod tests {
 
     #[test]
     fn warnings_are_bounded() {
-        let f = |i: usize| Finding {
-            rule: crate::RuleId::BroadToleration,
-            severity: Severity::Warning,
-            path: String::new(),
-            message: format!("{i} {}", "é".repeat(300)),
-            fix: None,
-            line: None,
-            preexisting: false,
-            suppressed: None,
+        let f = |i: usize| {
+            Finding::new(
+                crate::RuleId::BroadToleration,
+                Severity::Warning,
+                "",
+                format!("{i} {}", "é".repeat(300)),
+            )
         };
-        let v = Verdict {
-            allowed: true,
-            findings: (0..40).map(f).collect(),
-            patch: vec![],
-        };
+        let v = Verdict::new((0..40).map(f).collect(), vec![]);
         let w = warnings(&v);
         assert!(w.iter().all(|s| s.len() <= MAX_WARNING));
         assert!(w[0].starts_with("broad-toleration: 0 "));

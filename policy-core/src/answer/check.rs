@@ -7,7 +7,7 @@
 //! tree, or from one pass over the JSON text: never by parsing again per finding.
 
 use crate::judge::eval::{evaluate, Context};
-use crate::judge::verdict::{DocumentResult, Finding, Report, Verdict};
+use crate::judge::verdict::{DocumentResult, Finding, Origin as ResultOrigin, Report, Verdict};
 use crate::model::catalogue::RuleId;
 use crate::model::input::{self, Problem};
 use crate::model::object::{self, Doc, Judgement, Object, Operation, Request};
@@ -172,10 +172,10 @@ fn prefix_paths(v: &mut Verdict, prefix: &str) {
     if prefix.is_empty() {
         return;
     }
-    for f in &mut v.findings {
-        f.path.insert_str(0, prefix);
+    for f in v.findings_mut() {
+        f.path_mut().insert_str(0, prefix);
     }
-    for p in &mut v.patch {
+    for p in v.patch_mut() {
         p.path.insert_str(0, prefix);
     }
 }
@@ -268,40 +268,39 @@ impl<'a> Batch<'a> {
             };
             prefix_paths(&mut verdict, &u.prefix);
             if !u.notes.is_empty() {
-                verdict.allowed = false;
                 let notes: Vec<Finding> = u.notes.iter().map(input_invalid).collect();
-                verdict.findings.splice(0..0, notes);
+                verdict.add_findings(notes, true);
             }
             self.locate(&mut verdict, at, u.locate_prefix);
             if origin.first_line > 0 {
-                for f in &mut verdict.findings {
-                    f.line = f.line.map(|l| l.saturating_sub(origin.first_line));
+                for f in verdict.findings_mut() {
+                    f.set_line(f.line().map(|l| l.saturating_sub(origin.first_line)));
                 }
             }
-            self.results.push(DocumentResult {
-                not_a_manifest: u.not_a_manifest && matches!(u.judged, Judged::Bad(_)),
-                source: origin.source.map(str::to_owned),
-                document,
-                kind,
-                namespace,
-                name,
-                allowed: verdict.allowed,
-                findings: verdict.findings,
-                patch: verdict.patch,
-                existing,
-            });
+            self.results.push(DocumentResult::new(
+                ResultOrigin {
+                    not_a_manifest: u.not_a_manifest && matches!(u.judged, Judged::Bad(_)),
+                    source: origin.source.map(str::to_owned),
+                    document,
+                    kind,
+                    namespace,
+                    name,
+                    existing,
+                },
+                verdict,
+            ));
         }
     }
 
     /// Gives every finding without a line the line of its field.
     fn locate(&self, v: &mut Verdict, at: &Where<'_>, locate_prefix: &str) {
         let wanted: Vec<(usize, Vec<String>)> = v
-            .findings
+            .findings()
             .iter()
             .enumerate()
-            .filter(|(_, f)| f.line.is_none())
+            .filter(|(_, f)| f.line().is_none())
             .filter_map(|(i, f)| {
-                pointer::tokens(&format!("{locate_prefix}{}", f.path)).map(|t| (i, t))
+                pointer::tokens(&format!("{locate_prefix}{}", f.path())).map(|t| (i, t))
             })
             .collect();
         if wanted.is_empty() {
@@ -314,7 +313,7 @@ impl<'a> Batch<'a> {
                     wanted.into_iter().unzip();
                 let (offsets, _) = locate::locate_all(root, &pointers);
                 for (i, offset) in indices.into_iter().zip(offsets) {
-                    v.findings[i].line = Some(self.lines.line(offset));
+                    v.findings_mut()[i].set_line(Some(self.lines.line(offset)));
                 }
             }
             Where::Deferred => {}
@@ -508,18 +507,14 @@ impl Batch<'_> {
                 kind: Some(kind.to_owned()),
                 namespace: field("namespace"),
                 name: field("name"),
-                finding: Finding {
-                    rule: RuleId::ReadAsList,
-                    severity: state.severity,
-                    path: String::from("/items"),
-                    message: format!(
+                finding: Finding::new(
+                    RuleId::ReadAsList,
+                    state.severity,
+                    "/items",
+                    format!(
                         "this `{kind}` has a top-level `items`, so kubectl reads the document as a list: it creates {objects}, never the `{kind}` itself; remove `items`, or write `kind: List` if a list is meant"
                     ),
-                    fix: None,
-                    line: None,
-                    preexisting: false,
-                    suppressed: None,
-                },
+                ),
             },
             notes: Vec::new(),
             not_a_manifest: false,
@@ -770,7 +765,7 @@ pub(crate) fn check_objects(
 
 fn finish(mut batch: Batch<'_>) -> (Report, Vec<Option<Object>>) {
     for r in &mut batch.results {
-        by_line(&mut r.findings);
+        by_line(r.findings_mut());
     }
     (
         Report::new(batch.results),
@@ -782,7 +777,7 @@ fn finish(mut batch: Batch<'_>) -> (Report, Vec<Option<Object>>) {
 /// findings on one line keep their rule-table order, and findings without a line come last in
 /// their own order.
 fn by_line(findings: &mut [Finding]) {
-    findings.sort_by_key(|f| f.line.map_or((1, 0), |l| (0, l)));
+    findings.sort_by_key(|f| f.line().map_or((1, 0), |l| (0, l)));
 }
 
 fn judge_text(
@@ -975,10 +970,10 @@ fn judge_json_value(
     let mut wanted: Vec<(usize, usize)> = Vec::new();
     let mut pointers: Vec<Vec<std::borrow::Cow<'_, str>>> = Vec::new();
     for (r, prefix) in (first..batch.results.len()).zip(&prefixes) {
-        for (i, f) in batch.results[r].findings.iter().enumerate() {
-            if f.line.is_none() {
+        for (i, f) in batch.results[r].findings().iter().enumerate() {
+            if f.line().is_none() {
                 let mut t = Vec::with_capacity(16);
-                if pointer::push_tokens(prefix, &mut t) && pointer::push_tokens(&f.path, &mut t) {
+                if pointer::push_tokens(prefix, &mut t) && pointer::push_tokens(f.path(), &mut t) {
                     wanted.push((r, i));
                     pointers.push(t);
                 }
@@ -1001,7 +996,7 @@ fn judge_json_value(
         return read;
     }
     for ((r, i), offset) in wanted.into_iter().zip(offsets) {
-        batch.results[r].findings[i].line = Some(batch.lines.line(base as u32 + offset));
+        batch.results[r].findings_mut()[i].set_line(Some(batch.lines.line(base as u32 + offset)));
     }
     read
 }
@@ -1095,8 +1090,8 @@ pub(crate) fn evaluate_value(
             batch.judge_tree(0, &root, &[], &origin);
             // A caller's value has no lines.
             for r in &mut batch.results {
-                for f in &mut r.findings {
-                    f.line = None;
+                for f in r.findings_mut() {
+                    f.set_line(None);
                 }
             }
         }

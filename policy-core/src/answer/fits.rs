@@ -262,7 +262,7 @@ fn admitted(
         Err(p) => Err(FitsError::Pod(p.message)),
     };
     let request = Request::create(*read(&pod)?);
-    let patch = evaluate(policy, &request, &Context::default()).patch;
+    let patch = evaluate(policy, &request, &Context::default()).into_patch();
     if patch.is_empty() {
         return Ok((template.spec.clone(), patch));
     }

@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use crate::answer::patch;
-use crate::judge::verdict::Report;
+use crate::judge::verdict::{Fixed, Report};
 use crate::judge::verdict::{PatchKind, PatchOp};
 use crate::model::input::{is_blank, kubectl_stops, split_documents};
 use crate::read::json;
@@ -18,15 +18,6 @@ use crate::read::resolve::{self, Scalar};
 use crate::read::tree::{Node, Style, Val};
 use crate::read::yaml::{read, Budget};
 use crate::settings::error::FixError;
-
-/// The fixed text of one manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fixed {
-    /// The whole text with the patched nodes edited and everything else kept byte for byte.
-    pub text: String,
-    /// Whether any document changed.
-    pub changed: bool,
-}
 
 /// One document of the text, numbered as [`crate::check`] numbers them.
 struct DocAt {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::answer::admission::{self, Cluster, LookupError};
-use crate::judge::eval::Context;
+use crate::answer::call::Call;
 use crate::judge::verdict::Verdict;
 use crate::model::catalogue::RuleId;
 use crate::settings::policy::Policy;
@@ -208,8 +208,7 @@ pub fn validate(policy: &Policy, request: &[u8], host: &dyn Host) -> ValidationR
             return ValidationResponse::reject(format!("{}: {message}", RuleId::InputInvalid), 400);
         }
     };
-    let verdict =
-        admission::evaluate_in_cluster(policy, &parsed, &Context::default(), &HostCluster(host));
+    let verdict = Call::without_context(policy).admit(&parsed, &HostCluster(host));
     answer(&verdict, request)
 }
 
@@ -225,7 +224,7 @@ pub fn answer(verdict: &Verdict, request: &[u8]) -> ValidationResponse {
         return r;
     }
     let mut mutated_object = None;
-    if !verdict.patch.is_empty() {
+    if !verdict.patch().is_empty() {
         let object = serde_json::from_slice::<ObjectOnly>(request)
             .ok()
             .and_then(|o| o.object);
@@ -240,7 +239,7 @@ pub fn answer(verdict: &Verdict, request: &[u8]) -> ValidationResponse {
             r.warnings = warnings;
             return r;
         };
-        if let Err(e) = crate::answer::patch::apply(&mut object, &verdict.patch) {
+        if let Err(e) = crate::answer::patch::apply(&mut object, verdict.patch()) {
             // A patch the engine emitted does not apply: refuse rather than admit the object
             // without the mutations the settings ask for.
             let mut r = ValidationResponse::reject(

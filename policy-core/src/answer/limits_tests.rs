@@ -24,10 +24,10 @@ fn invalid(report: &Report) -> Vec<Vec<String>> {
         .results
         .iter()
         .map(|r| {
-            r.findings
+            r.findings()
                 .iter()
-                .filter(|f| f.rule == RuleId::InputInvalid)
-                .map(|f| f.message.clone())
+                .filter(|f| f.rule() == RuleId::InputInvalid)
+                .map(|f| f.message().to_owned())
                 .collect()
         })
         .collect()

@@ -29,7 +29,7 @@ pub fn parse_request(policy: &Policy, bytes: &[u8]) -> Result<Request, ReviewErr
         Ok(_) => Err(ReviewError::Invalid(String::from(
             "expected an admission.k8s.io/v1 AdmissionReview or AdmissionRequest",
         ))),
-        Err(p) => Err(ReviewError::Invalid(input_invalid(&p).message)),
+        Err(p) => Err(ReviewError::Invalid(input_invalid(&p).message().to_owned())),
     }
 }
 
@@ -104,7 +104,7 @@ fn review_json<'b>(
             .filter(|d| !matches!(d, Ok(Value::Null)));
         let doc = match (docs.next(), docs.next()) {
             (Some(doc), None) => {
-                doc.map_err(|p| ReviewError::Invalid(input_invalid(&p).message))?
+                doc.map_err(|p| ReviewError::Invalid(input_invalid(&p).message().to_owned()))?
             }
             (None, _) => {
                 return Err(ReviewError::Invalid(String::from(

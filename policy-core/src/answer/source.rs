@@ -2,7 +2,7 @@
 //! operating system said; the core turns it into the `input-invalid` result, like any other
 //! unreadable input, so the rest of a batch is still judged.
 
-use crate::judge::verdict::{DocumentResult, Report, Verdict};
+use crate::judge::verdict::{DocumentResult, Origin, Report, Verdict};
 use crate::model::input::Problem;
 
 /// Why a source could not be read, as the caller found it.
@@ -81,18 +81,18 @@ impl std::fmt::Display for SourceProblem {
 pub fn unreadable(source: &str, problem: &SourceProblem) -> Report {
     let finding = crate::answer::check::input_invalid(&Problem::new(problem.message()));
     let verdict = Verdict::new(vec![finding], Vec::new());
-    Report::new(vec![DocumentResult {
-        source: Some(source.to_owned()),
-        document: 0,
-        kind: None,
-        namespace: None,
-        name: None,
-        allowed: verdict.allowed,
-        findings: verdict.findings,
-        patch: verdict.patch,
-        existing: false,
-        not_a_manifest: false,
-    }])
+    Report::new(vec![DocumentResult::new(
+        Origin {
+            source: Some(source.to_owned()),
+            document: 0,
+            kind: None,
+            namespace: None,
+            name: None,
+            existing: false,
+            not_a_manifest: false,
+        },
+        verdict,
+    )])
 }
 
 #[cfg(test)]
@@ -112,16 +112,16 @@ mod tests {
         assert!(r.has_errors());
         let d = &r.results[0];
         assert_eq!(d.source.as_deref(), Some("m/x.yaml"));
-        assert!(!d.allowed);
-        assert_eq!(d.findings[0].rule, RuleId::InputInvalid);
-        assert_eq!(d.findings[0].severity, Severity::Error);
+        assert!(!d.allowed());
+        assert_eq!(d.findings()[0].rule(), RuleId::InputInvalid);
+        assert_eq!(d.findings()[0].severity(), Severity::Error);
         assert_eq!(
-            d.findings[0].message,
+            d.findings()[0].message(),
             "cannot read this source: Permission denied (os error 13)"
         );
         let fifo = unreadable("p.yaml", &SourceProblem::NotAFile { what: "a FIFO" });
-        assert!(fifo.results[0].findings[0]
-            .message
+        assert!(fifo.results[0].findings()[0]
+            .message()
             .starts_with("this source is a FIFO, not a regular file"));
     }
 
@@ -145,7 +145,7 @@ mod tests {
         );
         assert_eq!(known.to_json(), core.to_json());
         assert_eq!(
-            known.results[0].findings[0].message,
+            known.results[0].findings()[0].message(),
             "input is 11 bytes, above the limit of 10 (`limits.maxBytes`)"
         );
         let stream = unreadable(
@@ -155,17 +155,17 @@ mod tests {
                 limit: 10,
             },
         );
-        assert!(stream.results[0].findings[0]
-            .message
+        assert!(stream.results[0].findings()[0]
+            .message()
             .starts_with("input is more than 10 bytes, above the limit of 10 (`limits.maxBytes`)"));
-        assert_eq!(stream.results[0].findings[0].rule, RuleId::InputInvalid);
+        assert_eq!(stream.results[0].findings()[0].rule(), RuleId::InputInvalid);
         assert_eq!(
             SourceProblem::TooLarge {
                 size: None,
                 limit: 10
             }
             .to_string(),
-            stream.results[0].findings[0].message
+            stream.results[0].findings()[0].message()
         );
     }
 }

@@ -144,16 +144,11 @@ impl Out<'_> {
         if !self.reports {
             return;
         }
-        self.findings.push(Finding {
-            rule: self.rule,
-            severity: self.severity,
-            path: path.into(),
-            message: message.into(),
-            fix,
-            line: None,
-            preexisting: false,
-            suppressed: self.suppressed.cloned(),
-        });
+        self.findings.push(
+            Finding::new(self.rule, self.severity, path, message)
+                .with_fix(fix)
+                .with_suppression(self.suppressed.cloned()),
+        );
     }
 
     /// Adds tolerations to the pod spec at `spec_path`: appended to its list when it has one,
@@ -223,7 +218,7 @@ pub fn evaluate(policy: &Policy, request: &Request, context: &Context) -> Verdic
             && policy.settings().update.preexisting == Preexisting::Allow
             && findings
                 .iter()
-                .any(|f| f.rule.info().judges == Judges::State);
+                .any(|f| f.rule().info().judges == Judges::State);
         if ratchet {
             mark_preexisting(policy, request, old, context, exempt, &mut findings);
         }
@@ -283,7 +278,7 @@ fn run(
     let mut shared = vec![false; findings.len()];
     for pod in object.pods.iter().filter(|p| !p.remap.is_empty()) {
         for (f, shared) in findings.iter_mut().zip(shared.iter_mut()) {
-            if let Some(to) = crate::model::inline_pods::remap_path(&pod.remap, &mut f.path) {
+            if let Some(to) = crate::model::inline_pods::remap_path(&pod.remap, f.path_mut()) {
                 *shared |= !crate::model::inline_pods::under(to, &pod.pointer);
             }
         }
@@ -299,8 +294,9 @@ fn run(
         let mut shared = shared.into_iter();
         findings.retain(|f| {
             let is_shared = shared.next().unwrap_or(false);
-            let new_here = at.insert((f.rule, f.path.clone()));
-            exact.insert((f.rule, f.path.clone(), f.message.clone())) && (new_here || !is_shared)
+            let new_here = at.insert((f.rule(), f.path().to_owned()));
+            exact.insert((f.rule(), f.path().to_owned(), f.message().to_owned()))
+                && (new_here || !is_shared)
         });
         let mut seen = std::collections::HashSet::new();
         patch.retain(|op| seen.insert(serde_json::to_string(op).unwrap_or_default()));
@@ -315,12 +311,12 @@ fn run(
 /// positions).
 fn subject(f: &Finding) -> (RuleId, String, &str) {
     let path: String = f
-        .path
+        .path()
         .split('/')
         .filter(|t| t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()))
         .collect::<Vec<_>>()
         .join("/");
-    (f.rule, path, f.message.as_str())
+    (f.rule(), path, f.message())
 }
 
 /// Ratcheting (settings `update.preexisting: allow`): judges `oldObject`'s state as it stands
@@ -356,14 +352,9 @@ fn mark_preexisting(
     let before: std::collections::HashSet<(RuleId, String, &str)> =
         before.iter().map(subject).collect();
     for f in findings.iter_mut() {
-        if f.rule.info().judges != Judges::State || !before.contains(&subject(f)) {
+        if f.rule().info().judges != Judges::State || !before.contains(&subject(f)) {
             continue;
         }
-        f.preexisting = true;
-        if f.severity == Severity::Error {
-            f.severity = Severity::Warning;
-        }
-        f.message
-            .push_str(" (this predates the update: `oldObject` has it too, so it does not deny)");
+        f.mark_preexisting();
     }
 }

@@ -164,16 +164,13 @@ pub fn add_host_findings(
         _ => request.object.as_ref(),
     };
     let table = object.map_or_else(Vec::new, |o| suppressions(policy, request, o));
-    for mut f in extra {
-        if let Some(Some(s)) = table.get(f.rule.index()) {
-            f.suppressed.get_or_insert_with(|| s.clone());
+    let mut extra = extra;
+    for f in &mut extra {
+        if let Some(Some(s)) = table.get(f.rule().index()) {
+            f.suppress(s);
         }
-        verdict.findings.push(f);
     }
-    verdict.allowed = !verdict
-        .findings
-        .iter()
-        .any(crate::judge::verdict::Finding::denies);
+    verdict.add_findings(extra, false);
 }
 
 #[cfg(test)]

@@ -95,7 +95,6 @@ pub(crate) fn path_tokens(path: &serde_path_to_error::Path) -> Vec<String> {
 
 /// Why `--fix` could not rewrite a manifest (a patch did not apply, or a document could not be
 /// read back or written out).
-#[cfg(feature = "yaml")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct FixError(pub String);

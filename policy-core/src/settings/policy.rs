@@ -244,9 +244,10 @@ impl Policy {
         if sunk_override.is_none() {
             rules[RuleId::SunkDaemonsetTolerations.index()].enabled = s.sunk.enabled;
         }
+        // `input-invalid` is not lowered: its findings are always errors (README, "Settings").
         if s.mode == Mode::Warn {
-            for r in &mut rules {
-                if r.severity == Severity::Error {
+            for (id, r) in RuleId::ALL.iter().zip(&mut rules) {
+                if r.severity == Severity::Error && *id != RuleId::InputInvalid {
                     r.severity = Severity::Warning;
                 }
             }

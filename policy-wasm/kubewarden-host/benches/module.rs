@@ -131,7 +131,7 @@ fn bench(c: &mut Criterion) {
         // Same verdict both ways, so both sides do the same work.
         let (_, verdict) = policy_core::evaluate_request(&policy, &bytes, &context).unwrap();
         let answer = module.validate_raw(&payload).unwrap();
-        assert_eq!(answer.accepted, verdict.allowed, "{name}");
+        assert_eq!(answer.accepted, verdict.allowed(), "{name}");
 
         let mut g = c.benchmark_group(&name);
         g.bench_function("native evaluate_request", |b| {

@@ -99,8 +99,8 @@ fn examples_never_select_control_plane_namespaces() {
         let errors: Vec<_> = report
             .results
             .iter()
-            .flat_map(|r| &r.findings)
-            .filter(|f| f.severity == Severity::Error)
+            .flat_map(|r| r.findings())
+            .filter(|f| f.severity() == Severity::Error)
             .collect();
         assert!(errors.is_empty(), "{name}: {errors:?}");
         assert_eq!(report.summary.documents, 1, "{name}");

@@ -13,10 +13,12 @@
 //! - `rules()` → the rule catalogue as JSON, `settingsSchema()` → the settings JSON Schema,
 //!   `version()`.
 //!
-//! The plain Rust functions ([`compile`], [`run`], [`settings_report`], [`policy_core::fix_text`]) carry
-//! the logic and are tested natively; the `#[wasm_bindgen]` items only convert errors.
+//! The plain Rust functions ([`compile`], [`run`], [`settings_report`]) carry the logic and are
+//! tested natively; they judge, read the context and fix through [`policy_core::call`], as every
+//! surface does. The `#[wasm_bindgen]` items only convert errors.
 
-use policy_core::{Context, Policy, SettingsProblem};
+use policy_core::call::{self, CallError};
+use policy_core::{Judgement, Policy, SettingsProblem};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -61,12 +63,6 @@ pub fn settings_report(settings: &str) -> SettingsReport {
     }
 }
 
-/// Reads caller-supplied cluster context (JSON); blank means none, as `Context::from_json` decides
-/// for every surface.
-pub fn parse_context(context: &str) -> Result<Context, String> {
-    Context::from_json(context.as_bytes()).map_err(|e| format!("invalid context: {e}"))
-}
-
 /// The result of judging one manifest text.
 #[wasm_bindgen]
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,32 +101,34 @@ impl Evaluation {
     }
 }
 
-/// Judges manifest bytes with a compiled policy and applies the resulting patches.
+/// Judges manifest bytes with a compiled policy and caller context (JSON text as the page gave
+/// it; the core says what blank text means) and applies the resulting patches.
 pub fn run(
     policy: &Policy,
     bytes: &[u8],
     source: &str,
-    context: &Context,
-    existing: bool,
-) -> Evaluation {
-    let report = if existing {
-        policy_core::audit(policy, Some(source), bytes, context)
-    } else {
-        policy_core::check(policy, Some(source), bytes, context)
+    context: Option<&str>,
+    judgement: Judgement,
+) -> Result<Evaluation, CallError> {
+    let judged = call::judge(
+        policy,
+        bytes,
+        Some(source),
+        context.map(str::as_bytes),
+        judgement,
+        true,
+    )?;
+    let (fixed, changed, fix_error) = match judged.fixed {
+        Some(Ok(f)) => (Some(f.text), f.changed, None),
+        Some(Err(e)) => (None, false, Some(e.to_string())),
+        None => (None, false, None),
     };
-    let fixed = std::str::from_utf8(bytes)
-        .map_err(|e| format!("input is not UTF-8 text: {e}"))
-        .and_then(|text| policy_core::fix_text(text, &report).map_err(|e| e.to_string()));
-    let (fixed, changed, fix_error) = match fixed {
-        Ok(f) => (Some(f.text), f.changed, None),
-        Err(e) => (None, false, Some(e)),
-    };
-    Evaluation {
-        report: report.to_json(),
+    Ok(Evaluation {
+        report: judged.report.to_json(),
         fixed,
         changed,
         fix_error,
-    }
+    })
 }
 
 /// Settings compiled once, for judging text after text as the user types.
@@ -171,7 +169,7 @@ impl Checker {
         source: Option<String>,
         context: Option<String>,
     ) -> Result<Evaluation, JsError> {
-        self.judge(bytes, source, context, false)
+        self.judge(bytes, source, context, Judgement::Admission)
     }
 
     /// Judges manifest text as existing cluster state (`cks-policy audit`): change rules do not
@@ -182,7 +180,7 @@ impl Checker {
         source: Option<String>,
         context: Option<String>,
     ) -> Result<Evaluation, JsError> {
-        self.judge(text.as_bytes(), source, context, true)
+        self.judge(text.as_bytes(), source, context, Judgement::Audit)
     }
 
     fn judge(
@@ -190,17 +188,16 @@ impl Checker {
         bytes: &[u8],
         source: Option<String>,
         context: Option<String>,
-        existing: bool,
+        judgement: Judgement,
     ) -> Result<Evaluation, JsError> {
-        let context =
-            parse_context(context.as_deref().unwrap_or("")).map_err(|e| JsError::new(&e))?;
-        Ok(run(
+        run(
             &self.policy,
             bytes,
             source.as_deref().unwrap_or(DEFAULT_SOURCE),
-            &context,
-            existing,
-        ))
+            context.as_deref(),
+            judgement,
+        )
+        .map_err(|e| JsError::new(&e.to_string()))
     }
 }
 
@@ -291,14 +288,15 @@ mod tests {
             &policy,
             POD.as_bytes(),
             DEFAULT_SOURCE,
-            &Context::default(),
-            false,
-        );
+            None,
+            Judgement::Admission,
+        )
+        .unwrap();
         let core = policy_core::check(
             &policy,
             Some("manifest"),
             POD.as_bytes(),
-            &Context::default(),
+            &policy_core::Context::default(),
         );
         assert_eq!(e.report(), core.to_json());
         assert!(e.changed());
@@ -315,9 +313,10 @@ mod tests {
                 &policy,
                 junk.as_bytes(),
                 DEFAULT_SOURCE,
-                &Context::default(),
-                false,
-            );
+                None,
+                Judgement::Admission,
+            )
+            .unwrap();
             assert!(
                 e.report().contains("input-invalid"),
                 "{junk:?}: {}",
@@ -328,9 +327,10 @@ mod tests {
             &policy,
             b"\xff\xfe\x00junk",
             DEFAULT_SOURCE,
-            &Context::default(),
-            false,
-        );
+            None,
+            Judgement::Admission,
+        )
+        .unwrap();
         assert!(e.report().contains("input-invalid"));
         assert_eq!(e.fixed(), None);
         assert!(e.fix_error().is_some());
@@ -340,24 +340,41 @@ mod tests {
     fn audit_judges_existing_state() {
         let node = "apiVersion: v1\nkind: Node\nmetadata:\n  name: g1\n  labels: {node.coreweave.cloud/state: production}\n";
         let checker = Checker::new("").unwrap();
-        let audited = checker.judge(node.as_bytes(), None, None, true).unwrap();
+        let audited = checker
+            .judge(node.as_bytes(), None, None, Judgement::Audit)
+            .unwrap();
         let want = policy_core::audit(
             &Policy::default(),
             Some(DEFAULT_SOURCE),
             node.as_bytes(),
-            &Context::default(),
+            &policy_core::Context::default(),
         );
         assert_eq!(audited.report, want.to_json());
         assert!(!audited.report.contains("reserved-node-label"));
-        let checked = checker.judge(node.as_bytes(), None, None, false).unwrap();
+        let checked = checker
+            .judge(node.as_bytes(), None, None, Judgement::Admission)
+            .unwrap();
         assert!(checked.report.contains("reserved-node-label"));
     }
 
     #[test]
     fn context_parses_or_explains() {
-        assert_eq!(parse_context("").unwrap(), Context::default());
-        assert!(parse_context(r#"{"namespaces": {"a": {"k": "v"}}}"#).is_ok());
-        assert!(parse_context("{nope").is_err());
+        let policy = compile("").unwrap();
+        let judge = |context| {
+            run(
+                &policy,
+                POD.as_bytes(),
+                DEFAULT_SOURCE,
+                context,
+                Judgement::Admission,
+            )
+        };
+        let none = judge(None).unwrap();
+        assert_eq!(judge(Some("")).unwrap(), none);
+        assert_eq!(judge(Some(" \n")).unwrap(), none);
+        assert!(judge(Some(r#"{"namespaces": {"a": {"k": "v"}}}"#)).is_ok());
+        let e = judge(Some("{nope")).unwrap_err();
+        assert!(e.to_string().starts_with("invalid context: "), "{e}");
     }
 
     #[test]

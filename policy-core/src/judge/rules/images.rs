@@ -466,10 +466,10 @@ mod tests {
     }
 
     fn rules(v: &Verdict, prefix: &str) -> Vec<String> {
-        v.findings
+        v.findings()
             .iter()
-            .filter(|f| f.rule.as_str().starts_with(prefix))
-            .map(|f| format!("{} {}", f.rule, f.path))
+            .filter(|f| f.rule().as_str().starts_with(prefix))
+            .map(|f| format!("{} {}", f.rule(), f.path()))
             .collect()
     }
 
@@ -477,7 +477,7 @@ mod tests {
     fn apply(req: &Request, v: &Verdict) -> Request {
         let mut req = req.clone();
         let obj = req.object.as_mut().unwrap();
-        for op in &v.patch {
+        for op in v.patch() {
             let toks = crate::read::pointer::tokens(&op.path).unwrap();
             let i: usize = toks[2].parse().unwrap();
             let value = op.value.as_ref().unwrap().as_str().unwrap().to_owned();
@@ -509,7 +509,7 @@ mod tests {
             &pod(&[&format!("nginx:latest@{D1}")]),
             &Context::default(),
         );
-        assert!(rules(&v, "image-").is_empty(), "{:?}", v.findings);
+        assert!(rules(&v, "image-").is_empty(), "{:?}", v.findings());
     }
 
     #[test]
@@ -535,11 +535,11 @@ mod tests {
             ]
         );
         let digest = v
-            .findings
+            .findings()
             .iter()
-            .find(|f| f.rule == "image-digest-required");
+            .find(|f| f.rule() == "image-digest-required");
         assert_eq!(
-            digest.map(|f| f.severity),
+            digest.map(|f| f.severity()),
             Some(crate::model::catalogue::Severity::Warning)
         );
         // With `image-mutable-tag` off, the untagged image is still reported for its digest.
@@ -581,7 +581,7 @@ mod tests {
         ]);
         let v = run(&s, &req, &Context::default());
         let images: Vec<_> = v
-            .patch
+            .patch()
             .iter()
             .map(|p| p.value.as_ref().unwrap().as_str().unwrap().to_owned())
             .collect();
@@ -599,11 +599,11 @@ mod tests {
             vec!["image-digest-required /spec/containers/3/image"]
         );
         assert_eq!(rules(&v, "pin-digests").len(), 4);
-        assert!(v.findings[v.findings.len() - 1]
-            .message
+        assert!(v.findings()[v.findings().len() - 1]
+            .message()
             .contains("could not be pinned"));
         let again = run(&s, &apply(&req, &v), &Context::default());
-        assert!(again.patch.is_empty());
+        assert!(again.patch().is_empty());
         assert_eq!(rules(&again, "image-"), rules(&v, "image-"));
         assert_eq!(rules(&again, "pin-digests").len(), 1);
     }
@@ -619,7 +619,7 @@ mod tests {
         let req = pod(&["nginx:1.25", "busybox:1", "redis:7"]);
         let v = run(&s, &req, &context);
         let images: Vec<_> = v
-            .patch
+            .patch()
             .iter()
             .map(|p| p.value.as_ref().unwrap().as_str().unwrap().to_owned())
             .collect();
@@ -637,7 +637,7 @@ mod tests {
     #[test]
     fn nothing_to_pin_without_configuration() {
         let v = run("{}", &pod(&["nginx:1.25"]), &Context::default());
-        assert!(v.patch.is_empty());
+        assert!(v.patch().is_empty());
         assert!(rules(&v, "pin-digests").is_empty());
         let v = run(
             r#"{"images": {"resolveDigests": true}}"#,
@@ -691,7 +691,7 @@ mod tests {
         let s = format!(r#"{{"images": {{"digests": {{"models/m:v1": "{D1}"}}}}}}"#);
         let v = run(&s, &isvc, &Context::default());
         let patched: Vec<_> = v
-            .patch
+            .patch()
             .iter()
             .map(|p| format!("{} {}", p.path, p.value.as_ref().unwrap()))
             .collect();
@@ -738,8 +738,8 @@ mod tests {
                 "image-digest-required /spec/template/spec/ephemeralContainers/0/image",
             ]
         );
-        assert!(v.findings[0]
-            .message
+        assert!(v.findings()[0]
+            .message()
             .starts_with("init container `i` uses `a:1`"));
     }
 }

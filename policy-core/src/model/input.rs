@@ -248,11 +248,20 @@ fn is_recursion_limit(e: &serde_json::Error) -> bool {
 /// serde_json's own limit is off: it stops at 127 levels where a field read before `kind`
 /// is buffered, which would refuse a YAML document (written with sorted keys) that the same
 /// JSON text passes.
+///
+/// An AdmissionRequest's `object` and `oldObject` are read first through the projection of
+/// [`crate::model::slim`]; when that read fails for any reason the whole document is read again
+/// in full, so every error (its message and position) is the full read's.
 fn typed(reading: Reading<'_>, bytes: &[u8]) -> Result<Doc, serde_json::Error> {
+    typed_with(reading, bytes, true).or_else(|_| typed_with(reading, bytes, false))
+}
+
+fn typed_with(reading: Reading<'_>, bytes: &[u8], slim: bool) -> Result<Doc, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     de.disable_recursion_limit();
     DocSeed {
         shapes: reading.shapes,
+        slim,
     }
     .deserialize(&mut de)
     .and_then(|d| de.end().map(|()| d))

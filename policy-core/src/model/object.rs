@@ -395,6 +395,9 @@ pub enum Doc {
 /// Parses one document with the given shapes.
 pub(crate) struct DocSeed<'s> {
     pub shapes: &'s Shapes,
+    /// Read the `object` and `oldObject` of an AdmissionRequest through the projection of
+    /// [`crate::model::slim`] (the fields the rules read) instead of k8s-openapi in full.
+    pub slim: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
@@ -402,12 +405,18 @@ impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Doc, D::Error> {
         d.deserialize_map(DocVisitor {
             shapes: self.shapes,
+            slim: self.slim,
+            project: false,
         })
     }
 }
 
 struct DocVisitor<'s> {
     shapes: &'s Shapes,
+    /// A request's objects are read through the projection.
+    slim: bool,
+    /// This document is such an object.
+    project: bool,
 }
 
 /// A map key, borrowed from the input when possible.
@@ -454,6 +463,8 @@ struct Collected {
     oci_models: Vec<(String, String)>,
     /// Values of [`Leaf::Shared`] locations, copied into the pods once the object is read.
     shared: Vec<(String, crate::model::templates::Shared, Value)>,
+    /// Pod templates and specs are read through the projection ([`crate::model::slim`]).
+    slim: bool,
 }
 
 impl<'de> Visitor<'de> for DocVisitor<'_> {
@@ -468,7 +479,13 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
         let mut kind: Option<String> = None;
         let mut gvk: Option<GroupVersionKind> = None;
         let mut metadata: Option<ObjectMeta> = None;
-        let mut collected = Collected::default();
+        let mut collected = Collected {
+            slim: self.project,
+            ..Collected::default()
+        };
+        // A request field skipped unread on the fast path (see below); the document must then
+        // turn out to be a request.
+        let mut skipped = false;
         let mut pending: Vec<(String, Value)> = Vec::new();
         let mut request: Option<Request> = None;
         let mut items: Option<Vec<Object>> = None;
@@ -486,10 +503,14 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                         gvk = Some(g);
                     }
                 },
+                "metadata" if self.project => {
+                    metadata = map.next_value_seed(crate::model::slim::MetadataSeed)?
+                }
                 "metadata" => metadata = map.next_value::<Option<ObjectMeta>>()?,
                 "request" => {
                     let doc = map.next_value_seed(DocSeed {
                         shapes: self.shapes,
+                        slim: self.slim,
                     })?;
                     match doc {
                         Doc::Review(r) | Doc::Request(r) => request = Some(*r),
@@ -499,6 +520,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                 "object" | "oldObject" => {
                     let obj = map.next_value_seed(ObjectFieldSeed {
                         shapes: self.shapes,
+                        slim: self.slim,
                     })?;
                     if key == "object" {
                         req.object = obj;
@@ -552,6 +574,12 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                         Some(None) => {
                             map.next_value::<IgnoredAny>()?;
                         }
+                        // The rest of an AdmissionRequest (`options`, `resource`, …) is read by no
+                        // rule: on the fast path it is skipped rather than kept for a kind.
+                        None if self.slim && gvk.is_some() => {
+                            skipped = true;
+                            map.next_value::<IgnoredAny>()?;
+                        }
                         None => pending.push((other.to_owned(), map.next_value()?)),
                     }
                 }
@@ -580,6 +608,10 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
         // An empty kind is a missing one, as apimachinery's unstructured scheme decides
         // (apimachinery unstructured.go `Decode`: `if len(gvk.Kind) == 0` → `NewMissingKindErr`).
         let kind = kind.filter(|k| !k.is_empty());
+        if skipped {
+            // Not a request after all (a second `kind`): read it again in full.
+            return Err(de::Error::custom("a request field was skipped"));
+        }
         let (Some(api_version), Some(kind)) = (api_version, kind) else {
             return Err(de::Error::custom(
                 "not a Kubernetes object: `apiVersion` and `kind` are required",
@@ -653,12 +685,14 @@ pub(crate) fn is_list(kind: Option<&str>) -> bool {
 
 struct ObjectFieldSeed<'s> {
     shapes: &'s Shapes,
+    /// Read the object through the projection.
+    slim: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for ObjectFieldSeed<'_> {
     type Value = Option<Object>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Object>, D::Error> {
-        struct V<'s>(&'s Shapes);
+        struct V<'s>(&'s Shapes, bool);
         impl<'de> Visitor<'de> for V<'_> {
             type Value = Option<Object>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -674,7 +708,12 @@ impl<'de> DeserializeSeed<'de> for ObjectFieldSeed<'_> {
                 d.deserialize_map(self)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Object>, A::Error> {
-                match (DocVisitor { shapes: self.0 }).visit_map(map)? {
+                let doc = DocVisitor {
+                    shapes: self.0,
+                    slim: false,
+                    project: self.1,
+                };
+                match doc.visit_map(map)? {
                     Doc::Object(o) => Ok(Some(*o)),
                     _ => Err(de::Error::custom(
                         "the request's object is not a single Kubernetes object",
@@ -682,7 +721,7 @@ impl<'de> DeserializeSeed<'de> for ObjectFieldSeed<'_> {
                 }
             }
         }
-        d.deserialize_option(V(self.shapes))
+        d.deserialize_option(V(self.shapes, self.slim))
     }
 }
 
@@ -725,7 +764,10 @@ impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
-                while let Some(item) = seq.next_element_seed(ObjectFieldSeed { shapes: self.0 })? {
+                while let Some(item) = seq.next_element_seed(ObjectFieldSeed {
+                    shapes: self.0,
+                    slim: false,
+                })? {
                     match item {
                         Some(o) => out.push(o),
                         None => return Err(de::Error::custom("a list item is null")),
@@ -758,7 +800,12 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
         } = self;
         match shape.leaf {
             Some(Leaf::PodTemplate) => {
-                if let Some(t) = Option::<PodTemplateSpec>::deserialize(d)? {
+                let t = if out.slim {
+                    crate::model::slim::pod_template(d)?
+                } else {
+                    Option::<PodTemplateSpec>::deserialize(d)?
+                };
+                if let Some(t) = t {
                     out.pods.push(PodTemplate {
                         spec_pointer: format!("{pointer}/spec"),
                         pointer,
@@ -824,7 +871,12 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
                 Ok(())
             }
             Some(Leaf::PodSpec) => {
-                let spec = Option::<PodSpec>::deserialize(d)?.unwrap_or_default();
+                let spec = if out.slim {
+                    crate::model::slim::pod_spec(d)?
+                } else {
+                    Option::<PodSpec>::deserialize(d)?
+                }
+                .unwrap_or_default();
                 // The Pod's own spec: its base is the object root.
                 let base = pointer
                     .rsplit_once('/')

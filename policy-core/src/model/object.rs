@@ -452,6 +452,31 @@ enum KindField {
     Gvk(GroupVersionKind),
 }
 
+/// [`KindField`] read without the untagged enum's buffering: a string or a map, nothing else
+/// (on anything else the document is read again in full, with the enum).
+struct KindSeed;
+
+impl<'de> DeserializeSeed<'de> for KindSeed {
+    type Value = KindField;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<KindField, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KindField;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a kind name or a group/version/kind map")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KindField, E> {
+                Ok(KindField::Name(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<KindField, A::Error> {
+                GroupVersionKind::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(KindField::Gvk)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[derive(Default)]
 struct Collected {
     pods: Vec<PodTemplate>,
@@ -496,6 +521,13 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
         while let Some(Key(key)) = map.next_key::<Key>()? {
             match key.as_ref() {
                 "apiVersion" => api_version = Some(map.next_value()?),
+                "kind" if self.slim || self.project => match map.next_value_seed(KindSeed)? {
+                    KindField::Name(k) => kind = Some(k),
+                    KindField::Gvk(g) => {
+                        is_request = true;
+                        gvk = Some(g);
+                    }
+                },
                 "kind" => match map.next_value::<KindField>()? {
                     KindField::Name(k) => kind = Some(k),
                     KindField::Gvk(g) => {

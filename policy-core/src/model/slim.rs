@@ -26,7 +26,9 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use serde::de::{value::MapAccessDeserializer, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{
+    value::MapAccessDeserializer, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor,
+};
 use serde::Deserialize;
 
 /// A struct read from a map only, as k8s-openapi's visitors read them.
@@ -69,7 +71,8 @@ struct Meta {
     labels: Option<BTreeMap<String, String>>,
     name: Option<String>,
     namespace: Option<String>,
-    owner_references: Option<Vec<OwnerReference>>,
+    /// Whether an object has owners is what a rule reads: each owner is kept as a default.
+    owner_references: Option<Vec<MapOnly<IgnoredAny>>>,
     resource_version: Option<String>,
     uid: Option<String>,
 }
@@ -82,7 +85,9 @@ impl From<Meta> for ObjectMeta {
             labels: m.labels,
             name: m.name,
             namespace: m.namespace,
-            owner_references: m.owner_references,
+            owner_references: m
+                .owner_references
+                .map(|l| l.iter().map(|_| OwnerReference::default()).collect()),
             resource_version: m.resource_version,
             uid: m.uid,
             ..ObjectMeta::default()
@@ -113,13 +118,14 @@ struct SlimContainer {
     volume_mounts: Option<Vec<MapOnly<SlimVolumeMount>>>,
 }
 
-/// An environment variable: its name, value and whether it has a `valueFrom`.
+/// An environment variable: its name, value and whether it has a `valueFrom` (a rule reads
+/// only that one is there; it is kept as an empty source).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SlimEnvVar {
     name: Option<String>,
     value: Option<String>,
-    value_from: Option<EnvVarSource>,
+    value_from: Option<MapOnly<IgnoredAny>>,
 }
 
 /// `privileged` is the security-context field the rules read.
@@ -177,7 +183,7 @@ fn env_var(e: SlimEnvVar) -> EnvVar {
     EnvVar {
         name: e.name.unwrap_or_default(),
         value: e.value,
-        value_from: e.value_from,
+        value_from: e.value_from.map(|_| EnvVarSource::default()),
     }
 }
 

@@ -21,8 +21,8 @@ use std::marker::PhantomData;
 use k8s_openapi::api::core::v1::{
     Affinity, Container, EnvVar, EnvVarSource, EphemeralContainer, EphemeralVolumeSource,
     HostPathVolumeSource, ImageVolumeSource, NodeAffinity, PersistentVolumeClaimVolumeSource,
-    PodResourceClaim, PodSpec, PodTemplateSpec, ResourceRequirements, SecurityContext,
-    Toleration, Volume, VolumeMount,
+    PodResourceClaim, PodSpec, PodTemplateSpec, ResourceRequirements, SecurityContext, Toleration,
+    Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -291,3 +291,137 @@ pub(crate) fn pod_template<'de, D: Deserializer<'de>>(
     )
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POD: &str = r#"{
+        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+            {"nodeSelectorTerms": [{"matchExpressions": [{"key": "k", "operator": "In", "values": ["v"]}]}]}},
+            "podAntiAffinity": {}},
+        "initContainers": [{"name": "init", "image": "busybox:1", "restartPolicy": "Always",
+            "resources": {"requests": {"cpu": "1"}}}],
+        "containers": [{"name": "a", "image": "nginx:1", "imagePullPolicy": "Always",
+            "command": ["sh"], "args": ["-c"], "ports": [{"containerPort": 80}],
+            "env": [{"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"},
+                    {"name": "X", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+            "resources": {"limits": {"nvidia.com/gpu": "1"}, "claims": [{"name": "gpu"}]},
+            "securityContext": {"privileged": true, "runAsUser": 0},
+            "volumeMounts": [{"name": "dev", "mountPath": "/dev/nvidia0"}]}],
+        "ephemeralContainers": [{"name": "debug", "image": "busybox"}],
+        "nodeName": "n1", "nodeSelector": {"a": "b"}, "overhead": {"cpu": "100m"},
+        "resourceClaims": [{"name": "gpu", "resourceClaimName": "c"}],
+        "resources": {"requests": {"memory": "1Gi"}}, "schedulerName": "s",
+        "terminationGracePeriodSeconds": 30,
+        "tolerations": [{"key": "k", "operator": "Exists"}],
+        "volumes": [{"name": "dev", "hostPath": {"path": "/dev/nvidia0"}},
+                    {"name": "data", "persistentVolumeClaim": {"claimName": "c"}},
+                    {"name": "tmp", "ephemeral": {}},
+                    {"name": "model", "image": {"reference": "m:1", "pullPolicy": "Always"}},
+                    {"name": "cfg", "configMap": {"name": "c"}}],
+        "dnsPolicy": "ClusterFirst", "priorityClassName": "high"
+    }"#;
+
+    /// The full read with only the fields the projection keeps, as the projection builds them.
+    fn project(mut full: PodSpec) -> PodSpec {
+        let keep_container = |c: &mut Container| {
+            *c = Container {
+                env: c.env.take().map(|l| {
+                    l.into_iter()
+                        .map(|e| EnvVar {
+                            value_from: e.value_from.map(|_| EnvVarSource::default()),
+                            ..e
+                        })
+                        .collect()
+                }),
+                image: c.image.take(),
+                image_pull_policy: c.image_pull_policy.take(),
+                name: std::mem::take(&mut c.name),
+                resources: c.resources.take(),
+                restart_policy: c.restart_policy.take(),
+                security_context: c.security_context.take().map(|s| SecurityContext {
+                    privileged: s.privileged,
+                    ..SecurityContext::default()
+                }),
+                volume_mounts: c.volume_mounts.take().map(|l| {
+                    l.into_iter()
+                        .map(|m| VolumeMount {
+                            name: m.name,
+                            ..VolumeMount::default()
+                        })
+                        .collect()
+                }),
+                ..Container::default()
+            };
+        };
+        full.containers.iter_mut().for_each(keep_container);
+        full.init_containers
+            .iter_mut()
+            .flatten()
+            .for_each(keep_container);
+        for c in full.ephemeral_containers.iter_mut().flatten() {
+            *c = EphemeralContainer {
+                name: std::mem::take(&mut c.name),
+                image: c.image.take(),
+                ..EphemeralContainer::default()
+            };
+        }
+        for v in full.volumes.iter_mut().flatten() {
+            *v = Volume {
+                ephemeral: v.ephemeral.take(),
+                host_path: v.host_path.take(),
+                image: v.image.take(),
+                name: std::mem::take(&mut v.name),
+                persistent_volume_claim: v.persistent_volume_claim.take(),
+                ..Volume::default()
+            };
+        }
+        full.affinity = full.affinity.map(|a| Affinity {
+            node_affinity: a.node_affinity,
+            ..Affinity::default()
+        });
+        full.dns_policy = None;
+        full.priority_class_name = None;
+        full
+    }
+
+    #[test]
+    fn keeps_every_field_the_rules_read_as_the_full_read_builds_it() {
+        let full: PodSpec = serde_json::from_str(POD).unwrap();
+        let slim = pod_spec(&mut serde_json::Deserializer::from_str(POD))
+            .unwrap()
+            .unwrap();
+        assert_ne!(slim, full, "the projection skips fields");
+        assert_eq!(slim, project(full));
+    }
+
+    #[test]
+    fn reads_structs_from_maps_only_as_k8s_openapi_does() {
+        // serde's derive would read `[true]` as `{privileged: true}`; k8s-openapi refuses it.
+        let text = r#"{"containers": [{"name": "a", "securityContext": [true]}]}"#;
+        assert!(serde_json::from_str::<PodSpec>(text).is_err());
+        assert!(pod_spec(&mut serde_json::Deserializer::from_str(text)).is_err());
+        // `null` is an absent field in both.
+        let text = r#"{"containers": null, "affinity": null, "volumes": [{"name": null}]}"#;
+        let full: PodSpec = serde_json::from_str(text).unwrap();
+        let slim = pod_spec(&mut serde_json::Deserializer::from_str(text)).unwrap();
+        assert_eq!(slim, Some(full));
+    }
+
+    #[test]
+    fn metadata_keeps_owners_as_presence() {
+        let text = r#"{"name": "a", "labels": {"x": "y"}, "ownerReferences": [{"apiVersion": "v1",
+            "kind": "ReplicaSet", "name": "r", "uid": "u"}], "managedFields": [{"manager": "m"}],
+            "resourceVersion": "7", "uid": "u1", "annotations": {"k": "v"}}"#;
+        let m = MetadataSeed
+            .deserialize(&mut serde_json::Deserializer::from_str(text))
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.owner_references.as_ref().map(Vec::len), Some(1));
+        assert_eq!(m.managed_fields, None);
+        assert_eq!(m.resource_version.as_deref(), Some("7"));
+        assert_eq!(m.uid.as_deref(), Some("u1"));
+        assert_eq!(m.labels.map(|l| l.len()), Some(1));
+        assert_eq!(m.annotations.map(|l| l.len()), Some(1));
+    }
+}

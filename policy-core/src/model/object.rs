@@ -654,27 +654,30 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
             if let Some(child) = shape.and_then(|s| s.child(key)) {
                 let mut p = String::new();
                 pointer::push(&mut p, key);
-                ShapeSeed {
-                    shapes: self.shapes,
-                    shape: child,
-                    pointer: p,
-                    out: &mut collected,
-                }
-                .deserialize(value)
-                .map_err(de::Error::custom)?;
+                replay(value, |d| {
+                    ShapeSeed {
+                        shapes: self.shapes,
+                        shape: child,
+                        pointer: p,
+                        out: &mut collected,
+                    }
+                    .deserialize(d)
+                })?;
             } else if key == "items" && is_list(Some(&kind)) && shape.is_none() {
-                items = ItemsSeed {
-                    shapes: self.shapes,
-                }
-                .deserialize(value)
-                .map_err(de::Error::custom)?;
+                items = replay(value, |d| {
+                    ItemsSeed {
+                        shapes: self.shapes,
+                    }
+                    .deserialize(d)
+                })?;
             } else if shape.is_none() && probe::probes(&api_version) {
-                probe::Seed {
-                    key,
-                    out: &mut collected.unjudged_containers,
-                }
-                .deserialize(value)
-                .map_err(de::Error::custom)?;
+                replay(value, |d| {
+                    probe::Seed {
+                        key,
+                        out: &mut collected.unjudged_containers,
+                    }
+                    .deserialize(d)
+                })?;
             }
         }
         // A `…List` kind with an `items` array (what `kubectl get -o yaml` prints, read by
@@ -708,6 +711,21 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
             oci_models: collected.oci_models,
         })))
     }
+}
+
+/// Reads a buffered value again through the slice deserializer, as the typed reader reads text
+/// (see `inline_pods::typed`): a second copy of every decoder for `&Value` would cost the wasm
+/// modules their size budget. Values have no duplicate keys and write back exactly.
+fn replay<T, E: de::Error>(
+    value: &Value,
+    read: impl FnOnce(
+        &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+    ) -> Result<T, serde_json::Error>,
+) -> Result<T, E> {
+    let bytes = serde_json::to_vec(value).map_err(E::custom)?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    de.disable_recursion_limit();
+    read(&mut de).map_err(E::custom)
 }
 
 /// True for `List` and `*List` kinds.
@@ -882,21 +900,21 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
                     };
                     let mut p = pointer.clone();
                     pointer::push(&mut p, key);
-                    ShapeSeed {
-                        shapes,
-                        shape: child,
-                        pointer: p,
-                        out: &mut *out,
-                    }
-                    .deserialize(value)
-                    .map_err(de::Error::custom)?;
+                    replay(value, |d| {
+                        ShapeSeed {
+                            shapes,
+                            shape: child,
+                            pointer: p,
+                            out: &mut *out,
+                        }
+                        .deserialize(d)
+                    })?;
                 }
                 // A wrapped Pod's metadata is its own, as a Pod's is the object's.
                 if let Some(meta) = m.get("metadata") {
                     for p in out.pods[first..].iter_mut() {
                         if p.pointer == pointer && p.metadata.is_none() {
-                            p.metadata = Option::<ObjectMeta>::deserialize(meta)
-                                .map_err(de::Error::custom)?;
+                            p.metadata = replay(meta, |d| Option::<ObjectMeta>::deserialize(d))?;
                         }
                     }
                 }

@@ -138,6 +138,8 @@ pub fn evaluate_value(policy: &Policy, value: &Value, context: &Context) -> Repo
 
 /// Parses AdmissionReview (or bare AdmissionRequest) bytes into a typed request: JSON, or (with
 /// the `yaml` feature) one YAML document, read as [`check`] reads YAML and within the same limits.
+/// The objects' pod specs and metadata hold only the fields the rules read (README, "Admission
+/// reads only what the rules read").
 pub fn parse_request(policy: &Policy, bytes: &[u8]) -> Result<Request, ReviewError> {
     answer::review::parse_request(policy, bytes)
 }

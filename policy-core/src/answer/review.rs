@@ -136,3 +136,41 @@ fn uid_of(bytes: &[u8]) -> Option<String> {
         .filter(|u| !u.is_empty())
         .map(str::to_owned)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn review_of(container: &str) -> Vec<u8> {
+        format!(
+            r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{{"uid":"u","kind":{{"group":"","version":"v1","kind":"Pod"}},"resource":{{"group":"","version":"v1","resource":"pods"}},"operation":"CREATE","userInfo":{{"username":"a"}},"object":{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"p","managedFields":[{{"manager":"m"}}]}},"spec":{{"containers":[{container}]}}}}}}}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn admission_reads_only_what_the_rules_read() {
+        let policy = Policy::default();
+        let ctx = Context::default();
+        // A wrongly typed field no rule reads: skipped in admission.
+        let unread =
+            review_of(r#"{"name":"a","image":"nginx:1","ports":[{"containerPort":"80"}]}"#);
+        let (request, verdict) = evaluate_request(&policy, &unread, &ctx).unwrap();
+        assert!(verdict
+            .findings()
+            .iter()
+            .all(|f| f.rule() != crate::model::catalogue::RuleId::InputInvalid));
+        let spec = &request.object.unwrap().pods[0].spec;
+        assert_eq!(spec.containers[0].image.as_deref(), Some("nginx:1"));
+        assert_eq!(spec.containers[0].ports, None);
+        // A wrongly typed field a rule reads: refused with the full read's message.
+        let read = review_of(r#"{"name":"a","image":5}"#);
+        let Err(ReviewError::Invalid(msg)) = evaluate_request(&policy, &read, &ctx) else {
+            panic!("a numeric image must be refused");
+        };
+        assert!(
+            msg.contains("/request/object/spec/containers/0/image"),
+            "{msg}"
+        );
+    }
+}

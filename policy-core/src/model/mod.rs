@@ -15,6 +15,7 @@ pub(crate) mod label_syntax;
 pub(crate) mod nodetypes;
 pub(crate) mod object;
 pub(crate) mod removed_apis;
+pub(crate) mod slim;
 pub(crate) mod templates;
 pub(crate) mod text;
 pub(crate) mod view;

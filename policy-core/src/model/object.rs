@@ -405,6 +405,9 @@ pub enum Doc {
 /// Parses one document with the given shapes.
 pub(crate) struct DocSeed<'s> {
     pub shapes: &'s Shapes,
+    /// Read the `object` and `oldObject` of an AdmissionRequest through the projection of
+    /// [`crate::model::slim`] (the fields the rules read) instead of k8s-openapi in full.
+    pub slim: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
@@ -412,12 +415,18 @@ impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Doc, D::Error> {
         d.deserialize_map(DocVisitor {
             shapes: self.shapes,
+            slim: self.slim,
+            project: false,
         })
     }
 }
 
 struct DocVisitor<'s> {
     shapes: &'s Shapes,
+    /// A request's objects are read through the projection.
+    slim: bool,
+    /// This document is such an object.
+    project: bool,
 }
 
 /// A map key, borrowed from the input when possible.
@@ -453,6 +462,31 @@ enum KindField {
     Gvk(GroupVersionKind),
 }
 
+/// [`KindField`] read without the untagged enum's buffering: a string or a map, nothing else
+/// (on anything else the document is read again in full, with the enum).
+struct KindSeed;
+
+impl<'de> DeserializeSeed<'de> for KindSeed {
+    type Value = KindField;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<KindField, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KindField;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a kind name or a group/version/kind map")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KindField, E> {
+                Ok(KindField::Name(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<KindField, A::Error> {
+                GroupVersionKind::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(KindField::Gvk)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[derive(Default)]
 struct Collected {
     pods: Vec<PodTemplate>,
@@ -464,6 +498,8 @@ struct Collected {
     oci_models: Vec<(String, String)>,
     /// Values of [`Leaf::Shared`] locations, copied into the pods once the object is read.
     shared: Vec<(String, crate::model::templates::Shared, Value)>,
+    /// Pod templates and specs are read through the projection ([`crate::model::slim`]).
+    slim: bool,
 }
 
 impl<'de> Visitor<'de> for DocVisitor<'_> {
@@ -478,7 +514,13 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
         let mut kind: Option<String> = None;
         let mut gvk: Option<GroupVersionKind> = None;
         let mut metadata: Option<ObjectMeta> = None;
-        let mut collected = Collected::default();
+        let mut collected = Collected {
+            slim: self.project,
+            ..Collected::default()
+        };
+        // A request field skipped unread on the fast path (see below); the document must then
+        // turn out to be a request.
+        let mut skipped = false;
         let mut pending: Vec<(String, Value)> = Vec::new();
         let mut request: Option<Request> = None;
         let mut items: Option<Vec<Object>> = None;
@@ -489,6 +531,13 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
         while let Some(Key(key)) = map.next_key::<Key>()? {
             match key.as_ref() {
                 "apiVersion" => api_version = Some(map.next_value()?),
+                "kind" if self.slim || self.project => match map.next_value_seed(KindSeed)? {
+                    KindField::Name(k) => kind = Some(k),
+                    KindField::Gvk(g) => {
+                        is_request = true;
+                        gvk = Some(g);
+                    }
+                },
                 "kind" => match map.next_value::<KindField>()? {
                     KindField::Name(k) => kind = Some(k),
                     KindField::Gvk(g) => {
@@ -496,10 +545,14 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                         gvk = Some(g);
                     }
                 },
+                "metadata" if self.project => {
+                    metadata = map.next_value_seed(crate::model::slim::MetadataSeed)?
+                }
                 "metadata" => metadata = map.next_value::<Option<ObjectMeta>>()?,
                 "request" => {
                     let doc = map.next_value_seed(DocSeed {
                         shapes: self.shapes,
+                        slim: self.slim,
                     })?;
                     match doc {
                         Doc::Review(r) | Doc::Request(r) => request = Some(*r),
@@ -509,6 +562,7 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                 "object" | "oldObject" => {
                     let obj = map.next_value_seed(ObjectFieldSeed {
                         shapes: self.shapes,
+                        slim: self.slim,
                     })?;
                     if key == "object" {
                         req.object = obj;
@@ -562,6 +616,12 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
                         Some(None) => {
                             map.next_value::<IgnoredAny>()?;
                         }
+                        // The rest of an AdmissionRequest (`options`, `resource`, …) is read by no
+                        // rule: on the fast path it is skipped rather than kept for a kind.
+                        None if self.slim && gvk.is_some() => {
+                            skipped = true;
+                            map.next_value::<IgnoredAny>()?;
+                        }
                         None => pending.push((other.to_owned(), map.next_value()?)),
                     }
                 }
@@ -590,6 +650,10 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
         // An empty kind is a missing one, as apimachinery's unstructured scheme decides
         // (apimachinery unstructured.go `Decode`: `if len(gvk.Kind) == 0` → `NewMissingKindErr`).
         let kind = kind.filter(|k| !k.is_empty());
+        if skipped {
+            // Not a request after all (a second `kind`): read it again in full.
+            return Err(de::Error::custom("a request field was skipped"));
+        }
         let (Some(api_version), Some(kind)) = (api_version, kind) else {
             return Err(de::Error::custom(
                 "not a Kubernetes object: `apiVersion` and `kind` are required",
@@ -600,27 +664,30 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
             if let Some(child) = shape.and_then(|s| s.child(key)) {
                 let mut p = String::new();
                 pointer::push(&mut p, key);
-                ShapeSeed {
-                    shapes: self.shapes,
-                    shape: child,
-                    pointer: p,
-                    out: &mut collected,
-                }
-                .deserialize(value)
-                .map_err(de::Error::custom)?;
+                replay(value, |d| {
+                    ShapeSeed {
+                        shapes: self.shapes,
+                        shape: child,
+                        pointer: p,
+                        out: &mut collected,
+                    }
+                    .deserialize(d)
+                })?;
             } else if key == "items" && is_list(Some(&kind)) && shape.is_none() {
-                items = ItemsSeed {
-                    shapes: self.shapes,
-                }
-                .deserialize(value)
-                .map_err(de::Error::custom)?;
+                items = replay(value, |d| {
+                    ItemsSeed {
+                        shapes: self.shapes,
+                    }
+                    .deserialize(d)
+                })?;
             } else if shape.is_none() && probe::probes(&api_version) {
-                probe::Seed {
-                    key,
-                    out: &mut collected.unjudged_containers,
-                }
-                .deserialize(value)
-                .map_err(de::Error::custom)?;
+                replay(value, |d| {
+                    probe::Seed {
+                        key,
+                        out: &mut collected.unjudged_containers,
+                    }
+                    .deserialize(d)
+                })?;
             }
         }
         // A `…List` kind with an `items` array (what `kubectl get -o yaml` prints, read by
@@ -656,6 +723,21 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
     }
 }
 
+/// Reads a buffered value again through the slice deserializer, as the typed reader reads text
+/// (see `inline_pods::typed`): a second copy of every decoder for `&Value` would cost the wasm
+/// modules their size budget. Values have no duplicate keys and write back exactly.
+fn replay<T, E: de::Error>(
+    value: &Value,
+    read: impl FnOnce(
+        &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+    ) -> Result<T, serde_json::Error>,
+) -> Result<T, E> {
+    let bytes = serde_json::to_vec(value).map_err(E::custom)?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    de.disable_recursion_limit();
+    read(&mut de).map_err(E::custom)
+}
+
 /// True for `List` and `*List` kinds.
 pub(crate) fn is_list(kind: Option<&str>) -> bool {
     kind.is_some_and(|k| k.ends_with("List"))
@@ -663,12 +745,14 @@ pub(crate) fn is_list(kind: Option<&str>) -> bool {
 
 struct ObjectFieldSeed<'s> {
     shapes: &'s Shapes,
+    /// Read the object through the projection.
+    slim: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for ObjectFieldSeed<'_> {
     type Value = Option<Object>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Object>, D::Error> {
-        struct V<'s>(&'s Shapes);
+        struct V<'s>(&'s Shapes, bool);
         impl<'de> Visitor<'de> for V<'_> {
             type Value = Option<Object>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -684,7 +768,12 @@ impl<'de> DeserializeSeed<'de> for ObjectFieldSeed<'_> {
                 d.deserialize_map(self)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Object>, A::Error> {
-                match (DocVisitor { shapes: self.0 }).visit_map(map)? {
+                let doc = DocVisitor {
+                    shapes: self.0,
+                    slim: false,
+                    project: self.1,
+                };
+                match doc.visit_map(map)? {
                     Doc::Object(o) => Ok(Some(*o)),
                     _ => Err(de::Error::custom(
                         "the request's object is not a single Kubernetes object",
@@ -692,7 +781,7 @@ impl<'de> DeserializeSeed<'de> for ObjectFieldSeed<'_> {
                 }
             }
         }
-        d.deserialize_option(V(self.shapes))
+        d.deserialize_option(V(self.shapes, self.slim))
     }
 }
 
@@ -735,7 +824,10 @@ impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
-                while let Some(item) = seq.next_element_seed(ObjectFieldSeed { shapes: self.0 })? {
+                while let Some(item) = seq.next_element_seed(ObjectFieldSeed {
+                    shapes: self.0,
+                    slim: false,
+                })? {
                     match item {
                         Some(o) => out.push(o),
                         None => return Err(de::Error::custom("a list item is null")),
@@ -768,7 +860,12 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
         } = self;
         match shape.leaf {
             Some(Leaf::PodTemplate) => {
-                if let Some(t) = Option::<PodTemplateSpec>::deserialize(d)? {
+                let t = if out.slim {
+                    crate::model::slim::pod_template(d)?
+                } else {
+                    Option::<PodTemplateSpec>::deserialize(d)?
+                };
+                if let Some(t) = t {
                     out.pods.push(PodTemplate {
                         spec_pointer: format!("{pointer}/spec"),
                         pointer,
@@ -813,28 +910,33 @@ impl<'de> DeserializeSeed<'de> for ShapeSeed<'_, '_> {
                     };
                     let mut p = pointer.clone();
                     pointer::push(&mut p, key);
-                    ShapeSeed {
-                        shapes,
-                        shape: child,
-                        pointer: p,
-                        out: &mut *out,
-                    }
-                    .deserialize(value)
-                    .map_err(de::Error::custom)?;
+                    replay(value, |d| {
+                        ShapeSeed {
+                            shapes,
+                            shape: child,
+                            pointer: p,
+                            out: &mut *out,
+                        }
+                        .deserialize(d)
+                    })?;
                 }
                 // A wrapped Pod's metadata is its own, as a Pod's is the object's.
                 if let Some(meta) = m.get("metadata") {
                     for p in out.pods[first..].iter_mut() {
                         if p.pointer == pointer && p.metadata.is_none() {
-                            p.metadata = Option::<ObjectMeta>::deserialize(meta)
-                                .map_err(de::Error::custom)?;
+                            p.metadata = replay(meta, |d| Option::<ObjectMeta>::deserialize(d))?;
                         }
                     }
                 }
                 Ok(())
             }
             Some(Leaf::PodSpec) => {
-                let spec = Option::<PodSpec>::deserialize(d)?.unwrap_or_default();
+                let spec = if out.slim {
+                    crate::model::slim::pod_spec(d)?
+                } else {
+                    Option::<PodSpec>::deserialize(d)?
+                }
+                .unwrap_or_default();
                 // The Pod's own spec: its base is the object root.
                 let base = pointer
                     .rsplit_once('/')

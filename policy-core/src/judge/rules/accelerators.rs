@@ -32,7 +32,7 @@
 
 use crate::judge::accelerator_use::AcceleratorUse;
 use crate::judge::eval::{Input, Out};
-use crate::model::image_ref::ImageRef;
+use crate::judge::rules::images;
 use crate::model::view::ContainerRef;
 use crate::read::pointer;
 
@@ -261,7 +261,7 @@ pub fn check_managed_component(input: &Input<'_>, out: &mut Out<'_>) {
             ));
         }
     }
-    for c in input.containers() {
+    for (c, r) in images::container_refs(input) {
         let Some(image) = c.image else { continue };
         // Cheap test first: this runs on every container of every object.
         if !(image.contains("device-plugin")
@@ -270,9 +270,6 @@ pub fn check_managed_component(input: &Input<'_>, out: &mut Out<'_>) {
         {
             continue;
         }
-        let Ok(r) = ImageRef::parse(image) else {
-            continue;
-        };
         let repo = r.normalized_repository();
         let Some((_, what, todo)) = MANAGED_IMAGES
             .iter()
@@ -348,15 +345,12 @@ pub fn check_gpu_operator(input: &Input<'_>, out: &mut Out<'_>) {
             None,
         );
     }
-    for c in input.containers() {
+    for (c, r) in images::container_refs(input) {
         let Some(image) = c.image else { continue };
         // Cheap test first: this runs on every container of every object.
         if !image.contains("gpu-operator") {
             continue;
         }
-        let Ok(r) = ImageRef::parse(image) else {
-            continue;
-        };
         let repo = r.normalized_repository();
         if repo.rsplit('/').next() != Some("gpu-operator") {
             continue;

@@ -54,6 +54,8 @@ pub(crate) struct Img<'a> {
     pull_policy: Option<&'a str>,
     /// The parsed reference (`None` when the field is absent).
     parsed: Option<Result<ImageRef, RefError>>,
+    /// For a container's image, the container's index in [`Input::containers`].
+    container: Option<usize>,
 }
 
 impl Img<'_> {
@@ -87,6 +89,7 @@ fn sources<'a>(object: &'a Object, containers: &[ContainerRef<'a>]) -> Vec<Img<'
                 scheme: "",
                 pull_policy: c.pull_policy,
                 parsed: c.image.map(ImageRef::parse),
+                container: Some(next),
             });
             next += 1;
         }
@@ -103,6 +106,7 @@ fn sources<'a>(object: &'a Object, containers: &[ContainerRef<'a>]) -> Vec<Img<'
                 scheme: "",
                 pull_policy: src.pull_policy.as_deref(),
                 parsed: image.map(ImageRef::parse),
+                container: None,
             });
         }
     }
@@ -122,6 +126,7 @@ fn sources<'a>(object: &'a Object, containers: &[ContainerRef<'a>]) -> Vec<Img<'
             scheme,
             pull_policy: None,
             parsed: image.map(ImageRef::parse),
+            container: None,
         });
     }
     out
@@ -141,6 +146,20 @@ pub(crate) fn cached<'a>(input: &Input<'a>) -> &'a [Img<'a>] {
     facts
         .images
         .get_or_init(|| sources(input.object, input.containers()))
+}
+
+/// Every container whose image parses, with its reference, in [`Input::containers`] order: the
+/// references [`cached`] parsed once per evaluation, for the rules outside this family.
+pub(crate) fn container_refs<'a>(
+    input: &Input<'a>,
+) -> impl Iterator<Item = (&'a ContainerRef<'a>, &'a ImageRef)> {
+    let containers = input.containers();
+    cached(input)
+        .iter()
+        .filter_map(move |img| match (img.container, &img.parsed) {
+            (Some(i), Some(Ok(r))) => Some((containers.get(i)?, r)),
+            _ => None,
+        })
 }
 
 /// Every image that parses, with its reference.

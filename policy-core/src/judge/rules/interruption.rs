@@ -31,12 +31,11 @@
 use k8s_openapi::api::core::v1::PodSpec;
 
 use crate::judge::eval::{Input, Out};
-use crate::model::image_ref::ImageRef;
+use crate::judge::rules::images;
 use crate::model::object::{Object, PodRef};
 use crate::model::templates::is_distributed_training;
 use crate::model::text::edits;
 use crate::read::pointer;
-use crate::settings::policy::Policy;
 
 /// Immediate eviction (the CKS documentation's spelling, `interruptable`).
 pub const INTERRUPTABLE: &str = "qos.coreweave.cloud/interruptable";
@@ -144,41 +143,52 @@ fn claim_volume(spec: &PodSpec) -> Option<String> {
     })
 }
 
-fn database_image(policy: &Policy, spec: &PodSpec) -> Option<String> {
-    spec.containers.iter().find_map(|c| {
-        let image = c.image.as_deref()?;
-        let repo = ImageRef::parse(image).ok()?.normalized_repository();
-        policy
-            .interruption
-            .database_images
-            .is_match(&repo)
-            .then(|| {
-                format!(
-                    "container `{}` runs the single-instance database `{repo}`",
-                    c.name
-                )
-            })
-    })
+/// For each pod (by index in [`Object::pods`]), its first container (of `containers`) that runs
+/// a single-instance database (settings `interruption.databaseImages`), from the image
+/// references parsed once per evaluation.
+fn database_images(input: &Input<'_>) -> Vec<Option<String>> {
+    let mut found = vec![None; input.object.pods.len()];
+    for (c, r) in images::container_refs(input) {
+        if c.what != "container" {
+            continue;
+        }
+        let Some(slot) = found.get_mut(c.pod).filter(|s| s.is_none()) else {
+            continue;
+        };
+        let repo = r.normalized_repository();
+        if input.policy.interruption.database_images.is_match(&repo) {
+            *slot = Some(format!(
+                "container `{}` runs the single-instance database `{repo}`",
+                c.name
+            ));
+        }
+    }
+    found
 }
 
 /// `interruptible-stateful`: `qos.coreweave.cloud/interruptable: "true"` on a pod of a workload
 /// that cannot tolerate eviction.
 pub fn check_stateful(input: &Input<'_>, out: &mut Out<'_>) {
     let obj = input.object;
-    let policy = input.policy;
     let workload = if obj.is("apps", "StatefulSet") {
         Some(format!("{} is stateful", workload_name(obj)))
     } else {
         distributed_training(obj)
     };
-    for pod in obj.pod_refs() {
+    let mut databases = None;
+    for (i, pod) in obj.pod_refs().enumerate() {
         if !is_true(&pod, INTERRUPTABLE) {
             continue;
         }
         let reason = workload
             .clone()
             .or_else(|| claim_volume(pod.spec))
-            .or_else(|| database_image(policy, pod.spec));
+            .or_else(|| {
+                databases
+                    .get_or_insert_with(|| database_images(input))
+                    .get_mut(i)?
+                    .take()
+            });
         let Some(reason) = reason else { continue };
         out.report(
             label_path(&pod, INTERRUPTABLE),

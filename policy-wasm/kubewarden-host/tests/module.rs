@@ -382,9 +382,9 @@ fn every_golden_case_matches_expected() {
                     &context,
                 )
                 .is_ok_and(|(_, v)| {
-                    v.findings
+                    v.findings()
                         .iter()
-                        .all(|f| f.rule != policy_core::RuleId::InputInvalid)
+                        .all(|f| f.rule() != policy_core::RuleId::InputInvalid)
                 });
             if unread_only {
                 unread += 1;

@@ -148,8 +148,9 @@ func readDocs(path string) ([]doc, error) {
 
 type expected struct {
 	Results []struct {
-		Document int    `json:"document"`
-		Kind     string `json:"kind"`
+		Document int       `json:"document"`
+		Kind     string    `json:"kind"`
+		Patch    []patchOp `json:"patch"`
 		Findings []struct {
 			Rule       string          `json:"rule"`
 			Severity   string          `json:"severity"`
@@ -279,8 +280,8 @@ func (h *harness) judge(d doc) (error, []string) {
 	return err, rec.msgs
 }
 
-func emit(cks, settings string) ([]map[string]interface{}, string, error) {
-	args := []string{"vap", "--kubernetes-version", "1.35"}
+func emit(cks, settings, version string) ([]map[string]interface{}, string, error) {
+	args := []string{"vap", "--kubernetes-version", version}
 	if settings != "" {
 		args = append(args, "--settings", settings)
 	}
@@ -327,6 +328,7 @@ func main() {
 		}
 		var list []struct {
 			ID     string `json:"id"`
+			Kind   string `json:"kind"`
 			Native struct {
 				Expressible bool `json:"expressible"`
 			} `json:"native"`
@@ -336,7 +338,8 @@ func main() {
 			os.Exit(2)
 		}
 		for _, r := range list {
-			if r.Native.Expressible {
+			// A mutation is compared by its patch (mutating.go), not by a verdict.
+			if r.Native.Expressible && r.Kind != "mutate" {
 				rules[r.ID] = true
 			}
 		}
@@ -352,7 +355,10 @@ func main() {
 	var differences []string
 	compared, vectors, docsCompared, positives := 0, 0, 0, 0
 	skipped := map[string]int{}
+	skippedMutation := map[string]int{}
 	harnesses := map[string]*harness{}
+	mharnesses := map[string]*mutatingHarness{}
+	patchesCompared, patchesApplied := 0, 0
 	for _, dir := range dirs {
 		input := filepath.Join(dir, "input.yaml")
 		if _, err := os.Stat(input); err != nil {
@@ -376,10 +382,32 @@ func main() {
 		if _, err := os.Stat(settings); err != nil {
 			settings = ""
 		}
-		manifests, text, err := emit(*cks, settings)
+		manifests, text, err := emit(*cks, settings, "1.35")
 		if err != nil {
 			differences = append(differences, fmt.Sprintf("%s: %v", filepath.Base(dir), err))
 			continue
+		}
+		// The MutatingAdmissionPolicy is emitted from 1.36 on.
+		all36, _, err := emit(*cks, settings, "1.36")
+		if err != nil {
+			differences = append(differences, fmt.Sprintf("%s: %v", filepath.Base(dir), err))
+			continue
+		}
+		var mutating []map[string]interface{}
+		for _, m := range all36 {
+			if k, _ := m["kind"].(string); strings.HasPrefix(k, "MutatingAdmissionPolicy") {
+				mutating = append(mutating, m)
+			}
+		}
+		mtext, _ := json.Marshal(mutating)
+		mh := mharnesses[string(mtext)]
+		if mh == nil {
+			mh, err = newMutatingHarness(mutating)
+			if err != nil {
+				differences = append(differences, fmt.Sprintf("%s: mutating plugin: %v", filepath.Base(dir), err))
+				continue
+			}
+			mharnesses[string(mtext)] = mh
 		}
 		// One plugin per distinct set of emitted policies (most vectors share settings).
 		h := harnesses[text]
@@ -392,26 +420,33 @@ func main() {
 			harnesses[text] = h
 		}
 		for _, d := range docs {
-			if d.namespace != "" && !h.namespaces[d.namespace] {
-				h.namespaces[d.namespace] = true
-				ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: d.namespace,
-					Labels: map[string]string{"kubernetes.io/metadata.name": d.namespace}}}
-				if _, err := h.client.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
-					fmt.Fprintln(os.Stderr, "namespace:", err)
-					os.Exit(2)
-				}
-			}
+			ensureNamespace(h.client, h.namespaces, d.namespace)
+			ensureNamespace(mh.client, mh.namespaces, d.namespace)
 		}
 		vectors++
 		for _, d := range docs {
 			// The core's result(s) for this document.
 			var want = map[string]string{}
+			var wantPatch []patchOp
+			invalid := false
 			n := 0
 			for _, r := range exp.Results {
 				if r.Document != d.index {
 					continue
 				}
 				n++
+				for _, op := range r.Patch {
+					// `cpu-compute-toleration` patches a Pod's own tolerations, and no other
+					// rule does (`sunk-daemonset-tolerations` patches DaemonSet templates).
+					if r.Kind == "Pod" && (op.Path == "/spec/tolerations" || op.Path == "/spec/tolerations/-") {
+						wantPatch = append(wantPatch, op)
+					}
+				}
+				for _, f := range r.Findings {
+					if f.Rule == "input-invalid" {
+						invalid = true
+					}
+				}
 				for _, f := range r.Findings {
 					if !rules[f.Rule] {
 						continue
@@ -428,6 +463,25 @@ func main() {
 			if n != 1 {
 				skipped["a document the core reads as other than one object (a List, or unreadable)"]++
 				continue
+			}
+			if kind, _ := d.object["kind"].(string); d.object != nil && strings.HasSuffix(kind, "List") {
+				skipped["a `kind: List` document (the API server never receives one)"]++
+				continue
+			}
+			// The mutation: the plugin's object equals the input with the core's patch applied.
+			if invalid {
+				// The core patches nothing it finds invalid; the API server refuses such a
+				// request before admission (a container `name: false`, a review without uid).
+				skippedMutation["an input-invalid document (the API server refuses it before admission)"]++
+			} else {
+				patchesCompared++
+				if len(wantPatch) > 0 {
+					patchesApplied++
+				}
+			}
+			if diff := mh.compare(d, wantPatch); !invalid && diff != "" {
+				differences = append(differences, fmt.Sprintf("%s doc %d (%s): cpu-compute-toleration: %s",
+					filepath.Base(dir), d.index, d.op, diff))
 			}
 			err, warnings := h.judge(d)
 			docsCompared++
@@ -460,10 +514,13 @@ func main() {
 			}
 		}
 	}
-	fmt.Printf("native differential: rules %v; %d vectors, %d documents, %d rule verdicts compared (%d where the core reports the rule), %d differences\n",
-		ruleList, vectors, docsCompared, compared, positives, len(differences))
+	fmt.Printf("native differential: rules %v; %d vectors, %d documents, %d rule verdicts compared (%d where the core reports the rule); mutation (cpu-compute-toleration, MutatingAdmissionPolicy): %d documents compared (%d where the core patches); %d differences\n",
+		ruleList, vectors, docsCompared, compared, positives, patchesCompared, patchesApplied, len(differences))
 	for why, n := range skipped {
 		fmt.Printf("  not compared: %d documents: %s\n", n, why)
+	}
+	for why, n := range skippedMutation {
+		fmt.Printf("  mutation not compared: %d documents: %s\n", n, why)
 	}
 	for _, d := range differences {
 		fmt.Println("  DIFFERENCE:", d)

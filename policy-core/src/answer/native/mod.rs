@@ -12,6 +12,7 @@
 //! `request` variables, `matchConditions` that gate a policy, and one validation per policy.
 
 mod cel;
+mod mutating;
 
 use crate::model::catalogue::{RuleId, Severity};
 use crate::model::templates::{Location, LOCATIONS as POD_TEMPLATE_LOCATIONS};
@@ -69,7 +70,7 @@ pub fn support(rule: RuleId) -> NativeSupport {
         UnknownInstanceType => no(NOT_YET),
         LegacyNodeSelector => no(NOT_YET),
         NodepoolInvalid => no("needs NodePool capacity tables and cross-field arithmetic; not emitted yet"),
-        CpuComputeToleration => no("a MutatingAdmissionPolicy (Kubernetes 1.36+); not emitted yet: use the webhook or Kubewarden"),
+        CpuComputeToleration => yes("on Kubernetes 1.36+, a MutatingAdmissionPolicy whose JSON Patch appends the toleration to Pods on CREATE that request no accelerator and do not tolerate `is_cpu_compute` yet; before 1.36 it needs the webhook or Kubewarden"),
         BroadToleration => yes("a CEL `exists` over the tolerations of every pod location; ratcheting by comparing with `oldObject`"),
         GpuTolerationWithoutGpu => no(NOT_YET),
         SunkDaemonsetTolerations => no(NOT_YET),
@@ -90,10 +91,59 @@ pub fn support(rule: RuleId) -> NativeSupport {
     }
 }
 
+/// The settings the native policies read, one accessor each, so the generator does not depend
+/// on where [`Policy`] keeps them.
+impl Policy {
+    /// Settings `accelerators.resources`: globs over resource names that count as accelerators.
+    pub(crate) fn native_accelerator_resources(&self) -> &[String] {
+        &self.settings().accelerators.resources
+    }
+
+    /// Settings `exceptions.list`.
+    pub(crate) fn native_exceptions(&self) -> &[crate::settings::Exception] {
+        &self.settings().exceptions.list
+    }
+
+    /// Settings `accelerators.draClaimsAreAccelerators`.
+    pub(crate) fn native_dra_claims_are_accelerators(&self) -> bool {
+        self.settings().accelerators.dra_claims_are_accelerators
+    }
+}
+
+/// CEL: a settings `exceptions.list` entry naming `rule` matches the request's object
+/// (`settings/exceptions.rs`, `Entry::matches`: an absent or empty glob list matches anything;
+/// the namespace is the object's, else the request's; the name is `metadata.name`, else
+/// `generateName`), or `None` when no entry names `rule`.
+fn excepted(policy: &Policy, rule: RuleId) -> Option<String> {
+    let ns = "(has(object.metadata.namespace) ? object.metadata.namespace : (has(request.namespace) ? request.namespace : ''))";
+    let name = "(has(object.metadata.name) ? object.metadata.name : (has(object.metadata.generateName) ? object.metadata.generateName : ''))";
+    let mut entries = Vec::new();
+    for e in policy.native_exceptions() {
+        if !e.rules.iter().any(|r| r == rule.as_str()) {
+            continue;
+        }
+        let mut all = vec![String::from("true")];
+        if !e.namespaces.is_empty() {
+            all.push(format!(
+                "{ns} != '' && {}",
+                cel::glob_any(ns, &e.namespaces)
+            ));
+        }
+        if !e.kinds.is_empty() {
+            all.push(cel::glob_any("request.kind.kind", &e.kinds));
+        }
+        if !e.names.is_empty() {
+            all.push(format!("{name} != '' && {}", cel::glob_any(name, &e.names)));
+        }
+        entries.push(format!("({})", all.join(" && ")));
+    }
+    (!entries.is_empty()).then(|| entries.join(" || "))
+}
+
 /// Manifests for `policy` on Kubernetes `minor` (1.`minor`), and notes for the reader (what
 /// is left to the webhook).
 pub struct Native {
-    /// `ValidatingAdmissionPolicy` and binding objects, in order.
+    /// `ValidatingAdmissionPolicy`, `MutatingAdmissionPolicy` and binding objects, in order.
     pub manifests: Vec<Value>,
     /// Human notes: mutations not emitted, settings not honoured.
     pub notes: Vec<String>,
@@ -112,24 +162,28 @@ pub fn manifests(policy: &Policy, minor: u32) -> Native {
         notes: Vec::new(),
     };
     let settings = policy.settings();
+    let scope = Scope::new(policy);
     if policy.enabled(RuleId::CpuComputeToleration) {
-        out.notes.push(if minor >= 36 {
-            String::from("cpu-compute-toleration: the MutatingAdmissionPolicy is not emitted yet; the `is_cpu_compute` toleration needs the webhook or Kubewarden")
+        if minor >= mutating::FIRST_MINOR {
+            out.manifests
+                .extend(mutating::cpu_compute_toleration(policy, &scope));
         } else {
-            format!("cpu-compute-toleration: Kubernetes 1.{minor} has no MutatingAdmissionPolicy on by default; the `is_cpu_compute` toleration needs the webhook or Kubewarden")
-        });
+            out.notes.push(format!("cpu-compute-toleration: Kubernetes 1.{minor} has no MutatingAdmissionPolicy on by default (GA from 1.36); the `is_cpu_compute` toleration needs the webhook or Kubewarden"));
+        }
     }
     if settings.exceptions != Default::default() {
         out.notes.push(String::from(
             "exceptions by annotation are not honoured by native policies",
         ));
     }
-    let scope = Scope::new(policy);
     for &rule in RuleId::ALL {
         if !support(rule).expressible || !policy.enabled(rule) {
             continue;
         }
         let severity = policy.severity(rule);
+        if rule.info().kind == crate::model::catalogue::RuleKind::Mutate {
+            continue;
+        }
         let Some(spec) = rule_spec(policy, rule) else {
             continue;
         };
@@ -392,8 +446,11 @@ fn dra_claim_unused(policy: &Policy) -> RuleSpec {
 struct Scope {
     /// `namespaceSelector` of every binding.
     namespace_selector: Value,
-    /// `matchConditions` shared by every policy (exemptions, namespace globs).
-    conditions: Vec<Value>,
+    /// `matchConditions` on the namespace (settings `controlPlaneNamespaces` globs).
+    namespace_conditions: Vec<Value>,
+    /// `matchConditions` on the requester (settings `exemptions`): validations only, as the
+    /// core's mutations still apply to an exempt requester (`judge/eval.rs`, `run`).
+    exempt_conditions: Vec<Value>,
 }
 
 impl Scope {
@@ -420,9 +477,9 @@ impl Scope {
                 "values": exact,
             }));
         }
-        let mut conditions = Vec::new();
+        let mut namespace_conditions = Vec::new();
         if !globs.is_empty() {
-            conditions.push(json!({
+            namespace_conditions.push(json!({
                 "name": "not-control-plane-namespace",
                 "expression": format!(
                     "!(has(request.namespace) && {})",
@@ -451,16 +508,25 @@ impl Scope {
                 )
             ));
         }
+        let mut exempt_conditions = Vec::new();
         if !exempt.is_empty() {
-            conditions.push(json!({
+            exempt_conditions.push(json!({
                 "name": "not-exempt",
                 "expression": format!("!({})", exempt.join(" || ")),
             }));
         }
         Scope {
             namespace_selector: json!({ "matchExpressions": expressions }),
-            conditions,
+            namespace_conditions,
+            exempt_conditions,
         }
+    }
+
+    /// The `matchConditions` of a validating policy: namespaces and exemptions.
+    fn validating_conditions(&self) -> Vec<Value> {
+        let mut c = self.namespace_conditions.clone();
+        c.extend(self.exempt_conditions.iter().cloned());
+        c
     }
 }
 
@@ -523,13 +589,13 @@ fn emit(
         if ratchet && deny {
             // Ratcheting: an UPDATE whose violations `oldObject` already had is warned, not
             // denied (the core's `update.preexisting: allow`).
-            let mut new = scope.conditions.clone();
+            let mut new = scope.validating_conditions();
             new.push(json!({
                 "name": "new-violation",
                 "expression": format!("request.operation != 'UPDATE' || !({})", part.preexisting),
             }));
             policy(name.clone(), new, true, spec.message.clone());
-            let mut old = scope.conditions.clone();
+            let mut old = scope.validating_conditions();
             old.push(json!({
                 "name": "preexisting-violation",
                 "expression": format!("request.operation == 'UPDATE' && ({})", part.preexisting),
@@ -544,7 +610,12 @@ fn emit(
                 ),
             );
         } else {
-            policy(name, scope.conditions.clone(), deny, spec.message.clone());
+            policy(
+                name,
+                scope.validating_conditions(),
+                deny,
+                spec.message.clone(),
+            );
         }
     }
 }
@@ -558,7 +629,7 @@ mod tests {
         for &rule in RuleId::ALL {
             let s = support(rule);
             assert!(!s.note.is_empty(), "{rule}");
-            if s.expressible {
+            if s.expressible && rule.info().kind != crate::model::catalogue::RuleKind::Mutate {
                 assert!(rule_spec(&Policy::default(), rule).is_some(), "{rule}");
             }
         }
@@ -629,8 +700,65 @@ mod tests {
             r#"{"rules": {"broad-toleration": {"enabled": false}, "dra-claim-unused": {"enabled": false}}}"#,
         );
         assert!(manifests(&p, 35).manifests.is_empty());
-        // 1.36+: the mutation's note still says the webhook is needed.
-        assert!(manifests(&Policy::default(), 37).notes[0].contains("not emitted yet"));
+        // Before 1.36 the mutation's note says the webhook is needed; from 1.36 it is a MAP.
+        assert!(manifests(&Policy::default(), 35).notes[0].contains("webhook or Kubewarden"));
+        let n = manifests(&Policy::default(), 36);
+        assert!(n.notes.iter().all(|n| !n.contains("cpu-compute")));
+        let kinds: Vec<_> = n.manifests.iter().map(|m| m["kind"].clone()).collect();
+        assert!(kinds.contains(&json!("MutatingAdmissionPolicy")));
+        assert!(kinds.contains(&json!("MutatingAdmissionPolicyBinding")));
+    }
+
+    /// The MAP appends the core's toleration to the core's pods: CREATE of Pods, no
+    /// accelerator, not tolerated yet; exemptions do not stop it, exceptions do.
+    #[test]
+    fn cpu_compute_mutation() {
+        let p = policy(
+            r#"{"exemptions": {"users": ["admin"]}, "accelerators": {"resources": ["amd.com/*"]}, "exceptions": {"list": [{"rules": ["cpu-compute-toleration"], "names": ["probe-*"], "reason": "r"}]}}"#,
+        );
+        let n = manifests(&p, 37);
+        let map = n
+            .manifests
+            .iter()
+            .find(|m| m["kind"] == "MutatingAdmissionPolicy")
+            .unwrap();
+        assert_eq!(map["apiVersion"], "admissionregistration.k8s.io/v1");
+        let rules = &map["spec"]["matchConstraints"]["resourceRules"][0];
+        assert_eq!(rules["operations"], json!(["CREATE"]));
+        assert_eq!(rules["resources"], json!(["pods"]));
+        let conditions = map["spec"]["matchConditions"].to_string();
+        assert!(conditions.contains("amd.com/"), "{conditions}");
+        assert!(conditions.contains("nvidia.com/mig-"), "{conditions}");
+        assert!(conditions.contains("resourceClaims"), "{conditions}");
+        assert!(conditions.contains("probe-"), "{conditions}");
+        assert!(!conditions.contains("admin"), "{conditions}");
+        let patch = map["spec"]["mutations"][0]["jsonPatch"]["expression"]
+            .as_str()
+            .unwrap();
+        assert!(patch.contains("'/spec/tolerations/-'") && patch.contains("'/spec/tolerations'"));
+        assert!(patch
+            .contains("{'key': 'is_cpu_compute', 'operator': 'Exists', 'effect': 'NoSchedule'}"));
+        // DRA claims not counted: no resourceClaims test.
+        let p = policy(r#"{"accelerators": {"draClaimsAreAccelerators": false}}"#);
+        let map = manifests(&p, 36)
+            .manifests
+            .into_iter()
+            .find(|m| m["kind"] == "MutatingAdmissionPolicy")
+            .unwrap();
+        assert!(!map["spec"]["matchConditions"]
+            .to_string()
+            .contains("resourceClaims"));
+        // The rule off: no MAP and no note.
+        let p = policy(r#"{"rules": {"cpu-compute-toleration": {"enabled": false}}}"#);
+        let n = manifests(&p, 37);
+        assert!(n
+            .manifests
+            .iter()
+            .all(|m| m["kind"] != "MutatingAdmissionPolicy"));
+        assert!(manifests(&p, 35)
+            .notes
+            .iter()
+            .all(|n| !n.contains("cpu-compute")));
     }
 
     #[test]

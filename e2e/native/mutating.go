@@ -140,7 +140,7 @@ func newMutatingHarness(manifests []map[string]interface{}) (*mutatingHarness, e
 	}
 	factory.Start(stop)
 	factory.WaitForCacheSync(stop)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(10 * time.Minute)
 	for !p.WaitForReady() {
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("plugin not ready")

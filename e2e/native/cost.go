@@ -18,6 +18,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"sort"
 
@@ -121,6 +122,7 @@ func runCost(cks, settings string) int {
 	var rows []costRow
 	failures := 0
 	var maxEstimate, maxRuntime, maxPolicy uint64
+	unbounded := 0
 	for _, m := range manifests {
 		kind, _ := m["kind"].(string)
 		if kind != "ValidatingAdmissionPolicy" && kind != "MutatingAdmissionPolicy" {
@@ -185,7 +187,9 @@ func runCost(cks, settings string) int {
 			policyCreate += c
 			policyUpdate += u
 			rows = append(rows, costRow{name, e.what, est.Max, c, u})
-			if est.Max > maxEstimate {
+			if est.Max == math.MaxUint64 {
+				unbounded++
+			} else if est.Max > maxEstimate {
 				maxEstimate = est.Max
 			}
 			for _, x := range []uint64{c, u} {
@@ -209,8 +213,8 @@ func runCost(cks, settings string) int {
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].updat > rows[j].updat })
-	fmt.Printf("native cost: %d expressions; largest estimate (lists ≤ 100, strings ≤ 256) %d; on a Pod of 100 containers x 100 env vars and 100 tolerations (and a Deployment of it): largest runtime cost of one expression %d (per-call limit %d), of one policy %d (budget %d); %d failures\n",
-		len(rows), maxEstimate, maxRuntime, celconfig.PerCallLimit, maxPolicy, celconfig.RuntimeCELCostBudget, failures)
+	fmt.Printf("native cost: %d expressions; largest estimate (lists ≤ 100, strings ≤ 256) %d, %d without a finite estimate; on a Pod of 100 containers x 100 env vars and 100 tolerations (and a Deployment of it): largest runtime cost of one expression %d (per-call limit %d), of one policy %d (budget %d); %d failures\n",
+		len(rows), maxEstimate, unbounded, maxRuntime, celconfig.PerCallLimit, maxPolicy, celconfig.RuntimeCELCostBudget, failures)
 	for i, r := range rows {
 		if i == 5 {
 			break

@@ -4,7 +4,8 @@
 #     (k8s.io/apiserver v0.35.4, main.go here) evaluates what `cks-policy vap` emits for each
 #     golden vector's settings over each vector's objects (the captured real requests
 #     fixtures/cases/real-* included), and must agree with the core's expected.json on every
-#     expressible rule;
+#     expressible rule, and the upstream mutating plugin's object must equal the core's patch;
+#     then the CEL cost of every emitted expression (cost.go) within the API server's limits;
 #  2. the real API server (kube-apiserver v1.35.4 and v1.37.2 from e2e/build-k8s.sh, on
 #     127.0.0.1 under `timeout`, stopped by PID): the emitted policies apply, type-check
 #     (`status.typeChecking` empty), deny a violating Pod and Deployment, admit a good Pod and a
@@ -77,6 +78,8 @@ cli="$target/debug/cks-policy"
 
 say "differential over fixtures/cases"
 "$work/differential" -cks "$cli" -cases "$root/fixtures/cases" 2>"$work/differential.log"
+say "CEL cost of every emitted expression (estimate, and runtime on a pod of 100 containers x 100 env vars)"
+"$work/differential" -cost -cks "$cli" 2>>"$work/differential.log"
 
 # --- the real API server --------------------------------------------------------------------
 command -v openssl >/dev/null || skip "openssl is not installed"

@@ -150,13 +150,13 @@ macro_rules! for_each_rule {
                 native = no("needs a walk of arbitrary custom-resource shapes looking for `containers`"),
                 "a custom resource of a kind with no pod-template location holds `containers` that no rule judged; declare it in settings `templates`";
             ImageReferenceInvalid = "image-reference-invalid", Error, Validate, images::check_reference; doc = r#"an image string does not parse as an OCI/Docker reference (distribution grammar)"#,
-                native = yes("an RE2 `matches` of the distribution reference grammar, the 64-hex ID and 255-character checks, over every image source"),
+                native = yes("an RE2 `matches` of the distribution reference grammar, the 64-hex ID and 255-character checks, over every image source (AppWrapper components, embedded objects of any kind, aside)"),
                 "an image string does not parse as an OCI/Docker reference";
             ImageDigestRequired = "image-digest-required", Warning, Validate, images::check_digest_required; defers_to = Some(RuleId::ImageMutableTag), doc = r#"a container, initContainer or ephemeralContainer image, image volume (`volumes[].image.reference`) or KServe model served as an image (`storageUri: oci://…` or `oci+native://…`) with a tag is not pinned by digest and not allowed by `images.allow` (the seed asks for immutable tags *or* digests; set it to `error` to require digests everywhere)"#,
-                native = yes("CEL string functions over every image source (normalized as the core does), `images.allow` globs as RE2 `matches`; an untagged image is left to `image-mutable-tag` while it is on"),
+                native = yes("CEL string functions over every image source (normalized as the core does; AppWrapper components aside), `images.allow` globs as RE2 `matches`; an untagged image is left to `image-mutable-tag` while it is on"),
                 "a tagged container image is not pinned by digest (`@sha256:…`) and not allowed by `images.allow`";
             ImageMutableTag = "image-mutable-tag", Error, Validate, images::check_mutable_tag; doc = r#"no tag (implicit `latest`) or a tag in `images.mutableTags`, without a digest; it alone reports an untagged image"#,
-                native = yes("CEL string functions over every image source; `images.mutableTags` as a list"),
+                native = yes("CEL string functions over every image source (AppWrapper components aside); `images.mutableTags` as a list"),
                 "an image has no tag (implicit `latest`) or a mutable tag, and no digest";
             ImagePullPolicy = "image-pull-policy", Info, Validate, images::check_pull_policy; doc = r#"a digest-pinned image with `imagePullPolicy: Always` (an image volume's `pullPolicy: Always`)"#,
                 native = yes("a digest-pinned image's `imagePullPolicy`/`pullPolicy` at every container and image volume"),

@@ -147,7 +147,7 @@ pub fn manifests(policy: &Policy, minor: u32) -> Native {
     }
     if settings.exceptions != Default::default() {
         out.notes.push(String::from(
-            "exceptions (settings `exceptions` entries, the exceptions annotation) are not honoured by the native validations; a settings entry naming `cpu-compute-toleration` stops the mutation",
+            "exceptions: settings `exceptions` entries are honoured (an excepted object is warned, not denied), the exceptions annotation is not read by native policies",
         ));
     }
     for &rule in RuleId::ALL {
@@ -708,6 +708,27 @@ mod tests {
         );
         assert!(conditions.contains("g == 'system:masters'"), "{conditions}");
         assert!(conditions.contains("startsWith('ci/')"), "{conditions}");
+        // A settings exception: Deny gated on it, a Warn policy for the excepted objects.
+        let p = policy(
+            r#"{"rules": {"broad-toleration": {"severity": "error"}}, "exceptions": {"list": [{"rules": ["broad-toleration"], "namespaces": ["bench-*"], "kinds": ["Pod"], "reason": "benchmarks"}]}}"#,
+        );
+        let n = manifests(&p, 35);
+        let deny = n
+            .manifests
+            .iter()
+            .find(|m| m["metadata"]["name"] == "cks-policy-broad-toleration-pods")
+            .unwrap();
+        let c = deny["spec"]["matchConditions"].to_string();
+        assert!(
+            c.contains("not-excepted")
+                && c.contains("startsWith('bench-')")
+                && c.contains("request.kind.kind == 'Pod'"),
+            "{c}"
+        );
+        assert!(n.manifests.iter().any(|m| m["metadata"]["name"]
+            == "cks-policy-broad-toleration-pods-excepted"
+            && m["kind"] == "ValidatingAdmissionPolicyBinding"
+            && m["spec"]["validationActions"][0] == "Warn"));
         // Every native validation off: nothing.
         let off: Vec<String> = RuleId::ALL
             .iter()

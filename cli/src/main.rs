@@ -132,7 +132,8 @@ enum Command {
         format: RulesFormat,
     },
     /// Print native Kubernetes policies (ValidatingAdmissionPolicy + binding) for the rules CEL
-    /// expresses, as a YAML stream for `kubectl apply -f -`.
+    /// expresses, and on 1.36+ the MutatingAdmissionPolicy that appends the `is_cpu_compute`
+    /// toleration, as a YAML stream for `kubectl apply -f -`.
     Vap {
         /// Settings file (JSON or YAML).
         #[arg(long)]

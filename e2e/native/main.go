@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -62,6 +63,111 @@ type doc struct {
 	oldObject map[string]interface{}
 	namespace string
 	user      user.DefaultInfo
+	// The settings set whose policies judge it (the label setLabel on object and oldObject).
+	set string
+}
+
+// denyBindings are the merged bindings whose emitted action is Deny.
+var denyBindings = map[string]bool{}
+
+// bindingOf reads the binding's name from a warning of the validating plugin
+// ("Validation failed for ValidatingAdmissionPolicy '…' with binding '…': message").
+var bindingOf = regexp.MustCompile(`with binding '([^']+)': `)
+
+// setLabel selects, in the merged plugins, the bindings of one vector's settings.
+const setLabel = "cks-policy-differential/settings"
+
+// mergeSets puts the policies of every settings set into one list of each API: a policy
+// identical in two sets is kept once, and each set's bindings gain an objectSelector on setLabel.
+func mergeSets(sets [][]map[string]interface{}) (validating, mutating []map[string]interface{}) {
+	byContent := map[string]string{}
+	for i, manifests := range sets {
+		set := fmt.Sprintf("s%d", i)
+		renamed := map[string]string{}
+		for _, m := range manifests {
+			kind, _ := m["kind"].(string)
+			if kind != "ValidatingAdmissionPolicy" && kind != "MutatingAdmissionPolicy" {
+				continue
+			}
+			spec, _ := json.Marshal(m["spec"])
+			key := kind + string(spec)
+			name, ok := byContent[key]
+			if !ok {
+				name = fmt.Sprintf("p%d", len(byContent))
+				byContent[key] = name
+				c := deepCopy(m)
+				c["metadata"].(map[string]interface{})["name"] = name
+				if kind == "ValidatingAdmissionPolicy" {
+					validating = append(validating, c)
+				} else {
+					mutating = append(mutating, c)
+				}
+			}
+			md, _ := m["metadata"].(map[string]interface{})
+			old, _ := md["name"].(string)
+			renamed[kind+"/"+old] = name
+		}
+		for _, m := range manifests {
+			kind, _ := m["kind"].(string)
+			if kind != "ValidatingAdmissionPolicyBinding" && kind != "MutatingAdmissionPolicyBinding" {
+				continue
+			}
+			c := deepCopy(m)
+			spec := c["spec"].(map[string]interface{})
+			policyKind := strings.TrimSuffix(kind, "Binding")
+			policy, _ := spec["policyName"].(string)
+			spec["policyName"] = renamed[policyKind+"/"+policy]
+			md := c["metadata"].(map[string]interface{})
+			md["name"] = fmt.Sprintf("%s-%s", set, md["name"])
+			mr, _ := spec["matchResources"].(map[string]interface{})
+			if mr == nil {
+				mr = map[string]interface{}{}
+				spec["matchResources"] = mr
+			}
+			mr["objectSelector"] = map[string]interface{}{"matchLabels": map[string]interface{}{setLabel: set}}
+			if kind == "ValidatingAdmissionPolicyBinding" {
+				// The plugin stops at the first denial: every binding warns here, and a
+				// warning from a Deny binding counts as a denial (so every rule is seen).
+				actions, _ := spec["validationActions"].([]interface{})
+				for _, a := range actions {
+					if a == "Deny" {
+						denyBindings[md["name"].(string)] = true
+					}
+				}
+				spec["validationActions"] = []interface{}{"Warn"}
+				validating = append(validating, c)
+			} else {
+				mutating = append(mutating, c)
+			}
+		}
+	}
+	return validating, mutating
+}
+
+// labelled returns a copy of obj carrying setLabel=set, or nil when its labels are not a map.
+func labelled(obj map[string]interface{}, set string) map[string]interface{} {
+	if obj == nil {
+		return nil
+	}
+	c := deepCopy(obj)
+	md, ok := c["metadata"].(map[string]interface{})
+	if !ok {
+		if c["metadata"] != nil {
+			return nil
+		}
+		md = map[string]interface{}{}
+		c["metadata"] = md
+	}
+	labels, ok := md["labels"].(map[string]interface{})
+	if !ok {
+		if md["labels"] != nil {
+			return nil
+		}
+		labels = map[string]interface{}{}
+		md["labels"] = labels
+	}
+	labels[setLabel] = set
+	return c
 }
 
 // plural mirrors policy-core/src/answer/native/mod.rs `plural` (the resource the policies match).
@@ -148,8 +254,9 @@ func readDocs(path string) ([]doc, error) {
 
 type expected struct {
 	Results []struct {
-		Document int    `json:"document"`
-		Kind     string `json:"kind"`
+		Document int       `json:"document"`
+		Kind     string    `json:"kind"`
+		Patch    []patchOp `json:"patch"`
 		Findings []struct {
 			Rule       string          `json:"rule"`
 			Severity   string          `json:"severity"`
@@ -230,7 +337,7 @@ func newHarness(manifests []map[string]interface{}, namespaces map[string]bool) 
 	}
 	factory.Start(stop)
 	factory.WaitForCacheSync(stop)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(10 * time.Minute)
 	for !p.WaitForReady() {
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("plugin not ready")
@@ -279,8 +386,8 @@ func (h *harness) judge(d doc) (error, []string) {
 	return err, rec.msgs
 }
 
-func emit(cks, settings string) ([]map[string]interface{}, string, error) {
-	args := []string{"vap", "--kubernetes-version", "1.35"}
+func emit(cks, settings, version string) ([]map[string]interface{}, string, error) {
+	args := []string{"vap", "--kubernetes-version", version}
 	if settings != "" {
 		args = append(args, "--settings", settings)
 	}
@@ -312,7 +419,12 @@ func main() {
 	cks := flag.String("cks", "cks-policy", "the cks-policy binary")
 	cases := flag.String("cases", "fixtures/cases", "golden vectors")
 	rulesFlag := flag.String("rules", "", "comma-separated expressible rules (default: from `cks-policy rules --format json`)")
+	cost := flag.Bool("cost", false, "measure the CEL cost of the emitted expressions instead (cost.go)")
+	costSettings := flag.String("cost-settings", "", "settings for -cost")
 	flag.Parse()
+	if *cost {
+		os.Exit(runCost(*cks, *costSettings))
+	}
 
 	rules := map[string]bool{}
 	if *rulesFlag != "" {
@@ -327,6 +439,7 @@ func main() {
 		}
 		var list []struct {
 			ID     string `json:"id"`
+			Kind   string `json:"kind"`
 			Native struct {
 				Expressible bool `json:"expressible"`
 			} `json:"native"`
@@ -336,9 +449,20 @@ func main() {
 			os.Exit(2)
 		}
 		for _, r := range list {
-			if r.Native.Expressible {
+			// A mutation is compared by its patch (mutating.go), not by a verdict.
+			if r.Native.Expressible && r.Kind != "mutate" {
 				rules[r.ID] = true
 			}
+		}
+	}
+	var allRules []string
+	if out, err := exec.Command(*cks, "rules", "--format", "json").Output(); err == nil {
+		var list []struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(out, &list)
+		for _, r := range list {
+			allRules = append(allRules, r.ID)
 		}
 	}
 	var ruleList []string
@@ -352,14 +476,27 @@ func main() {
 	var differences []string
 	compared, vectors, docsCompared, positives := 0, 0, 0, 0
 	skipped := map[string]int{}
-	harnesses := map[string]*harness{}
+	skippedMutation := map[string]int{}
+	patchesCompared, patchesApplied := 0, 0
+	// First pass: read every vector, and emit the policies once per distinct settings file.
+	type vector struct {
+		dir  string
+		docs []doc
+		exp  expected
+		set  string
+		// Settings `exceptions.annotations: always` (true): admission honours the annotation.
+		annotationsInAdmission bool
+		// A context.json: digests a host resolved for the request, which `pin-digests` pins
+		// and the image rules then count as pinned; native policies cannot know them.
+		hostDigests bool
+	}
+	var vecs []vector
+	sets := map[string]string{} // settings text -> set label
+	var setManifests [][]map[string]interface{}
 	for _, dir := range dirs {
 		input := filepath.Join(dir, "input.yaml")
 		if _, err := os.Stat(input); err != nil {
 			input = filepath.Join(dir, "input.json")
-		}
-		if os.Getenv("NATIVE_VERBOSE") != "" {
-			fmt.Fprintln(os.Stderr, "vector", filepath.Base(dir))
 		}
 		docs, err := readDocs(input)
 		if err != nil {
@@ -373,51 +510,110 @@ func main() {
 			os.Exit(2)
 		}
 		settings := filepath.Join(dir, "settings.json")
-		if _, err := os.Stat(settings); err != nil {
-			settings = ""
-		}
-		manifests, text, err := emit(*cks, settings)
+		stext, err := os.ReadFile(settings)
 		if err != nil {
-			differences = append(differences, fmt.Sprintf("%s: %v", filepath.Base(dir), err))
-			continue
+			settings, stext = "", nil
 		}
-		// One plugin per distinct set of emitted policies (most vectors share settings).
-		h := harnesses[text]
-		if h == nil {
-			h, err = newHarness(manifests, nil)
+		set, ok := sets[string(stext)]
+		if !ok {
+			// 1.36: the ValidatingAdmissionPolicies are those of every version; the
+			// MutatingAdmissionPolicy is emitted from 1.36 on.
+			manifests, _, err := emit(*cks, settings, "1.36")
 			if err != nil {
-				differences = append(differences, fmt.Sprintf("%s: plugin: %v", filepath.Base(dir), err))
+				differences = append(differences, fmt.Sprintf("%s: %v", filepath.Base(dir), err))
 				continue
 			}
-			harnesses[text] = h
+			set = fmt.Sprintf("s%d", len(setManifests))
+			sets[string(stext)] = set
+			setManifests = append(setManifests, manifests)
 		}
+		var st struct {
+			Exceptions struct {
+				Annotations interface{} `json:"annotations"`
+			} `json:"exceptions"`
+		}
+		_ = json.Unmarshal(stext, &st)
+		always := st.Exceptions.Annotations == "always" || st.Exceptions.Annotations == true
+		_, ctxErr := os.Stat(filepath.Join(dir, "context.json"))
+		vecs = append(vecs, vector{dir: dir, docs: docs, exp: exp, set: set, annotationsInAdmission: always,
+			hostDigests: ctxErr == nil})
+	}
+	// One plugin of each kind holds every settings set's policies once (identical policies
+	// shared), each set's bindings selecting the objects labelled with the set.
+	validatingManifests, mutatingManifests := mergeSets(setManifests)
+	h, err := newHarness(validatingManifests, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "validating plugin:", err)
+		os.Exit(2)
+	}
+	mh, err := newMutatingHarness(mutatingManifests)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mutating plugin:", err)
+		os.Exit(2)
+	}
+	for _, vec := range vecs {
+		v := vec
+		dir, docs, exp := v.dir, v.docs, v.exp
+		notCompared := map[int]map[string]bool{}
 		for _, d := range docs {
-			if d.namespace != "" && !h.namespaces[d.namespace] {
-				h.namespaces[d.namespace] = true
-				ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: d.namespace,
-					Labels: map[string]string{"kubernetes.io/metadata.name": d.namespace}}}
-				if _, err := h.client.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
-					fmt.Fprintln(os.Stderr, "namespace:", err)
-					os.Exit(2)
-				}
-			}
+			notCompared[d.index] = map[string]bool{}
+		}
+		if os.Getenv("NATIVE_VERBOSE") != "" {
+			fmt.Fprintln(os.Stderr, "vector", filepath.Base(dir))
+		}
+		for i := range docs {
+			docs[i].set = vec.set
+			ensureNamespace(h.client, h.namespaces, docs[i].namespace)
+			ensureNamespace(mh.client, mh.namespaces, docs[i].namespace)
 		}
 		vectors++
 		for _, d := range docs {
 			// The core's result(s) for this document.
 			var want = map[string]string{}
+			var wantPatch []patchOp
+			invalid, removed := false, false
 			n := 0
 			for _, r := range exp.Results {
 				if r.Document != d.index {
 					continue
 				}
 				n++
+				for _, op := range r.Patch {
+					// `cpu-compute-toleration` patches a Pod's own tolerations, and no other
+					// rule does (`sunk-daemonset-tolerations` patches DaemonSet templates).
+					if r.Kind == "Pod" && (op.Path == "/spec/tolerations" || op.Path == "/spec/tolerations/-") {
+						wantPatch = append(wantPatch, op)
+					}
+				}
+				for _, f := range r.Findings {
+					if f.Rule == "input-invalid" {
+						invalid = true
+					}
+					if f.Rule == "api-version-removed" {
+						removed = true
+					}
+				}
 				for _, f := range r.Findings {
 					if !rules[f.Rule] {
 						continue
 					}
+					var sup struct {
+						By string `json:"by"`
+					}
+					_ = json.Unmarshal(f.Suppressed, &sup)
+					if sup.By == "annotation" {
+						if v.annotationsInAdmission {
+							// Native policies do not read the annotation (README).
+							notCompared[d.index][f.Rule] = true
+							skipped["rule verdicts: a rule silenced by the exceptions annotation where admission honours it (`exceptions.annotations: always`), which native policies do not read"]++
+							continue
+						}
+						// The core honours the annotation only for files (`exceptions.annotations:
+						// files`, the default): in admission the finding stands.
+						sup.By = ""
+					}
 					v := "warn"
-					if f.Severity == "error" && (len(f.Suppressed) == 0 || string(f.Suppressed) == "null") {
+					if f.Severity == "error" && sup.By == "" {
 						v = "deny"
 					}
 					if want[f.Rule] != "deny" {
@@ -429,17 +625,59 @@ func main() {
 				skipped["a document the core reads as other than one object (a List, or unreadable)"]++
 				continue
 			}
+			obj, old := labelled(d.object, d.set), labelled(d.oldObject, d.set)
+			if (obj == nil) != (d.object == nil) || (old == nil) != (d.oldObject == nil) {
+				skipped["metadata or labels not a map (the API server refuses it)"]++
+				continue
+			}
+			d.object, d.oldObject = obj, old
+			if kind, _ := d.object["kind"].(string); d.object != nil && strings.HasSuffix(kind, "List") {
+				skipped["a `kind: List` document (the API server never receives one)"]++
+				continue
+			}
+			// The mutation: the plugin's object equals the input with the core's patch applied.
+			if invalid {
+				// The core patches nothing it finds invalid; the API server refuses such a
+				// request before admission (a container `name: false`, a review without uid).
+				skippedMutation["an input-invalid document (the API server refuses it before admission)"]++
+			} else {
+				patchesCompared++
+				if len(wantPatch) > 0 {
+					patchesApplied++
+				}
+			}
+			if diff := mh.compare(d, wantPatch); !invalid && diff != "" {
+				differences = append(differences, fmt.Sprintf("%s doc %d (%s): cpu-compute-toleration: %s",
+					filepath.Base(dir), d.index, d.op, diff))
+			}
 			err, warnings := h.judge(d)
 			docsCompared++
 			for _, rule := range ruleList {
+				if notCompared[d.index][rule] {
+					continue
+				}
+				if removed {
+					skipped["rule verdicts: on a removed apiVersion (the API server refuses it before admission)"]++
+					continue
+				}
+				if v.hostDigests && strings.HasPrefix(rule, "image-") && rule != "image-reference-invalid" {
+					skipped["rule verdicts: an image rule on digests a host resolved for the request (context.json), which native policies cannot know"]++
+					continue
+				}
+				if kind, _ := d.object["kind"].(string); kind == "AppWrapper" {
+					skipped["rule verdicts: on an AppWrapper (its pods are embedded objects of any kind, which the native policies do not walk)"]++
+					continue
+				}
 				got := ""
-				if err != nil && strings.Contains(err.Error(), rule+":") {
-					got = "deny"
-				} else {
-					for _, w := range warnings {
-						if strings.Contains(w, rule+":") {
-							got = "warn"
-						}
+				for _, w := range warnings {
+					if !strings.Contains(w, rule+":") {
+						continue
+					}
+					m := bindingOf.FindStringSubmatch(w)
+					if m != nil && denyBindings[m[1]] {
+						got = "deny"
+					} else if got == "" {
+						got = "warn"
 					}
 				}
 				compared++
@@ -455,15 +693,33 @@ func main() {
 						filepath.Base(dir), d.index, d.op, rule, want[rule], got, msg, warnings))
 				}
 			}
-			if err != nil && !strings.Contains(err.Error(), "denied request") {
+			// Every binding warns here: an error, or a warning naming no rule (an expression
+			// that failed to evaluate), is a failure.
+			if err != nil {
 				differences = append(differences, fmt.Sprintf("%s doc %d: plugin error: %v", filepath.Base(dir), d.index, err))
+			}
+			for _, w := range warnings {
+				named := false
+				for _, rule := range allRules {
+					named = named || strings.Contains(w, rule+": ")
+				}
+				if !named {
+					differences = append(differences, fmt.Sprintf("%s doc %d: plugin warning: %s", filepath.Base(dir), d.index, w))
+				}
 			}
 		}
 	}
-	fmt.Printf("native differential: rules %v; %d vectors, %d documents, %d rule verdicts compared (%d where the core reports the rule), %d differences\n",
-		ruleList, vectors, docsCompared, compared, positives, len(differences))
+	fmt.Printf("native differential: rules %v; %d vectors, %d documents, %d rule verdicts compared (%d where the core reports the rule); mutation (cpu-compute-toleration, MutatingAdmissionPolicy): %d documents compared (%d where the core patches); %d differences\n",
+		ruleList, vectors, docsCompared, compared, positives, patchesCompared, patchesApplied, len(differences))
 	for why, n := range skipped {
-		fmt.Printf("  not compared: %d documents: %s\n", n, why)
+		if strings.HasPrefix(why, "rule verdicts: ") {
+			fmt.Printf("  not compared: %d rule verdicts: %s\n", n, strings.TrimPrefix(why, "rule verdicts: "))
+		} else {
+			fmt.Printf("  not compared: %d documents: %s\n", n, why)
+		}
+	}
+	for why, n := range skippedMutation {
+		fmt.Printf("  mutation not compared: %d documents: %s\n", n, why)
 	}
 	for _, d := range differences {
 		fmt.Println("  DIFFERENCE:", d)

@@ -4,12 +4,14 @@
 #     (k8s.io/apiserver v0.35.4, main.go here) evaluates what `cks-policy vap` emits for each
 #     golden vector's settings over each vector's objects (the captured real requests
 #     fixtures/cases/real-* included), and must agree with the core's expected.json on every
-#     expressible rule;
+#     expressible rule, and the upstream mutating plugin's object must equal the core's patch;
+#     then the CEL cost of every emitted expression (cost.go) within the API server's limits;
 #  2. the real API server (kube-apiserver v1.35.4 and v1.37.2 from e2e/build-k8s.sh, on
 #     127.0.0.1 under `timeout`, stopped by PID): the emitted policies apply, type-check
 #     (`status.typeChecking` empty), deny a violating Pod and Deployment, admit a good Pod and a
 #     pod of 100 containers x 100 env vars, and let `kubectl label` through on an old violating
-#     Deployment (ratcheting).
+#     Deployment (ratcheting); on 1.36+ the MutatingAdmissionPolicy appends the `is_cpu_compute`
+#     toleration to a CPU Pod and not to a GPU Pod.
 #
 # Outside CI a missing Go, etcd or Kubernetes build is reported as SKIPPED and the run exits 0;
 # under CI=true it is a failure. NATIVE_VERSIONS overrides the API server versions.
@@ -76,6 +78,8 @@ cli="$target/debug/cks-policy"
 
 say "differential over fixtures/cases"
 "$work/differential" -cks "$cli" -cases "$root/fixtures/cases" 2>"$work/differential.log"
+say "CEL cost of every emitted expression (estimate, and runtime on a pod of 100 containers x 100 env vars)"
+"$work/differential" -cost -cks "$cli" 2>>"$work/differential.log"
 
 # --- the real API server --------------------------------------------------------------------
 command -v openssl >/dev/null || skip "openssl is not installed"
@@ -203,6 +207,40 @@ print(-1 if bad else len(done))')
   done
   grep -q "dra-claim-unused:" <<<"$out" || { echo "native: FAILED: no dra-claim-unused warning: $out" >&2; k get validatingadmissionpolicy cks-policy-dra-claim-unused-pods -o yaml | tail -20 >&2; exit 1; }
   say "$version: Pod with an unused DRA claim admitted with the dra-claim-unused warning"
+  if [ "$minor" -ge 36 ]; then
+    # The MutatingAdmissionPolicy (GA from 1.36): a Pod that requests no accelerator gets the
+    # `is_cpu_compute` toleration appended; a GPU Pod does not.
+    grep -q '^kind: "MutatingAdmissionPolicy"$' "$work/vap.yaml" \
+      || { echo "native: FAILED: no MutatingAdmissionPolicy emitted for 1.$minor" >&2; exit 1; }
+    local got=""
+    for ((i = 0; i < 100; i++)); do
+      got=$(pod cpu "$specific" | k create --dry-run=server -o json -f - | python3 -c '
+import json, sys
+t = json.load(sys.stdin)["spec"].get("tolerations", [])
+print(json.dumps(t, sort_keys=True))')
+      grep -q is_cpu_compute <<<"$got" && break
+      sleep 0.2
+    done
+    # Exactly one `is_cpu_compute` toleration, as the core appends it, after the Pod's own (other
+    # built-in admission plugins, DefaultTolerationSeconds, may add theirs too).
+    python3 -c '
+import json, sys
+t = json.loads(sys.argv[1])
+cpu = [x for x in t if x.get("key") == "is_cpu_compute"]
+own = [x for x in t if x.get("key") == "example.com/dedicated"]
+sys.exit(0 if cpu == [{"effect": "NoSchedule", "key": "is_cpu_compute", "operator": "Exists"}] and len(own) == 1 else 1)' "$got" \
+      || { echo "native: FAILED: the CPU Pod's tolerations are $got" >&2; exit 1; }
+    say "$version: MutatingAdmissionPolicy appended {key: is_cpu_compute, operator: Exists, effect: NoSchedule} to a CPU Pod"
+    got=$(echo '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "gpu", "namespace": "default"},
+      "spec": {"containers": [{"name": "app", "image": "registry.example.com/app:1.0",
+      "resources": {"limits": {"nvidia.com/gpu": "1"}}}]}}' | k create --dry-run=server -o json -f - \
+      | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["spec"].get("tolerations", [])))')
+    grep -q is_cpu_compute <<<"$got" && { echo "native: FAILED: the GPU Pod got $got" >&2; exit 1; }
+    say "$version: a GPU Pod is left without it"
+  else
+    grep -q "needs the webhook or Kubewarden" "$work/vap.notes" \
+      || { echo "native: FAILED: no note that the mutation needs the webhook on 1.$minor" >&2; exit 1; }
+  fi
   big_pod > "$work/big.json"
   out=$(k create -f "$work/big.json" 2>&1) || { echo "native: FAILED: pod of 100 containers x 100 env vars refused: $out" >&2; exit 1; }
   say "$version: pod of 100 containers x 100 env vars and 100 tolerations admitted (within the CEL cost budget)"

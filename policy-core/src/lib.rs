@@ -66,7 +66,8 @@ use serde_json::Value;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Native Kubernetes policies for the rules CEL expresses: `ValidatingAdmissionPolicy` and
-/// binding manifests for Kubernetes 1.`minor`, honouring `policy`'s settings (README, "Native
+/// binding manifests for Kubernetes 1.`minor` (and from 1.36 the `MutatingAdmissionPolicy` of
+/// `cpu-compute-toleration`), honouring `policy`'s settings (README, "Native
 /// policies").
 pub fn native_policies(policy: &Policy, minor: u32) -> Native {
     answer::native::manifests(policy, minor)
@@ -75,6 +76,12 @@ pub fn native_policies(policy: &Policy, minor: u32) -> Native {
 /// The rule catalogue in run order.
 pub fn rules() -> &'static [RuleInfo] {
     &RULES
+}
+
+/// README's table of which rules run natively (`| id | native | how, or what CEL lacks |`),
+/// generated from the catalogue's `native` column; a test keeps README in step.
+pub fn native_rules_markdown() -> String {
+    answer::native::markdown_table()
 }
 
 /// The rule catalogue in run order, each rule with whether `cks-policy vap` emits it as a native

@@ -56,6 +56,33 @@ fn rule_tables_are_generated_from_the_catalogue() {
     }
 }
 
+/// README's table of which rules run natively is the catalogue's `native` column (the same
+/// as `cks-policy rules` prints). To regenerate it:
+/// `UPDATE_FIXTURES=1 cargo test -p cks-policy-tests --test docs`.
+#[test]
+fn native_table_is_generated_from_the_catalogue() {
+    const BEGIN: &str = "<!-- native table: generated from the catalogue's `native` column; a test fails when it drifts -->\n";
+    const END: &str = "<!-- end of native table -->\n";
+    let table = policy_core::native_rules_markdown();
+    assert_eq!(table.lines().count(), policy_core::rules().len() + 2);
+    let path = root().join("README.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text
+        .find(BEGIN)
+        .expect("README has no generated native table")
+        + BEGIN.len();
+    let end = start + text[start..].find(END).unwrap();
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        std::fs::write(&path, format!("{}{table}{}", &text[..start], &text[end..])).unwrap();
+    } else {
+        assert_eq!(
+            &text[start..end],
+            table,
+            "README's native table drifted from the catalogue: run `UPDATE_FIXTURES=1 cargo test -p cks-policy-tests --test docs`"
+        );
+    }
+}
+
 /// The schema the library ships is the one its types generate. To regenerate it:
 /// `UPDATE_FIXTURES=1 cargo test -p cks-policy-tests --test docs`.
 #[test]

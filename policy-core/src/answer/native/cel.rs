@@ -54,6 +54,10 @@ fn glob(expr: &str, g: &str) -> String {
 /// The RE2 regular expression of a globset glob (`*`, `**`, `?`, `[...]`, `[!...]`, `{a,b}`,
 /// `\` escapes), anchored. Source: globset `src/glob.rs` (`Tokens::to_regex_with`).
 pub fn glob_regex(g: &str) -> String {
+    if g == "**" {
+        // globset's special case: the glob `**` alone matches everything.
+        return String::from("(?s)^.*$");
+    }
     let mut re = String::from("(?s)^");
     let chars: Vec<char> = g.chars().collect();
     let mut i = 0;
@@ -61,11 +65,37 @@ pub fn glob_regex(g: &str) -> String {
     while i < chars.len() {
         let c = chars[i];
         match c {
+            '*' if chars.get(i + 1) != Some(&'*') => re.push_str(".*"),
             '*' => {
-                while i + 1 < chars.len() && chars[i + 1] == '*' {
-                    i += 1;
+                // `**` (globset `Parser::parse_star`): at the start of the glob (or of a `{}`
+                // branch) and before `/` or the end, `RecursivePrefix` `(?:/?|.*/)`; after `/`
+                // and at the end (or a branch's end), `RecursiveSuffix` `/.*`; between two `/`,
+                // `RecursiveZeroOrMore` `(?:/|/.*/)`; anywhere else two `*`, `.*`.
+                i += 1;
+                let prev = (i >= 2).then(|| chars[i - 2]);
+                let next = chars.get(i + 1).copied();
+                let branch_start = prev.is_none() || (depth > 0 && matches!(prev, Some('{' | ',')));
+                let branch_end = next.is_none() || (depth > 0 && matches!(next, Some(',' | '}')));
+                if branch_start && prev.is_none() {
+                    if next.is_none() || next == Some('/') {
+                        if next == Some('/') {
+                            i += 1;
+                        }
+                        re.push_str("(?:/?|.*/)");
+                    } else {
+                        re.push_str(".*");
+                    }
+                } else if prev == Some('/') && (branch_end || next == Some('/')) {
+                    re.pop();
+                    if branch_end {
+                        re.push_str("/.*");
+                    } else {
+                        i += 1;
+                        re.push_str("(?:/|/.*/)");
+                    }
+                } else {
+                    re.push_str(".*");
                 }
-                re.push_str(".*");
             }
             '?' => re.push('.'),
             '\\' if i + 1 < chars.len() => {
@@ -171,11 +201,12 @@ fn quantify(
     };
     let q = if every { "all" } else { "exists" };
     if *seg == "*" {
+        // A list's elements, or a map's values (the body is written once: a `*` under a `*`
+        // would otherwise double the text per level).
         let name = format!("{v}{depth}");
-        let list = quantify(&name, rest, v, depth + 1, body, every);
-        let map = quantify(&format!("{at}[{name}]"), rest, v, depth + 1, body, every);
+        let inner = quantify(&name, rest, v, depth + 1, body, every);
         return format!(
-            "(type({at}) == list ? {at}.{q}({name}, {list}) : {at}.{q}({name}, {map}))"
+            "(type({at}) == list ? {at} : {at}.map({name}k, {at}[{name}k])).{q}({name}, {inner})"
         );
     }
     let field = format!("{at}.{seg}");
@@ -196,22 +227,35 @@ mod tests {
         assert_eq!(string("a'b\\c"), "'a\\'b\\\\c'");
     }
 
-    /// The RE2 form of a glob agrees with globset (the core's matcher) on every probe.
+    /// The CEL form of a glob (string functions, or an RE2 `matches`) agrees with globset, the
+    /// core's matcher (`settings/glob.rs`), on a table of patterns × strings: `*`, `**`, `?`,
+    /// `[...]`, `[!...]`, `{a,b}`, escapes, and regex metacharacters written literally.
     #[test]
     fn glob_regex_agrees_with_globset() {
         let globs = [
             "cw-*",
             "*-slurm-scheduler",
             "registry.example.com/**",
+            "registry.example.com/*/app:*",
+            "**/nginx:*",
             "system:serviceaccount:*",
+            "a/**/b",
+            "a/**",
+            "a**b",
             "a?c",
             "[ab]x",
             "[!ab]x",
+            "[a-c]x",
             "{foo,bar}-*",
+            "{docker.io/library/nginx,ghcr.io/*}:latest",
             "x.y+z",
+            "(a|b)^$",
             "*mid*",
             "a\\*b",
             "ns/*-ci",
+            "docker.io/library/nginx:1.25",
+            "*",
+            "**",
         ];
         let probes = [
             "cw-x",
@@ -220,96 +264,69 @@ mod tests {
             "a-slurm-scheduler",
             "slurm-scheduler",
             "registry.example.com/a/b",
+            "registry.example.com/team/app:1.0",
+            "registry.example.com/a/b/app:1.0",
             "registry.example.com",
+            "docker.io/library/nginx:1.25",
+            "nginx:1.25",
+            "ghcr.io/x/y:latest",
+            "docker.io/library/nginx:latest",
             "system:serviceaccount:ns:n",
             "abc",
             "a/c",
             "ax",
             "bx",
             "cx",
+            "dx",
             "foo-1",
             "bar-",
             "baz-1",
             "x.y+z",
             "xxy+z",
+            "(a|b)^$",
+            "a^$",
             "amidb",
             "mid",
             "a*b",
             "axb",
             "ns/a-ci",
             "ns/a/b-ci",
+            "a/b",
+            "a/x/y/b",
+            "a/",
+            "a",
+            "ab",
+            "a/xb",
             "",
         ];
         for g in globs {
             let set = globset::Glob::new(g).unwrap().compile_matcher();
             let re = glob_regex(g);
-            let re_ = regex_lite(&re);
+            let engine = regex::Regex::new(&re).unwrap();
             for p in probes {
-                assert_eq!(set.is_match(p), re_(p), "glob {g} regex {re} probe {p:?}");
+                let want = set.is_match(p);
+                assert_eq!(want, engine.is_match(p), "glob {g} regex {re} probe {p:?}");
+                // The CEL the policies carry: string functions or `matches` of that regex.
+                let cel = glob("s", g);
+                let by_cel = if cel == "true" {
+                    true
+                } else if let Some(lit) = cel.strip_prefix("s == ") {
+                    p == unquote(lit)
+                } else if let Some(lit) = cel.strip_prefix("s.startsWith(") {
+                    p.starts_with(&unquote(lit.trim_end_matches(')')))
+                } else if let Some(lit) = cel.strip_prefix("s.endsWith(") {
+                    p.ends_with(&unquote(lit.trim_end_matches(')')))
+                } else {
+                    engine.is_match(p)
+                };
+                assert_eq!(want, by_cel, "glob {g} CEL {cel} probe {p:?}");
             }
         }
     }
 
-    /// A tiny backtracking matcher for the regex subset `glob_regex` emits, so the test needs
-    /// no regex crate: `.`, `.*`, classes, `(?:a|b)` groups, escapes, anchors.
-    fn regex_lite(re: &str) -> impl Fn(&str) -> bool {
-        let body = re
-            .strip_prefix("(?s)^")
-            .and_then(|r| r.strip_suffix('$'))
-            .unwrap()
-            .to_owned();
-        move |s: &str| {
-            let chars: Vec<char> = s.chars().collect();
-            let pat: Vec<char> = body.chars().collect();
-            m(&pat, &chars)
-        }
-    }
-
-    fn m(p: &[char], s: &[char]) -> bool {
-        if p.is_empty() {
-            return s.is_empty();
-        }
-        if p.len() >= 2 && p[0] == '.' && p[1] == '*' {
-            return (0..=s.len()).any(|k| m(&p[2..], &s[k..]));
-        }
-        if p[0] == '(' {
-            // (?:a|b)rest
-            let mut depth = 0;
-            let mut end = 0;
-            for (i, c) in p.iter().enumerate() {
-                if *c == '(' {
-                    depth += 1;
-                } else if *c == ')' {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = i;
-                        break;
-                    }
-                }
-            }
-            let inner: String = p[3..end].iter().collect();
-            return inner.split('|').any(|alt| {
-                let mut q: Vec<char> = alt.chars().collect();
-                q.extend_from_slice(&p[end + 1..]);
-                m(&q, s)
-            });
-        }
-        if s.is_empty() {
-            return false;
-        }
-        if p[0] == '[' {
-            let end = p.iter().position(|c| *c == ']').unwrap();
-            let (neg, set) = if p[1] == '^' {
-                (true, &p[2..end])
-            } else {
-                (false, &p[1..end])
-            };
-            let hit = set.contains(&s[0]);
-            return hit != neg && m(&p[end + 1..], &s[1..]);
-        }
-        if p[0] == '\\' {
-            return p[1] == s[0] && m(&p[2..], &s[1..]);
-        }
-        (p[0] == '.' || p[0] == s[0]) && m(&p[1..], &s[1..])
+    fn unquote(lit: &str) -> String {
+        lit.trim_matches('\'')
+            .replace("\\'", "'")
+            .replace("\\\\", "\\")
     }
 }

@@ -12,88 +12,107 @@
 //! `request` variables, `matchConditions` that gate a policy, and one validation per policy.
 
 mod cel;
+mod images;
+mod mutating;
 
 use crate::model::catalogue::{RuleId, Severity};
 use crate::model::templates::{Location, LOCATIONS as POD_TEMPLATE_LOCATIONS};
 use crate::settings::policy::Policy;
 use serde_json::{json, Value};
 
-/// How (or why not) a rule runs as a native policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct NativeSupport {
-    /// Whether [`manifests`] emits a policy for the rule.
-    pub expressible: bool,
-    /// How CEL expresses it, or what CEL lacks.
-    pub note: &'static str,
-}
+pub use crate::model::catalogue::NativeSupport;
 
-const fn yes(note: &'static str) -> NativeSupport {
-    NativeSupport {
-        expressible: true,
-        note,
-    }
-}
-
-const fn no(note: &'static str) -> NativeSupport {
-    NativeSupport {
-        expressible: false,
-        note,
-    }
-}
-
-/// Not yet emitted although CEL could express it.
-const NOT_YET: &str = "expressible in CEL, not emitted yet";
-
-/// The native-policy column of the catalogue.
+/// The native-policy column of the catalogue: each rule's catalogue line says whether and how
+/// CEL expresses it (`native = yes(…)` / `no(…)` in `model/catalogue.rs`).
 pub fn support(rule: RuleId) -> NativeSupport {
-    use RuleId::*;
-    match rule {
-        InputInvalid => no("the API server itself refuses what does not decode; CEL sees only decoded objects"),
-        ReadAsList => no("a text-level input rule: the API server never sees a manifest file"),
-        ServerSetMetadata => no("a text-level input rule about manifests in a repository"),
-        ApiVersionRemoved => no("the API server refuses a removed apiVersion before any policy runs"),
-        PodTemplateUnknown => no("needs a walk of arbitrary custom-resource shapes looking for `containers`"),
-        ImageReferenceInvalid => no("needs the OCI reference grammar; CEL has no parser for it (not emitted yet)"),
-        ImageDigestRequired => no(NOT_YET),
-        ImageMutableTag => no(NOT_YET),
-        ImagePullPolicy => no(NOT_YET),
-        PinDigests => no("a mutation that needs the digest lock map or registry resolution"),
-        ReservedNodeLabel => no(NOT_YET),
-        ReservedNamespaceLabel => no(NOT_YET),
-        ControlPlaneNamespace => no("its namespace globs and namespace-label context need the webhook; not emitted yet"),
-        UnknownCoreweaveLabel => no(NOT_YET),
-        LabelSyntax => no("the API server's own validation refuses invalid labels"),
-        NodeLifecycleInconsistent => no(NOT_YET),
-        LegacyNodeType => no(NOT_YET),
-        MigrateNodeType => no("a mutation rewriting selectors from a table; not emitted yet"),
-        UnknownInstanceType => no(NOT_YET),
-        LegacyNodeSelector => no(NOT_YET),
-        NodepoolInvalid => no("needs NodePool capacity tables and cross-field arithmetic; not emitted yet"),
-        CpuComputeToleration => no("a MutatingAdmissionPolicy (Kubernetes 1.36+); not emitted yet: use the webhook or Kubewarden"),
-        BroadToleration => yes("a CEL `exists` over the tolerations of every pod location; ratcheting by comparing with `oldObject`"),
-        GpuTolerationWithoutGpu => no(NOT_YET),
-        SunkDaemonsetTolerations => no(NOT_YET),
-        InterruptibleStateful => no("needs the database image globs and the workload's traits; not emitted yet"),
-        InterruptionLabelValue => no(NOT_YET),
-        InterruptionLabelPlacement => no(NOT_YET),
-        InterruptionLabelSpelling => no("near-miss spelling needs an edit distance CEL lacks"),
-        GracefulTerminationPeriod => no(NOT_YET),
-        AcceleratorAccessBypass => no(NOT_YET),
-        PrivilegedWithoutAccelerator => no(NOT_YET),
-        GangSchedulingQueue => no(NOT_YET),
-        UnsupportedGpuOperator => no("recognises a Helm release or manifests set of many kinds, not one object"),
-        SunkPodScheduler => no(NOT_YET),
-        WebhookScope => no(NOT_YET),
-        CksManagedComponent => no("recognises a component from many objects of a manifest set"),
-        DraClaimUnused => yes("a CEL `exists` over each pod's `resourceClaims` and its containers' `resources.claims`, at every pod location but KServe InferenceService components (their model container is not modelled)"),
-        ExceptionAnnotationInvalid => no("parses the exceptions annotation; exceptions by annotation are not honoured by native policies"),
+    rule.info().native
+}
+
+/// README's native table: one row per rule, `| id | yes/no | how, or what CEL lacks |`.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| id | native | how, or what CEL lacks |\n|---|---|---|\n");
+    for &rule in RuleId::ALL {
+        let s = support(rule);
+        out.push_str(&format!(
+            "| `{rule}` | {} | {} |\n",
+            if s.expressible { "yes" } else { "no" },
+            s.note.replace('|', "\\|")
+        ));
     }
+    out
+}
+
+/// The settings the native policies read, one accessor each, so the generator does not depend
+/// on where [`Policy`] keeps them.
+impl Policy {
+    /// Settings `accelerators.resources`: globs over resource names that count as accelerators.
+    pub(crate) fn native_accelerator_resources(&self) -> &[String] {
+        &self.settings().accelerators.resources
+    }
+
+    /// Settings `images.allow`: globs over image references exempt from digest pinning.
+    pub(crate) fn native_image_allow(&self) -> &[String] {
+        &self.settings().images.allow
+    }
+
+    /// Settings `images.mutableTags`.
+    pub(crate) fn native_mutable_tags(&self) -> &[String] {
+        &self.settings().images.mutable_tags
+    }
+
+    /// The normalized keys (`docker.io/library/nginx:1.25`) of settings `images.digests`, the
+    /// lock map `pin-digests` pins from, sorted.
+    pub(crate) fn native_image_digests(&self) -> Vec<&String> {
+        let mut keys: Vec<&String> = self.images.digests.keys().collect();
+        keys.sort();
+        keys
+    }
+
+    /// Settings `exceptions.list`.
+    pub(crate) fn native_exceptions(&self) -> &[crate::settings::Exception] {
+        &self.settings().exceptions.list
+    }
+
+    /// Settings `accelerators.draClaimsAreAccelerators`.
+    pub(crate) fn native_dra_claims_are_accelerators(&self) -> bool {
+        self.settings().accelerators.dra_claims_are_accelerators
+    }
+}
+
+/// CEL: a settings `exceptions.list` entry naming `rule` matches the request's object
+/// (`settings/exceptions.rs`, `Entry::matches`: an absent or empty glob list matches anything;
+/// the namespace is the object's, else the request's; the name is `metadata.name`, else
+/// `generateName`), or `None` when no entry names `rule`.
+fn excepted(policy: &Policy, rule: RuleId) -> Option<String> {
+    let ns = "(has(object.metadata.namespace) ? object.metadata.namespace : (has(request.namespace) ? request.namespace : ''))";
+    let name = "(has(object.metadata.name) ? object.metadata.name : (has(object.metadata.generateName) ? object.metadata.generateName : ''))";
+    let mut entries = Vec::new();
+    for e in policy.native_exceptions() {
+        if !e.rules.iter().any(|r| r == rule.as_str()) {
+            continue;
+        }
+        let mut all = vec![String::from("true")];
+        if !e.namespaces.is_empty() {
+            all.push(format!(
+                "{ns} != '' && {}",
+                cel::glob_any(ns, &e.namespaces)
+            ));
+        }
+        if !e.kinds.is_empty() {
+            all.push(cel::glob_any("request.kind.kind", &e.kinds));
+        }
+        if !e.names.is_empty() {
+            all.push(format!("{name} != '' && {}", cel::glob_any(name, &e.names)));
+        }
+        entries.push(format!("({})", all.join(" && ")));
+    }
+    (!entries.is_empty()).then(|| entries.join(" || "))
 }
 
 /// Manifests for `policy` on Kubernetes `minor` (1.`minor`), and notes for the reader (what
 /// is left to the webhook).
 pub struct Native {
-    /// `ValidatingAdmissionPolicy` and binding objects, in order.
+    /// `ValidatingAdmissionPolicy`, `MutatingAdmissionPolicy` and binding objects, in order.
     pub manifests: Vec<Value>,
     /// Human notes: mutations not emitted, settings not honoured.
     pub notes: Vec<String>,
@@ -112,29 +131,46 @@ pub fn manifests(policy: &Policy, minor: u32) -> Native {
         notes: Vec::new(),
     };
     let settings = policy.settings();
+    let scope = Scope::new(policy);
     if policy.enabled(RuleId::CpuComputeToleration) {
-        out.notes.push(if minor >= 36 {
-            String::from("cpu-compute-toleration: the MutatingAdmissionPolicy is not emitted yet; the `is_cpu_compute` toleration needs the webhook or Kubewarden")
+        if minor >= mutating::FIRST_MINOR {
+            out.manifests
+                .extend(mutating::cpu_compute_toleration(policy, &scope));
         } else {
-            format!("cpu-compute-toleration: Kubernetes 1.{minor} has no MutatingAdmissionPolicy on by default; the `is_cpu_compute` toleration needs the webhook or Kubewarden")
-        });
+            out.notes.push(format!("cpu-compute-toleration: Kubernetes 1.{minor} has no MutatingAdmissionPolicy on by default (GA from 1.36); the `is_cpu_compute` toleration needs the webhook or Kubewarden"));
+        }
+    }
+    if policy.enabled(RuleId::PinDigests) && !policy.native_image_digests().is_empty() {
+        out.notes.push(String::from(
+            "pin-digests: the image rules count the images `images.digests` names as pinned, as the core judges the image it admits; without the webhook or Kubewarden nothing pins them",
+        ));
     }
     if settings.exceptions != Default::default() {
         out.notes.push(String::from(
-            "exceptions by annotation are not honoured by native policies",
+            "exceptions: settings `exceptions` entries are honoured (an excepted object is warned, not denied), the exceptions annotation is not read by native policies",
         ));
     }
-    let scope = Scope::new(policy);
     for &rule in RuleId::ALL {
         if !support(rule).expressible || !policy.enabled(rule) {
             continue;
         }
         let severity = policy.severity(rule);
+        if rule.info().kind == crate::model::catalogue::RuleKind::Mutate {
+            continue;
+        }
         let Some(spec) = rule_spec(policy, rule) else {
             continue;
         };
         let ratchet = settings.update.preexisting == crate::settings::Preexisting::Allow;
-        emit(&mut out.manifests, &scope, rule, severity, &spec, ratchet);
+        let exception = excepted(policy, rule);
+        emit(
+            &mut out.manifests,
+            &scope,
+            (rule, severity),
+            &spec,
+            ratchet,
+            exception.as_deref(),
+        );
     }
     out
 }
@@ -231,7 +267,20 @@ fn rule_spec(policy: &Policy, rule: RuleId) -> Option<RuleSpec> {
     match rule {
         RuleId::BroadToleration => Some(broad_toleration(policy)),
         RuleId::DraClaimUnused => Some(dra_claim_unused(policy)),
+        RuleId::ImageReferenceInvalid => Some(image_rule(policy, rule, images::Check::Invalid)),
+        RuleId::ImageMutableTag => Some(image_rule(policy, rule, images::Check::MutableTag)),
+        RuleId::ImageDigestRequired => {
+            Some(image_rule(policy, rule, images::Check::DigestRequired))
+        }
+        RuleId::ImagePullPolicy => Some(image_rule(policy, rule, images::Check::PullPolicy)),
         _ => None,
+    }
+}
+
+fn image_rule(policy: &Policy, rule: RuleId, check: images::Check) -> RuleSpec {
+    RuleSpec {
+        parts: images::parts(policy, check),
+        message: images::message(rule),
     }
 }
 
@@ -392,8 +441,11 @@ fn dra_claim_unused(policy: &Policy) -> RuleSpec {
 struct Scope {
     /// `namespaceSelector` of every binding.
     namespace_selector: Value,
-    /// `matchConditions` shared by every policy (exemptions, namespace globs).
-    conditions: Vec<Value>,
+    /// `matchConditions` on the namespace (settings `controlPlaneNamespaces` globs).
+    namespace_conditions: Vec<Value>,
+    /// `matchConditions` on the requester (settings `exemptions`): validations only, as the
+    /// core's mutations still apply to an exempt requester (`judge/eval.rs`, `run`).
+    exempt_conditions: Vec<Value>,
 }
 
 impl Scope {
@@ -420,9 +472,9 @@ impl Scope {
                 "values": exact,
             }));
         }
-        let mut conditions = Vec::new();
+        let mut namespace_conditions = Vec::new();
         if !globs.is_empty() {
-            conditions.push(json!({
+            namespace_conditions.push(json!({
                 "name": "not-control-plane-namespace",
                 "expression": format!(
                     "!(has(request.namespace) && {})",
@@ -442,37 +494,56 @@ impl Scope {
             ));
         }
         if !e.service_accounts.is_empty() {
-            // `system:serviceaccount:<ns>:<name>` matched as `<ns>/<name>` (eval.rs, is_exempt).
+            // `system:serviceaccount:<ns>:<name>` (a 22-character prefix) matched as `<ns>/<name>`
+            // (eval.rs, is_exempt).
             exempt.push(format!(
-                "(request.userInfo.username.startsWith('system:serviceaccount:') && request.userInfo.username.substring(21).split(':').size() == 2 && {})",
+                "(request.userInfo.username.startsWith('system:serviceaccount:') && request.userInfo.username.substring(22).split(':').size() == 2 && {})",
                 cel::glob_any(
-                    "request.userInfo.username.substring(21).split(':').join('/')",
+                    "request.userInfo.username.substring(22).split(':').join('/')",
                     &e.service_accounts
                 )
             ));
         }
+        let mut exempt_conditions = Vec::new();
         if !exempt.is_empty() {
-            conditions.push(json!({
+            exempt_conditions.push(json!({
                 "name": "not-exempt",
                 "expression": format!("!({})", exempt.join(" || ")),
             }));
         }
         Scope {
             namespace_selector: json!({ "matchExpressions": expressions }),
-            conditions,
+            namespace_conditions,
+            exempt_conditions,
         }
+    }
+
+    /// The `matchConditions` of a validating policy: namespaces and exemptions.
+    fn validating_conditions(&self) -> Vec<Value> {
+        let mut c = self.namespace_conditions.clone();
+        c.extend(self.exempt_conditions.iter().cloned());
+        c
     }
 }
 
+/// Emits a rule's policies and bindings. A rule at `error` with a settings exception
+/// (`excepted`, CEL) gets its Deny policies gated on `!excepted` and a Warn policy for the
+/// excepted objects: the core reports a silenced finding, marked, and does not deny
+/// (`judge/exceptions.rs`).
 fn emit(
     out: &mut Vec<Value>,
     scope: &Scope,
-    rule: RuleId,
-    severity: Severity,
+    (rule, severity): (RuleId, Severity),
     spec: &RuleSpec,
     ratchet: bool,
+    excepted: Option<&str>,
 ) {
     let deny = severity == Severity::Error;
+    let mut conditions = scope.validating_conditions();
+    let excepted = excepted.filter(|_| deny);
+    if let Some(e) = excepted {
+        conditions.push(json!({ "name": "not-excepted", "expression": format!("!({e})") }));
+    }
     for part in &spec.parts {
         let mut groups: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
         for (group, resource) in &part.resources {
@@ -523,13 +594,13 @@ fn emit(
         if ratchet && deny {
             // Ratcheting: an UPDATE whose violations `oldObject` already had is warned, not
             // denied (the core's `update.preexisting: allow`).
-            let mut new = scope.conditions.clone();
+            let mut new = conditions.clone();
             new.push(json!({
                 "name": "new-violation",
                 "expression": format!("request.operation != 'UPDATE' || !({})", part.preexisting),
             }));
             policy(name.clone(), new, true, spec.message.clone());
-            let mut old = scope.conditions.clone();
+            let mut old = conditions.clone();
             old.push(json!({
                 "name": "preexisting-violation",
                 "expression": format!("request.operation == 'UPDATE' && ({})", part.preexisting),
@@ -544,7 +615,20 @@ fn emit(
                 ),
             );
         } else {
-            policy(name, scope.conditions.clone(), deny, spec.message.clone());
+            policy(name.clone(), conditions.clone(), deny, spec.message.clone());
+        }
+        if let Some(e) = excepted {
+            let mut c = scope.validating_conditions();
+            c.push(json!({ "name": "excepted", "expression": e }));
+            policy(
+                format!("{name}-excepted"),
+                c,
+                false,
+                format!(
+                    "{} (silenced by a settings `exceptions` entry: reported, not denied)",
+                    spec.message
+                ),
+            );
         }
     }
 }
@@ -558,7 +642,7 @@ mod tests {
         for &rule in RuleId::ALL {
             let s = support(rule);
             assert!(!s.note.is_empty(), "{rule}");
-            if s.expressible {
+            if s.expressible && rule.info().kind != crate::model::catalogue::RuleKind::Mutate {
                 assert!(rule_spec(&Policy::default(), rule).is_some(), "{rule}");
             }
         }
@@ -624,13 +708,246 @@ mod tests {
         );
         assert!(conditions.contains("g == 'system:masters'"), "{conditions}");
         assert!(conditions.contains("startsWith('ci/')"), "{conditions}");
-        // Every rule off: nothing.
+        // A settings exception: Deny gated on it, a Warn policy for the excepted objects.
         let p = policy(
-            r#"{"rules": {"broad-toleration": {"enabled": false}, "dra-claim-unused": {"enabled": false}}}"#,
+            r#"{"rules": {"broad-toleration": {"severity": "error"}}, "exceptions": {"list": [{"rules": ["broad-toleration"], "namespaces": ["bench-*"], "kinds": ["Pod"], "reason": "benchmarks"}]}}"#,
         );
-        assert!(manifests(&p, 35).manifests.is_empty());
-        // 1.36+: the mutation's note still says the webhook is needed.
-        assert!(manifests(&Policy::default(), 37).notes[0].contains("not emitted yet"));
+        let n = manifests(&p, 35);
+        let deny = n
+            .manifests
+            .iter()
+            .find(|m| m["metadata"]["name"] == "cks-policy-broad-toleration-pods")
+            .unwrap();
+        let c = deny["spec"]["matchConditions"].to_string();
+        assert!(
+            c.contains("not-excepted")
+                && c.contains("startsWith('bench-')")
+                && c.contains("request.kind.kind == 'Pod'"),
+            "{c}"
+        );
+        assert!(n.manifests.iter().any(|m| m["metadata"]["name"]
+            == "cks-policy-broad-toleration-pods-excepted"
+            && m["kind"] == "ValidatingAdmissionPolicyBinding"
+            && m["spec"]["validationActions"][0] == "Warn"));
+        // Every native validation off: nothing.
+        let off: Vec<String> = RuleId::ALL
+            .iter()
+            .filter(|r| support(**r).expressible)
+            .map(|r| format!(r#""{r}": {{"enabled": false}}"#))
+            .collect();
+        let p = policy(&format!(r#"{{"rules": {{{}}}}}"#, off.join(", ")));
+        assert!(manifests(&p, 37).manifests.is_empty());
+        // Before 1.36 the mutation's note says the webhook is needed; from 1.36 it is a MAP.
+        assert!(manifests(&Policy::default(), 35).notes[0].contains("webhook or Kubewarden"));
+        let n = manifests(&Policy::default(), 36);
+        assert!(n.notes.iter().all(|n| !n.contains("cpu-compute")));
+        let kinds: Vec<_> = n.manifests.iter().map(|m| m["kind"].clone()).collect();
+        assert!(kinds.contains(&json!("MutatingAdmissionPolicy")));
+        assert!(kinds.contains(&json!("MutatingAdmissionPolicyBinding")));
+    }
+
+    /// The MAP appends the core's toleration to the core's pods: CREATE of Pods, no
+    /// accelerator, not tolerated yet; exemptions do not stop it, exceptions do.
+    #[test]
+    fn cpu_compute_mutation() {
+        let p = policy(
+            r#"{"exemptions": {"users": ["admin"]}, "accelerators": {"resources": ["amd.com/*"]}, "exceptions": {"list": [{"rules": ["cpu-compute-toleration"], "names": ["probe-*"], "reason": "r"}]}}"#,
+        );
+        let n = manifests(&p, 37);
+        let map = n
+            .manifests
+            .iter()
+            .find(|m| m["kind"] == "MutatingAdmissionPolicy")
+            .unwrap();
+        assert_eq!(map["apiVersion"], "admissionregistration.k8s.io/v1");
+        let rules = &map["spec"]["matchConstraints"]["resourceRules"][0];
+        assert_eq!(rules["operations"], json!(["CREATE"]));
+        assert_eq!(rules["resources"], json!(["pods"]));
+        let conditions = map["spec"]["matchConditions"].to_string();
+        assert!(conditions.contains("amd.com/"), "{conditions}");
+        assert!(conditions.contains("nvidia.com/mig-"), "{conditions}");
+        assert!(conditions.contains("resourceClaims"), "{conditions}");
+        assert!(conditions.contains("probe-"), "{conditions}");
+        assert!(!conditions.contains("admin"), "{conditions}");
+        let patch = map["spec"]["mutations"][0]["jsonPatch"]["expression"]
+            .as_str()
+            .unwrap();
+        assert!(patch.contains("'/spec/tolerations/-'") && patch.contains("'/spec/tolerations'"));
+        assert!(patch
+            .contains("{'key': 'is_cpu_compute', 'operator': 'Exists', 'effect': 'NoSchedule'}"));
+        // DRA claims not counted: no resourceClaims test.
+        let p = policy(r#"{"accelerators": {"draClaimsAreAccelerators": false}}"#);
+        let map = manifests(&p, 36)
+            .manifests
+            .into_iter()
+            .find(|m| m["kind"] == "MutatingAdmissionPolicy")
+            .unwrap();
+        assert!(!map["spec"]["matchConditions"]
+            .to_string()
+            .contains("resourceClaims"));
+        // The rule off: no MAP and no note.
+        let p = policy(r#"{"rules": {"cpu-compute-toleration": {"enabled": false}}}"#);
+        let n = manifests(&p, 37);
+        assert!(n
+            .manifests
+            .iter()
+            .all(|m| m["kind"] != "MutatingAdmissionPolicy"));
+        assert!(manifests(&p, 35)
+            .notes
+            .iter()
+            .all(|n| !n.contains("cpu-compute")));
+    }
+
+    /// The resource every policy matches is the kind's real plural: the built-in resources
+    /// and the CRDs' `spec.names.plural` (each project's CRD manifests), for every kind of the
+    /// pod-template table. None of them is irregular today; a new row whose plural is fails here.
+    #[test]
+    fn every_table_kind_has_its_real_plural() {
+        let real = [
+            ("", "Pod", "pods"),
+            ("", "PodTemplate", "podtemplates"),
+            ("", "ReplicationController", "replicationcontrollers"),
+            ("", "Node", "nodes"),
+            ("apps", "Deployment", "deployments"),
+            ("apps", "ReplicaSet", "replicasets"),
+            ("apps", "StatefulSet", "statefulsets"),
+            ("apps", "DaemonSet", "daemonsets"),
+            ("batch", "Job", "jobs"),
+            ("batch", "CronJob", "cronjobs"),
+            ("kubeflow.org", "PyTorchJob", "pytorchjobs"),
+            ("kubeflow.org", "TFJob", "tfjobs"),
+            ("kubeflow.org", "MPIJob", "mpijobs"),
+            ("kubeflow.org", "XGBoostJob", "xgboostjobs"),
+            ("kubeflow.org", "PaddleJob", "paddlejobs"),
+            ("kubeflow.org", "JAXJob", "jaxjobs"),
+            ("jobset.x-k8s.io", "JobSet", "jobsets"),
+            (
+                "leaderworkerset.x-k8s.io",
+                "LeaderWorkerSet",
+                "leaderworkersets",
+            ),
+            ("ray.io", "RayCluster", "rayclusters"),
+            ("ray.io", "RayService", "rayservices"),
+            ("ray.io", "RayJob", "rayjobs"),
+            ("ray.io", "RayCronJob", "raycronjobs"),
+            ("batch.volcano.sh", "Job", "jobs"),
+            ("batch.volcano.sh", "CronJob", "cronjobs"),
+            ("flow.volcano.sh", "JobTemplate", "jobtemplates"),
+            ("compute.coreweave.com", "NodePool", "nodepools"),
+            ("rbac.authorization.k8s.io", "RoleBinding", "rolebindings"),
+            (
+                "admissionregistration.k8s.io",
+                "ValidatingWebhookConfiguration",
+                "validatingwebhookconfigurations",
+            ),
+            (
+                "admissionregistration.k8s.io",
+                "MutatingWebhookConfiguration",
+                "mutatingwebhookconfigurations",
+            ),
+            (
+                "policies.kubewarden.io",
+                "ClusterAdmissionPolicy",
+                "clusteradmissionpolicies",
+            ),
+            ("serving.kserve.io", "InferenceService", "inferenceservices"),
+            (
+                "serving.kubeflow.org",
+                "InferenceService",
+                "inferenceservices",
+            ),
+            (
+                "serving.kserve.io",
+                "LLMInferenceService",
+                "llminferenceservices",
+            ),
+            (
+                "serving.kserve.io",
+                "LLMInferenceServiceConfig",
+                "llminferenceserviceconfigs",
+            ),
+            ("serving.kserve.io", "ServingRuntime", "servingruntimes"),
+            (
+                "serving.kserve.io",
+                "ClusterServingRuntime",
+                "clusterservingruntimes",
+            ),
+            ("serving.knative.dev", "Service", "services"),
+            ("serving.knative.dev", "Configuration", "configurations"),
+            (
+                "trainer.kubeflow.org",
+                "TrainingRuntime",
+                "trainingruntimes",
+            ),
+            (
+                "trainer.kubeflow.org",
+                "ClusterTrainingRuntime",
+                "clustertrainingruntimes",
+            ),
+            ("trainer.kubeflow.org", "TrainJob", "trainjobs"),
+            ("argoproj.io", "Workflow", "workflows"),
+            ("argoproj.io", "WorkflowTemplate", "workflowtemplates"),
+            (
+                "argoproj.io",
+                "ClusterWorkflowTemplate",
+                "clusterworkflowtemplates",
+            ),
+            ("argoproj.io", "CronWorkflow", "cronworkflows"),
+            (
+                "sparkoperator.k8s.io",
+                "SparkApplication",
+                "sparkapplications",
+            ),
+            (
+                "sparkoperator.k8s.io",
+                "ScheduledSparkApplication",
+                "scheduledsparkapplications",
+            ),
+            ("kueue.x-k8s.io", "ResourceFlavor", "resourceflavors"),
+            ("workload.codeflare.dev", "AppWrapper", "appwrappers"),
+        ];
+        for loc in POD_TEMPLATE_LOCATIONS {
+            let Some((_, _, want)) = real
+                .iter()
+                .find(|(g, k, _)| *g == loc.group && *k == loc.kind)
+            else {
+                panic!(
+                    "{}/{}: add its real plural to this table",
+                    loc.group, loc.kind
+                );
+            };
+            assert_eq!(plural(loc.kind), *want, "{}/{}", loc.group, loc.kind);
+        }
+    }
+
+    /// The API server refuses an expression above 100,000 characters
+    /// (`admissionregistration/validation`, `maxCELExpressionLength` … at 1.35): every
+    /// emitted expression and condition fits, for the default settings and with every
+    /// settings list that adds text.
+    #[test]
+    fn every_expression_fits() {
+        let p = policy(
+            r#"{"images": {"allow": ["registry.example.com/**", "{a,b}/*"], "digests": {"nginx:1.25": "sha256:3f5e8b5c7ab2740c0f7b1e3e8d3d7b5f0c1a2b3c4d5e6f7081920a1b2c3d4e5f"}}, "rules": {"image-digest-required": {"severity": "error"}, "image-pull-policy": {"severity": "error"}}, "exemptions": {"users": ["u*"]}}"#,
+        );
+        for n in [manifests(&Policy::default(), 37), manifests(&p, 37)] {
+            for m in &n.manifests {
+                let spec = &m["spec"];
+                let mut texts: Vec<&str> = Vec::new();
+                for key in ["validations", "matchConditions"] {
+                    for v in spec[key].as_array().into_iter().flatten() {
+                        texts.extend(v["expression"].as_str());
+                    }
+                }
+                for t in texts {
+                    assert!(
+                        t.chars().count() <= 100_000,
+                        "{}: {}",
+                        m["metadata"]["name"],
+                        t.len()
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -657,6 +974,9 @@ mod tests {
         }
         // warning by default: Warn bindings, no ratcheting pair
         for m in &n.manifests {
+            if m["metadata"]["labels"][MANAGED_LABEL] != "broad-toleration" {
+                continue;
+            }
             let name = m["metadata"]["name"].as_str().unwrap();
             assert!(!name.ends_with("-preexisting"), "{name}");
             if m["kind"] == "ValidatingAdmissionPolicyBinding" {

@@ -284,7 +284,7 @@ macro_rules! for_each_rule {
                 native = no("expressible in CEL, not emitted yet"),
                 "a container reaches GPUs outside the device plugin or DRA (`NVIDIA_VISIBLE_DEVICES`, a `/dev` hostPath, or privileged in a pod that requests a GPU)";
             PrivilegedWithoutAccelerator = "privileged-without-accelerator", Warning, Validate, accelerators::check_privileged_without_accelerator; doc = r#"a privileged container in a pod that requests no accelerator (FUSE, CNI, storage DaemonSets): on a GPU node it can reach every GPU, but it is usually privileged for other host access. A pod requesting another accelerator (`google.com/tpu`, …) is told which resource is not counted, never that it requests none"#,
-                native = no("expressible in CEL, not emitted yet"),
+                native = yes("a CEL `exists` over the init, regular and ephemeral containers of every pod spec (pod templates, pod specs, pod fields; not KServe InferenceService components, Argo templates or Spark pods), with the accelerator test of the `cpu-compute-toleration` mutation; ratcheting by container name against `oldObject`"),
                 "a privileged container in a pod that requests no GPU, which can reach every GPU of a GPU node";
             GangSchedulingQueue = "gang-scheduling-queue", Warning, Validate, accelerators::check_gang_queue; default_enabled = false, doc = r#"an accelerator training job in a `gang.namespaces` namespace lacks `kueue.x-k8s.io/queue-name`"#,
                 native = no("expressible in CEL, not emitted yet"),

@@ -11,6 +11,7 @@
 //! (`k8s.io/apiserver/pkg/admission/plugin/policy/validating`): `object`, `oldObject` and
 //! `request` variables, `matchConditions` that gate a policy, and one validation per policy.
 
+mod accelerators;
 mod cel;
 mod images;
 mod mutating;
@@ -273,6 +274,9 @@ fn rule_spec(policy: &Policy, rule: RuleId) -> Option<RuleSpec> {
             Some(image_rule(policy, rule, images::Check::DigestRequired))
         }
         RuleId::ImagePullPolicy => Some(image_rule(policy, rule, images::Check::PullPolicy)),
+        RuleId::PrivilegedWithoutAccelerator => {
+            Some(accelerators::privileged_without_accelerator(policy))
+        }
         _ => None,
     }
 }
@@ -948,6 +952,48 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `privileged-without-accelerator` reads every container list and the accelerator test the
+    /// mutation uses (settings `accelerators.resources` included), and ratchets by container name.
+    #[test]
+    fn privileged_without_accelerator_reads_every_container() {
+        let p = policy(
+            r#"{"accelerators": {"resources": ["amd.com/*"]}, "rules": {"privileged-without-accelerator": {"severity": "error"}}}"#,
+        );
+        let n = manifests(&p, 35);
+        let pods = n
+            .manifests
+            .iter()
+            .find(|m| m["metadata"]["name"] == "cks-policy-privileged-without-accelerator-pods")
+            .unwrap();
+        let v = pods["spec"]["validations"][0]["expression"]
+            .as_str()
+            .unwrap();
+        for want in [
+            "ephemeralContainers",
+            "initContainers",
+            "amd.com/",
+            "nvidia.com/mig-",
+            "privileged == true",
+        ] {
+            assert!(v.contains(want), "{want}");
+        }
+        assert!(pods["spec"]["validations"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("privileged-without-accelerator: "));
+        let c = pods["spec"]["matchConditions"].to_string();
+        assert!(c.contains("y.name == x.name"), "{c}");
+        // Deployments share the policy of the kinds whose pod template is at `/spec/template`.
+        assert!(n
+            .manifests
+            .iter()
+            .any(|m| m["kind"] == "ValidatingAdmissionPolicy"
+                && m["metadata"]["labels"][MANAGED_LABEL] == "privileged-without-accelerator"
+                && m["spec"]["matchConstraints"]["resourceRules"]
+                    .to_string()
+                    .contains("\"deployments\"")));
     }
 
     #[test]

@@ -56,6 +56,13 @@ fn nonzero(q: &str) -> String {
 
 /// CEL: the Pod (`object.spec`) requests an accelerator (`accelerator_use::accelerator_use`).
 pub fn requests_accelerator(policy: &Policy) -> String {
+    requests_accelerator_at(policy, "object.spec")
+}
+
+/// CEL: the pod spec `h` (a CEL expression) requests an accelerator
+/// (`accelerator_use::accelerator_use`: a non-zero accelerator resource of an init container or
+/// container, or DRA claims when `accelerators.draClaimsAreAccelerators`).
+pub fn requests_accelerator_at(policy: &Policy, h: &str) -> String {
     let in_map = |m: &str| {
         format!(
             "(has(k.resources.{m}) && k.resources.{m}.exists(r, {} && {}))",
@@ -69,12 +76,10 @@ pub fn requests_accelerator(policy: &Policy) -> String {
         in_map("limits")
     );
     let mut s = ["initContainers", "containers"]
-        .map(|l| format!("(has(object.spec.{l}) && object.spec.{l}.exists(k, {container}))"))
+        .map(|l| format!("(has({h}.{l}) && {h}.{l}.exists(k, {container}))"))
         .join(" || ");
     if policy.native_dra_claims_are_accelerators() {
-        s = format!(
-            "{s} || (has(object.spec.resourceClaims) && size(object.spec.resourceClaims) > 0)"
-        );
+        s = format!("{s} || (has({h}.resourceClaims) && size({h}.resourceClaims) > 0)");
     }
     s
 }

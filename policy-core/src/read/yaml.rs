@@ -921,13 +921,31 @@ impl<'a> Offsets<'a> {
     }
 
     fn at(&mut self, mark: &Marker) -> u32 {
-        let index = mark.index();
+        self.at_char(mark.index())
+    }
+
+    /// The offset in the original text of the character at `index` of the text read.
+    fn at_char(&mut self, index: usize) -> u32 {
         let mut byte = if self.ascii {
             index.min(self.text.len())
         } else {
+            // Marks mostly move forward, but the scanner reports some behind the last one
+            // (a key's start after its value was scanned): step back from where the last
+            // mark was, never from the start, so a document costs what its length does.
             if index < self.chars {
-                self.chars = 0;
-                self.bytes = 0;
+                let mut back = self.text[..self.bytes].chars().rev();
+                while self.chars > index {
+                    match back.next() {
+                        Some(c) => {
+                            self.chars -= 1;
+                            self.bytes -= c.len_utf8();
+                        }
+                        None => {
+                            self.chars = 0;
+                            self.bytes = 0;
+                        }
+                    }
+                }
             }
             let mut it = self.text[self.bytes..].chars();
             while self.chars < index {
@@ -984,6 +1002,21 @@ mod tests {
         let mut out = Vec::new();
         one(text).root.write_json(&mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn offsets_step_back_to_earlier_marks_in_non_ascii_text() {
+        // Character index → byte offset, in any order of marks: the scanner reports some marks
+        // behind the last one, and each must still map to its byte (a mark going back used to
+        // rescan from the start of the text, quadratic in a long non-ASCII document).
+        let text = "a: ×\nbé: ✓✓\nc: 1\n";
+        let byte_of = |i: usize| text.char_indices().nth(i).map_or(text.len(), |(b, _)| b);
+        let mut offsets = Offsets::new(text, text, 7, &[]);
+        let n = text.chars().count();
+        for i in [0, 5, 3, 3, 9, 1, n, 2, n - 1, 0, 8] {
+            let got = offsets.at_char(i);
+            assert_eq!(got, 7 + u32::try_from(byte_of(i)).unwrap(), "char {i}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! ([`super::mutating::requests_accelerator_at`]).
 
 use super::mutating::requests_accelerator_at;
-use super::{cel, plural, pod_spec_holders, Part, RuleSpec};
+use super::{cel, pod_spec_parts, RuleSpec};
 use crate::model::catalogue::RuleId;
 use crate::settings::policy::Policy;
 
@@ -15,44 +15,6 @@ const LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"]
 /// CEL: container `k` sets `securityContext.privileged: true`.
 fn privileged(k: &str) -> String {
     format!("(has({k}.securityContext) && has({k}.securityContext.privileged) && {k}.securityContext.privileged == true)")
-}
-
-/// One policy per group of kinds whose pod specs sit at the same places; `violates(h)` and
-/// `preexisting(h, pattern)` are CEL over the pod spec `h`.
-fn parts(
-    policy: &Policy,
-    violates: &dyn Fn(&str) -> String,
-    preexisting: &dyn Fn(&str, &str) -> String,
-) -> Vec<Part> {
-    let mut parts: Vec<Part> = Vec::new();
-    let mut shapes: Vec<Vec<String>> = Vec::new();
-    for (group, kind, patterns) in pod_spec_holders(policy) {
-        if let Some(i) = shapes.iter().position(|p| *p == patterns) {
-            parts[i].resources.push((group, plural(&kind)));
-            continue;
-        }
-        let mut v = Vec::new();
-        let mut p = Vec::new();
-        for pattern in &patterns {
-            v.push(cel::exists("object", pattern, &mut |h| violates(h)));
-            p.push(cel::all("object", pattern, &mut |h| {
-                preexisting(h, pattern)
-            }));
-        }
-        let suffix = if group.is_empty() {
-            plural(&kind)
-        } else {
-            format!("{}.{group}", plural(&kind))
-        };
-        shapes.push(patterns);
-        parts.push(Part {
-            suffix,
-            resources: vec![(group, plural(&kind))],
-            violates: v.join(" || "),
-            preexisting: p.join(" && "),
-        });
-    }
-    parts
 }
 
 /// `privileged-without-accelerator`: a privileged init, regular or ephemeral container in a pod
@@ -86,7 +48,7 @@ pub fn privileged_without_accelerator(policy: &Policy) -> RuleSpec {
         format!("({} || ({lists}))", requests_accelerator_at(policy, h))
     };
     RuleSpec {
-        parts: parts(policy, &violates, &preexisting),
+        parts: pod_spec_parts(policy, &violates, &preexisting),
         message: format!(
             "{}: a container is privileged in a pod that requests no accelerator, so on a GPU node it can reach every GPU outside the device plugin; drop `privileged` unless it needs host access (FUSE, networking), or request `nvidia.com/gpu`",
             RuleId::PrivilegedWithoutAccelerator

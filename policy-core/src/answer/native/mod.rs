@@ -375,18 +375,13 @@ fn pod_spec_holders(policy: &Policy) -> Vec<(String, String, Vec<String>)> {
     kinds
 }
 
-/// `dra-claim-unused` (the core: `rules/accelerators.rs`, `check_dra_claim_unused`): a
-/// pod-level claim no container or init container lists under `resources.claims`.
-fn dra_claim_unused(policy: &Policy) -> RuleSpec {
-    // CEL: claim `c` of the pod spec `h` is used by none of its containers.
-    let unused = |h: &str, c: &str| {
-        let lists = ["containers", "initContainers"].map(|l| {
-            format!(
-                "(has({h}.{l}) && {h}.{l}.exists(k, has(k.resources) && has(k.resources.claims) && k.resources.claims.exists(r, r.name == {c}.name)))"
-            )
-        });
-        format!("!({})", lists.join(" || "))
-    };
+/// One policy per group of kinds whose pod specs sit at the same places; `violates(h)` and
+/// `preexisting(h, pattern)` are CEL over the pod spec `h`.
+fn pod_spec_parts(
+    policy: &Policy,
+    violates: &dyn Fn(&str) -> String,
+    preexisting: &dyn Fn(&str, &str) -> String,
+) -> Vec<Part> {
     let mut parts: Vec<Part> = Vec::new();
     let mut shapes: Vec<Vec<String>> = Vec::new();
     for (group, kind, patterns) in pod_spec_holders(policy) {
@@ -397,26 +392,9 @@ fn dra_claim_unused(policy: &Policy) -> RuleSpec {
         let mut v = Vec::new();
         let mut p = Vec::new();
         for pattern in &patterns {
-            let claims = |h: &str| {
-                format!(
-                    "has({h}.resourceClaims) && {h}.resourceClaims.exists(c, {})",
-                    unused(h, "c")
-                )
-            };
-            v.push(cel::exists("object", pattern, &mut |h| claims(h)));
-            // Every unused claim here is one (by name) `oldObject` already left unused at the
-            // same place (eval.rs, subject: the message names the claim).
+            v.push(cel::exists("object", pattern, &mut |h| violates(h)));
             p.push(cel::all("object", pattern, &mut |h| {
-                let old = cel::exists("oldObject", pattern, &mut |g| {
-                    format!(
-                        "has({g}.resourceClaims) && {g}.resourceClaims.exists(d, d.name == c.name && {})",
-                        unused(g, "d")
-                    )
-                });
-                format!(
-                    "!has({h}.resourceClaims) || {h}.resourceClaims.all(c, !{} || {old})",
-                    unused(h, "c")
-                )
+                preexisting(h, pattern)
             }));
         }
         let suffix = if group.is_empty() {
@@ -432,8 +410,43 @@ fn dra_claim_unused(policy: &Policy) -> RuleSpec {
             preexisting: p.join(" && "),
         });
     }
+    parts
+}
+
+/// `dra-claim-unused` (the core: `rules/accelerators.rs`, `check_dra_claim_unused`): a
+/// pod-level claim no container or init container lists under `resources.claims`.
+fn dra_claim_unused(policy: &Policy) -> RuleSpec {
+    // CEL: claim `c` of the pod spec `h` is used by none of its containers.
+    let unused = |h: &str, c: &str| {
+        let lists = ["containers", "initContainers"].map(|l| {
+            format!(
+                "(has({h}.{l}) && {h}.{l}.exists(k, has(k.resources) && has(k.resources.claims) && k.resources.claims.exists(r, r.name == {c}.name)))"
+            )
+        });
+        format!("!({})", lists.join(" || "))
+    };
+    let claims = |h: &str| {
+        format!(
+            "has({h}.resourceClaims) && {h}.resourceClaims.exists(c, {})",
+            unused(h, "c")
+        )
+    };
+    // Every unused claim here is one (by name) `oldObject` already left unused at the same
+    // place (eval.rs, subject: the message names the claim).
+    let preexisting = |h: &str, pattern: &str| {
+        let old = cel::exists("oldObject", pattern, &mut |g| {
+            format!(
+                "has({g}.resourceClaims) && {g}.resourceClaims.exists(d, d.name == c.name && {})",
+                unused(g, "d")
+            )
+        });
+        format!(
+            "!has({h}.resourceClaims) || {h}.resourceClaims.all(c, !{} || {old})",
+            unused(h, "c")
+        )
+    };
     RuleSpec {
-        parts,
+        parts: pod_spec_parts(policy, &claims, &preexisting),
         message: format!(
             "{}: a pod-level resource claim is listed by no container's `resources.claims`, so no container gets its device; add `{{name: <claim>}}` to `resources.claims` of each container that needs it",
             RuleId::DraClaimUnused

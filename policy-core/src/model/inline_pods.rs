@@ -38,7 +38,7 @@ use crate::read::pointer;
 
 /// KServe predictor and explainer framework fields, each a container with extras
 /// (kserve/kserve `pkg/apis/serving/v1beta1/predictor.go`, `explainer.go`).
-const KSERVE_CONTAINERS: &[&str] = &[
+pub(crate) const KSERVE_CONTAINERS: &[&str] = &[
     "model",
     "sklearn",
     "xgboost",

@@ -16,6 +16,7 @@
 
 use super::cel;
 use crate::model::catalogue::RuleId;
+use crate::model::inline_pods::KSERVE_CONTAINERS;
 use crate::model::templates::{Inline, Leaf, Shared, LOCATIONS};
 use crate::settings::policy::Policy;
 
@@ -75,23 +76,6 @@ struct Holder {
     pattern: String,
     sources: Vec<Source>,
 }
-
-/// KServe's framework fields, each a container (`inline_pods.rs`, `KSERVE_CONTAINERS`).
-const KSERVE_CONTAINERS: &[&str] = &[
-    "model",
-    "sklearn",
-    "xgboost",
-    "tensorflow",
-    "pytorch",
-    "triton",
-    "onnx",
-    "huggingface",
-    "pmml",
-    "lightgbm",
-    "paddle",
-    "art",
-    "alibi",
-];
 
 /// CEL: the list of KServe's framework field names.
 fn frameworks() -> String {
